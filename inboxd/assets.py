@@ -1,0 +1,298 @@
+"""Load and validate the classifier assets operators edit in `classifiers/`.
+
+- `categories.toml`: the categories (display names, required information, template,
+  IMAP keyword and folder) and the fields that required information is made of;
+- `rules.toml`: named deterministic rules (regex -> category) tried before the model;
+- `model.toml`: model settings (checked against scikit-learn in `classify`);
+- `examples/*.csv`: labelled examples, `text,category`.
+
+Problems are collected, never raised one at a time, so `inboxd check` can list them all.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inboxd.errors import ConfigError, Problem
+
+# The fact kinds extraction produces; a required field is satisfied by any of its kinds.
+FACT_KINDS = frozenset({"tx_id", "order_id", "amount", "time", "account_id", "address"})
+LANGUAGES = ("en", "zh")
+FALLBACK = "other"
+_KEYWORD = re.compile(r"^\$?[A-Za-z0-9_.-]{1,64}$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    name: str
+    display: dict[str, str]  # language -> display name
+    required: tuple[str, ...]  # field names
+    template: str
+    keyword: str
+    folder: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    category: str
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    text: str
+    category: str
+    source: str  # file:line, for reports
+
+
+@dataclass(frozen=True, slots=True)
+class Assets:
+    root: Path
+    categories: dict[str, Category]
+    fields: dict[str, tuple[str, ...]]  # field -> fact kinds that satisfy it
+    rules: tuple[Rule, ...]
+    model_settings: dict[str, Any]
+    example_files: tuple[Path, ...]
+
+    @property
+    def category_names(self) -> tuple[str, ...]:
+        return tuple(self.categories)
+
+    def examples(self) -> Iterator[Example]:
+        for path in self.example_files:
+            yield from read_examples(path, self.categories)
+
+    def fingerprint(self) -> str:
+        """Hash of everything training depends on: examples and model settings."""
+        digest = hashlib.sha256()
+        for path in self.example_files:
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+        digest.update(repr(sorted(self.model_settings.items())).encode())
+        digest.update(repr(sorted(self.categories)).encode())
+        return digest.hexdigest()
+
+
+def _read_toml(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(Problem(str(path), "", "file is missing"))
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(str(path), "", f"cannot read: {exc}"))
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(Problem(str(path), "", f"not valid TOML: {exc}"))
+    return None
+
+
+def _str_table(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, str) and v for v in value.values())
+
+
+def _load_fields(data: dict[str, Any], file: str, problems: list[Problem]) -> dict[str, tuple[str, ...]]:
+    fields: dict[str, tuple[str, ...]] = {}
+    raw = data.get("fields", {})
+    if not isinstance(raw, dict):
+        problems.append(Problem(file, "fields", "must be a table of fields"))
+        return fields
+    for name, spec in raw.items():
+        key = f"fields.{name}"
+        if not _NAME.match(name):
+            problems.append(Problem(file, key, "field names are lower_case_with_underscores"))
+            continue
+        if not isinstance(spec, dict) or set(spec) != {"any_of"}:
+            problems.append(Problem(file, key, "must be a table with exactly one key, any_of"))
+            continue
+        kinds = spec["any_of"]
+        if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) for k in kinds):
+            problems.append(Problem(file, f"{key}.any_of", "must be a non-empty list of fact kinds"))
+            continue
+        unknown = sorted(set(kinds) - FACT_KINDS)
+        if unknown:
+            problems.append(
+                Problem(file, f"{key}.any_of", f"unknown fact kind(s) {unknown}; known: {sorted(FACT_KINDS)}")
+            )
+            continue
+        fields[name] = tuple(kinds)
+    return fields
+
+
+_CATEGORY_KEYS = {"name", "required", "template", "keyword", "folder"}
+
+
+def _load_categories(
+    data: dict[str, Any], fields: dict[str, tuple[str, ...]], file: str, problems: list[Problem]
+) -> dict[str, Category]:
+    categories: dict[str, Category] = {}
+    raw = data.get("categories")
+    if not isinstance(raw, dict) or not raw:
+        problems.append(Problem(file, "categories", "must define at least one category"))
+        return categories
+    for name, spec in raw.items():
+        key = f"categories.{name}"
+        if not _NAME.match(name):
+            problems.append(Problem(file, key, "category names are lower_case_with_underscores"))
+            continue
+        if not isinstance(spec, dict):
+            problems.append(Problem(file, key, "must be a table"))
+            continue
+        for extra in sorted(set(spec) - _CATEGORY_KEYS):
+            problems.append(Problem(file, f"{key}.{extra}", "unknown key"))
+        given = spec.get("name")
+        display: dict[str, str] = {lang: name for lang in LANGUAGES}
+        if isinstance(given, dict) and _str_table(given) and set(given) == set(LANGUAGES):
+            display = {str(k): str(v) for k, v in given.items()}
+        else:
+            problems.append(Problem(file, f"{key}.name", f"must give a display name for each of {LANGUAGES}"))
+        required = spec.get("required", [])
+        if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+            problems.append(Problem(file, f"{key}.required", "must be a list of field names"))
+            required = []
+        for field in required:
+            if field not in fields:
+                problems.append(Problem(file, f"{key}.required", f"unknown field {field!r}; defined: {sorted(fields)}"))
+        template = spec.get("template", name)
+        keyword = spec.get("keyword", f"$Inboxd-{name}")
+        folder = spec.get("folder", "")
+        for sub, value in (("template", template), ("keyword", keyword), ("folder", folder)):
+            if not isinstance(value, str):
+                problems.append(Problem(file, f"{key}.{sub}", "must be a string"))
+        if isinstance(template, str) and not _NAME.match(template):
+            problems.append(Problem(file, f"{key}.template", "template names are lower_case_with_underscores"))
+        if isinstance(keyword, str) and not _KEYWORD.match(keyword):
+            problems.append(Problem(file, f"{key}.keyword", f"not a valid IMAP keyword: {keyword!r}"))
+        categories[name] = Category(
+            name=name,
+            display=display,
+            required=tuple(r for r in required if r in fields),
+            template=str(template),
+            keyword=str(keyword),
+            folder=str(folder),
+        )
+    if categories and FALLBACK not in categories:
+        problems.append(Problem(file, f"categories.{FALLBACK}", "the fallback category must exist"))
+    return categories
+
+
+def _load_rules(path: Path, categories: dict[str, Category], problems: list[Problem]) -> tuple[Rule, ...]:
+    if not path.exists():
+        return ()
+    data = _read_toml(path, problems)
+    if data is None:
+        return ()
+    file = str(path)
+    extra = set(data) - {"rule"}
+    for key in sorted(extra):
+        problems.append(Problem(file, key, "unknown key (rules are [[rule]] tables)"))
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for index, spec in enumerate(data.get("rule", [])):
+        key = f"rule[{index}]"
+        if not isinstance(spec, dict):
+            problems.append(Problem(file, key, "must be a table"))
+            continue
+        name = spec.get("name")
+        key = f"rule[{index}] ({name})" if isinstance(name, str) else key
+        for bad in sorted(set(spec) - {"name", "category", "pattern"}):
+            problems.append(Problem(file, f"{key}.{bad}", "unknown key"))
+        if not isinstance(name, str) or not name:
+            problems.append(Problem(file, f"{key}.name", "every rule needs a name"))
+            continue
+        if name in seen:
+            problems.append(Problem(file, f"{key}.name", "duplicate rule name"))
+        seen.add(name)
+        category = spec.get("category")
+        if category not in categories:
+            problems.append(Problem(file, f"{key}.category", f"unknown category {category!r}"))
+            continue
+        pattern = spec.get("pattern")
+        if not isinstance(pattern, str) or not pattern:
+            problems.append(Problem(file, f"{key}.pattern", "must be a non-empty regular expression"))
+            continue
+        try:
+            compiled = re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            problems.append(Problem(file, f"{key}.pattern", f"not a valid regular expression: {exc}"))
+            continue
+        if compiled.search(""):
+            problems.append(Problem(file, f"{key}.pattern", "matches the empty text, so it would match every mail"))
+            continue
+        rules.append(Rule(name=name, category=str(category), pattern=compiled))
+    return tuple(rules)
+
+
+def read_examples(path: Path, categories: Iterable[str]) -> Iterator[Example]:
+    """Yield the examples of one CSV file; raise ConfigError naming the file and line."""
+    known = set(categories)
+    problems: list[Problem] = []
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+    except OSError as exc:
+        raise ConfigError([Problem(str(path), "", f"cannot read: {exc.strerror}")]) from exc
+    with handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader, None)
+            if header is None or [h.strip().lower() for h in header[:2]] != ["text", "category"]:
+                raise ConfigError([Problem(str(path), "line 1", "the header must be: text,category")])
+            rows: list[Example] = []
+            for row in reader:
+                line = reader.line_num
+                if not row or all(not cell.strip() for cell in row):
+                    continue
+                if len(row) != 2:
+                    problems.append(Problem(str(path), f"line {line}", f"expected 2 columns, found {len(row)}"))
+                    continue
+                text, category = row[0].strip(), row[1].strip()
+                if not text:
+                    problems.append(Problem(str(path), f"line {line}", "empty text"))
+                elif category not in known:
+                    problems.append(Problem(str(path), f"line {line}", f"unknown category {category!r}"))
+                else:
+                    rows.append(Example(text=text, category=category, source=f"{path.name}:{line}"))
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise ConfigError([Problem(str(path), f"line {reader.line_num}", f"not valid CSV: {exc}")]) from exc
+    if problems:
+        raise ConfigError(problems)
+    yield from rows
+
+
+def load_assets(root: Path) -> Assets:
+    """Load `classifiers/`; raise ConfigError listing every problem found."""
+    problems: list[Problem] = []
+    categories_file = root / "categories.toml"
+    data = _read_toml(categories_file, problems) or {}
+    for extra in sorted(set(data) - {"fields", "categories"}):
+        problems.append(Problem(str(categories_file), extra, "unknown key"))
+    fields = _load_fields(data, str(categories_file), problems)
+    categories = _load_categories(data, fields, str(categories_file), problems)
+    rules = _load_rules(root / "rules.toml", categories, problems)
+    settings = _read_toml(root / "model.toml", problems) or {}
+    example_files = tuple(sorted((root / "examples").glob("*.csv")))
+    if not example_files:
+        problems.append(Problem(str(root / "examples"), "", "no example files (*.csv)"))
+    for path in example_files:
+        try:
+            for _ in read_examples(path, categories):
+                pass
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return Assets(
+        root=root,
+        categories=categories,
+        fields=fields,
+        rules=rules,
+        model_settings=settings,
+        example_files=example_files,
+    )

@@ -1,0 +1,18 @@
+"""Which required information a mail leaves out, per its category (operator config).
+
+A required field is satisfied when the facts contain any of the fact kinds the
+field lists in `classifiers/categories.toml` — `tx_or_order_id` by a transaction
+hash or by an order/withdrawal ID.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from inboxd.assets import Category
+from inboxd.models import Facts
+
+
+def missing_fields(category: Category, fields: Mapping[str, tuple[str, ...]], facts: Facts) -> tuple[str, ...]:
+    present = facts.kinds_present()
+    return tuple(name for name in category.required if not present.intersection(fields[name]))

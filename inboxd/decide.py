@@ -1,0 +1,130 @@
+"""The decision for one mail, and the acknowledgement it leads to. Pure.
+
+`decide` combines what the steps found — screening, language, category, facts,
+missing information — into one Decision; `build_ack` renders the acknowledgement
+for a decision once the ticket reference is known. Neither does I/O, so both are
+tested directly with parsed fixtures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from inboxd.assets import Category
+from inboxd.checks import missing_fields
+from inboxd.extract import extract_facts
+from inboxd.language import detect_language
+from inboxd.models import Action, Classification, Decision, Facts, OutgoingMail, ParsedEmail, Screening
+from inboxd.render import Renderer
+
+OWN_ID_PREFIX = "<inboxd."
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The configuration `decide` and `build_ack` depend on, as plain values."""
+
+    own_addresses: frozenset[str]
+    message_id_domain: str
+    default_language: str
+    zone: tzinfo
+    categories: Mapping[str, Category]
+    fields: Mapping[str, tuple[str, ...]]
+    team: str
+    reply_within_hours: int
+
+    def is_own_message_id(self, message_id: str) -> bool:
+        return message_id.startswith(OWN_ID_PREFIX) and message_id.endswith(f"@{self.message_id_domain}>")
+
+
+def classifier_text(mail: ParsedEmail) -> str:
+    """What the classifier reads: the subject and the customer's new words."""
+    return f"{mail.subject}\n{mail.new_text}"
+
+
+def decide(mail: ParsedEmail, screening: Screening, classification: Classification | None, policy: Policy) -> Decision:
+    language = detect_language(classifier_text(mail), policy.default_language)
+    if screening.skip_reason is not None:
+        return Decision(Action.SKIP, language=language, skip_reason=screening.skip_reason, reason=screening.detail)
+    if classification is None:
+        raise ValueError("a mail that is not skipped needs a classification")
+    facts = extract_facts(
+        f"{mail.subject}\n{mail.new_text}", mail.date, policy.zone, own_addresses=policy.own_addresses
+    )
+    category = policy.categories[classification.category]
+    missing = missing_fields(category, policy.fields, facts)
+    return Decision(Action.ACK, language=language, classification=classification, facts=facts, missing=missing)
+
+
+def understood(facts: Facts, labels: Mapping[str, str]) -> list[dict[str, str]]:
+    """The facts we read, as label/value lines the customer can check and correct."""
+    items: list[dict[str, str]] = []
+    for account in facts.account_ids:
+        items.append({"label": labels["account_id"], "value": account.value})
+    for tx in facts.tx_ids:
+        chain = f" ({tx.chain})" if tx.chain != "unknown" else ""
+        items.append({"label": labels["tx_id"], "value": tx.value + chain})
+    for order in facts.order_ids:
+        items.append({"label": labels["order_id"], "value": order})
+    for amount in facts.amounts:
+        network = f" ({amount.network})" if amount.network else ""
+        items.append({"label": labels["amount"], "value": f"{amount.value} {amount.asset}{network}"})
+    for address in facts.addresses:
+        items.append({"label": labels["address"], "value": address.value})
+    for when in facts.times:
+        if when.value is None:
+            resolved = ""
+        elif when.precision == "day":
+            resolved = f" ({when.value:%Y-%m-%d})"
+        else:
+            resolved = f" ({when.value:%Y-%m-%d %H:%M} {_offset(when.value)})"
+        items.append({"label": labels["time"], "value": when.text + resolved})
+    return items
+
+
+def _offset(value: datetime) -> str:
+    """UTC+8 rather than %Z, which is empty or a bare offset for fixed-offset zones."""
+    delta = value.utcoffset()
+    if delta is None:
+        return ""
+    minutes = int(delta.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return "UTC" if minutes == 0 else f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def reply_subject(subject: str) -> str:
+    subject = subject.strip() or "(no subject)"
+    return subject if subject[:3].lower() in ("re:", "回复：", "回复:") else f"Re: {subject}"
+
+
+def build_ack(mail: ParsedEmail, decision: Decision, ticket: str, renderer: Renderer, policy: Policy) -> OutgoingMail:
+    assert decision.classification is not None
+    language = decision.language
+    category = policy.categories[decision.classification.category]
+    texts = renderer.field_text[language]
+    context: dict[str, Any] = {
+        "ticket": ticket,
+        "subject": mail.subject,
+        "reply_subject": reply_subject(mail.subject),
+        "customer_name": mail.sender_name,
+        "category": category.name,
+        "category_name": category.display[language],
+        "understood": understood(decision.facts, renderer.fact_labels[language]),
+        "missing": [{"field": f, "label": texts[f].label, "ask": texts[f].ask} for f in decision.missing],
+        "reply_within_hours": policy.reply_within_hours,
+        "team": policy.team,
+    }
+    rendered = renderer.render(language, category.template, context)
+    references = (*mail.references, mail.message_id) if mail.message_id not in mail.references else mail.references
+    return OutgoingMail(
+        to=mail.reply_to,
+        subject=rendered.subject,
+        body=rendered.body,
+        message_id=f"{OWN_ID_PREFIX}{ticket}.{mail.content_hash[:16]}@{policy.message_id_domain}>",
+        in_reply_to=mail.message_id,
+        references=references[-20:],  # keep the header bounded on long threads
+    )

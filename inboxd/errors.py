@@ -1,0 +1,79 @@
+"""The exception tree, and what each branch means for the daemon.
+
+InboxdError
+├── ConfigError        bad config, template or classifier asset: refuse to start;
+│                      carries every problem found (file, key, reason)
+├── StoreError         the state database cannot be used (corrupt, wrong schema,
+│                      locked by another process): refuse to start / stop the tick
+├── TransientError     a server is unreachable or answered "try later": the tick
+│   │                  stops, mail stays untouched on the server, retried next tick
+│   ├── MailboxError   IMAP connection, login or protocol failure
+│   └── SendTemporary  SMTP 4xx: the acknowledgement stays pending
+│       └── SmtpUnavailable  no connection at all: stop sending this tick
+├── SendPermanent      SMTP 5xx for the recipient: recorded, never retried
+├── SendUnknown        the connection dropped after DATA was sent: the fate of the
+│                      acknowledgement is unknown and a human must decide
+└── MessageError       this one mail cannot be handled (unparseable, over a limit):
+                       quarantine it with the reason and go on with the next
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class InboxdError(Exception):
+    """Base class of every error inboxd raises on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem in an operator-edited file: where it is and what is wrong."""
+
+    file: str
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.key}" if self.key else self.file
+        return f"{where}: {self.reason}"
+
+
+class ConfigError(InboxdError):
+    """The configuration, a template or a classifier asset is invalid."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class StoreError(InboxdError):
+    """The state store cannot be opened or used."""
+
+
+class TransientError(InboxdError):
+    """A server failed in a way that may pass; retry on the next tick."""
+
+
+class MailboxError(TransientError):
+    """IMAP connection, login or protocol failure."""
+
+
+class SendTemporary(TransientError):
+    """SMTP refused for now (server down, 4xx): keep the acknowledgement pending."""
+
+
+class SmtpUnavailable(SendTemporary):
+    """No usable SMTP connection: stop sending for this tick, every ack stays pending."""
+
+
+class SendPermanent(InboxdError):
+    """SMTP refused for good (5xx): record it, do not retry."""
+
+
+class SendUnknown(InboxdError):
+    """The connection broke after the message data was sent: it may have been delivered."""
+
+
+class MessageError(InboxdError):
+    """This mail cannot be handled; it is quarantined with this reason."""

@@ -1,0 +1,184 @@
+"""The values passed between the steps of the pipeline.
+
+Everything here is an immutable value: the pure steps (parse, screen, classify,
+extract, check, render, decide) take and return these, and only the edges
+(mailbox, store, outbox) turn them into I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class MessageKey:
+    """Where a message lives. A UID means something only with its folder and UIDVALIDITY."""
+
+    account: str
+    folder: str
+    uidvalidity: int
+    uid: int
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEmail:
+    """One mail as the rest of inboxd sees it, decoded and normalised."""
+
+    message_id: str  # always in angle brackets; synthesised when the mail has none
+    message_id_synthetic: bool
+    sender: str  # address from From:, lower-cased; "" when absent
+    sender_name: str
+    reply_to: str  # where an answer goes: Reply-To if valid, else From
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    date: datetime | None  # timezone-aware when the header had a zone
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    text: str  # the whole readable body: text/plain, or the HTML converted to text
+    new_text: str  # the customer's new words: quoted history and signature removed
+    html_only: bool
+    attachments: tuple[Attachment, ...]
+    headers: Mapping[str, str]  # lower-case name -> first value, decoded
+    content_type: str  # of the top-level entity
+    content_hash: str  # sha256 of the raw bytes, hex
+    size: int  # raw bytes
+    defects: tuple[str, ...] = ()
+
+
+class SkipReason(StrEnum):
+    """Why a mail gets no acknowledgement (the decision still records it)."""
+
+    AUTO_REPLY = "auto_reply"
+    BOUNCE = "bounce"
+    LIST = "list"
+    NOREPLY = "noreply"
+    OWN_ADDRESS = "own_address"
+    NO_SENDER = "no_sender"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    skip_reason: SkipReason | None
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    category: str  # the final category: `other` when below the confidence floor
+    confidence: float  # probability of the top model category; 1.0 when a rule decided
+    predicted: str  # the model's (or rule's) category before the floor was applied
+    rule: str | None = None  # name of the deterministic rule that decided, if any
+    runner_up: str | None = None
+    runner_up_confidence: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class TxId:
+    value: str
+    chain: str  # evm | bitcoin | tron | solana | unknown
+
+
+@dataclass(frozen=True, slots=True)
+class Amount:
+    value: str  # plain decimal, no grouping, no trailing zeros
+    asset: str
+    network: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventTime:
+    text: str  # as the customer wrote it
+    value: datetime | None  # resolved against the mail's Date (its zone) or the default zone
+    precision: str = "minute"  # "day" when the customer gave no clock time
+
+
+@dataclass(frozen=True, slots=True)
+class AccountId:
+    kind: str  # uid | email | phone
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class WalletAddress:
+    value: str
+    chain: str  # bitcoin | evm | tron
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A customer secret found in the text. Only its kind and place are kept."""
+
+    kind: str  # seed_phrase | private_key | password | backup_code
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    tx_ids: tuple[TxId, ...] = ()
+    order_ids: tuple[str, ...] = ()
+    amounts: tuple[Amount, ...] = ()
+    times: tuple[EventTime, ...] = ()
+    account_ids: tuple[AccountId, ...] = ()
+    addresses: tuple[WalletAddress, ...] = ()
+    secrets: tuple[Secret, ...] = ()
+
+    def kinds_present(self) -> frozenset[str]:
+        """The fact kinds this mail supplies, as named in the required-field config."""
+        present = {
+            kind
+            for kind, values in (
+                ("tx_id", self.tx_ids),
+                ("order_id", self.order_ids),
+                ("amount", self.amounts),
+                ("time", self.times),
+                ("account_id", self.account_ids),
+                ("address", self.addresses),
+            )
+            if values
+        }
+        return frozenset(present)
+
+
+class Action(StrEnum):
+    ACK = "ack"
+    SKIP = "skip"
+    QUARANTINE = "quarantine"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do with one mail, and everything that was understood on the way."""
+
+    action: Action
+    language: str = "en"
+    classification: Classification | None = None
+    facts: Facts = field(default_factory=Facts)
+    missing: tuple[str, ...] = ()
+    skip_reason: SkipReason | None = None
+    reason: str = ""  # human-readable: why skipped or quarantined
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMail:
+    """An acknowledgement ready to send: the outbox turns it into SMTP."""
+
+    to: str
+    subject: str
+    body: str
+    message_id: str
+    in_reply_to: str | None
+    references: tuple[str, ...]

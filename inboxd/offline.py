@@ -1,0 +1,144 @@
+"""Decide about raw messages without touching a server or the store.
+
+Used by `inboxd classify` (files, directories, mbox, stdin) and by
+`inboxd poll --dry-run` (shadow mode): the same parse → screen → classify →
+decide → render path as the daemon, but nothing is claimed, sent or marked.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from inboxd.classify import Classifier
+from inboxd.config import LimitsConfig
+from inboxd.decide import Policy, build_ack, classifier_text, decide
+from inboxd.errors import MessageError
+from inboxd.models import Action, Decision, ParsedEmail
+from inboxd.parse import parse_message
+from inboxd.render import Renderer
+from inboxd.screen import screen
+
+PREVIEW_TICKET = "DRYRUN"
+
+
+class UnreadableInput(Exception):
+    """An input path that cannot be read at all (the command exits non-zero)."""
+
+
+def _is_mbox(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(5) == b"From "
+    except OSError:
+        return False
+
+
+def read_inputs(paths: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+    """Yield (source, raw bytes) for every message named by `paths`.
+
+    A path is an .eml file, a directory (every *.eml below it, sorted), an mbox
+    file (detected by its leading "From " line) or "-" for one message on stdin.
+    """
+    for name in paths:
+        if name == "-":
+            yield "-", sys.stdin.buffer.read()
+            continue
+        path = Path(name)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*.eml") if p.is_file())
+            for file in files:
+                yield str(file), _read(file)
+        elif path.is_file() and _is_mbox(path):
+            try:
+                box = mailbox.mbox(str(path), create=False)
+                for index, key in enumerate(box.iterkeys()):
+                    yield f"{path}#{index + 1}", box.get_bytes(key)
+            except (OSError, mailbox.Error) as exc:
+                raise UnreadableInput(f"{path}: cannot read mbox: {exc}") from exc
+        elif path.is_file():
+            yield str(path), _read(path)
+        else:
+            raise UnreadableInput(f"{path}: no such file or directory")
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UnreadableInput(f"{path}: {exc.strerror}") from exc
+
+
+def decision_record(
+    source: str,
+    mail: ParsedEmail | None,
+    decision: Decision | None,
+    ack: dict[str, str] | None,
+    error: str | None,
+) -> dict[str, Any]:
+    """The JSON shape of one decision (documented in the README)."""
+    c = decision.classification if decision else None
+    facts = decision.facts if decision else None
+    return {
+        "source": source,
+        "message_id": mail.message_id if mail else None,
+        "from": mail.sender if mail else None,
+        "subject": mail.subject if mail else None,
+        "language": decision.language if decision else None,
+        "action": decision.action.value if decision else "quarantine",
+        "category": c.category if c else None,
+        "confidence": c.confidence if c else None,
+        "rule": c.rule if c else None,
+        "runner_up": c.runner_up if c else None,
+        "transaction_ids": [t.value for t in facts.tx_ids] if facts else [],
+        "transactions": [asdict(t) for t in facts.tx_ids] if facts else [],
+        "order_ids": list(facts.order_ids) if facts else [],
+        "amounts": [{"value": a.value, "asset": a.asset, "network": a.network} for a in facts.amounts] if facts else [],
+        "times": [
+            {"text": t.text, "value": t.value.isoformat() if t.value else None, "precision": t.precision}
+            for t in facts.times
+        ]
+        if facts
+        else [],
+        "account_ids": [asdict(a) for a in facts.account_ids] if facts else [],
+        "addresses": [asdict(a) for a in facts.addresses] if facts else [],
+        "secrets": [s.kind for s in facts.secrets] if facts else [],
+        "missing": list(decision.missing) if decision else [],
+        "skip_reason": decision.skip_reason.value if decision and decision.skip_reason else None,
+        "ack": ack,
+        "error": error,
+    }
+
+
+class OfflineDecider:
+    """parse → screen → classify → decide → render for one raw message at a time."""
+
+    def __init__(self, classifier: Classifier, renderer: Renderer, policy: Policy, limits: LimitsConfig, prefix: str):
+        self.classifier = classifier
+        self.renderer = renderer
+        self.policy = policy
+        self.limits = limits
+        self.ticket = f"{prefix}-{PREVIEW_TICKET}"
+
+    def record(self, source: str, raw: bytes) -> dict[str, Any]:
+        try:
+            mail = parse_message(raw, self.limits)
+        except MessageError as exc:
+            return decision_record(source, None, None, None, str(exc))
+        try:
+            screening = screen(mail, self.policy.own_addresses, self.policy.is_own_message_id)
+            classification = None
+            if screening.skip_reason is None:
+                classification = self.classifier.classify([classifier_text(mail)])[0]
+            decision = decide(mail, screening, classification, self.policy)
+            ack = None
+            if decision.action == Action.ACK:
+                out = build_ack(mail, decision, self.ticket, self.renderer, self.policy)
+                ack = {"to": out.to, "subject": out.subject, "body": out.body}
+        except Exception as exc:  # one bad message must not stop a batch
+            return decision_record(source, mail, None, None, f"internal error: {type(exc).__name__}: {exc}")
+        return decision_record(source, mail, decision, ack, None)

@@ -1,0 +1,328 @@
+"""One tick over one mailbox: fetch, claim, parse, screen, classify, decide, send, sync.
+
+The order is what makes it safe (see `inboxd.store` for the state machine):
+
+1. acks left `sending` by a dead process become `unknown` (never re-sent blindly);
+2. due acks are sent (`sending` committed before SMTP, `sent` after);
+3. decided messages get their IMAP keywords / move — only after their state is committed;
+4. new UIDs after the checkpoint are fetched in batches with BODY.PEEK[]; each is
+   claimed (idempotent), parsed, screened, classified (one model call per batch),
+   decided and committed with its ticket and pending ack; then 2 and 3 run for the
+   batch and the checkpoint moves past it.
+
+A mail that fails anywhere in parse/decide is quarantined with its reason and the
+batch goes on. A server failure stops the tick; nothing is lost, the next tick
+picks up where the store says this one stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from inboxd.classify import Classifier
+from inboxd.config import Config
+from inboxd.decide import Policy, build_ack, classifier_text, decide
+from inboxd.errors import MessageError, SendPermanent, SendTemporary, SendUnknown, SmtpUnavailable
+from inboxd.mailbox import Fetched
+from inboxd.models import Action, Decision, MessageKey, OutgoingMail, ParsedEmail
+from inboxd.parse import parse_message
+from inboxd.render import Renderer
+from inboxd.screen import screen
+from inboxd.store import Store, SyncRow
+
+log = logging.getLogger("inboxd.pipeline")
+
+KW_ACKED = "$Inboxd-Acked"
+KW_MISSING = "$Inboxd-MissingInfo"
+KW_SKIPPED = "$Inboxd-Skipped"
+KW_QUARANTINED = "$Inboxd-Quarantined"
+KW_ACK_FAILED = "$Inboxd-AckFailed"
+KW_ACK_UNKNOWN = "$Inboxd-AckUnknown"
+KW_ACK_CANCELLED = "$Inboxd-AckCancelled"
+_ACK_KEYWORD = {
+    "sent": KW_ACKED,
+    "failed": KW_ACK_FAILED,
+    "unknown": KW_ACK_UNKNOWN,
+    "cancelled": KW_ACK_CANCELLED,
+}
+
+
+class Mailbox(Protocol):
+    uidvalidity: int
+
+    def select(self, folder: str | None = None, readonly: bool = False) -> int: ...
+    def uids_after(self, last_uid: int) -> list[int]: ...
+    def sizes(self, uids: Sequence[int]) -> dict[int, int]: ...
+    def fetch(self, uids: Sequence[int], sizes: dict[int, int], max_batch_bytes: int = ...) -> Iterable[Fetched]: ...
+    def add_keywords(self, uids: Sequence[int], keywords: Iterable[str]) -> None: ...
+    def move(self, uids: Sequence[int], folder: str) -> None: ...
+
+
+class Outbox(Protocol):
+    def send(self, mail: OutgoingMail, ticket: str | None = None) -> None: ...
+
+
+@dataclass
+class TickReport:
+    """What one tick did; `rows` are the store ids of the messages it decided."""
+
+    rows: list[int] = field(default_factory=list)
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    unknown: int = 0
+    recovered_unknown: int = 0
+    synced: int = 0
+    error: str | None = None
+
+
+def keywords_for(row: SyncRow, category_keywords: dict[str, str]) -> list[str]:
+    if row.action == Action.QUARANTINE:
+        return [KW_QUARANTINED]
+    if row.action == Action.SKIP:
+        return [KW_SKIPPED]
+    keywords: list[str] = []
+    if row.ack_state in _ACK_KEYWORD:
+        keywords.append(_ACK_KEYWORD[row.ack_state])
+    if row.missing:
+        keywords.append(KW_MISSING)
+    if row.category and row.category in category_keywords:
+        keywords.append(category_keywords[row.category])
+    return keywords
+
+
+class Processor:
+    """Runs ticks for one mailbox. Everything with I/O is passed in."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        store: Store,
+        mailbox: Callable[[], AbstractContextManager[Mailbox]],
+        outbox: Callable[[], AbstractContextManager[Outbox]],
+        classifier: Classifier,
+        renderer: Renderer,
+        policy: Policy,
+        stop: threading.Event | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.config = config
+        self.store = store
+        self._mailbox = mailbox
+        self._outbox = outbox
+        self.classifier = classifier
+        self.renderer = renderer
+        self.policy = policy
+        self.stop = stop or threading.Event()
+        self.clock = clock
+        self.account = config.account
+        self.folder = config.imap.folder
+        self._category_keywords = {c.name: c.keyword for c in policy.categories.values()}
+
+    # -- the tick ----------------------------------------------------------------------------
+
+    def tick(self) -> TickReport:
+        report = TickReport()
+        recovered = self.store.recover_interrupted()
+        if recovered:
+            report.recovered_unknown = len(recovered)
+            log.warning(
+                "acknowledgements %s were being sent when inboxd stopped; their fate is unknown "
+                "and they are listed by `inboxd acks list --state unknown`",
+                recovered,
+            )
+        with self._mailbox() as box, self._outbox() as outbox:
+            uidvalidity = box.select(self.folder)
+            self._send_due(outbox, report)
+            self._sync(box, uidvalidity, report)
+            last = self.store.checkpoint(self.account, self.folder, uidvalidity)
+            uids = box.uids_after(last)
+            batch_size = self.config.imap.batch_size
+            for start in range(0, len(uids), batch_size):
+                if self.stop.is_set():
+                    break
+                batch = uids[start : start + batch_size]
+                self._batch(box, uidvalidity, batch, report)
+                self._send_due(outbox, report)
+                self._sync(box, uidvalidity, report)
+                self.store.set_checkpoint(self.account, self.folder, uidvalidity, batch[-1])
+        return report
+
+    # -- one batch -----------------------------------------------------------------------------
+
+    def _key(self, uidvalidity: int, uid: int) -> MessageKey:
+        return MessageKey(self.account, self.folder, uidvalidity, uid)
+
+    def _batch(self, box: Mailbox, uidvalidity: int, uids: list[int], report: TickReport) -> None:
+        known = self.store.known_states(self.account, self.folder, uidvalidity, uids)
+        todo = [u for u in uids if known.get(u) != "decided"]
+        if not todo:
+            return
+        sizes = box.sizes(todo)
+        limit = self.config.limits.max_message_bytes
+        fetchable: list[int] = []
+        for uid in todo:
+            size = sizes.get(uid)
+            if size is None:
+                continue  # gone from the server since the search
+            if size > limit:
+                claim = self.store.claim(self._key(uidvalidity, uid), None, None, size)
+                if claim.state == "new":
+                    reason = f"{size} bytes is over limits.max_message_bytes ({limit}); not downloaded"
+                    self._quarantine(claim.row, None, reason, report)
+            else:
+                fetchable.append(uid)
+
+        parsed: list[tuple[int, ParsedEmail]] = []
+        for item in box.fetch(fetchable, sizes):
+            digest = hashlib.sha256(item.raw).hexdigest()
+            claim = self.store.claim(self._key(uidvalidity, item.uid), None, digest, len(item.raw))
+            if claim.state != "new":
+                continue
+            try:
+                parsed.append((claim.row, parse_message(item.raw, self.config.limits)))
+            except MessageError as exc:
+                self._quarantine(claim.row, None, str(exc), report)
+            except Exception as exc:  # a bug must cost one mail, not the mailbox
+                log.exception("uid %s: unexpected error while parsing", item.uid)
+                self._quarantine(claim.row, None, f"internal error while parsing: {type(exc).__name__}: {exc}", report)
+        self._decide_all(parsed, report)
+
+    def _decide_all(self, parsed: list[tuple[int, ParsedEmail]], report: TickReport) -> None:
+        screenings = [screen(mail, self.policy.own_addresses, self.policy.is_own_message_id) for _, mail in parsed]
+        to_classify = [i for i, s in enumerate(screenings) if s.skip_reason is None]
+        try:
+            results = self.classifier.classify([classifier_text(parsed[i][1]) for i in to_classify])
+        except Exception:
+            log.exception("the classifier failed on a batch; classifying one by one")
+            results = []
+            for i in to_classify:
+                try:
+                    results.append(self.classifier.classify([classifier_text(parsed[i][1])])[0])
+                except Exception:
+                    results.append(None)  # type: ignore[arg-type]
+        classification = dict(zip(to_classify, results, strict=True))
+        for index, (row, mail) in enumerate(parsed):
+            try:
+                c = classification.get(index)
+                if index in classification and c is None:
+                    raise MessageError("the classifier failed on this mail")
+                decision = decide(mail, screenings[index], c, self.policy)
+                self._record(row, mail, decision, report)
+            except MessageError as exc:
+                self._quarantine(row, mail, str(exc), report)
+            except Exception as exc:
+                log.exception("%s: unexpected error while deciding", mail.message_id)
+                self._quarantine(row, mail, f"internal error while deciding: {type(exc).__name__}: {exc}", report)
+
+    def _record(self, row: int, mail: ParsedEmail, decision: Decision, report: TickReport) -> None:
+        render = None
+        if decision.action == Action.ACK:
+
+            def render(ticket: str) -> OutgoingMail:
+                return build_ack(mail, decision, ticket, self.renderer, self.policy)
+
+        ticket = self.store.record_decision(row, mail, decision, self.config.ack.ticket_prefix, render)
+        report.rows.append(row)
+        c = decision.classification
+        log.info(
+            "decided",
+            extra={
+                "event": "decided",
+                "row": row,
+                "message_id": mail.message_id,
+                "action": decision.action.value,
+                "skip_reason": decision.skip_reason.value if decision.skip_reason else None,
+                "category": c.category if c else None,
+                "confidence": c.confidence if c else None,
+                "language": decision.language,
+                "missing": list(decision.missing),
+                "ticket": ticket,
+            },
+        )
+
+    def _quarantine(self, row: int, mail: ParsedEmail | None, reason: str, report: TickReport) -> None:
+        decision = Decision(Action.QUARANTINE, reason=reason)
+        self.store.record_decision(row, mail, decision, self.config.ack.ticket_prefix, None)
+        report.rows.append(row)
+        log.warning("quarantined", extra={"event": "quarantined", "row": row, "reason": reason})
+
+    # -- sending -------------------------------------------------------------------------------
+
+    def _backoff(self, attempts: int) -> float:
+        return float(min(3600.0, self.config.ack.retry_base_seconds * 2 ** max(0, attempts - 1)))
+
+    def _send_due(self, outbox: Outbox, report: TickReport) -> None:
+        for ack in self.store.acks_due(self.clock()):
+            if self.stop.is_set():
+                return
+            if not self.store.mark_sending(ack.id):
+                continue
+            attempts = ack.attempts + 1
+            try:
+                outbox.send(ack.mail, ack.ticket_ref)
+            except SendTemporary as exc:
+                if attempts >= self.config.ack.max_send_attempts:
+                    self.store.mark_failed(ack.id, f"gave up after {attempts} attempts: {exc}")
+                    report.failed += 1
+                else:
+                    self.store.mark_retry(ack.id, str(exc), self.clock() + self._backoff(attempts))
+                    report.retrying += 1
+                log.warning("ack %s to %s not sent yet: %s", ack.id, ack.ticket_ref, exc)
+                if isinstance(exc, SmtpUnavailable):
+                    return  # the others stay pending for the next tick
+            except SendPermanent as exc:
+                self.store.mark_failed(ack.id, str(exc))
+                report.failed += 1
+                log.error("ack %s for %s refused: %s", ack.id, ack.ticket_ref, exc)
+            except SendUnknown as exc:
+                self.store.mark_unknown(ack.id, str(exc))
+                report.unknown += 1
+                log.error("ack %s for %s: fate unknown: %s", ack.id, ack.ticket_ref, exc)
+            else:
+                self.store.mark_sent(ack.id)
+                report.sent += 1
+
+    # -- server sync ---------------------------------------------------------------------------
+
+    def _sync(self, box: Mailbox, uidvalidity: int, report: TickReport) -> None:
+        rows = [
+            r
+            for r in self.store.unsynced(self.account, self.folder, uidvalidity)
+            if r.ack_state not in ("pending", "sending")
+        ]
+        if not rows:
+            return
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for r in rows:
+            groups.setdefault(tuple(keywords_for(r, self._category_keywords)), []).append(r.uid)
+        for keywords, uids in groups.items():
+            box.add_keywords(uids, keywords)
+        moves: dict[str, list[int]] = {}
+        quarantine = self.config.imap.quarantine_folder
+        for r in rows:
+            target = ""
+            if r.action == Action.QUARANTINE:
+                target = quarantine
+            elif r.action == Action.ACK and self.config.imap.move_to_category_folders and r.category:
+                category = self.policy.categories.get(r.category)
+                target = category.folder if category else ""
+            if target and target != self.folder:
+                moves.setdefault(target, []).append(r.uid)
+        for folder, uids in moves.items():
+            box.move(uids, folder)
+        self.store.mark_synced([r.row for r in rows])
+        report.synced += len(rows)
+
+
+def describe(store: Store, rows: Sequence[int]) -> list[dict[str, Any]]:
+    """The committed outcome of each decided message, for summaries and JSON output."""
+    return store.message_rows(rows)

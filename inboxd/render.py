@@ -1,0 +1,174 @@
+"""Templates -> acknowledgement subject and body: the only module importing Jinja2.
+
+Wording lives in `templates/<lang>/`: `subject.txt.j2`, a base `ack.txt.j2`, one
+template per category (usually extending the base), and `fields.toml` with the
+label of each fact and the one-line request for each missing field. Everything is
+checked when loaded — syntax, unknown variables, missing files and a trial render
+with sample values — so a broken template stops start-up instead of a customer mail.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.meta
+from jinja2.sandbox import SandboxedEnvironment
+
+from inboxd.assets import FACT_KINDS, LANGUAGES, Assets
+from inboxd.errors import ConfigError, Problem
+
+# The variables a template may use; anything else is an error at start-up.
+VARIABLES: Mapping[str, str] = {
+    "ticket": "ticket reference, e.g. INB-000123",
+    "subject": "the customer's subject",
+    "reply_subject": "the customer's subject with one 'Re: '",
+    "customer_name": "display name from the From header, may be empty",
+    "category": "category key, e.g. deposit_withdrawal",
+    "category_name": "category display name in the template's language",
+    "understood": "list of {label, value}: the facts we read in the mail",
+    "missing": "list of {field, label, ask}: what we still need",
+    "reply_within_hours": "when the customer can expect an answer",
+    "team": "the sender name (smtp.from_name)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldText:
+    label: str
+    ask: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+class Renderer:
+    """Renders acknowledgements; construct with `load_templates`, which validates everything."""
+
+    def __init__(
+        self,
+        env: SandboxedEnvironment,
+        fields: dict[str, dict[str, FieldText]],
+        facts: dict[str, dict[str, str]],
+    ):
+        self._env = env
+        self.field_text = fields  # lang -> field -> text
+        self.fact_labels = facts  # lang -> fact kind -> label
+
+    def render(self, language: str, template: str, context: Mapping[str, Any]) -> Rendered:
+        subject = self._env.get_template(f"{language}/subject.txt.j2").render(context)
+        body = self._env.get_template(f"{language}/{template}.txt.j2").render(context)
+        return Rendered(subject=" ".join(subject.split()), body=body.strip() + "\n")
+
+
+def _environment(root: Path) -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(root)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # plain-text mail, not HTML
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _load_fields(
+    root: Path, language: str, assets: Assets, problems: list[Problem]
+) -> tuple[dict[str, FieldText], dict[str, str]]:
+    path = root / language / "fields.toml"
+    fields: dict[str, FieldText] = {}
+    facts: dict[str, str] = {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(Problem(str(path), "", "file is missing"))
+        return fields, facts
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        problems.append(Problem(str(path), "", f"cannot read: {exc}"))
+        return fields, facts
+    for extra in sorted(set(data) - {"fields", "facts"}):
+        problems.append(Problem(str(path), extra, "unknown key"))
+    for name in assets.fields:
+        spec = data.get("fields", {}).get(name)
+        if not isinstance(spec, dict) or not all(isinstance(spec.get(k), str) and spec[k] for k in ("label", "ask")):
+            problems.append(Problem(str(path), f"fields.{name}", "needs a label and an ask (both non-empty strings)"))
+            continue
+        fields[name] = FieldText(label=spec["label"], ask=spec["ask"])
+    for name in sorted(set(data.get("fields", {})) - set(assets.fields)):
+        problems.append(Problem(str(path), f"fields.{name}", "not a field defined in categories.toml"))
+    for kind in sorted(FACT_KINDS):
+        label = data.get("facts", {}).get(kind)
+        if not isinstance(label, str) or not label:
+            problems.append(Problem(str(path), f"facts.{kind}", "needs a label"))
+        else:
+            facts[kind] = label
+    return fields, facts
+
+
+def sample_context(language: str, missing: Sequence[Mapping[str, str]]) -> dict[str, Any]:
+    return {
+        "ticket": "INB-000001",
+        "subject": "Withdrawal not received",
+        "reply_subject": "Re: Withdrawal not received",
+        "customer_name": "Sample Customer",
+        "category": "deposit_withdrawal",
+        "category_name": "Deposits and withdrawals",
+        "understood": [{"label": "Amount", "value": "0.5 BTC"}],
+        "missing": list(missing),
+        "reply_within_hours": 24,
+        "team": "Support",
+    }
+
+
+def load_templates(root: Path, assets: Assets) -> Renderer:
+    """Load and check every template; raise ConfigError listing all problems."""
+    problems: list[Problem] = []
+    env = _environment(root)
+    field_text: dict[str, dict[str, FieldText]] = {}
+    fact_labels: dict[str, dict[str, str]] = {}
+    names = {"subject", "ack"} | {c.template for c in assets.categories.values()}
+    for language in LANGUAGES:
+        field_text[language], fact_labels[language] = _load_fields(root, language, assets, problems)
+        for name in sorted(names):
+            rel = f"{language}/{name}.txt.j2"
+            path = root / rel
+            if not path.is_file():
+                problems.append(Problem(str(path), "", "template is missing"))
+                continue
+            try:
+                source = path.read_text(encoding="utf-8")
+                ast = env.parse(source, name=rel, filename=str(path))
+            except jinja2.TemplateSyntaxError as exc:
+                problems.append(Problem(str(path), f"line {exc.lineno}", f"template syntax error: {exc.message}"))
+                continue
+            except (OSError, UnicodeDecodeError) as exc:
+                problems.append(Problem(str(path), "", f"cannot read: {exc}"))
+                continue
+            unknown = sorted(jinja2.meta.find_undeclared_variables(ast) - set(VARIABLES))
+            if unknown:
+                problems.append(
+                    Problem(
+                        str(path),
+                        ", ".join(unknown),
+                        f"unknown template variable(s); known: {sorted(VARIABLES)}",
+                    )
+                )
+                continue
+            sample_missing = [{"field": f, "label": t.label, "ask": t.ask} for f, t in field_text[language].items()]
+            try:
+                env.get_template(rel).render(sample_context(language, sample_missing))
+            except jinja2.TemplateError as exc:
+                line = getattr(exc, "lineno", None)
+                problems.append(Problem(str(path), f"line {line}" if line else "", f"fails to render: {exc}"))
+            except Exception as exc:  # a template can raise anything; the operator must see it
+                problems.append(Problem(str(path), "", f"fails to render: {type(exc).__name__}: {exc}"))
+    if problems:
+        raise ConfigError(problems)
+    return Renderer(env, field_text, fact_labels)

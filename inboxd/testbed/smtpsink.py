@@ -1,0 +1,132 @@
+"""An SMTP server on loopback that records what it accepts: aiosmtpd, the only module importing it.
+
+Every accepted message is written as NNNNNN.eml and a line of received.jsonl in
+the sink's directory: tests count acknowledgements from the server's own record,
+not from inboxd's. `mode` makes it fail the way real servers do: refuse to
+connect, answer 4xx, reject some recipients with 5xx, or drop the connection
+right after the message data arrived (the message is kept: the client cannot know).
+
+Run standalone: python -m inboxd.testbed.smtpsink --port 10025 --dir var/demo/sink
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import email
+import email.policy
+import json
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+@dataclass
+class SinkMode:
+    tempfail: bool = False  # 451 on every RCPT
+    reject: set[str] = field(default_factory=set)  # addresses answered 550 at RCPT
+    drop_after_data: int = 0  # close the connection, without an answer, after this many DATA
+
+
+class _Handler:
+    def __init__(self, directory: Path, mode: SinkMode):
+        self.directory = directory
+        self.mode = mode
+        self.lock = threading.Lock()
+        self.count = len(list(directory.glob("*.eml")))
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.mode.tempfail:
+            return "451 4.3.0 Temporary failure, try again later"
+        if address.lower() in self.mode.reject:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or envelope.content
+        assert isinstance(raw, bytes)
+        with self.lock:
+            self.count += 1
+            path = self.directory / f"{self.count:06d}.eml"
+            path.write_bytes(raw)
+            parsed = email.message_from_bytes(raw, policy=email.policy.default)
+            record = {
+                "n": self.count,
+                "time": time.time(),
+                "mail_from": envelope.mail_from,
+                "rcpt_tos": list(envelope.rcpt_tos),
+                "message_id": str(parsed.get("Message-ID", "")),
+                "in_reply_to": str(parsed.get("In-Reply-To", "")),
+                "subject": str(parsed.get("Subject", "")),
+                "file": path.name,
+            }
+            with (self.directory / "received.jsonl").open("a", encoding="utf-8") as log:
+                log.write(json.dumps(record, ensure_ascii=False) + "\n")
+            if self.mode.drop_after_data > 0:
+                self.mode.drop_after_data -= 1
+                transport = server.transport
+                if isinstance(transport, asyncio.Transport):
+                    transport.abort()
+                return "250 OK"  # never reaches the client: the connection is gone
+        return "250 Message accepted for delivery"
+
+
+class SmtpSink:
+    """Start with `start()`; `received()` lists what the server accepted."""
+
+    def __init__(self, directory: Path, port: int, mode: SinkMode | None = None):
+        self.directory = directory
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.port = port
+        self.mode = mode or SinkMode()
+        self._handler = _Handler(directory, self.mode)
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        self._controller = Controller(self._handler, hostname="127.0.0.1", port=self.port, ready_timeout=10)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def received(self) -> list[dict[str, Any]]:
+        log = self.directory / "received.jsonl"
+        if not log.exists():
+            return []
+        return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    def message(self, record: dict[str, Any]) -> email.message.EmailMessage:
+        raw = (self.directory / record["file"]).read_bytes()
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(msg, email.message.EmailMessage)
+        return msg
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Record every message received on 127.0.0.1:PORT into DIR.")
+    parser.add_argument("--port", type=int, default=10025)
+    parser.add_argument("--dir", type=Path, required=True)
+    args = parser.parse_args()
+    sink = SmtpSink(args.dir, args.port)
+    sink.start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    (args.dir / "sink.pid").write_text(str(__import__("os").getpid()))
+    stop.wait()
+    sink.stop()
+
+
+if __name__ == "__main__":
+    main()

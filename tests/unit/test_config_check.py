@@ -1,0 +1,147 @@
+"""`inboxd check` and the loaders: every problem named with file, key and reason."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from inboxd.config import load_config
+from inboxd.errors import ConfigError
+from tests.conftest import ROOT, write_config
+
+
+def run_check(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "inboxd", "--config", str(config), "check", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def problems(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return [str(p) for p in info.value.problems]
+
+
+def test_repo_config_is_valid() -> None:
+    config = load_config(ROOT / "config.toml")
+    assert config.imap.port == 10143
+    assert config.store.path == ROOT / "var" / "inboxd.sqlite3"  # relative to the config file
+    assert "support@exchange.test" in config.own_addresses
+
+
+def test_unknown_key_wrong_type_and_missing_key_all_reported(tmp_path: Path, model_path: Path) -> None:
+    path = write_config(tmp_path, model_path=model_path, sections={"imap": {"prot": 993, "batch_size": "many"}})
+    text = path.read_text().replace('host = "127.0.0.1"\n', "", 1)
+    path.write_text(text)
+    found = problems(path)
+    assert f"{path}: imap.prot: unknown key" in found
+    assert any(p.startswith(f"{path}: imap.batch_size: ") and "integer" in p for p in found)
+    assert f"{path}: imap.host: required key is missing" in found
+
+
+@pytest.mark.parametrize(
+    ("sections", "key", "words"),
+    [
+        ({"imap": {"port": "143"}}, "imap.port", "integer"),
+        ({"imap": {"port": 70000}}, "imap.port", "less than or equal to 65535"),
+        ({"imap": {"security": "ssl"}}, "imap.security", "'tls', 'starttls' or 'none'"),
+        ({"imap": {"move_to_category_folders": "yes"}}, "imap.move_to_category_folders", "boolean"),
+        ({"smtp": {"from_address": "support"}}, "smtp.from_address", "not an e-mail address"),
+        ({"smtp": {"username": "u"}}, "smtp", "also set password_env or password_file"),
+        ({"ack": {"ticket_prefix": "inb"}}, "ack.ticket_prefix", "pattern"),
+        ({"extract": {"default_timezone": "Mars/Olympus"}}, "extract.default_timezone", "unknown time zone"),
+        ({"imap": {"password_env": "X"}}, "imap", "not both"),
+    ],
+)
+def test_bad_values(tmp_path: Path, model_path: Path, sections: dict, key: str, words: str) -> None:
+    path = write_config(tmp_path, model_path=model_path, sections=sections)
+    found = problems(path)
+    assert any(p.startswith(f"{path}: {key}") and words in p for p in found), found
+
+
+def test_password_is_never_read_from_the_config(tmp_path: Path, model_path: Path) -> None:
+    path = write_config(tmp_path, model_path=model_path, sections={"imap": {"password": "hunter2"}})
+    assert f"{path}: imap.password: unknown key" in problems(path)
+
+
+def test_not_toml(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[imap\nhost = 1")
+    (found,) = problems(path)
+    assert found.startswith(f"{path}: not valid TOML")
+
+
+def _copy_assets(tmp_path: Path) -> tuple[Path, Path]:
+    classifiers, templates = tmp_path / "classifiers", tmp_path / "templates"
+    shutil.copytree(ROOT / "classifiers", classifiers)
+    shutil.copytree(ROOT / "templates", templates)
+    return classifiers, templates
+
+
+def test_check_passes_on_the_repo_assets(tmp_path: Path, model_path: Path) -> None:
+    result = run_check(write_config(tmp_path, model_path=model_path))
+    assert result.returncode == 0, result.stderr
+    assert "OK:" in result.stdout and "model up to date" in result.stdout
+
+
+def test_check_lists_template_problems(tmp_path: Path, model_path: Path) -> None:
+    classifiers, templates = _copy_assets(tmp_path)
+    (templates / "zh" / "transaction.txt.j2").unlink()
+    (templates / "en" / "account.txt.j2").write_text("Hello {{ customer_nmae }}, ticket {{ ticket }}\n")
+    (templates / "en" / "other.txt.j2").write_text("{% if missing %}unclosed\n")
+    config = write_config(
+        tmp_path, model_path=model_path, sections={"classifier": {"dir": str(classifiers)}, "templates": {"dir": str(templates)}}
+    )
+    result = run_check(config, "--no-model")
+    assert result.returncode == 2
+    err = result.stderr
+    assert f"{templates / 'zh' / 'transaction.txt.j2'}: template is missing" in err
+    assert f"{templates / 'en' / 'account.txt.j2'}: customer_nmae: unknown template variable" in err
+    assert f"{templates / 'en' / 'other.txt.j2'}: line " in err and "syntax error" in err
+
+
+def test_check_lists_classifier_problems(tmp_path: Path, model_path: Path) -> None:
+    classifiers, templates = _copy_assets(tmp_path)
+    cats = classifiers / "categories.toml"
+    cats.write_text(cats.read_text().replace('required = ["account_id"]', 'required = ["acount_id"]'))
+    model = classifiers / "model.toml"
+    model.write_text(model.read_text().replace("sublinear_tf = true", "sublinear = true", 1).replace("C = 20.0", "C = -1.0"))
+    (classifiers / "examples" / "bad.csv").write_text("text,category\nhello,acount\n,other\n")
+    config = write_config(
+        tmp_path, model_path=model_path, sections={"classifier": {"dir": str(classifiers)}, "templates": {"dir": str(templates)}}
+    )
+    result = run_check(config, "--no-model")
+    assert result.returncode == 2
+    err = result.stderr
+    assert f"{cats}: categories.account.required: unknown field 'acount_id'" in err
+    assert f"{classifiers / 'examples' / 'bad.csv'}: line 2: unknown category 'acount'" in err
+    assert f"{classifiers / 'examples' / 'bad.csv'}: line 3: empty text" in err
+    assert f"{model}: features.word.sublinear: unknown parameter of TfidfVectorizer" in err
+    assert f"{model}: estimator.params: invalid value" in err and "'C'" in err
+
+
+def test_check_reports_a_stale_model(tmp_path: Path, model_path: Path) -> None:
+    classifiers, templates = _copy_assets(tmp_path)
+    with (classifiers / "examples" / "crypto_en.csv").open("a") as handle:
+        handle.write("my withdrawal is stuck for two days now,deposit_withdrawal\n")
+    config = write_config(
+        tmp_path, model_path=model_path, sections={"classifier": {"dir": str(classifiers)}, "templates": {"dir": str(templates)}}
+    )
+    result = run_check(config)
+    assert result.returncode == 2
+    assert "stale model (the examples or categories changed since it was trained): run `inboxd train`" in result.stderr
+
+
+def test_check_reports_a_missing_password_file(tmp_path: Path, model_path: Path) -> None:
+    config = write_config(tmp_path, model_path=model_path)
+    (tmp_path / "imap-password").unlink()
+    result = run_check(config)
+    assert result.returncode == 2
+    assert "imap.password_file: cannot read" in result.stderr

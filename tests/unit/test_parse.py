@@ -1,0 +1,113 @@
+"""parse_message on .eml fixtures written the way real clients write them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from inboxd.config import LimitsConfig
+from inboxd.errors import MessageError
+from inboxd.parse import parse_message
+from tests.conftest import fixture_bytes
+
+
+def test_gb2312_label_with_gbk_characters_decodes_as_gb18030() -> None:
+    mail = parse_message(fixture_bytes("zh_gbk_deposit.eml"))
+    assert mail.sender == "zhangzhe8866@qq.com"
+    assert mail.sender_name == "张喆"  # 喆 is not in GB2312: a strict decoder loses it
+    assert mail.subject == "充值不到账"
+    assert "镕" in mail.text  # GBK-only character in the base64 body
+    assert "3000 USDT（TRC20）" in mail.text
+    assert mail.date == datetime(2026, 11, 21, 10, 21, 33, tzinfo=timezone(timedelta(hours=8)))
+
+
+def test_quoted_printable_utf8_chinese() -> None:
+    mail = parse_message(fixture_bytes("zh_qp_account.eml"))
+    assert mail.subject == "账户被冻结"
+    assert mail.sender_name == "王强"
+    assert "账户已冻结，请联系客服" in mail.text
+    assert mail.message_id == "<6a1f2e3d.4b5c.18f2a9c3d7e.Coremail.wangqiang_1990@163.com>"
+
+
+def test_html_only_mail_is_converted_to_text() -> None:
+    mail = parse_message(fixture_bytes("zh_html_only.eml"))
+    assert mail.html_only
+    assert "<div>" not in mail.text
+    assert "提币白名单" in mail.text
+    # The iPhone footer is a signature, not the customer's words.
+    assert "发自我的iPhone" in mail.text and "发自我的iPhone" not in mail.new_text
+
+
+def test_outlook_windows_1252_html() -> None:
+    mail = parse_message(fixture_bytes("en_html_only_trade.eml"))
+    assert mail.html_only
+    assert "filled at 63,480 – that is way above" in mail.text
+    assert "MsoNormal" not in mail.text
+
+
+def test_multipart_alternative_prefers_plain_text() -> None:
+    mail = parse_message(fixture_bytes("en_withdrawal_complete.eml"))
+    assert not mail.html_only
+    assert "<div" not in mail.text
+    assert "TXID: 4f1c1e0b6f0a7d3f6b5c2a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c" in mail.text
+    assert mail.reply_to == "dan.whitaker84@gmail.com"
+    assert mail.to == ("support@exchange.test",)
+
+
+def test_reply_headers_and_quoted_history() -> None:
+    mail = parse_message(fixture_bytes("en_reply_quoted.eml"))
+    assert mail.in_reply_to == "<inboxd.INB-000001.3f2a1b0c9d8e7f6a@exchange.test>"
+    assert mail.references == (
+        "<CAF8q2vXk3m0Jw9hQ1pZr7Lq8@mail.gmail.com>",
+        "<inboxd.INB-000001.3f2a1b0c9d8e7f6a@exchange.test>",
+    )
+    assert mail.new_text == "The withdrawal ID is W20261120143255781 if that helps."
+
+
+def test_missing_message_id_is_synthesised_from_the_bytes() -> None:
+    raw = b"From: a@example.com\r\nTo: support@exchange.test\r\nSubject: hi\r\n\r\nhello\r\n"
+    first, second = parse_message(raw), parse_message(raw)
+    assert first.message_id_synthetic
+    assert first.message_id == second.message_id
+    assert first.message_id.endswith("@inboxd.invalid>")
+    assert parse_message(raw + b"more\r\n").message_id != first.message_id
+
+
+def test_attachments_are_listed_with_name_type_and_size() -> None:
+    raw = (
+        b"From: a@example.com\r\nTo: support@exchange.test\r\nSubject: screenshot\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="XX"\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n'
+        b"--XX\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=\"=?UTF-8?B?5oiq5Zu+LnBuZw==?=\"\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk\r\n"
+        b"--XX--\r\n"
+    )
+    mail = parse_message(raw)
+    assert [(a.filename, a.content_type) for a in mail.attachments] == [("截图.png", "image/png")]
+    assert 30 < mail.attachments[0].size < 50
+    assert mail.text.strip() == "see attached"
+
+
+def test_headerless_garbage_is_a_message_error() -> None:
+    with pytest.raises(MessageError, match="no headers"):
+        parse_message(b"\x00\x01\x02 not a mail at all")
+
+
+def test_deep_nesting_is_refused_before_decoding() -> None:
+    with pytest.raises(MessageError, match="max_mime_depth"):
+        parse_message(fixture_bytes("hostile_nested.eml"))
+
+
+def test_size_and_part_limits() -> None:
+    raw = fixture_bytes("en_withdrawal_complete.eml")
+    with pytest.raises(MessageError, match="max_message_bytes"):
+        parse_message(raw, LimitsConfig(max_message_bytes=1024))
+    with pytest.raises(MessageError, match="max_mime_parts"):
+        parse_message(raw, LimitsConfig(max_mime_parts=2))
+
+
+def test_date_without_zone_or_garbage_is_tolerated() -> None:
+    raw = b"From: a@example.com\r\nDate: yesterday-ish\r\nSubject: x\r\n\r\nbody\r\n"
+    assert parse_message(raw).date is None
+    raw = b"From: a@example.com\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nSubject: x\r\n\r\nbody\r\n"
+    assert parse_message(raw).date == datetime(2026, 11, 23, 10, tzinfo=UTC)

@@ -1,0 +1,129 @@
+"""The store's state machine: idempotent claims, one ack per message, unknown after a crash."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from inboxd.errors import StoreError
+from inboxd.models import Action, Classification, Decision, MessageKey, OutgoingMail
+from inboxd.store import Store
+
+
+def key(uid: int, uidvalidity: int = 1) -> MessageKey:
+    return MessageKey("acct", "INBOX", uidvalidity, uid)
+
+
+def ack_decision() -> Decision:
+    return Decision(Action.ACK, language="en", classification=Classification("account", 0.9, "account"))
+
+
+def outgoing(ticket: str) -> OutgoingMail:
+    return OutgoingMail("c@example.com", f"Re: x [#{ticket}]", "body", f"<inboxd.{ticket}.x@exchange.test>", "<m@x>", ())
+
+
+class FakeMail:
+    """Only the attributes record_decision reads."""
+
+    def __init__(self, message_id: str, content_hash: str):
+        self.message_id = message_id
+        self.content_hash = content_hash
+        self.sender = "c@example.com"
+        self.reply_to = "c@example.com"
+        self.subject = "x"
+
+
+def test_claim_is_idempotent(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    first = store.claim(key(1), None, "h1", 10)
+    again = store.claim(key(1), None, "h1", 10)
+    assert first.row == again.row and again.state == "new"
+
+
+def test_one_ticket_and_ack_per_message(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    claim = store.claim(key(1), None, "h1", 10)
+    mail = FakeMail("<m1@x>", "h1")
+    ticket = store.record_decision(claim.row, mail, ack_decision(), "INB", outgoing)  # type: ignore[arg-type]
+    assert ticket == "INB-000001"
+    # Deciding again (a retry, a second process) changes nothing and opens no ticket.
+    assert store.record_decision(claim.row, mail, ack_decision(), "INB", outgoing) is None  # type: ignore[arg-type]
+    assert len(store.acks()) == 1
+
+
+def test_same_message_under_a_new_uidvalidity_is_a_duplicate(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    claim = store.claim(key(1, uidvalidity=1), None, "h1", 10)
+    store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), "INB", outgoing)  # type: ignore[arg-type]
+    rebuilt = store.claim(key(7, uidvalidity=2), None, "h1", 10)
+    assert rebuilt.state == "decided" and rebuilt.duplicate_of == claim.row
+    # Same Message-ID, different bytes (a header added on the way): found after parsing.
+    other = store.claim(key(8, uidvalidity=2), None, "h2", 10)
+    assert other.state == "new"
+    assert store.record_decision(other.row, FakeMail("<m1@x>", "h2"), ack_decision(), "INB", outgoing) is None  # type: ignore[arg-type]
+    assert len(store.acks()) == 1
+
+
+def test_undecided_claim_is_superseded_by_a_new_copy(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    old = store.claim(key(1, uidvalidity=1), None, "h1", 10)  # crashed before deciding
+    new = store.claim(key(5, uidvalidity=2), None, "h1", 10)
+    assert new.state == "new" and new.row != old.row
+    assert store.claim(key(1, uidvalidity=1), None, "h1", 10).state == "decided"
+
+
+def test_ack_states(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    claim = store.claim(key(1), None, "h1", 10)
+    store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), "INB", outgoing)  # type: ignore[arg-type]
+    (ack,) = store.acks_due()
+    assert store.mark_sending(ack.id)
+    assert not store.mark_sending(ack.id)  # only one sender can take it
+    assert store.acks_due() == []
+    store.mark_retry(ack.id, "451 later", next_attempt_at=0)
+    assert [a.id for a in store.acks_due()] == [ack.id]
+    assert store.mark_sending(ack.id)
+    # The process dies here. The next run finds it `sending`: unknown, not re-sent.
+    assert store.recover_interrupted() == [ack.id]
+    assert store.acks_due() == []
+    assert [a.id for a in store.acks("unknown")] == [ack.id]
+    assert store.resolve_unknown(ack.id, "resend")
+    assert [a.id for a in store.acks_due()] == [ack.id]
+
+
+def test_lease(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    assert store.acquire_lease("m", "a", 60)
+    assert not store.acquire_lease("m", "b", 60)
+    assert store.acquire_lease("m", "a", 60)  # renewal
+    store.release_lease("m", "a")
+    assert store.acquire_lease("m", "b", 60)
+    assert store.acquire_lease("x", "b", -1) and store.acquire_lease("x", "c", 60)  # expired: taken over
+
+
+def test_checkpoint_only_moves_forward(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.set_checkpoint("a", "INBOX", 1, 10)
+    store.set_checkpoint("a", "INBOX", 1, 5)
+    assert store.checkpoint("a", "INBOX", 1) == 10
+    assert store.checkpoint("a", "INBOX", 2) == 0
+
+
+def test_damaged_file_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    path.write_bytes(b"this is not a database" * 100)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="left untouched"):
+        Store(path)
+    assert path.read_bytes() == before
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    Store(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="newer"):
+        Store(path)
