@@ -25,7 +25,9 @@ _ORDER_CUE = (
     r"流水号|单号|order\s*(?:id|no\.?|number|#)|withdraw(?:al)?\s*(?:id|no\.?|number)|trade\s*(?:id|no\.?)|"
     r"transaction\s*(?:id|no\.?|number)|ref(?:erence)?\s*(?:no\.?|#|number)?)"
 )
-_ORDER_ID = re.compile(_ORDER_CUE + r"\s*(?:is|是|为|為|:|：|#|=)?\s*[:：#]?\s*([A-Za-z0-9][A-Za-z0-9-]{5,47})(?![A-Za-z0-9])", re.I)
+_ORDER_ID = re.compile(
+    _ORDER_CUE + r"\s*(?:is|是|为|為|:|：|#|=)?\s*[:：#]?\s*([A-Za-z0-9][A-Za-z0-9-]{5,47})(?![A-Za-z0-9])", re.I
+)
 
 ASSETS = (
     "BTC|ETH|USDT|USDC|BNB|TRX|SOL|XRP|ADA|DOGE|DOT|LTC|MATIC|POL|AVAX|LINK|TON|SHIB|BCH|ETC|"

@@ -12,6 +12,8 @@ that you can try `inboxd poll --dry-run`, `inboxd run` or a mail client against 
 from __future__ import annotations
 
 import argparse
+import email
+import email.policy
 import os
 import secrets
 import shutil
@@ -78,7 +80,7 @@ def main() -> int:
         dovecot.append_many([m.read_bytes() for m in mails], user=config.imap.username)
         print(f"Loaded {len(mails)} sample mails into {config.imap.username} on 127.0.0.1:{config.imap.port}\n")
 
-        check = subprocess.run([*INBOXD, "check"], capture_output=True, text=True)
+        check = subprocess.run([*INBOXD, "check"], capture_output=True, text=True, check=False)
         if check.returncode != 0:
             print("Training the classifier (first run, or the examples changed)…")
             subprocess.run([*INBOXD, "train"], check=True)
@@ -87,9 +89,6 @@ def main() -> int:
 
         received = sorted((DEMO / "sink").glob("*.eml"))
         print(f"\nThe SMTP server received {len(received)} acknowledgement(s):")
-        import email
-        import email.policy
-
         for path in received:
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
             print("\n" + "=" * 78)

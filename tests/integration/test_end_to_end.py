@@ -137,7 +137,18 @@ def test_crash_between_send_and_commit_never_sends_twice(servers: Servers, monke
 
     # The crashed one is listed for a human, and flagged on the server.
     result = subprocess.run(
-        [sys.executable, "-m", "inboxd", "--config", str(servers.config_path), "acks", "list", "--state", "unknown", "--json"],
+        [
+            sys.executable,
+            "-m",
+            "inboxd",
+            "--config",
+            str(servers.config_path),
+            "acks",
+            "list",
+            "--state",
+            "unknown",
+            "--json",
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -336,7 +347,7 @@ def test_move_to_category_folders(servers: Servers, tmp_path: Path, model_path: 
     poll(servers)
     moved = servers.messages("Support/Account")
     assert len(moved) == 1
-    (flags, _), = moved.values()
+    ((flags, _),) = moved.values()
     assert {"$Inboxd-Acked", "$Inboxd-Account"} <= flags
     (left,) = servers.messages("INBOX").values()
     assert "$Inboxd-Skipped" in left[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from inboxd.checks import missing_fields
 from inboxd.daemon import App
 from inboxd.decide import build_ack, decide
-from inboxd.models import Action, Classification, Facts, Screening, TxId
+from inboxd.models import Action, Classification, Facts, TxId
 from inboxd.parse import parse_message
 from inboxd.screen import screen
 from tests.conftest import fixture_bytes

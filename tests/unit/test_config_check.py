@@ -97,7 +97,9 @@ def test_check_lists_template_problems(tmp_path: Path, model_path: Path) -> None
     (templates / "en" / "account.txt.j2").write_text("Hello {{ customer_nmae }}, ticket {{ ticket }}\n")
     (templates / "en" / "other.txt.j2").write_text("{% if missing %}unclosed\n")
     config = write_config(
-        tmp_path, model_path=model_path, sections={"classifier": {"dir": str(classifiers)}, "templates": {"dir": str(templates)}}
+        tmp_path,
+        model_path=model_path,
+        sections={"classifier": {"dir": str(classifiers)}, "templates": {"dir": str(templates)}},
     )
     result = run_check(config, "--no-model")
     assert result.returncode == 2
@@ -112,10 +114,14 @@ def test_check_lists_classifier_problems(tmp_path: Path, model_path: Path) -> No
     cats = classifiers / "categories.toml"
     cats.write_text(cats.read_text().replace('required = ["account_id"]', 'required = ["acount_id"]'))
     model = classifiers / "model.toml"
-    model.write_text(model.read_text().replace("sublinear_tf = true", "sublinear = true", 1).replace("C = 20.0", "C = -1.0"))
+    model.write_text(
+        model.read_text().replace("sublinear_tf = true", "sublinear = true", 1).replace("C = 20.0", "C = -1.0")
+    )
     (classifiers / "examples" / "bad.csv").write_text("text,category\nhello,acount\n,other\n")
     config = write_config(
-        tmp_path, model_path=model_path, sections={"classifier": {"dir": str(classifiers)}, "templates": {"dir": str(templates)}}
+        tmp_path,
+        model_path=model_path,
+        sections={"classifier": {"dir": str(classifiers)}, "templates": {"dir": str(templates)}},
     )
     result = run_check(config, "--no-model")
     assert result.returncode == 2
@@ -132,7 +138,9 @@ def test_check_reports_a_stale_model(tmp_path: Path, model_path: Path) -> None:
     with (classifiers / "examples" / "crypto_en.csv").open("a") as handle:
         handle.write("my withdrawal is stuck for two days now,deposit_withdrawal\n")
     config = write_config(
-        tmp_path, model_path=model_path, sections={"classifier": {"dir": str(classifiers)}, "templates": {"dir": str(templates)}}
+        tmp_path,
+        model_path=model_path,
+        sections={"classifier": {"dir": str(classifiers)}, "templates": {"dir": str(templates)}},
     )
     result = run_check(config)
     assert result.returncode == 2

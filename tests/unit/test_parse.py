@@ -78,7 +78,7 @@ def test_attachments_are_listed_with_name_type_and_size() -> None:
     raw = (
         b"From: a@example.com\r\nTo: support@exchange.test\r\nSubject: screenshot\r\nMIME-Version: 1.0\r\n"
         b'Content-Type: multipart/mixed; boundary="XX"\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n'
-        b"--XX\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=\"=?UTF-8?B?5oiq5Zu+LnBuZw==?=\"\r\n"
+        b'--XX\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename="=?UTF-8?B?5oiq5Zu+LnBuZw==?="\r\n'
         b"Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk\r\n"
         b"--XX--\r\n"
     )

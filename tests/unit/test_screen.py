@@ -88,7 +88,9 @@ def test_our_own_message_id_coming_back_is_skipped() -> None:
 
 @pytest.mark.parametrize("subject", ["Out of Office: holiday", "Automatic reply: your mail", "自动回复：休假中"])
 def test_out_of_office_subjects(subject: str) -> None:
-    raw = f"From: a@example.com\nSubject: {subject}\nMessage-ID: <c@example.com>\nContent-Type: text/plain; charset=utf-8"
+    raw = (
+        f"From: a@example.com\nSubject: {subject}\nMessage-ID: <c@example.com>\nContent-Type: text/plain; charset=utf-8"
+    )
     assert check(mail(raw)) == SkipReason.AUTO_REPLY
 
 

@@ -21,7 +21,9 @@ def ack_decision() -> Decision:
 
 
 def outgoing(ticket: str) -> OutgoingMail:
-    return OutgoingMail("c@example.com", f"Re: x [#{ticket}]", "body", f"<inboxd.{ticket}.x@exchange.test>", "<m@x>", ())
+    return OutgoingMail(
+        "c@example.com", f"Re: x [#{ticket}]", "body", f"<inboxd.{ticket}.x@exchange.test>", "<m@x>", ()
+    )
 
 
 class FakeMail:

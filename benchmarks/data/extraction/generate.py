@@ -21,6 +21,7 @@ Labelled kinds: tx ord addr bad seed pk pw bk uid email phone.
 Unlabelled kinds (quotes, signatures, negatives): ntx nord naddr nphone
 nemail hex HEX b58 b64 code6 digits pgp same ticket first last ...
 """
+
 from __future__ import annotations
 
 import base64
@@ -63,10 +64,7 @@ def keccak256(data: bytes) -> bytes:
 def to_eip55(hex40: str) -> str:
     hex40 = hex40.lower()
     digest = keccak256(hex40.encode("ascii")).hex()
-    return "0x" + "".join(
-        c.upper() if c in "abcdef" and int(digest[i], 16) >= 8 else c
-        for i, c in enumerate(hex40)
-    )
+    return "0x" + "".join(c.upper() if c in "abcdef" and int(digest[i], 16) >= 8 else c for i, c in enumerate(hex40))
 
 
 def bech32m_encode(hrp: str, witver: int, prog: bytes) -> str:
@@ -84,7 +82,7 @@ def segwit_decode(addr: str):
     pos = a.rfind("1")
     if pos < 1 or a[:pos] != "bc" or len(a) - pos < 8:
         return None
-    data = [BECH.find(c) for c in a[pos + 1:]]
+    data = [BECH.find(c) for c in a[pos + 1 :]]
     if -1 in data:
         return None
     const = bech32.bech32_polymod(bech32.bech32_hrp_expand("bc") + data)
@@ -178,10 +176,14 @@ def g_bc1p() -> str:
 
 
 ADDR_GEN = {
-    "btc1": (g_p2pkh, "bitcoin"), "btc3": (g_p2sh, "bitcoin"),
-    "bc1q": (g_bc1q, "bitcoin"), "bc1qw": (lambda: g_bc1q(32), "bitcoin"),
-    "bc1p": (g_bc1p, "bitcoin"), "evm": (g_evm_addr, "evm"),
-    "evml": (lambda: g_evm_addr(False), "evm"), "tron": (g_tron, "tron"),
+    "btc1": (g_p2pkh, "bitcoin"),
+    "btc3": (g_p2sh, "bitcoin"),
+    "bc1q": (g_bc1q, "bitcoin"),
+    "bc1qw": (lambda: g_bc1q(32), "bitcoin"),
+    "bc1p": (g_bc1p, "bitcoin"),
+    "evm": (g_evm_addr, "evm"),
+    "evml": (lambda: g_evm_addr(False), "evm"),
+    "tron": (g_tron, "tron"),
 }
 
 
@@ -262,16 +264,32 @@ def g_seed(spec: str):
     elif fmt == "numlines":
         full = "\n".join(f"{i}. {x}" for i, x in enumerate(w, 1))
     elif fmt == "rows":
-        full = "\n".join(" ".join(w[i:i + 4]) for i in range(0, n, 4))
+        full = "\n".join(" ".join(w[i : i + 4]) for i in range(0, n, 4))
     else:
         raise ValueError(fmt)
-    span = full[full.index(w[0]):]
+    span = full[full.index(w[0]) :]
     assert span.endswith(w[-1])
     return full, span
 
 
-PW_WORDS = ["abc", "qwe", "zhang", "lili", "wang", "tiger", "sunny", "love", "happy",
-            "xiaoming", "dragon", "asd", "chen", "monkey", "maria", "jack"]
+PW_WORDS = [
+    "abc",
+    "qwe",
+    "zhang",
+    "lili",
+    "wang",
+    "tiger",
+    "sunny",
+    "love",
+    "happy",
+    "xiaoming",
+    "dragon",
+    "asd",
+    "chen",
+    "monkey",
+    "maria",
+    "jack",
+]
 
 
 def g_password(kind: str) -> str:
@@ -296,7 +314,7 @@ def g_backup(kind: str) -> str:
     b32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
     s = g_alnum(16, b32)
     if kind == "b32g":
-        return " ".join(s[i:i + 4] for i in range(0, 16, 4))
+        return " ".join(s[i : i + 4] for i in range(0, 16, 4))
     return s
 
 
@@ -339,7 +357,7 @@ def g_phone(spec: str) -> str:
 def g_pgp_block() -> str:
     raw = R.randbytes(R.choice([438, 566]))
     b = base64.b64encode(raw).decode()
-    lines = [b[i:i + 64] for i in range(0, len(b), 64)]
+    lines = [b[i : i + 64] for i in range(0, len(b), 64)]
     crc = base64.b64encode(R.randbytes(3)).decode()
     return "\n".join(lines) + "\n=" + crc
 
@@ -356,26 +374,101 @@ def g_b58(n: int) -> str:
 # --------------------------------------------------------------------------
 # personas
 # --------------------------------------------------------------------------
-EN_FIRST = ["James", "Emily", "Daniel", "Sophie", "Lucas", "Olivia", "Mateo", "Hannah", "Ahmed",
-            "Priya", "Tom", "Laura", "Kevin", "Maria", "Ivan", "Chloe", "Ryan", "Nina", "Oliver",
-            "Grace", "Samuel", "Fatima", "Jonas", "Elena"]
-EN_LAST = ["Miller", "Nguyen", "Schmidt", "Okafor", "Rossi", "Kowalski", "Haddad", "Patel",
-           "Johnson", "Silva", "Fischer", "Novak", "Brown", "Tanaka", "Dubois", "Morgan"]
-ZH_SUR = [("张", "zhang"), ("王", "wang"), ("李", "li"), ("刘", "liu"), ("陈", "chen"),
-          ("杨", "yang"), ("赵", "zhao"), ("黄", "huang"), ("周", "zhou"), ("吴", "wu"),
-          ("徐", "xu"), ("孙", "sun"), ("胡", "hu"), ("朱", "zhu"), ("林", "lin"), ("郭", "guo")]
-ZH_GIVEN = [("伟", "wei"), ("芳", "fang"), ("娜", "na"), ("敏", "min"), ("静", "jing"),
-            ("磊", "lei"), ("洋", "yang"), ("勇", "yong"), ("杰", "jie"), ("涛", "tao"),
-            ("明", "ming"), ("超", "chao"), ("晓东", "xiaodong"), ("子轩", "zixuan"),
-            ("雨涵", "yuhan"), ("浩然", "haoran"), ("欣怡", "xinyi"), ("建国", "jianguo"),
-            ("丽华", "lihua"), ("志强", "zhiqiang")]
-EN_COMPANY = [("Northwind Capital Ltd", "northwind-capital.example", "Head of Treasury"),
-              ("Blue Harbor Trading LLC", "blueharbor-trading.example", "Operations Manager"),
-              ("Kestrel Digital GmbH", "kestrel-digital.example", "Finance Lead"),
-              ("Aldgate Ventures", "aldgate-ventures.example", "Partner")]
-ZH_COMPANY = [("深圳市恒达贸易有限公司", "hengda-trade.example", "采购经理"),
-              ("杭州云启科技有限公司", "yunqi-tech.example", "财务主管"),
-              ("上海锦程投资管理有限公司", "jincheng-invest.example", "投资总监")]
+EN_FIRST = [
+    "James",
+    "Emily",
+    "Daniel",
+    "Sophie",
+    "Lucas",
+    "Olivia",
+    "Mateo",
+    "Hannah",
+    "Ahmed",
+    "Priya",
+    "Tom",
+    "Laura",
+    "Kevin",
+    "Maria",
+    "Ivan",
+    "Chloe",
+    "Ryan",
+    "Nina",
+    "Oliver",
+    "Grace",
+    "Samuel",
+    "Fatima",
+    "Jonas",
+    "Elena",
+]
+EN_LAST = [
+    "Miller",
+    "Nguyen",
+    "Schmidt",
+    "Okafor",
+    "Rossi",
+    "Kowalski",
+    "Haddad",
+    "Patel",
+    "Johnson",
+    "Silva",
+    "Fischer",
+    "Novak",
+    "Brown",
+    "Tanaka",
+    "Dubois",
+    "Morgan",
+]
+ZH_SUR = [
+    ("张", "zhang"),
+    ("王", "wang"),
+    ("李", "li"),
+    ("刘", "liu"),
+    ("陈", "chen"),
+    ("杨", "yang"),
+    ("赵", "zhao"),
+    ("黄", "huang"),
+    ("周", "zhou"),
+    ("吴", "wu"),
+    ("徐", "xu"),
+    ("孙", "sun"),
+    ("胡", "hu"),
+    ("朱", "zhu"),
+    ("林", "lin"),
+    ("郭", "guo"),
+]
+ZH_GIVEN = [
+    ("伟", "wei"),
+    ("芳", "fang"),
+    ("娜", "na"),
+    ("敏", "min"),
+    ("静", "jing"),
+    ("磊", "lei"),
+    ("洋", "yang"),
+    ("勇", "yong"),
+    ("杰", "jie"),
+    ("涛", "tao"),
+    ("明", "ming"),
+    ("超", "chao"),
+    ("晓东", "xiaodong"),
+    ("子轩", "zixuan"),
+    ("雨涵", "yuhan"),
+    ("浩然", "haoran"),
+    ("欣怡", "xinyi"),
+    ("建国", "jianguo"),
+    ("丽华", "lihua"),
+    ("志强", "zhiqiang"),
+]
+EN_COMPANY = [
+    ("Northwind Capital Ltd", "northwind-capital.example", "Head of Treasury"),
+    ("Blue Harbor Trading LLC", "blueharbor-trading.example", "Operations Manager"),
+    ("Kestrel Digital GmbH", "kestrel-digital.example", "Finance Lead"),
+    ("Aldgate Ventures", "aldgate-ventures.example", "Partner"),
+]
+ZH_COMPANY = [
+    ("深圳市恒达贸易有限公司", "hengda-trade.example", "采购经理"),
+    ("杭州云启科技有限公司", "yunqi-tech.example", "财务主管"),
+    ("上海锦程投资管理有限公司", "jincheng-invest.example", "投资总监"),
+]
 EN_AGENTS = ["Anna", "Daniel", "Maria", "Kevin", "Sofia", "Marcus"]
 ZH_AGENTS = ["小雨", "阿杰", "Lily", "小周", "安娜"]
 
@@ -386,13 +479,25 @@ class Persona:
         if lang == "en":
             self.first, self.last = R.choice(EN_FIRST), R.choice(EN_LAST)
             self.display = f"{self.first} {self.last}"
-            local = R.choice([f"{self.first}.{self.last}", f"{self.first[0]}{self.last}",
-                              f"{self.first}{self.last}{R.randint(70, 99)}"]).lower()
-            dom = {"gmail": "gmail.example", "gmail_us": "gmail.example", "ios": "icloud.example",
-                   "outlook": None, "outlook_new": "outlook.example",
-                   "outlook_android": "hotmail.example", "thunderbird": "posteo.example",
-                   "proton": "proton.example", "yahoo": "yahoo.example",
-                   "mutt": "fastmail.example"}[profile]
+            local = R.choice(
+                [
+                    f"{self.first}.{self.last}",
+                    f"{self.first[0]}{self.last}",
+                    f"{self.first}{self.last}{R.randint(70, 99)}",
+                ]
+            ).lower()
+            dom = {
+                "gmail": "gmail.example",
+                "gmail_us": "gmail.example",
+                "ios": "icloud.example",
+                "outlook": None,
+                "outlook_new": "outlook.example",
+                "outlook_android": "hotmail.example",
+                "thunderbird": "posteo.example",
+                "proton": "proton.example",
+                "yahoo": "yahoo.example",
+                "mutt": "fastmail.example",
+            }[profile]
             self.company = R.choice(EN_COMPANY)
             if dom is None:
                 dom = self.company[1]
@@ -413,7 +518,10 @@ class Persona:
             elif profile == "outlook_zh":
                 local, dom = self.pinyin, self.company[1]
             else:
-                local, dom = self.pinyin + str(R.randint(80, 99)), R.choice(["gmail.example", "icloud.example", "163.example"])
+                local, dom = (
+                    self.pinyin + str(R.randint(80, 99)),
+                    R.choice(["gmail.example", "icloud.example", "163.example"]),
+                )
         self.email = f"{local}@{dom}"
 
 
@@ -431,8 +539,10 @@ def enc_words(text: str, charset: str, mode="B", maxlen=75) -> str:
         raw = chunk.encode(pycs)
         if mode == "B":
             return f"=?{charset}?B?{base64.b64encode(raw).decode()}?="
-        q = "".join(chr(b) if (chr(b).isalnum() and b < 128) or chr(b) in "!*+-/" else
-                    "_" if b == 32 else f"={b:02X}" for b in raw)
+        q = "".join(
+            chr(b) if (chr(b).isalnum() and b < 128) or chr(b) in "!*+-/" else "_" if b == 32 else f"={b:02X}"
+            for b in raw
+        )
         return f"=?{charset}?Q?{q}?="
 
     words, cur = [], ""
@@ -464,8 +574,7 @@ def fold(name: str, value: str) -> str:
 
 
 def encode_body(text: str, charset: str, cte: str) -> bytes:
-    pycs = {"gbk": "gbk", "gb18030": "gb18030", "gb2312": "gb2312",
-            "us-ascii": "ascii"}.get(charset.lower(), "utf-8")
+    pycs = {"gbk": "gbk", "gb18030": "gb18030", "gb2312": "gb2312", "us-ascii": "ascii"}.get(charset.lower(), "utf-8")
     raw = text.encode(pycs)
     if cte == "base64":
         return base64.encodebytes(raw)
@@ -538,19 +647,27 @@ def make_png(w=96, h=64) -> bytes:
 
     def chunk(t, d):
         return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b""))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def make_pdf(title: str) -> bytes:
-    stream = (f"BT /F1 14 Tf 72 740 Td ({title}) Tj ET\n"
-              f"BT /F1 9 Tf 72 720 Td (Generated {g_digits(10)}) Tj ET\n").encode()
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-            b"/Resources << /Font << /F1 5 0 R >> >> >>",
-            b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"endstream",
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    stream = (
+        f"BT /F1 14 Tf 72 740 Td ({title}) Tj ET\nBT /F1 9 Tf 72 720 Td (Generated {g_digits(10)}) Tj ET\n"
+    ).encode()
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"endstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
     out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
     offs = []
     for i, o in enumerate(objs, 1):
@@ -560,8 +677,13 @@ def make_pdf(title: str) -> bytes:
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offs)
     fid = g_hex(16).upper().encode()
-    out += (b"trailer\n<< /Size %d /Root 1 0 R /ID [<" % (len(objs) + 1) + fid + b"><" + fid
-            + b">] >>\nstartxref\n%d\n%%%%EOF\n" % xref)
+    out += (
+        b"trailer\n<< /Size %d /Root 1 0 R /ID [<" % (len(objs) + 1)
+        + fid
+        + b"><"
+        + fid
+        + b">] >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    )
     return out
 
 
@@ -570,17 +692,22 @@ def attach_leaf(kind: str, filename: str, style: int, cs: str = "UTF-8", cid=Non
     ctype = "image/png" if kind == "png" else "application/pdf"
     ascii_name = all(ord(c) < 128 for c in filename)
     if ascii_name:
-        hdrs = [f'Content-Type: {ctype}; name="{filename}"',
-                f'Content-Disposition: {"inline" if cid else "attachment"}; filename="{filename}"']
+        hdrs = [
+            f'Content-Type: {ctype}; name="{filename}"',
+            f'Content-Disposition: {"inline" if cid else "attachment"}; filename="{filename}"',
+        ]
     elif style == 0:  # RFC 2047 in quotes, as QQ/Foxmail/Outlook do
         ew = enc_words(filename, cs, "force")
-        hdrs = [f'Content-Type: {ctype};\n\tname="{ew}"',
-                f'Content-Disposition: attachment;\n\tfilename="{ew}"']
+        hdrs = [f'Content-Type: {ctype};\n\tname="{ew}"', f'Content-Disposition: attachment;\n\tfilename="{ew}"']
     else:  # RFC 2231 as Thunderbird/Apple do
-        pct = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else
-                      "".join(f"%{b:02X}" for b in c.encode()) for c in filename)
-        hdrs = [f"Content-Type: {ctype}; name*=UTF-8''{pct}",
-                f"Content-Disposition: attachment; filename*=UTF-8''{pct}"]
+        pct = "".join(
+            c if c.isascii() and (c.isalnum() or c in "._-") else "".join(f"%{b:02X}" for b in c.encode())
+            for c in filename
+        )
+        hdrs = [
+            f"Content-Type: {ctype}; name*=UTF-8''{pct}",
+            f"Content-Disposition: attachment; filename*=UTF-8''{pct}",
+        ]
     hdrs.append("Content-Transfer-Encoding: base64")
     if cid:
         hdrs.append(f"Content-ID: <{cid}>")
@@ -595,10 +722,25 @@ VAR_RE = re.compile(r"\[\[(.+?)\]\]", re.S)
 TOK_RE = re.compile(r"\{([A-Za-z_]\w*)(?::([^{}\s]*))?\}")
 VALUE_RE = re.compile(r"^(0|[1-9]\d*)(\.\d*[1-9])?$")
 LABELLED = {"tx", "ord", "addr", "bad", "seed", "pk", "pw", "bk", "uid", "email", "phone"}
-TX_CHAIN = {"evm": "evm", "EVM": "evm", "btc": "bitcoin", "tron": "tron", "hex": "unknown",
-            "HEX": "unknown", "sol": "solana"}
-EMAIL_DOMS = ["gmail.example", "outlook.example", "qq.example", "163.example", "icloud.example",
-              "proton.example", "yahoo.example", "126.example"]
+TX_CHAIN = {
+    "evm": "evm",
+    "EVM": "evm",
+    "btc": "bitcoin",
+    "tron": "tron",
+    "hex": "unknown",
+    "HEX": "unknown",
+    "sol": "solana",
+}
+EMAIL_DOMS = [
+    "gmail.example",
+    "outlook.example",
+    "qq.example",
+    "163.example",
+    "icloud.example",
+    "proton.example",
+    "yahoo.example",
+    "126.example",
+]
 
 
 def g_tx(spec: str) -> str:
@@ -617,8 +759,7 @@ class Ctx:
     def __init__(self, lang, k, persona, when, ticket, agent):
         self.lang, self.k, self.p, self.when = lang, k, persona, when
         self.ticket, self.agent = ticket, agent
-        self.labels = {"tx_ids": [], "order_ids": [], "amounts": [], "addresses": [],
-                       "secrets": [], "account_ids": []}
+        self.labels = {"tx_ids": [], "order_ids": [], "amounts": [], "addresses": [], "secrets": [], "account_ids": []}
         self.cache = {}
         self.notes = []
         self.qdate = when
@@ -635,9 +776,9 @@ class Ctx:
             surface, value, asset, net = alts[self.k % len(alts)].split("|")
             assert VALUE_RE.match(value), value
             if labelled:
-                self.add("amounts", {"value": value, "asset": asset,
-                                     "network": None if net == "-" else net})
+                self.add("amounts", {"value": value, "asset": asset, "network": None if net == "-" else net})
             return surface
+
         text = AMT_RE.sub(amt, text)
         return TOK_RE.sub(lambda m: self.token(m.group(1), m.group(2) or "", labelled), text)
 
@@ -691,8 +832,13 @@ class Ctx:
             key = g_privkey()
             while spec == "wifK" and not wif(key, True).startswith("K"):
                 key = g_privkey()
-            v = {"hex": key.hex(), "0xhex": "0x" + key.hex(), "wif5": wif(key, False),
-                 "wifc": wif(key, True), "wifK": wif(key, True)}[spec]
+            v = {
+                "hex": key.hex(),
+                "0xhex": "0x" + key.hex(),
+                "wif5": wif(key, False),
+                "wifc": wif(key, True),
+                "wifK": wif(key, True),
+            }[spec]
             self.add("secrets", {"kind": "private_key", "text": v})
             self.notes.append(f"private key ({spec})")
             return v
@@ -747,9 +893,14 @@ class Ctx:
         if kind in ("ago", "ago_dmy", "ago_zh", "ago_zhy", "ago_mon", "qago"):
             base = self.qdate if kind == "qago" else self.when
             d = base - dt.timedelta(days=int(spec))
-            return {"ago": f"{d:%Y-%m-%d}", "qago": f"{d:%Y-%m-%d}", "ago_dmy": f"{d:%d/%m/%Y}",
-                    "ago_zh": f"{d.month}月{d.day}日", "ago_zhy": f"{d.year}年{d.month}月{d.day}日",
-                    "ago_mon": f"{MON[d.month - 1]} {d.day}"}[kind]
+            return {
+                "ago": f"{d:%Y-%m-%d}",
+                "qago": f"{d:%Y-%m-%d}",
+                "ago_dmy": f"{d:%d/%m/%Y}",
+                "ago_zh": f"{d.month}月{d.day}日",
+                "ago_zhy": f"{d.year}年{d.month}月{d.day}日",
+                "ago_mon": f"{MON[d.month - 1]} {d.day}",
+            }[kind]
         if kind == "ticket":
             return self.ticket
         if kind == "agent":
@@ -777,8 +928,20 @@ class Ctx:
 WD = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 WDF = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 MON = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-MONF = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-        "October", "November", "December"]
+MONF = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 WDZ = "一二三四五六日"
 
 
@@ -791,8 +954,10 @@ def rfc2822(d):
     mins = int(off.total_seconds() // 60)
     sign = "+" if mins >= 0 else "-"
     mins = abs(mins)
-    return (f"{WD[d.weekday()]}, {d.day} {MON[d.month - 1]} {d.year} "
-            f"{d.hour:02d}:{d.minute:02d}:{d.second:02d} {sign}{mins // 60:02d}{mins % 60:02d}")
+    return (
+        f"{WD[d.weekday()]}, {d.day} {MON[d.month - 1]} {d.year} "
+        f"{d.hour:02d}:{d.minute:02d}:{d.second:02d} {sign}{mins // 60:02d}{mins % 60:02d}"
+    )
 
 
 def ordinal(n):
@@ -811,16 +976,22 @@ def attribution(st, q):
     if st == "thunderbird":
         return f"On {d.day:02d}/{d.month:02d}/{d.year} {hm}, {name} wrote:"
     if st == "mutt":
-        return (f"On {WD[d.weekday()]}, {MON[d.month - 1]} {d.day:02d}, {d.year} at "
-                f"{d.hour % 12 or 12:02d}:{d.minute:02d}:{d.second:02d}{'AM' if d.hour < 12 else 'PM'} +0000, {name} wrote:")
+        return (
+            f"On {WD[d.weekday()]}, {MON[d.month - 1]} {d.day:02d}, {d.year} at "
+            f"{d.hour % 12 or 12:02d}:{d.minute:02d}:{d.second:02d}{'AM' if d.hour < 12 else 'PM'} +0000, {name} wrote:"
+        )
     if st == "proton":
-        return (f"On {WDF[d.weekday()]}, {MONF[d.month - 1]} {d.day}{ordinal(d.day)}, {d.year} at "
-                f"{ampm(d)}, {name} <{addr}> wrote:")
+        return (
+            f"On {WDF[d.weekday()]}, {MONF[d.month - 1]} {d.day}{ordinal(d.day)}, {d.year} at "
+            f"{ampm(d)}, {name} <{addr}> wrote:"
+        )
     if st == "yahoo":
-        return (f"On {WDF[d.weekday()]}, {MONF[d.month - 1]} {d.day}, {d.year} at "
-                f"{d.hour % 12 or 12:02d}:{d.minute:02d}:{d.second:02d} {'AM' if d.hour < 12 else 'PM'} GMT, {name} <{addr}> wrote:")
+        return (
+            f"On {WDF[d.weekday()]}, {MONF[d.month - 1]} {d.day}, {d.year} at "
+            f"{d.hour % 12 or 12:02d}:{d.minute:02d}:{d.second:02d} {'AM' if d.hour < 12 else 'PM'} GMT, {name} <{addr}> wrote:"
+        )
     if st == "netease":
-        return f"在 {d:%Y-%m-%d %H:%M:%S}，\"{name}\" <{addr}> 写道："
+        return f'在 {d:%Y-%m-%d %H:%M:%S}，"{name}" <{addr}> 写道：'
     if st == "ios_zh":
         return f"在 {d.year}年{d.month}月{d.day}日 {hm}，{name} <{addr}> 写道："
     if st == "gmail_zh":
@@ -836,24 +1007,31 @@ def header_block(st, q):
         lead = "-----Original Message-----" if st == "outlook" else "________________________________"
         return f"{lead}\nFrom: {q['name']} <{q['addr']}>\nSent: {sent}\nTo: {to}\nSubject: {q['subject']}"
     if st == "outlook_zh":
-        return (f"-----原始邮件-----\n发件人: {q['name']} <{q['addr']}>\n"
-                f"发送时间: {d.year}年{d.month}月{d.day}日 {d.hour}:{d.minute:02d}\n"
-                f"收件人: {q['to_name']} <{q['to_addr']}>\n主题: {q['subject']}")
+        return (
+            f"-----原始邮件-----\n发件人: {q['name']} <{q['addr']}>\n"
+            f"发送时间: {d.year}年{d.month}月{d.day}日 {d.hour}:{d.minute:02d}\n"
+            f"收件人: {q['to_name']} <{q['to_addr']}>\n主题: {q['subject']}"
+        )
     if st == "qq":
         ap = "上午" if d.hour < 12 else "下午"
-        return (f"------------------ 原始邮件 ------------------\n发件人: \"{q['name']}\"<{q['addr']}>;\n"
-                f"发送时间: {d.year}年{d.month}月{d.day}日(星期{WDZ[d.weekday()]}) {ap}{d.hour % 12 or 12}:{d.minute:02d}\n"
-                f"收件人: \"{q['to_name']}\"<{q['to_addr']}>;\n\n主题: {q['subject']}")
+        return (
+            f'------------------ 原始邮件 ------------------\n发件人: "{q["name"]}"<{q["addr"]}>;\n'
+            f"发送时间: {d.year}年{d.month}月{d.day}日(星期{WDZ[d.weekday()]}) {ap}{d.hour % 12 or 12}:{d.minute:02d}\n"
+            f'收件人: "{q["to_name"]}"<{q["to_addr"]}>;\n\n主题: {q["subject"]}'
+        )
     if st == "foxmail":
-        return (f"发件人： {q['name']}\n发送时间： {d:%Y-%m-%d %H:%M}\n收件人： {q['to_name']}\n"
-                f"主题： {q['subject']}")
+        return f"发件人： {q['name']}\n发送时间： {d:%Y-%m-%d %H:%M}\n收件人： {q['to_name']}\n主题： {q['subject']}"
     if st == "mobile_zh":
-        return (f"-------- 原始邮件 --------\n发件人：{q['name']} <{q['addr']}>\n"
-                f"时间：{d.year}年{d.month}月{d.day}日周{WDZ[d.weekday()]} {d:%H:%M}\n"
-                f"收件人：{q['to_name']} <{q['to_addr']}>\n主题：{q['subject']}")
+        return (
+            f"-------- 原始邮件 --------\n发件人：{q['name']} <{q['addr']}>\n"
+            f"时间：{d.year}年{d.month}月{d.day}日周{WDZ[d.weekday()]} {d:%H:%M}\n"
+            f"收件人：{q['to_name']} <{q['to_addr']}>\n主题：{q['subject']}"
+        )
     if st == "sina":
-        return (f"----- 原始邮件 -----\n发件人：\"{q['name']}\" <{q['addr']}>\n"
-                f"收件人：<{q['to_addr']}>\n主题：{q['subject']}\n日期：{d:%Y年%m月%d日 %H点%M分}")
+        return (
+            f'----- 原始邮件 -----\n发件人："{q["name"]}" <{q["addr"]}>\n'
+            f"收件人：<{q['to_addr']}>\n主题：{q['subject']}\n日期：{d:%Y年%m月%d日 %H点%M分}"
+        )
     raise ValueError(st)
 
 
@@ -940,8 +1118,10 @@ def qhtml(text, bq):
     return "".join(out)
 
 
-GMAIL_BQ = ('<blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex;'
-            'border-left:1px solid rgb(204,204,204);padding-left:1ex">')
+GMAIL_BQ = (
+    '<blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex;'
+    'border-left:1px solid rgb(204,204,204);padding-left:1ex">'
+)
 OUTLOOK_CSS = """<style><!--
 /* Font Definitions */
 @font-face
@@ -967,8 +1147,10 @@ div.WordSection1
 
 
 def mso(text):
-    return "\n".join(f'<p class="MsoNormal">{hx(l)}<o:p></o:p></p>' if l.strip() else
-                     '<p class="MsoNormal"><o:p>&nbsp;</o:p></p>' for l in text.split("\n"))
+    return "\n".join(
+        f'<p class="MsoNormal">{hx(l)}<o:p></o:p></p>' if l.strip() else '<p class="MsoNormal"><o:p>&nbsp;</o:p></p>'
+        for l in text.split("\n")
+    )
 
 
 def compose_html(st, new, sig, q, charset):
@@ -979,34 +1161,52 @@ def compose_html(st, new, sig, q, charset):
             sl = sig.split("\n")
             if sl[0].strip() == "--":
                 sl = sl[1:]
-            body += ('<br clear="all"><div><br></div><span class="gmail_signature_prefix">-- </span><br>'
-                     '<div dir="ltr" class="gmail_signature" data-smartmail="gmail_signature"><div dir="ltr">'
-                     + "<br>".join(hx(l) for l in sl) + "</div></div>")
+            body += (
+                '<br clear="all"><div><br></div><span class="gmail_signature_prefix">-- </span><br>'
+                '<div dir="ltr" class="gmail_signature" data-smartmail="gmail_signature"><div dir="ltr">'
+                + "<br>".join(hx(l) for l in sl)
+                + "</div></div>"
+            )
         body += "</div>"
         if q:
-            body += ('<br><div class="gmail_quote gmail_quote_container"><div dir="ltr" class="gmail_attr">'
-                     + e(attribution(st, q)) + "<br></div>" + GMAIL_BQ + qhtml(q["text"], GMAIL_BQ)
-                     + "</blockquote></div>")
+            body += (
+                '<br><div class="gmail_quote gmail_quote_container"><div dir="ltr" class="gmail_attr">'
+                + e(attribution(st, q))
+                + "<br></div>"
+                + GMAIL_BQ
+                + qhtml(q["text"], GMAIL_BQ)
+                + "</blockquote></div>"
+            )
         return body + "\n"
     if st in ("outlook", "outlook_new", "outlook_android", "outlook_zh"):
         zh = st == "outlook_zh"
-        out = ['<html xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
-               'xmlns:w="urn:schemas-microsoft-com:office:word" xmlns:m="http://schemas.microsoft.com/office/2004/12/omml" '
-               'xmlns="http://www.w3.org/TR/REC-html40">', "<head>",
-               f'<meta http-equiv="Content-Type" content="text/html; charset={charset}">',
-               '<meta name="Generator" content="Microsoft Word 15 (filtered medium)">', OUTLOOK_CSS, "</head>",
-               f'<body lang="{"ZH-CN" if zh else "EN-US"}" link="#467886" vlink="#96607D" style="word-wrap:break-word">',
-               '<div class="WordSection1">', mso(new)]
+        out = [
+            '<html xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+            'xmlns:w="urn:schemas-microsoft-com:office:word" xmlns:m="http://schemas.microsoft.com/office/2004/12/omml" '
+            'xmlns="http://www.w3.org/TR/REC-html40">',
+            "<head>",
+            f'<meta http-equiv="Content-Type" content="text/html; charset={charset}">',
+            '<meta name="Generator" content="Microsoft Word 15 (filtered medium)">',
+            OUTLOOK_CSS,
+            "</head>",
+            f'<body lang="{"ZH-CN" if zh else "EN-US"}" link="#467886" vlink="#96607D" style="word-wrap:break-word">',
+            '<div class="WordSection1">',
+            mso(new),
+        ]
         if sig:
             out += ['<p class="MsoNormal"><o:p>&nbsp;</o:p></p>', mso(sig)]
         if q:
             hb = header_block(st, q).split("\n")[1:]
             labels = [h.split(":", 1) for h in hb]
             inner = "<br>\n".join(f"<b>{e(k)}:</b> {e(v.strip())}" for k, v in labels)
-            out += ['<p class="MsoNormal"><o:p>&nbsp;</o:p></p>',
-                    '<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm">',
-                    f'<p class="MsoNormal">{inner}<o:p></o:p></p>', "</div>",
-                    '<p class="MsoNormal"><o:p>&nbsp;</o:p></p>', mso(q["text"])]
+            out += [
+                '<p class="MsoNormal"><o:p>&nbsp;</o:p></p>',
+                '<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm">',
+                f'<p class="MsoNormal">{inner}<o:p></o:p></p>',
+                "</div>",
+                '<p class="MsoNormal"><o:p>&nbsp;</o:p></p>',
+                mso(q["text"]),
+            ]
         out += ["</div>", "</body>", "</html>"]
         return "\n".join(out) + "\n"
     if st == "qq":
@@ -1015,55 +1215,72 @@ def compose_html(st, new, sig, q, charset):
             body += "<div><br></div>" + divs(sig)
         if q:
             hb = header_block(st, q).split("\n")[1:]
-            rows = "".join(f"<div><b>{e(k)}:</b>&nbsp;{e(v.strip())}</div>" if k else "<div></div>"
-                           for k, v in (h.split(":", 1) if ":" in h else ("", "") for h in hb))
-            body += ('<div><br></div><div><br></div><div style="font-size: 12px;font-family: Arial Narrow;'
-                     'padding:2px 0 2px 0;">------------------&nbsp;原始邮件&nbsp;------------------</div>'
-                     f'<div style="font-size: 12px;background:#efefef;padding:8px;">{rows}</div><div><br></div>'
-                     + qhtml(q["text"], "<blockquote>"))
+            rows = "".join(
+                f"<div><b>{e(k)}:</b>&nbsp;{e(v.strip())}</div>" if k else "<div></div>"
+                for k, v in (h.split(":", 1) if ":" in h else ("", "") for h in hb)
+            )
+            body += (
+                '<div><br></div><div><br></div><div style="font-size: 12px;font-family: Arial Narrow;'
+                'padding:2px 0 2px 0;">------------------&nbsp;原始邮件&nbsp;------------------</div>'
+                f'<div style="font-size: 12px;background:#efefef;padding:8px;">{rows}</div><div><br></div>'
+                + qhtml(q["text"], "<blockquote>")
+            )
         return body + "\n"
     if st == "foxmail":
-        body = (f'<html><head><meta http-equiv="content-type" content="text/html; charset={charset}">'
-                '<style>body { line-height: 1.5; }body { font-size: 10.5pt; font-family: 微软雅黑; '
-                'color: rgb(0, 0, 0); line-height: 1.5; }</style></head><body>\n'
-                + "".join(f"<div><span></span>{hx(l) if l.strip() else '<br>'}</div>\n" for l in new.split("\n"))
-                + '<div><br></div><hr style="width: 210px; height: 1px;" color="#b5c4df" size="1" align="left">\n'
-                f'<div><span><div style="MARGIN: 10px; FONT-FAMILY: verdana; FONT-SIZE: 10pt"><div>{e(sig)}</div></div></span></div>\n')
+        body = (
+            f'<html><head><meta http-equiv="content-type" content="text/html; charset={charset}">'
+            "<style>body { line-height: 1.5; }body { font-size: 10.5pt; font-family: 微软雅黑; "
+            "color: rgb(0, 0, 0); line-height: 1.5; }</style></head><body>\n"
+            + "".join(f"<div><span></span>{hx(l) if l.strip() else '<br>'}</div>\n" for l in new.split("\n"))
+            + '<div><br></div><hr style="width: 210px; height: 1px;" color="#b5c4df" size="1" align="left">\n'
+            f'<div><span><div style="MARGIN: 10px; FONT-FAMILY: verdana; FONT-SIZE: 10pt"><div>{e(sig)}</div></div></span></div>\n'
+        )
         if q:
             hb = header_block(st, q).split("\n")
             rows = "".join(f"<div><b>{e(k)}：</b>&nbsp;{e(v.strip())}</div>" for k, v in (h.split("：", 1) for h in hb))
-            body += ('<blockquote style="margin-Top: 0px; margin-Bottom: 0px; margin-Left: 0.5em; margin-Right: inherit">'
-                     '<div>&nbsp;</div><div style="border:none;border-top:solid #B5C4DF 1.0pt;padding:3.0pt 0cm 0cm 0cm">'
-                     '<div style="PADDING-RIGHT: 8px; PADDING-LEFT: 8px; FONT-SIZE: 12px;FONT-FAMILY:tahoma;COLOR:#000000; '
-                     f'BACKGROUND: #efefef; PADDING-BOTTOM: 8px; PADDING-TOP: 8px">{rows}</div></div>\n'
-                     f'<div>{qhtml(q["text"], "<blockquote>")}</div></blockquote>\n')
+            body += (
+                '<blockquote style="margin-Top: 0px; margin-Bottom: 0px; margin-Left: 0.5em; margin-Right: inherit">'
+                '<div>&nbsp;</div><div style="border:none;border-top:solid #B5C4DF 1.0pt;padding:3.0pt 0cm 0cm 0cm">'
+                '<div style="PADDING-RIGHT: 8px; PADDING-LEFT: 8px; FONT-SIZE: 12px;FONT-FAMILY:tahoma;COLOR:#000000; '
+                f'BACKGROUND: #efefef; PADDING-BOTTOM: 8px; PADDING-TOP: 8px">{rows}</div></div>\n'
+                f"<div>{qhtml(q['text'], '<blockquote>')}</div></blockquote>\n"
+            )
         return body + "</body></html>\n"
     if st == "netease":
-        body = ('<div style="line-height:1.7;color:#000000;font-size:14px;font-family:Arial">'
-                + divs(new))
+        body = '<div style="line-height:1.7;color:#000000;font-size:14px;font-family:Arial">' + divs(new)
         if sig:
             body += "<div><br></div>" + divs(sig)
         if q:
-            bq = ('<blockquote id="isReplyContent" style="PADDING-LEFT: 1ex; MARGIN: 0px 0px 0px 0.8ex; '
-                  'BORDER-LEFT: #ccc 1px solid">')
-            body += ('<br><br><div style="position:relative;zoom:1"></div><div id="divNeteaseMailCard"></div><br>'
-                     f'<pre><br>{e(attribution(st, q))}<br></pre>{bq}{qhtml(q["text"], "<blockquote>")}</blockquote>')
+            bq = (
+                '<blockquote id="isReplyContent" style="PADDING-LEFT: 1ex; MARGIN: 0px 0px 0px 0.8ex; '
+                'BORDER-LEFT: #ccc 1px solid">'
+            )
+            body += (
+                '<br><br><div style="position:relative;zoom:1"></div><div id="divNeteaseMailCard"></div><br>'
+                f"<pre><br>{e(attribution(st, q))}<br></pre>{bq}{qhtml(q['text'], '<blockquote>')}</blockquote>"
+            )
         return body + "</div><br>\n"
     if st == "yahoo":
         cls = "ydp" + g_hex(4) + "yahoo-style-wrap"
-        body = (f'<html><head></head><body><div class="{cls}" style="font-family:Helvetica Neue, Helvetica, '
-                'Arial, sans-serif;font-size:13px;">'
-                + divs(new, "div", ' dir="ltr" data-setdir="false"'))
+        body = (
+            f'<html><head></head><body><div class="{cls}" style="font-family:Helvetica Neue, Helvetica, '
+            'Arial, sans-serif;font-size:13px;">' + divs(new, "div", ' dir="ltr" data-setdir="false"')
+        )
         if sig:
             body += "<div><br></div>" + divs(sig, "div", ' dir="ltr" data-setdir="false"')
         body += "</div>"
         if q:
             yid = g_digits(13)
-            body += (f'<div id="yahoo_quoted_{yid}" class="yahoo_quoted"><div style="font-family:\'Helvetica Neue\', '
-                     "Helvetica, Arial, sans-serif;font-size:13px;color:#26282a;\"><div>"
-                     + e(attribution(st, q)) + "</div><div><br></div><div><br></div><div>"
-                     + qhtml(q["text"], '<blockquote style="margin:0 0 0 .8ex;border-left:1px #ccc solid;padding-left:1ex;">')
-                     + "</div></div></div>")
+            body += (
+                f'<div id="yahoo_quoted_{yid}" class="yahoo_quoted"><div style="font-family:\'Helvetica Neue\', '
+                'Helvetica, Arial, sans-serif;font-size:13px;color:#26282a;"><div>'
+                + e(attribution(st, q))
+                + "</div><div><br></div><div><br></div><div>"
+                + qhtml(
+                    q["text"], '<blockquote style="margin:0 0 0 .8ex;border-left:1px #ccc solid;padding-left:1ex;">'
+                )
+                + "</div></div></div>"
+            )
         return body + "</body></html>\n"
     if st == "sina":
         body = divs(new)
@@ -1071,9 +1288,12 @@ def compose_html(st, new, sig, q, charset):
             body += "<div><br></div>" + divs(sig)
         if q:
             hb = header_block(st, q)
-            body += ("<div>&nbsp;</div><div>--------------------------------</div><div>&nbsp;</div><div>"
-                     + "<br>".join(e(l) for l in hb.split("\n")) + "</div><div>&nbsp;</div>"
-                     + qhtml(q["text"], "<blockquote>"))
+            body += (
+                "<div>&nbsp;</div><div>--------------------------------</div><div>&nbsp;</div><div>"
+                + "<br>".join(e(l) for l in hb.split("\n"))
+                + "</div><div>&nbsp;</div>"
+                + qhtml(q["text"], "<blockquote>")
+            )
         return body + "\n"
     raise ValueError(st)
 
@@ -1105,10 +1325,38 @@ PROFILES = {
     "sina": dict(lang="zh", hcs="GBK", hcte="base64", only_html=True, cts=2),
 }
 PROFILE_WHEEL = {
-    "en": ["gmail", "outlook", "ios", "gmail_us", "outlook_new", "thunderbird", "gmail", "ios",
-           "outlook", "proton", "outlook_android", "yahoo", "mutt", "gmail_us"],
-    "zh": ["qq", "netease", "foxmail", "ios_zh", "gmail_zh", "outlook_zh", "qq", "mobile_zh",
-           "netease", "ios_zh", "sina", "qq", "foxmail", "gmail_zh"],
+    "en": [
+        "gmail",
+        "outlook",
+        "ios",
+        "gmail_us",
+        "outlook_new",
+        "thunderbird",
+        "gmail",
+        "ios",
+        "outlook",
+        "proton",
+        "outlook_android",
+        "yahoo",
+        "mutt",
+        "gmail_us",
+    ],
+    "zh": [
+        "qq",
+        "netease",
+        "foxmail",
+        "ios_zh",
+        "gmail_zh",
+        "outlook_zh",
+        "qq",
+        "mobile_zh",
+        "netease",
+        "ios_zh",
+        "sina",
+        "qq",
+        "foxmail",
+        "gmail_zh",
+    ],
 }
 MAILER = {
     "ios": "X-Mailer: iPhone Mail (22B91)",
@@ -1126,24 +1374,54 @@ MAILER = {
     "mobile_zh": "X-Mailer: HUAWEI Email",
     "sina": "X-Mailer: SinaMail 3.0",
 }
-REPLY_PREFIX = {"outlook": "RE: ", "outlook_new": "RE: ", "outlook_android": "RE: ", "qq": "回复：",
-                "outlook_zh": "答复: ", "foxmail": "回复: ", "mobile_zh": "回复: ", "sina": "回复："}
-SUBJ_CS = {"gmail": "UTF-8", "gmail_us": "UTF-8", "ios": "utf-8", "outlook": "utf-8", "outlook_new": "utf-8",
-           "outlook_android": "utf-8", "thunderbird": "UTF-8", "mutt": "utf-8", "proton": "utf-8",
-           "yahoo": "UTF-8", "qq": "gb18030", "foxmail": "GB2312", "netease": "GBK", "ios_zh": "utf-8",
-           "gmail_zh": "UTF-8", "outlook_zh": "gb2312", "mobile_zh": "UTF-8", "sina": "GBK"}
+REPLY_PREFIX = {
+    "outlook": "RE: ",
+    "outlook_new": "RE: ",
+    "outlook_android": "RE: ",
+    "qq": "回复：",
+    "outlook_zh": "答复: ",
+    "foxmail": "回复: ",
+    "mobile_zh": "回复: ",
+    "sina": "回复：",
+}
+SUBJ_CS = {
+    "gmail": "UTF-8",
+    "gmail_us": "UTF-8",
+    "ios": "utf-8",
+    "outlook": "utf-8",
+    "outlook_new": "utf-8",
+    "outlook_android": "utf-8",
+    "thunderbird": "UTF-8",
+    "mutt": "utf-8",
+    "proton": "utf-8",
+    "yahoo": "UTF-8",
+    "qq": "gb18030",
+    "foxmail": "GB2312",
+    "netease": "GBK",
+    "ios_zh": "utf-8",
+    "gmail_zh": "UTF-8",
+    "outlook_zh": "gb2312",
+    "mobile_zh": "UTF-8",
+    "sina": "GBK",
+}
 
 
 def signature(st, p: Persona, ctx: Ctx) -> str:
     comp, dom, title = p.company
     d3 = lambda: "".join(str(R.randint(0, 9)) for _ in range(3))
-    en_footer = (f"-- \n{p.display}\n{title} | {comp}\nT +44 20 7946 0{d3()} | M +44 7700 900{d3()}\n"
-                 f"https://www.{dom}\n\nThis e-mail and any attachments are confidential and intended solely "
-                 "for the addressee. If you have received it in error, please notify the sender and delete it.")
-    en_footer2 = (f"--\n{p.display}\n{title}, {comp}\nDirect: (555) 010-2000 | Mobile: +1 (555) 01{d3()[0]}-{d3()}{R.randint(0, 9)}\n"
-                  f"www.{dom} | https://www.linkedin.example/in/{p.first.lower()}-{p.last.lower()}-{g_hex(4)}")
-    zh_footer = (f"--\n{p.display} | {title}\n{comp}\n电话：0755-8{d3()}-{d3()}{R.randint(0, 9)}  手机：+86 138 0013 8000\n"
-                 f"地址：深圳市南山区科技园南区\n网址：https://www.{dom}")
+    en_footer = (
+        f"-- \n{p.display}\n{title} | {comp}\nT +44 20 7946 0{d3()} | M +44 7700 900{d3()}\n"
+        f"https://www.{dom}\n\nThis e-mail and any attachments are confidential and intended solely "
+        "for the addressee. If you have received it in error, please notify the sender and delete it."
+    )
+    en_footer2 = (
+        f"--\n{p.display}\n{title}, {comp}\nDirect: (555) 010-2000 | Mobile: +1 (555) 01{d3()[0]}-{d3()}{R.randint(0, 9)}\n"
+        f"www.{dom} | https://www.linkedin.example/in/{p.first.lower()}-{p.last.lower()}-{g_hex(4)}"
+    )
+    zh_footer = (
+        f"--\n{p.display} | {title}\n{comp}\n电话：0755-8{d3()}-{d3()}{R.randint(0, 9)}  手机：+86 138 0013 8000\n"
+        f"地址：深圳市南山区科技园南区\n网址：https://www.{dom}"
+    )
     choice = {
         "gmail": ["", "", f"-- \n{p.display}", en_footer2],
         "gmail_us": ["", f"-- \n{p.display}", en_footer2],
@@ -1171,7 +1449,11 @@ def message_id(st, p: Persona, when):
     dom = p.email.split("@")[1]
     uuid = lambda: f"{g_hex(4)}-{g_hex(2)}-{g_hex(2)}-{g_hex(2)}-{g_hex(6)}"
     if st.startswith("gmail"):
-        return "<CA" + g_alnum(R.randint(44, 52), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+_=-") + "@mail.gmail.com>"
+        return (
+            "<CA"
+            + g_alnum(R.randint(44, 52), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+_=-")
+            + "@mail.gmail.com>"
+        )
     if st in ("ios", "ios_zh"):
         return f"<{uuid().upper()}@{dom}>"
     if st.startswith("outlook"):
@@ -1205,14 +1487,25 @@ BOUNDARY = {
     "qq": lambda: f"----=_NextPart_{g_hex(4).upper()}_{g_hex(4).upper()}_{g_hex(4).upper()}",
     "foxmail": lambda: f"----=_001_NextPart{g_digits(12)}_=----",
     "netease": lambda: f"----=_Part_{g_digits(6)}_{g_digits(9)}.{g_digits(13)}",
-    "apple": lambda: f"Apple-Mail-{g_hex(4).upper()}-{g_hex(2).upper()}-{g_hex(2).upper()}-{g_hex(2).upper()}-{g_hex(6).upper()}",
+    "apple": lambda: (
+        f"Apple-Mail-{g_hex(4).upper()}-{g_hex(2).upper()}-{g_hex(2).upper()}-{g_hex(2).upper()}-{g_hex(6).upper()}"
+    ),
     "other": lambda: "------------" + g_alnum(24, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
 }
 
 
 def boundary(st):
-    key = "gmail" if st.startswith("gmail") else "outlook" if st.startswith("outlook") else \
-        "apple" if st.startswith("ios") else st if st in BOUNDARY else "other"
+    key = (
+        "gmail"
+        if st.startswith("gmail")
+        else "outlook"
+        if st.startswith("outlook")
+        else "apple"
+        if st.startswith("ios")
+        else st
+        if st in BOUNDARY
+        else "other"
+    )
     return BOUNDARY[key]()
 
 
@@ -1238,7 +1531,12 @@ def encodable(text, cs):
 
 ATT_NAMES = {
     ("png", "en"): ["Screenshot {Y}-{m}-{d} at {H}.{M}.07.png", "IMG_{n4}.PNG", "screenshot.png", "image001.png"],
-    ("png", "zh"): ["微信图片_{Y}{m}{d}{H}{M}{n2}.png", "截图.png", "屏幕截图 {Y}-{m}-{d} {H}{M}{n2}.png", "IMG_{n4}.PNG"],
+    ("png", "zh"): [
+        "微信图片_{Y}{m}{d}{H}{M}{n2}.png",
+        "截图.png",
+        "屏幕截图 {Y}-{m}-{d} {H}{M}{n2}.png",
+        "IMG_{n4}.PNG",
+    ],
     ("pdf", "en"): ["statement_{Mon}{Y}.pdf", "withdrawal_record.pdf", "bank_transfer_confirmation.pdf"],
     ("pdf", "zh"): ["提现记录.pdf", "转账凭证.pdf", "银行回单.pdf"],
 }
@@ -1247,9 +1545,16 @@ ATT_NAMES = {
 def att_name(kind, lang, when):
     d = when - dt.timedelta(minutes=R.randint(5, 600))
     n = R.choice(ATT_NAMES[(kind, lang)])
-    for k, v in {"{Y}": f"{d.year}", "{m}": f"{d.month:02d}", "{d}": f"{d.day:02d}", "{H}": f"{d.hour:02d}",
-                 "{M}": f"{d.minute:02d}", "{Mon}": MON[d.month - 1], "{n2}": f"{R.randint(0, 59):02d}",
-                 "{n4}": str(R.randint(1000, 9999))}.items():
+    for k, v in {
+        "{Y}": f"{d.year}",
+        "{m}": f"{d.month:02d}",
+        "{d}": f"{d.day:02d}",
+        "{H}": f"{d.hour:02d}",
+        "{M}": f"{d.minute:02d}",
+        "{Mon}": MON[d.month - 1],
+        "{n2}": f"{R.randint(0, 59):02d}",
+        "{n4}": str(R.randint(1000, 9999)),
+    }.items():
         n = n.replace(k, v)
     return n
 
@@ -1257,8 +1562,9 @@ def att_name(kind, lang, when):
 # --------------------------------------------------------------------------
 # support replies that customers quote (values here are never labelled)
 # --------------------------------------------------------------------------
-QPOOL = {"en": {
-    "need_info": """Hello {first},
+QPOOL = {
+    "en": {
+        "need_info": """Hello {first},
 
 Thank you for contacting Exchange Support.
 
@@ -1273,13 +1579,13 @@ Kind regards,
 {agent}
 Exchange Support
 Ticket {ticket}""",
-    "wd_review": """Hi {first},
+        "wd_review": """Hi {first},
 
 Your withdrawal request {nord:n18} (4,800 USDT) is currently under review by our risk control team. This usually takes less than 24 hours. Please do not cancel and resubmit the request.
 
 Best regards,
 {agent} | Exchange Support""",
-    "dep_need": """Dear customer,
+        "dep_need": """Dear customer,
 
 We're sorry to hear your deposit has not been credited yet. Please send us the TXID, the network you used and the amount.
 
@@ -1288,19 +1594,19 @@ For reference, your USDT (ERC20) deposit address on file is {naddr:evm} and your
 Regards,
 {agent}
 Exchange Support""",
-    "generic": """Hello,
+        "generic": """Hello,
 
 Thank you for your email. We have received your request ({ticket}) and a specialist will get back to you shortly.
 
 Exchange Support
 https://exchange.example/support""",
-    "escalate": """Hi {first},
+        "escalate": """Hi {first},
 
 Thanks for the information. We have forwarded the case ({ticket}) to our blockchain operations team. They checked transaction {ntx:tron} from your previous message (2,150 USDT) and are reconciling the deposit address. We'll update you as soon as we hear back.
 
 Kind regards,
 {agent}""",
-    "sec_lock": """Dear user,
+        "sec_lock": """Dear user,
 
 For your security, withdrawals on your account have been temporarily disabled after a password reset on {qago:1} at 03:42 (UTC). A withdrawal of 1,999 USDT to {naddr:tron} requested right after the reset was blocked.
 
@@ -1310,18 +1616,18 @@ To proceed, please confirm your UID and the last deposit you made.
 
 Security Team
 Exchange""",
-    "sec_newdev": """Hello,
+        "sec_newdev": """Hello,
 
 We detected a login from a new device (Windows, Chrome, IP 185.220.101.47) followed by a withdrawal request {nord:n19} of 2.35 ETH to {naddr:evm}. The request has been put on hold. Please confirm whether this was you.
 
 Security Team""",
-    "futures": """Hello,
+        "futures": """Hello,
 
 We have reviewed your position. According to our records the position was liquidated at a mark price of 58,214.30 (order {nord:n19}), and the liquidation was executed correctly. Please see https://exchange.example/support/articles/360033525271 for details on how the mark price is calculated.
 
 Regards,
 Derivatives Support""",
-    "wd_done": """Hi {first},
+        "wd_done": """Hi {first},
 
 We've checked withdrawal {nord:n18}. It was processed successfully:
 
@@ -1335,8 +1641,9 @@ The transaction has 1,284 confirmations. If the funds are not visible, please co
 Best regards,
 {agent}
 Exchange Support""",
-}, "zh": {
-    "need_info": """尊敬的用户您好，
+    },
+    "zh": {
+        "need_info": """尊敬的用户您好，
 
 感谢您联系Exchange客服。您提供的单号 {nord:n18} 对应的是一笔 150 USDT 的充值记录，与您描述的情况不符。为了尽快帮您核实，请提供以下信息：
 1. 提现/充值记录的订单号（资产-历史记录中可查看）
@@ -1347,30 +1654,30 @@ Exchange Support""",
 
 客服 {agent}
 工单号：{ticket}""",
-    "wd_review": """您好，
+        "wd_review": """您好，
 
 您的提币申请（单号{nord:n18}，数量 2,600 USDT）目前正在风控审核中，一般24小时内完成，请耐心等待，不要重复提交。
 
 Exchange客服中心""",
-    "dep_need": """您好，
+        "dep_need": """您好，
 
 很抱歉给您带来不便。请提供充值的交易哈希、所选网络以及充值数量。
 您账户的USDT-TRC20充值地址为：{naddr:tron}
 USDT-ERC20充值地址为：{naddr:evm}
 
 客服 {agent}""",
-    "generic": """您好，
+        "generic": """您好，
 
 您的问题我们已经收到（工单号 {ticket}），专员会尽快回复您，请耐心等待。
 
 Exchange客服中心
 https://exchange.example/zh-CN/support""",
-    "escalate": """您好，
+        "escalate": """您好，
 
 感谢您提供的信息。我们已将您的工单（{ticket}）转交链上运营团队处理，他们正在核实您之前提供的交易 {ntx:tron}（1,300 USDT）。有进展会第一时间通知您。
 
 客服 {agent}""",
-    "sec_lock": """尊敬的用户：
+        "sec_lock": """尊敬的用户：
 
 为了您的账户安全，因您于{qago:1} 03:42（UTC+8）重置了登录密码，账户提币功能已暂时冻结24小时。重置后发起的一笔提币（0.35 ETH 至 {naddr:evm}）已被拦截。
 
@@ -1379,17 +1686,17 @@ https://exchange.example/zh-CN/support""",
 如需解冻，请回复您的UID以及最近一笔充值的信息。
 
 Exchange安全中心""",
-    "sec_newdev": """您好，
+        "sec_newdev": """您好，
 
 系统检测到您的账户在新设备登录（IP 36.112.8.199），随后发起了一笔提币申请，单号 {nord:n19}，数量 1.2 BTC，地址 {naddr:btc1}。该笔提币已被拦截，请确认是否为本人操作。
 
 Exchange安全中心""",
-    "futures": """您好，
+        "futures": """您好，
 
 经核查，您的仓位于标记价格 3,412.56 触发强平（订单号 {nord:n19}），强平执行符合规则。详情请参阅 https://exchange.example/zh-CN/support/articles/360033525271 。
 
 合约客服""",
-    "wd_done": """您好，
+        "wd_done": """您好，
 
 经查询，您的提币（单号{nord:n18}）已成功处理：
 数量：0.5 ETH
@@ -1400,7 +1707,8 @@ Exchange安全中心""",
 如未到账请联系接收方平台并提供上述交易哈希。
 
 客服 {agent}""",
-}}
+    },
+}
 
 
 class T:
@@ -1421,7 +1729,9 @@ def zh(s, body, **kw):
 
 
 # ============================ English scenarios ============================
-en("Withdrawal not received", """
+en(
+    "Withdrawal not received",
+    """
 [[Hi|Hello]],
 
 As requested, here are the details of my withdrawal:
@@ -1435,9 +1745,13 @@ The transfer shows as "Completed" in my history but the receiving wallet still s
 
 Thanks,
 {first}
-""", q=["need_info", "generic"])
+""",
+    q=["need_info", "generic"],
+)
 
-en("Deposit not credited", """
+en(
+    "Deposit not credited",
+    """
 Hello support,
 
 I deposited {{3 ETH|3|ETH|-//1.25 ETH|1.25|ETH|-}} from my Ledger to my deposit address {addr:evm} about two hours ago. Etherscan shows it confirmed:
@@ -1447,9 +1761,13 @@ My balance still shows 0. Can you please check? My UID is {uid}.
 
 Regards
 {first}
-""", q=[None, "dep_need"])
+""",
+    q=[None, "dep_need"],
+)
 
-en("Solana USDC deposit missing", """
+en(
+    "Solana USDC deposit missing",
+    """
 Hi,
 
 Sent {{250 USDC|250|USDC|Solana//4,000 USDC|4000|USDC|Solana}} over Solana to my deposit address yesterday evening and it never showed up.
@@ -1460,9 +1778,13 @@ Solscan says finalized: https://solscan.io/tx/{tx:sol#s}
 
 Please credit my account asap, I need it for a trade.
 {first}
-""", q=[None, "dep_need"])
+""",
+    q=[None, "dep_need"],
+)
 
-en("BTC withdrawal stuck unconfirmed", """
+en(
+    "BTC withdrawal stuck unconfirmed",
+    """
 Good morning,
 
 I withdrew {{0.5 BTC|0.5|BTC|-//0.085 BTC|0.085|BTC|-}} to my own wallet {addr:bc1q} on Tuesday, withdrawal ID {ord:wd}.
@@ -1474,9 +1796,13 @@ Can you bump it (RBF/CPFP) or cancel it? I paid a withdrawal fee of {{0.0002 BTC
 
 Best,
 {first} {last}
-""", q=["generic", None])
+""",
+    q=["generic", None],
+)
 
-en("Sent USDT on the wrong network", """
+en(
+    "Sent USDT on the wrong network",
+    """
 Hello,
 
 I made a mistake. I withdrew {{2000 USDT|2000|USDT|BEP20//5,500 USDT|5500|USDT|BEP20}} from another platform on BEP20 (BSC) but to my ERC20 deposit address here: {addr:evm}
@@ -1486,46 +1812,71 @@ tx hash {tx:evm}
 Is it possible to recover it? I read that since it's the same address format it can be recovered for a fee.
 
 thank you
-""", q=["dep_need", None])
+""",
+    q=["dep_need", None],
+)
 
-en("Invalid address error when withdrawing", """
+en(
+    "Invalid address error when withdrawing",
+    """
 Hi,
 
 your app keeps saying "Invalid address" when I try to withdraw {{1,000 USDT|1000|USDT|Polygon//350 USDT|350|USDT|Polygon}} on Polygon to {bad:evm}
 
 I typed it over from MetaMask on my phone and checked it twice. What am I doing wrong??
-""", q=[None, "generic"])
+""",
+    q=[None, "generic"],
+)
 
-en("Deposit from a friend has not arrived", """
+en(
+    "Deposit from a friend has not arrived",
+    """
 Hello,
 
 My friend sent me {{500 USDT|500|USDT|TRC20//75 USDT|75|USDT|TRC20}} on TRC20 and it never arrived. He says he sent it to {bad:tron} but my deposit address in the app is {addr:tron}. Are these the same?? They look the same to me.
 
 His tx hash is {tx:tron}
-""", q=["dep_need", None])
+""",
+    q=["dep_need", None],
+)
 
-en("P2P order – seller not releasing", """
+en(
+    "P2P order – seller not releasing",
+    """
 Hi team,
 
 P2P order no. {ord:n19#o} – I paid the seller {{$1,000|1000|USD|-//$2,350|2350|USD|-}} by bank transfer 40 minutes ago and marked the order as paid, but the seller is not releasing the {{985.22 USDT|985.22|USDT|-//2,314.6 USDT|2314.6|USDT|-}}. He stopped answering in the chat.
 
 The bank confirmation is attached. Please help.
-""", q=[None, """Hi {first},
+""",
+    q=[
+        None,
+        """Hi {first},
 
 Regarding P2P order {same:o}: the seller states that the payment has not been received in their bank account yet. Could you please upload a bank statement showing the transfer (name of the recipient, amount and time)? The crypto remains locked in escrow until the appeal is resolved.
 
 Best,
-{agent} (P2P Support)"""], att="pdf")
+{agent} (P2P Support)""",
+    ],
+    att="pdf",
+)
 
-en("Liquidation dispute", """
+en(
+    "Liquidation dispute",
+    """
 Hello,
 
 My BTCUSDT perpetual long was liquidated at 03:14 UTC even though the mark price on your own chart never touched my liquidation price. Trade ID {ord:n17}, order ID {ord:n19}.
 
 I lost {{4,350.75 USDT|4350.75|USDT|-//12,080 USDT|12080|USDT|-}} of margin. Please review this, screenshot of the chart attached.
-""", q=[None, "futures"], att="png")
+""",
+    q=[None, "futures"],
+    att="png",
+)
 
-en("Withdrawal pending for 3 days – please escalate", """
+en(
+    "Withdrawal pending for 3 days – please escalate",
+    """
 Hi,
 
 This is now the 3rd day my withdrawal is "processing". ref #{ord:ref}
@@ -1533,18 +1884,26 @@ This is now the 3rd day my withdrawal is "processing". ref #{ord:ref}
 {{12,000 USDT|12000|USDT|ERC20//USDT 3,000|3000|USDT|ERC20}} via ERC20 to {addr:evml}
 
 I need these funds for a payment on Monday. Please escalate.
-""", q=["wd_review"])
+""",
+    q=["wd_review"],
+)
 
-en("Arbitrum deposit not showing", """
+en(
+    "Arbitrum deposit not showing",
+    """
 Deposit of {{0.75 ETH|0.75|ETH|Arbitrum//2.2 ETH|2.2|ETH|Arbitrum}} on Arbitrum One still not credited after 1 hour.
 
 TX: {tx:EVM}
 From my wallet: {addr:evm}
 
 Arbiscan shows success. Thanks.
-""", q=[None, "dep_need"])
+""",
+    q=[None, "dep_need"],
+)
 
-en("BTC deposit not credited", """
+en(
+    "BTC deposit not credited",
+    """
 Hi,
 
 I sent {{0.015 BTC|0.015|BTC|-//0.2 BTC|0.2|BTC|-}} from my old Electrum wallet ({addr:btc1}) to my deposit address {addr:btc3} yesterday at 18:20.
@@ -1552,9 +1911,12 @@ I sent {{0.015 BTC|0.015|BTC|-//0.2 BTC|0.2|BTC|-}} from my old Electrum wallet 
 https://blockstream.info/tx/{tx:btc}
 
 It has 14 confirmations, your site says 2 are needed. Still not in my balance.
-""")
+""",
+)
 
-en("Taproot address support?", """
+en(
+    "Taproot address support?",
+    """
 Hi,
 
 Can I withdraw BTC to a taproot address? I tried {addr:bc1p} and the app says "address not supported".
@@ -1562,9 +1924,13 @@ Can I withdraw BTC to a taproot address? I tried {addr:bc1p} and the app says "a
 My wallet also shows another receive address, {bad:btc3}, which the app rejects too. Is that one also taproot?
 
 Thanks
-""", q=["generic", None])
+""",
+    q=["generic", None],
+)
 
-en("3 deposits missing", """
+en(
+    "3 deposits missing",
+    """
 Hi,
 
 None of these 3 deposits have been credited yet:
@@ -1574,22 +1940,35 @@ None of these 3 deposits have been credited yet:
 3) {{1,024 USDT|1024|USDT|TRC20}} – {tx:tron}
 
 All sent via TRC20 to {addr:tron}. The first one is from {ago_mon:3}.
-""", q=["dep_need", "escalate"])
+""",
+    q=["dep_need", "escalate"],
+)
 
-en("BEP20 deposit", """
+en(
+    "BEP20 deposit",
+    """
 Hi, following up on my message from yesterday. The hash is {tx:evm#a}
 
 I also checked on bscscan: https://bscscan.com/tx/{tx:evm#a} – status Success.
 
 It's BEP20 USDT, {{880 USDT|880|USDT|BEP20//42.5 USDT|42.5|USDT|BEP20}}.
-""", q=["need_info", "dep_need"], q2="Hi, my BEP20 deposit from this morning hasn't arrived. I sent it from {naddr:evm}. Please check.",
-   note="same hash written twice (plain and inside bscscan URL): one label")
+""",
+    q=["need_info", "dep_need"],
+    q2="Hi, my BEP20 deposit from this morning hasn't arrived. I sent it from {naddr:evm}. Please check.",
+    note="same hash written twice (plain and inside bscscan URL): one label",
+)
 
-en("LTC deposit", """
+en(
+    "LTC deposit",
+    """
 Hello, the deposit with hash {tx:hex} still isn't in my account, can you please check what's going on? It was {{50 LTC|50|LTC|-//12.4 LTC|12.4|LTC|-}} and it has been over an hour.
-""", note="LTC transaction: chain not in enum -> unknown")
+""",
+    note="LTC transaction: chain not in enum -> unknown",
+)
 
-en("OTC settlement details", """
+en(
+    "OTC settlement details",
+    """
 Dear Desk,
 
 Please find below the settlement details for today's OTC trade:
@@ -1602,23 +1981,34 @@ The USDT leg has been sent from our account, withdrawal ID {ord:uuid}.
 Please confirm once the BTC leg is sent.
 
 Kind regards,
-""", q=[None, """Hello {first},
+""",
+    q=[
+        None,
+        """Hello {first},
 
 Confirming the trade as discussed on the call: you buy at 96,500.00 per BTC, settlement T+0. Please send the USDT leg to our settlement wallet {naddr:evm} and share the trade reference once done.
 
 Regards,
 OTC Desk
-Exchange"""])
+Exchange""",
+    ],
+)
 
-en("Account frozen", """
+en(
+    "Account frozen",
+    """
 Hi,
 
 I can't log in, the app says my account is frozen. Registered email: {email}, phone on the account {phone:us/uk}. UID {uid}.
 
 I didn't do anything unusual, I just logged in from a hotel in Lisbon. Please unfreeze.
-""", q=["sec_lock", None])
+""",
+    q=["sec_lock", None],
+)
 
-en("Add address to whitelist", """
+en(
+    "Add address to whitelist",
+    """
 Hello,
 
 Please add the following BTC address to my withdrawal whitelist, I can't do it in the app because it says "invalid address":
@@ -1626,62 +2016,95 @@ Please add the following BTC address to my withdrawal whitelist, I can't do it i
 {bad:btc1}
 
 It's from my paper wallet, I typed it in carefully. Thank you.
-""", q=[None, "generic"])
+""",
+    q=[None, "generic"],
+)
 
-en("Polygon deposit", """
+en(
+    "Polygon deposit",
+    """
 Hi,
 
 Deposited {{1,500 POL|1500|POL|Polygon//320 POL|320|POL|Polygon}} on Polygon from {addr:evm}, tx https://polygonscan.com/tx/{tx:evm}
 
 Not credited after 40 min. Thanks
-""")
+""",
+)
 
-en("Withdrawal shows completed but not received", """
+en(
+    "Withdrawal shows completed but not received",
+    """
 Hi {agent},
 
 thanks, but the transaction you sent me is not the one. My withdrawal was {ord:n16}, {{0.4 ETH|0.4|ETH|Arbitrum}} on Arbitrum to {addr:evm}, and on arbiscan I see this one instead: https://arbiscan.io/tx/{tx:evm}
 
 Can you double check?
-""", q=["wd_done"])
+""",
+    q=["wd_done"],
+)
 
-en("Missing deposit", """
+en(
+    "Missing deposit",
+    """
 Screenshot attached. Order ID: {ord:n18}
-""", q=["need_info"], att="png")
+""",
+    q=["need_info"],
+    att="png",
+)
 
-en("Sent SHIB to my USDT address", """
+en(
+    "Sent SHIB to my USDT address",
+    """
 Hi,
 
 I accidentally sent {{12,500,000 SHIB|12500000|SHIB|ERC20//740,000 SHIB|740000|SHIB|ERC20}} (ERC20) to my USDT deposit address {addr:evml}. Transaction: {tx:evm}
 
 Can you credit it or send it back? I'm happy to pay the recovery fee.
-""", q=[None, "dep_need"])
+""",
+    q=[None, "dep_need"],
+)
 
-en("Withdrawal failed at 2FA step", """
+en(
+    "Withdrawal failed at 2FA step",
+    """
 Hello,
 
 My withdrawal {ord:n18} of {{600 USDT|600|USDT|TRC20//95 USDT|95|USDT|TRC20}} (TRC20) failed at the verification step. I entered the code {code6} from the SMS and it said "expired" immediately. Now the withdrawal is cancelled but the amount is still frozen in my account.
 
 UID {uid}
-""", note="6-digit SMS code is not an order id and not a secret label")
+""",
+    note="6-digit SMS code is not an order id and not a secret label",
+)
 
-en("Withdrawal to cold wallet rejected", """
+en(
+    "Withdrawal to cold wallet rejected",
+    """
 Hi,
 
 we're trying to move {{3.2 BTC|3.2|BTC|-//11 BTC|11|BTC|-}} to our cold wallet at {bad:bc1q} but the withdrawal form rejects it. Our hot wallet address {addr:bc1qw} works fine.
 
 Could you whitelist the cold wallet address manually?
-""", q=[None, "generic"])
+""",
+    q=[None, "generic"],
+)
 
-en("USDT sent to the wrong address?", """
+en(
+    "USDT sent to the wrong address?",
+    """
 Hi,
 
 I think I sent {{300 USDT|300|USDT|-//1,100 USDT|1100|USDT|-}} to the wrong address. My wallet history links to https://tronscan.org/#/address/{addr:tron} but the deposit address in your app is {addr:tron}.
 The transfer: https://tronscan.org/#/transaction/{tx:tron}
 
 Is the first one also yours?
-""", q=[None, "dep_need"], note="address inside tronscan URL counts as an address")
+""",
+    q=[None, "dep_need"],
+    note="address inside tronscan URL counts as an address",
+)
 
-en("SOL withdrawal not received", """
+en(
+    "SOL withdrawal not received",
+    """
 Hello,
 
 I withdrew {{42 SOL|42|SOL|-//7.5 SOL|7.5|SOL|-}} to my Phantom wallet, withdrawal ID {ord:n17}.
@@ -1689,27 +2112,40 @@ I withdrew {{42 SOL|42|SOL|-//7.5 SOL|7.5|SOL|-}} to my Phantom wallet, withdraw
 https://explorer.solana.com/tx/{tx:sol}
 
 Phantom doesn't show it. Is there a problem on your side?
-""", q=[None, "wd_review"])
+""",
+    q=[None, "wd_review"],
+)
 
-en("Withdrawal status", """
+en(
+    "Withdrawal status",
+    """
 Hi,
 
 Any update on this? It's been 3 days now.
 
 {first}
-""", q=["""Hello {first},
+""",
+    q=[
+        """Hello {first},
 
 Thank you for your patience. We located your withdrawal {nord:n18} of 4,500 USDT (ERC20) to {naddr:evm}. It was broadcast with transaction hash {ntx:evm} but failed on-chain (out of gas). The funds will be returned to your spot account within 48 hours.
 
 Best regards,
 {agent}
-Exchange Support""", """Hi {first},
+Exchange Support""",
+        """Hi {first},
 
 We have re-broadcast the transaction for withdrawal {nord:wd} (0.75 BTC to {naddr:bc1p}). New TXID: {ntx:btc}. Please allow a few hours for confirmation.
 
-Exchange Support"""], neg=True, note="all values are in the quoted support reply only")
+Exchange Support""",
+    ],
+    neg=True,
+    note="all values are in the quoted support reply only",
+)
 
-en("Please double check my withdrawal address", """
+en(
+    "Please double check my withdrawal address",
+    """
 Hi,
 
 before I send a large amount ({{25,000 USDT|25000|USDT|ERC20//8,000 USDT|8000|USDT|ERC20}} on ERC20) I'd like you to double check my withdrawal address, because last time the app complained about it:
@@ -1717,9 +2153,13 @@ before I send a large amount ({{25,000 USDT|25000|USDT|ERC20//8,000 USDT|8000|US
 {bad:evm}
 
 It's my Ledger address, I copied it by hand from the device screen.
-""", q=[None, "need_info"])
+""",
+    q=[None, "need_info"],
+)
 
-en("Deposit still missing", """
+en(
+    "Deposit still missing",
+    """
 Hi,
 
 deposit still not there after 3 hours.
@@ -1728,10 +2168,15 @@ TXID {tx:HEX}
 Amount: {{1,000 USDT|1000|USDT|-//640 USDT|640|USDT|-}}
 
 please check
-""", q=["need_info", None], note="upper-case hex hash without chain context -> unknown")
+""",
+    q=["need_info", None],
+    note="upper-case hex hash without chain context -> unknown",
+)
 
 # ---- English secrets ----
-en("URGENT – wallet drained", """
+en(
+    "URGENT – wallet drained",
+    """
 HELP!!! All my funds were stolen from my Trust Wallet this morning. The only place I ever connected it to is your web3 wallet feature so I think it's your fault.
 
 Here is my recovery phrase so your team can see what happened:
@@ -1739,18 +2184,26 @@ Here is my recovery phrase so your team can see what happened:
 {seed:en12.space/en24.num}
 
 The thief's address is {addr:evm} and he took {{14,000 USDT|14000|USDT|-//6,250 USDT|6250|USDT|-}}. Please freeze it right now!!!
-""", q=[None, "sec_lock"])
+""",
+    q=[None, "sec_lock"],
+)
 
-en("Can’t log in – incorrect password", """
+en(
+    "Can’t log in – incorrect password",
+    """
 Hi,
 
 I keep getting "incorrect password" on the login page but I'm 100% sure it's right. Email on the account: {email:me}
 My password is {pw:strong} and I've been using it for 2 years.
 
 I already tried the "forgot password" link twice but never got the email. Can you reset it from your side?
-""", q=[None, "generic"])
+""",
+    q=[None, "generic"],
+)
 
-en("Import wallet - invalid key", """
+en(
+    "Import wallet - invalid key",
+    """
 Hello,
 
 I'm trying to import my old MetaMask account into your Web3 wallet. I exported the private key:
@@ -1758,9 +2211,13 @@ I'm trying to import my old MetaMask account into your Web3 wallet. I exported t
 {pk:hex}
 
 and pasted it, but I get "Invalid key format". Is there something wrong with it? The account has about {{2.4 ETH|2.4|ETH|-}} in it.
-""", n=1)
+""",
+    n=1,
+)
 
-en("Sweep an old paper wallet", """
+en(
+    "Sweep an old paper wallet",
+    """
 Hi there,
 
 I found an old paper wallet from 2014. The private key printed on it is {pk:wif5/wifK}
@@ -1769,9 +2226,12 @@ How do I sweep it into my exchange account? My BTC deposit address is {addr:btc3
 
 Cheers,
 {first}
-""")
+""",
+)
 
-en("Lost phone – 2FA", """
+en(
+    "Lost phone – 2FA",
+    """
 Hello,
 
 I lost my phone yesterday and with it my Google Authenticator. I still have the backup codes I saved when I set it up:
@@ -1783,9 +2243,13 @@ I lost my phone yesterday and with it my Google Authenticator. I still have the 
 Can you please disable 2FA on my account so I can log in again? UID {uid}
 
 Thank you!
-""", q=[None, "sec_lock"])
+""",
+    q=[None, "sec_lock"],
+)
 
-en("Restore my wallet", """
+en(
+    "Restore my wallet",
+    """
 Hi,
 
 my wallet app got deleted when I reset my phone. I have the words I wrote down when I created it:
@@ -1795,33 +2259,49 @@ my wallet app got deleted when I reset my phone. I have the words I wrote down w
 Can you restore my balance from these? I had {{1,850 USDT|1850|USDT|-}} and some ETH in there.
 
 Thanks
-""")
+""",
+)
 
-en("Funds stolen from my wallet", """
+en(
+    "Funds stolen from my wallet",
+    """
 Someone drained my wallet {addr:evm} this morning, tx: {tx:evm}
 
 I think my private key leaked somehow. It was {pk:0xhex} - I'm sending it to you so your security team can trace who used it. Everything is gone, about {{9,400 USDT|9400|USDT|ERC20//2,780 USDT|2780|USDT|ERC20}} on ERC20.
-""", q=[None, "sec_newdev"], note="0x+64 hex private key next to a real tx hash: the key is a secret, not a tx id")
+""",
+    q=[None, "sec_newdev"],
+    note="0x+64 hex private key next to a real tx hash: the key is a secret, not a tx id",
+)
 
-en("Account recovery form", """
+en(
+    "Account recovery form",
+    """
 Hello,
 
 For the account recovery you asked me to fill in: my old Google Authenticator setup key was {bk:b32g} and my fund password is {pw:pin6}.
 
 UID: {uid}
 Registered phone: {phone:us/uk}
-""", q=["sec_lock"], note="6-digit fund password is a secret")
+""",
+    q=["sec_lock"],
+    note="6-digit fund password is a secret",
+)
 
-en("Is the word order important? 😕", """
+en(
+    "Is the word order important? 😕",
+    """
 Hi, quick question. When I created a wallet in your app it showed me a list of words. I wrote them down like this:
 
 {seed:en12.comma/en15.rows}
 
 Is the order important? I'm afraid I mixed up two of them.
-""")
+""",
+)
 
 # ---- English negatives ----
-en("App crashes on launch after update", """
+en(
+    "App crashes on launch after update",
+    """
 Hi,
 
 After updating the Android app to 7.42.1 it crashes immediately on launch. I downloaded the APK from your website because Google Play isn't available in my country. The SHA-256 checksum of the apk is
@@ -1840,9 +2320,14 @@ Looking at your open-source SDK on GitHub, I think commit {hex:40} ("refactor ke
 
 Thanks,
 {first}
-""", neg=True, note="SHA-256 of an APK and a git commit hash are not tx ids")
+""",
+    neg=True,
+    note="SHA-256 of an APK and a git commit hash are not tx ids",
+)
 
-en("Authenticator code rejected", """
+en(
+    "Authenticator code rejected",
+    """
 Hello,
 
 The 6-digit code from my authenticator app is rejected every time ("invalid verification code"). I tried {code6} and then {code6} a minute later, both failed. The time on my phone is set automatically.
@@ -1850,17 +2335,28 @@ The 6-digit code from my authenticator app is rejected every time ("invalid veri
 I also called your hotline at (555) 010-2000 at 9:30 this morning and waited 25 minutes, nobody answered.
 
 Please advise.
-""", neg=True, q=[None, "generic"], note="used 2FA codes and a hotline number: nothing to extract")
+""",
+    neg=True,
+    q=[None, "generic"],
+    note="used 2FA codes and a hotline number: nothing to extract",
+)
 
-en("Please stop the promo emails", """
+en(
+    "Please stop the promo emails",
+    """
 Please stop sending me promotional emails. I clicked "unsubscribe" at the bottom of the last one three times, it just opens
 
 https://click.em.exchange.example/ls/click?upn={hex:64}&t={ts}&sig={b58:44}
 
 and shows "404 Not Found". I also changed the setting in Account > Notifications on {ago_dmy:5} but they keep coming.
-""", neg=True, note="tracking link with 64-hex and base58 parameters")
+""",
+    neg=True,
+    note="tracking link with 64-hex and base58 parameters",
+)
 
-en("Images in announcement broken", """
+en(
+    "Images in announcement broken",
+    """
 Hi,
 
 FYI the images in your latest announcement ("New listings this week") don't load for me. For example
@@ -1869,9 +2365,14 @@ https://cdn.exchange.example/{hex:64}/banner_en.png
 https://static.exchange.example/img/{hex:32}.webp?v={hex:8}
 
 both return 403 Forbidden. Tested in Chrome 131 and Firefox 133, cleared cache, same thing. Just letting you know.
-""", neg=True, note="CDN content hashes in URLs are not tx ids")
+""",
+    neg=True,
+    note="CDN content hashes in URLs are not tx ids",
+)
 
-en("API rate limits for market making", """
+en(
+    "API rate limits for market making",
+    """
 -----BEGIN PGP SIGNED MESSAGE-----
 Hash: SHA512
 
@@ -1887,9 +2388,14 @@ Best regards,
 
 {pgp}
 -----END PGP SIGNATURE-----
-""", neg=True, note="PGP signature block")
+""",
+    neg=True,
+    note="PGP signature block",
+)
 
-en("Signature for this request is not valid", """
+en(
+    "Signature for this request is not valid",
+    """
 Hi,
 
 since yesterday our bot gets this error on every signed request:
@@ -1902,17 +2408,27 @@ GET /api/v3/account?recvWindow=5000&timestamp={tsms}&signature={hex:64}
 We sign with HMAC-SHA256 over the query string and nothing changed on our side (last deploy was commit {hex:40} on {ago:4}). Server time drift is < 200 ms.
 
 Any idea?
-""", neg=True, note="HMAC request signature and unix timestamp: not tx id, not uid")
+""",
+    neg=True,
+    note="HMAC request signature and unix timestamp: not tx id, not uid",
+)
 
-en("Identity verification still pending", """
+en(
+    "Identity verification still pending",
+    """
 Hello,
 
 I submitted my identity verification on {ago_dmy:3} at 10:45 and it still says "Under review" (see attached screenshot). The page says it takes 24-48 hours. Your verification partner's help page told me to call +44 20 7946 0321 but that line is closed on weekends.
 
 Could you check what is missing?
-""", neg=True, att="png")
+""",
+    neg=True,
+    att="png",
+)
 
-en("Web trading page freezes", """
+en(
+    "Web trading page freezes",
+    """
 Hi,
 
 the web trading page freezes when I open the order book for any pair. Console shows:
@@ -1923,10 +2439,15 @@ Uncaught TypeError: Cannot read properties of undefined (reading 'price')
 Sentry event ID: {hex:32}
 
 Browser: Chrome 131.0.6778.86 on macOS 15.1. It started on {ago:1} around 21:10 CET.
-""", neg=True, q=[None, "generic"])
+""",
+    neg=True,
+    q=[None, "generic"],
+)
 
 # ============================ Chinese scenarios ============================
-zh("提币未到账", """
+zh(
+    "提币未到账",
+    """
 你好，
 
 我昨天晚上提了{{1,200 USDT|1200|USDT|TRC20//800 USDT|800|USDT|TRC20}}到我自己的钱包，网络选的TRC20，到现在还没到账。
@@ -1935,26 +2456,42 @@ zh("提币未到账", """
 交易哈希：{tx:tron}
 
 麻烦帮忙查一下，谢谢！
-""", q=["need_info", None])
+""",
+    q=["need_info", None],
+)
 
-zh("充值未到账", """
+zh(
+    "充值未到账",
+    """
 客服你好，我从imToken往平台充值了{{0.3个ETH|0.3|ETH|-//1.2个ETH|1.2|ETH|-}}，到现在两个小时了还没到账。
 区块浏览器上显示已经成功了：https://etherscan.io/tx/{tx:evm}
 我的充值地址是{addr:evm}
 用户ID：{uid}
 请尽快处理，谢谢
-""", q=[None, "dep_need"])
+""",
+    q=[None, "dep_need"],
+)
 
-zh("USDT充值没到", """
+zh(
+    "USDT充值没到",
+    """
 在吗？我转了{{500u|500|USDT|TRC20//200U|200|USDT|TRC20}}进来（波场链），半小时了一直没显示。
 哈希：{tx:tron}
-""", q=["generic", None])
+""",
+    q=["generic", None],
+)
 
-zh("朋友转账查不到", """
+zh(
+    "朋友转账查不到",
+    """
 您好，我朋友给我转了{{五百USDT|500|USDT|-//一千U|1000|USDT|-}}，他说已经转出去了，交易哈希是{tx:hex}，但是我这边充值记录里什么都没有。请问是怎么回事？
-""", note="Chinese numeral amount; hash without chain context -> unknown")
+""",
+    note="Chinese numeral amount; hash without chain context -> unknown",
+)
 
-zh("比特币提币一直未确认", """
+zh(
+    "比特币提币一直未确认",
+    """
 你好，
 
 我{{0.12 BTC|0.12|BTC|-//0.035个BTC|0.035|BTC|-}}提币到{addr:bc1q}已经快一天了，区块浏览器上一直是未确认状态。
@@ -1963,198 +2500,335 @@ zh("比特币提币一直未确认", """
 {tx:btc}
 
 能不能帮我加速一下？
-""", q=["wd_review", None])
+""",
+    q=["wd_review", None],
+)
 
-zh("充值选错网络", """
+zh(
+    "充值选错网络",
+    """
 你好，我充值的时候选错了网络，本来应该选ERC20，结果选了BEP20，{{2,000 USDT|2000|USDT|BEP20//650 USDT|650|USDT|BEP20}}转到了{addr:evm}这个地址，交易哈希 {tx:evm} 。请问还能找回吗？需要手续费的话可以扣。
-""", q=["dep_need", None])
+""",
+    q=["dep_need", None],
+)
 
-zh("提币提示地址错误", """
+zh(
+    "提币提示地址错误",
+    """
 你好，提币的时候一直提示“地址格式错误”，我的地址是 {bad:tron} ，是我照着另一个钱包一个字一个字输进去的，检查了好几遍。
 要提{{3000U|3000|USDT|TRC20//1500U|1500|USDT|TRC20}}，TRC20网络。
-""", q=[None, "generic"])
+""",
+    q=[None, "generic"],
+)
 
-zh("C2C订单申诉", """
+zh(
+    "C2C订单申诉",
+    """
 你好，
 
 C2C订单号{ord:c2c#o}，我已经通过银行卡付款{{7,200元|7200|CNY|-//3,650元|3650|CNY|-}}，对方一直不放币，聊天也不回。订单里是{{1,000 USDT|1000|USDT|-//500 USDT|500|USDT|-}}。
 转账凭证在附件里，麻烦尽快处理。
-""", q=[None, """您好，
+""",
+    q=[
+        None,
+        """您好，
 
 关于C2C订单 {same:o}：卖家表示尚未收到您的付款。请在申诉页面上传银行转账凭证（需显示收款人姓名、金额和时间），订单中的币在申诉处理完成前会一直冻结。
 
-C2C客服 {agent}"""], att="pdf", note="fiat amount in 元 labelled as CNY")
+C2C客服 {agent}""",
+    ],
+    att="pdf",
+    note="fiat amount in 元 labelled as CNY",
+)
 
-zh("限价单没有成交", """
+zh(
+    "限价单没有成交",
+    """
 我挂的限价单一直没成交，委托单号：{ord:n18}，买入{{0.8个ETH|0.8|ETH|-//2个ETH|2|ETH|-}}。K线上价格明明已经到了，为什么没成交？
-""")
+""",
+)
 
-zh("合约被强平", """
+zh(
+    "合约被强平",
+    """
 客服你好，
 
 我的ETH永续合约多单今天凌晨2点13分被强平了，当时标记价格根本没到我的强平价。
 交易编号：{ord:n17}
 委托单号：{ord:n19}
 损失了{{3,280.6 USDT|3280.6|USDT|-//980 USDT|980|USDT|-}}，请帮忙核实并赔偿。截图在附件。
-""", q=[None, "futures"], att="png")
+""",
+    q=[None, "futures"],
+    att="png",
+)
 
-zh("提现审核太久", """
+zh(
+    "提现审核太久",
+    """
 你好，我的提现已经审核两天了还没通过，提现单号：{ord:wd}，{{8,888 USDT|8888|USDT|ERC20//2,400 USDT|2400|USDT|ERC20}}（ERC20），地址 {addr:evml}。急用，麻烦加急处理一下。
-""", q=["wd_review"])
+""",
+    q=["wd_review"],
+)
 
-zh("Solana充值未到账", """
+zh(
+    "Solana充值未到账",
+    """
 你好，我通过Solana网络充了{{800 USDC|800|USDC|Solana//120 USDC|120|USDC|Solana}}，交易签名：{tx:sol}
 solscan上显示已确认，但是账户里没有。
-""", q=[None, "dep_need"])
+""",
+    q=[None, "dep_need"],
+)
 
-zh("多笔充值未到账", """
+zh(
+    "多笔充值未到账",
+    """
 以下几笔充值都没到账：
 1、{tx:tron} {{300U|300|USDT|TRC20}}
 2、{tx:tron} {{1,000U|1000|USDT|TRC20}}
 3、{tx:tron} {{88.8U|88.8|USDT|TRC20}}
 都是TRC20转的，充值地址 {addr:tron}
-""", q=["dep_need", "escalate"])
+""",
+    q=["dep_need", "escalate"],
+)
 
-zh("充值未到账（补充哈希）", """
+zh(
+    "充值未到账（补充哈希）",
+    """
 哈希：{tx:tron#a}
 链接：https://tronscan.org/#/transaction/{tx:tron#a}
 金额{{2500 USDT|2500|USDT|TRC20//99 USDT|99|USDT|TRC20}}，TRC20
-""", q=["need_info", None], q2="你好，我充值的USDT还没到账，付款地址是 {naddr:tron} ，帮我查一下", note="same hash twice: one label")
+""",
+    q=["need_info", None],
+    q2="你好，我充值的USDT还没到账，付款地址是 {naddr:tron} ，帮我查一下",
+    note="same hash twice: one label",
+)
 
-zh("提币地址加白名单", """
+zh(
+    "提币地址加白名单",
+    """
 你好，麻烦帮我把这个地址加到提币白名单：{bad:bc1q/btc3}
 APP里一直提示地址无效，我是从冷钱包上抄下来的。
-""")
+""",
+)
 
-zh("Arbitrum提币没收到", """
+zh(
+    "Arbitrum提币没收到",
+    """
 你好，我在Arbitrum网络提了{{0.5 ETH|0.5|ETH|Arbitrum//1.8 ETH|1.8|ETH|Arbitrum}}，提现单号{ord:n16}，地址{addr:evm}，但是钱包里没收到。你们给的交易哈希不是我这笔，我自己在链上看到的是这个：https://arbiscan.io/tx/{tx:evm}
-""", q=["wd_done", None])
+""",
+    q=["wd_done", None],
+)
 
-zh("BEP20充值", """
+zh(
+    "BEP20充值",
+    """
 BEP20充值未到账
 交易哈希：{tx:EVM}
 数量：{{1,888 USDT|1888|USDT|BEP20//360 USDT|360|USDT|BEP20}}
-""", q=["generic"])
+""",
+    q=["generic"],
+)
 
-zh("账号被盗！！", """
+zh(
+    "账号被盗！！",
+    """
 我的账号被盗了！！！有人把我的{{1.5 BTC|1.5|BTC|-//0.6 BTC|0.6|BTC|-}}提到了 {addr:btc1} ，提币单号 {ord:n18}，我根本没操作过！请立即冻结！
 注册邮箱：{email}
 绑定手机：{phone:cn/cn2}
 UID：{uid}
-""", q=["sec_newdev", None])
+""",
+    q=["sec_newdev", None],
+)
 
-zh("地址无效", """
+zh(
+    "地址无效",
+    """
 我要把币提到这个地址 {bad:evm} 可是一直提示地址无效，是手抄的，麻烦帮我看看是哪里错了。提{{3 ETH|3|ETH|ERC20//0.9 ETH|0.9|ETH|ERC20}}，ERC20。
-""")
+""",
+)
 
-zh("Polygon充值", """
+zh(
+    "Polygon充值",
+    """
 你好，Polygon链充值{{2,000 POL|2000|POL|Polygon//600 POL|600|POL|Polygon}}没到账。
 哈希 https://polygonscan.com/tx/{tx:evm}
 发送地址 {addr:evm}
-""")
+""",
+)
 
-zh("BTC充值未到账", """
+zh(
+    "BTC充值未到账",
+    """
 你好，我往充值地址 {addr:btc3} 充了{{0.25个比特币|0.25|BTC|-//0.07 BTC|0.07|BTC|-}}，已经6个确认了还没到账。
 比特币交易哈希 {tx:btc}
-""", q=["dep_need"])
+""",
+    q=["dep_need"],
+)
 
-zh("请问处理得怎么样了", """
+zh(
+    "请问处理得怎么样了",
+    """
 你好，请问处理得怎么样了？已经三天了。
-""", q=["""您好，
+""",
+    q=[
+        """您好，
 
 经核实，您的提币（单号 {nord:n18}，数量 5,000 USDT，网络 TRC20）已于链上完成，交易哈希：{ntx:tron}，接收地址：{naddr:tron}。如接收方未到账，请联系接收平台。
 
-客服 {agent}""", """您好，
+客服 {agent}""",
+        """您好，
 
 您反馈的充值（交易哈希 {ntx:evm}，0.8 ETH）已提交技术部门人工入账，预计1-3个工作日完成。
 
 工单号：{ticket}
-Exchange客服中心"""], neg=True, note="all values are in the quoted support reply only")
+Exchange客服中心""",
+    ],
+    neg=True,
+    note="all values are in the quoted support reply only",
+)
 
-zh("补充截图", """
+zh(
+    "补充截图",
+    """
 截图发你们了，订单号{ord:n18}
-""", q=["need_info"], att="png")
+""",
+    q=["need_info"],
+    att="png",
+)
 
-zh("两笔充值只到了一笔", """
+zh(
+    "两笔充值只到了一笔",
+    """
 你好，今天分两笔充了{{一千U|1000|USDT|TRC20//两千U|2000|USDT|TRC20}}和{{两千USDT|2000|USDT|TRC20//三千USDT|3000|USDT|TRC20}}，都是TRC20，只到了一笔。
 第二笔哈希：{tx:tron}
-""")
+""",
+)
 
-zh("提币验证码错误", """
+zh(
+    "提币验证码错误",
+    """
 你好，我提币{{600 USDT|600|USDT|TRC20//1,250 USDT|1250|USDT|TRC20}}（TRC20），提现单号{ord:n18}，输入短信验证码{code6}之后一直提示“验证码错误”，现在提币被取消了，但钱还冻结着。
 我的UID是{uid}
-""")
+""",
+)
 
-zh("是不是转错地址了", """
+zh(
+    "是不是转错地址了",
+    """
 你好，我往 https://tronscan.org/#/address/{addr:tron} 这个地址转了{{300 USDT|300|USDT|-//2万U|20000|USDT|-}}，但是我在APP里看到的充值地址是 {bad:tron}（我手打的，可能有错），是不是转错了？
 交易：https://tronscan.org/#/transaction/{tx:tron}
-""", q=[None, "dep_need"])
+""",
+    q=[None, "dep_need"],
+)
 
-zh("确认一下提币地址", """
+zh(
+    "确认一下提币地址",
+    """
 你好，我准备提{{5万U|50000|USDT|TRC20//1.5万U|15000|USDT|TRC20}}到我的冷钱包，TRC20网络，地址是 {bad:tron} ，麻烦帮我确认一下这个地址对不对？上次提币的时候提示地址有问题。
-""", q=[None, "generic"], note="万 multiplier")
+""",
+    q=[None, "generic"],
+    note="万 multiplier",
+)
 
 # ---- Chinese secrets ----
-zh("钱包被盗", """
+zh(
+    "钱包被盗",
+    """
 我的钱包被盗了！！！里面的{{2万U|20000|USDT|-//8000U|8000|USDT|-}}全被转走了，转到了这个地址：{addr:tron}
 我的助记词是：{seed:zh12.space/zh12.nospace}
 你们帮我查一下是谁干的，能不能追回来？
-""", q=[None, "sec_lock"], note="万 multiplier: 2万U = 20000 USDT")
+""",
+    q=[None, "sec_lock"],
+    note="万 multiplier: 2万U = 20000 USDT",
+)
 
-zh("imToken导入助记词失败", """
+zh(
+    "imToken导入助记词失败",
+    """
 你好，我用英文助记词导入钱包一直提示“助记词无效”：
 {seed:en12.comma/en24.space}
 是不是哪个单词拼错了？帮我看下。
-""")
+""",
+)
 
-zh("私钥导入", """
+zh(
+    "私钥导入",
+    """
 你好，我想把MetaMask的账户导入你们的Web3钱包，私钥是：{pk:hex}
 导入的时候提示格式不对，要加0x吗？
-""", n=1)
+""",
+    n=1,
+)
 
-zh("登录不上", """
+zh(
+    "登录不上",
+    """
 客服你好，我登录一直提示密码错误，我的密码是{pw:simple}，没改过啊。
 账号是{email:me}，麻烦帮我看一下。
-""", q=["sec_lock", None])
+""",
+    q=["sec_lock", None],
+)
 
-zh("补充账户信息", """
+zh(
+    "补充账户信息",
+    """
 你好，按你们的要求补充信息：
 登录密码：{pw:strong}
 资金密码：{pw:pin6}
 UID：{uid}
 请尽快帮我解冻账户。
-""", q=["sec_lock"])
+""",
+    q=["sec_lock"],
+)
 
-zh("谷歌验证器丢失", """
+zh(
+    "谷歌验证器丢失",
+    """
 你好，我手机丢了，谷歌验证器也没了。当时保存的备用码如下：
 {bk:d8/dash}
 {bk:d8/dash}
 {bk:d8/dash}
 还有谷歌验证器的密钥：{bk:b32}
 麻烦帮我解绑一下，UID {uid}
-""")
+""",
+)
 
-zh("找回钱包", """
+zh(
+    "找回钱包",
+    """
 你好，我换手机以后钱包没了，助记词我抄在本子上了：
 {seed:zh24.lines/zh18.rows}
 能帮我恢复吗？里面有{{1.2个ETH|1.2|ETH|-//0.45个ETH|0.45|ETH|-}}。
-""")
+""",
+)
 
-zh("钱包被转空", """
+zh(
+    "钱包被转空",
+    """
 你好，我的钱包 {addr:evm} 今天早上被转空了，交易哈希 {tx:evm}。
 我怀疑是私钥泄露了，私钥是 {pk:0xhex} ，你们安全团队能帮忙追踪一下吗？
-""", q=[None, "sec_newdev"])
+""",
+    q=[None, "sec_newdev"],
+)
 
-zh("比特币纸钱包", """
+zh(
+    "比特币纸钱包",
+    """
 我有个很早以前的比特币纸钱包，私钥是{pk:wifc/wif5}，怎么导入到你们平台？充值地址是{addr:bc1q}。
-""")
+""",
+)
 
-zh("助记词顺序写错了", """
+zh(
+    "助记词顺序写错了",
+    """
 你好，请问助记词顺序写错了还能恢复吗？我记的是 {seed:zh15.numc/zh12.comma} ，好像第3个和第4个顺序反了。
-""")
+""",
+)
 
 # ---- Chinese negatives ----
-zh("APP闪退", """
+zh(
+    "APP闪退",
+    """
 你好，
 
 安卓APP更新到7.42.1以后一打开就闪退。我是从官网下载的安装包，安装包的SHA256校验值是：
@@ -2163,65 +2837,107 @@ zh("APP闪退", """
 
 手机型号：小米14，系统 HyperOS 2.0.8。
 另外我看了你们GitHub上开源的SDK，怀疑是这次提交 {hex:40} 引起的。
-""", neg=True, note="SHA-256 of an APK and a git commit hash are not tx ids")
+""",
+    neg=True,
+    note="SHA-256 of an APK and a git commit hash are not tx ids",
+)
 
-zh("收不到验证码", """
+zh(
+    "收不到验证码",
+    """
 你好，登录的时候收不到短信验证码，好不容易收到一次，输入{code6}又提示验证码错误。
 打你们客服电话400-010-2000一直占线，{ago_zhy:1}下午3点到5点打了十几次。
 请问怎么解决？
-""", neg=True, q=[None, "generic"])
+""",
+    neg=True,
+    q=[None, "generic"],
+)
 
-zh("退订营销邮件", """
+zh(
+    "退订营销邮件",
+    """
 你们的营销邮件太多了，点了退订链接也没用：
 https://click.em.exchange.example/ls/click?upn={hex:64}&t={ts}&sig={b58:44}
 打开是404。请把我的邮箱从列表里删掉。
-""", neg=True)
+""",
+    neg=True,
+)
 
-zh("公告图片打不开", """
+zh(
+    "公告图片打不开",
+    """
 你好，官网最新公告里的图片都加载不出来，比如：
 https://cdn.exchange.example/{hex:64}/banner_zh.png
 https://static.exchange.example/img/{hex:32}.webp
 都是403，换了浏览器也一样。
-""", neg=True)
+""",
+    neg=True,
+)
 
-zh("API签名错误", """
+zh(
+    "API签名错误",
+    """
 你好，我们的量化程序从昨天开始所有签名请求都报错：
 {"code":-1022,"msg":"Signature for this request is not valid."}
 请求：GET /api/v3/account?recvWindow=5000&timestamp={tsms}&signature={hex:64}
 我们这边代码没改过（最近一次部署是 {hex:40}），服务器时间误差小于200毫秒。麻烦看一下。
-""", neg=True)
+""",
+    neg=True,
+)
 
-zh("身份认证一直审核中", """
+zh(
+    "身份认证一直审核中",
+    """
 你好，我{ago_zh:3}上午10:45提交的身份认证，到现在还显示“审核中”，截图见附件。页面上写的是24-48小时内完成，已经超时了。
-""", neg=True, att="png")
+""",
+    neg=True,
+    att="png",
+)
 
-zh("网页版报错", """
+zh(
+    "网页版报错",
+    """
 你好，网页版打开交易页面就卡死，控制台报错：
 Uncaught TypeError: Cannot read properties of undefined (reading 'price')
     at https://static.exchange.example/web/js/main.{hex:20}.js:2:184233
 Sentry事件ID：{hex:32}
 浏览器是Chrome 131，Windows 11。
-""", neg=True)
+""",
+    neg=True,
+)
 
-zh("活动奖励还没发", """
+zh(
+    "活动奖励还没发",
+    """
 你好，活动页面写的是{ago_zh:2}12:00前发放奖励，现在已经过去两天了还没收到。
 活动链接：https://www.exchange.example/zh-CN/activity/{hex:24}?ref={b58:10}
-""", neg=True, q=[None, "generic"])
+""",
+    neg=True,
+    q=[None, "generic"],
+)
 
 
 # --------------------------------------------------------------------------
 # assembling one message
 # --------------------------------------------------------------------------
 RECEIVED_HOST = {
-    "gmail": "mail-lf1-f{n}.google.com", "gmail_us": "mail-pj1-f{n}.google.com",
-    "gmail_zh": "mail-pl1-f{n}.google.com", "ios": "mr85p00im-ztdg0{n}.me.com",
-    "ios_zh": "mr85p00im-hyfv0{n}.me.com", "outlook": "mail-{reg}.outbound.protection.outlook.com",
+    "gmail": "mail-lf1-f{n}.google.com",
+    "gmail_us": "mail-pj1-f{n}.google.com",
+    "gmail_zh": "mail-pl1-f{n}.google.com",
+    "ios": "mr85p00im-ztdg0{n}.me.com",
+    "ios_zh": "mr85p00im-hyfv0{n}.me.com",
+    "outlook": "mail-{reg}.outbound.protection.outlook.com",
     "outlook_new": "mail-{reg}.outbound.protection.outlook.com",
     "outlook_android": "mail-{reg}.outbound.protection.outlook.com",
-    "outlook_zh": "mail-{reg}.outbound.protection.outlook.com", "thunderbird": "mout0{n}.posteo.example",
-    "mutt": "fout-a{n}-smtp.messagingengine.com", "proton": "mail-4{n}.protonmail.ch",
-    "yahoo": "sonic3{n}-2.consmr.mail.ne1.yahoo.com", "qq": "out203-205-221-1{n}.mail.qq.com",
-    "foxmail": "smtp.qiye.163.com", "netease": "m16{n}.mail.163.com", "mobile_zh": "m1{n}.mail.126.com",
+    "outlook_zh": "mail-{reg}.outbound.protection.outlook.com",
+    "thunderbird": "mout0{n}.posteo.example",
+    "mutt": "fout-a{n}-smtp.messagingengine.com",
+    "proton": "mail-4{n}.protonmail.ch",
+    "yahoo": "sonic3{n}-2.consmr.mail.ne1.yahoo.com",
+    "qq": "out203-205-221-1{n}.mail.qq.com",
+    "foxmail": "smtp.qiye.163.com",
+    "netease": "m16{n}.mail.163.com",
+    "mobile_zh": "m1{n}.mail.126.com",
     "sina": "mail3-1{n}.sinamail.sina.com.cn",
 }
 
@@ -2255,10 +2971,20 @@ def build(index: int, t: T, k: int, profile: str, when: dt.datetime):
             else:
                 lead = f"{p.display} <{p.email}> 于 {odate:%Y-%m-%d %H:%M} 写道："
             qtext += "\n\n" + lead + "\n" + prefix(orig)
-        sname = R.choice(["Exchange Support", "Support", "Exchange Support Team"] if lang == "en"
-                         else ["客服", "Exchange客服中心", "Exchange Support"])
-        q = dict(text=qtext, date=qdate, name=sname, addr=SUPPORT, to_name=p.display, to_addr=p.email,
-                 subject=f"[#{ticket}] {t.s}")
+        sname = R.choice(
+            ["Exchange Support", "Support", "Exchange Support Team"]
+            if lang == "en"
+            else ["客服", "Exchange客服中心", "Exchange Support"]
+        )
+        q = dict(
+            text=qtext,
+            date=qdate,
+            name=sname,
+            addr=SUPPORT,
+            to_name=p.display,
+            to_addr=p.email,
+            subject=f"[#{ticket}] {t.s}",
+        )
     reply = q is not None or t.reply
 
     # secrets that span lines cannot live in an HTML-only message
@@ -2302,7 +3028,11 @@ def build(index: int, t: T, k: int, profile: str, when: dt.datetime):
     if atts:
         style = 1 if profile in ("thunderbird", "ios", "ios_zh", "mutt") else 0
         leaves = [attach_leaf(a, att_name(a, lang, when), style, SUBJ_CS[profile]) for a in atts]
-        pre = "This is a multi-part message in MIME format." if profile in ("thunderbird", "outlook_zh", "foxmail") else None
+        pre = (
+            "This is a multi-part message in MIME format."
+            if profile in ("thunderbird", "outlook_zh", "foxmail")
+            else None
+        )
         root = Multi("mixed", boundary(profile), [root] + leaves, preamble=pre)
 
     # headers -----------------------------------------------------------------
@@ -2320,19 +3050,30 @@ def build(index: int, t: T, k: int, profile: str, when: dt.datetime):
         from_h = f'"{enc_words(disp, scs)}" <{p.email}>'
     else:
         from_h = f"{enc_words(disp, scs)} <{p.email}>"
-    to_h = {"qq": '"support"<support@exchange.example>', "foxmail": '"support" <support@exchange.example>',
-            "outlook": "Exchange Support <support@exchange.example>",
-            "outlook_zh": '"support@exchange.example" <support@exchange.example>'}.get(profile, SUPPORT)
+    to_h = {
+        "qq": '"support"<support@exchange.example>',
+        "foxmail": '"support" <support@exchange.example>',
+        "outlook": "Exchange Support <support@exchange.example>",
+        "outlook_zh": '"support@exchange.example" <support@exchange.example>',
+    }.get(profile, SUPPORT)
     mid = message_id(profile, p, when)
-    host = RECEIVED_HOST[profile].replace("{n}", str(R.randint(10, 99))).replace(
-        "{reg}", R.choice(["sn1nam02on2101", "eur05on2119", "tyzapc01on2120", "psaapc01on2098"]))
+    host = (
+        RECEIVED_HOST[profile]
+        .replace("{n}", str(R.randint(10, 99)))
+        .replace("{reg}", R.choice(["sn1nam02on2101", "eur05on2119", "tyzapc01on2120", "psaapc01on2098"]))
+    )
     recv_date = when + dt.timedelta(seconds=R.randint(1, 9))
     ip = ctx.make("ip", "")
-    hdrs = [f"Return-Path: <{p.email}>",
-            f"Received: from {host} ({host} [{ip}])\n\tby mx1.exchange.example (Postfix) with ESMTPS id 4Y{g_alnum(8, B58)}"
-            f"\n\tfor <{SUPPORT}>; {rfc2822(recv_date)}",
-            f"From: {from_h}", f"To: {to_h}", f"Subject: {subject}", f"Date: {rfc2822(when)}",
-            f"Message-ID: {mid}"]
+    hdrs = [
+        f"Return-Path: <{p.email}>",
+        f"Received: from {host} ({host} [{ip}])\n\tby mx1.exchange.example (Postfix) with ESMTPS id 4Y{g_alnum(8, B58)}"
+        f"\n\tfor <{SUPPORT}>; {rfc2822(recv_date)}",
+        f"From: {from_h}",
+        f"To: {to_h}",
+        f"Subject: {subject}",
+        f"Date: {rfc2822(when)}",
+        f"Message-ID: {mid}",
+    ]
     if reply:
         qd = q["date"] if q else when - dt.timedelta(hours=30)
         support_mid = f"<{ticket}.{int(qd.timestamp())}.{g_hex(5)}@exchange.example>"
@@ -2365,8 +3106,13 @@ def build(index: int, t: T, k: int, profile: str, when: dt.datetime):
     notes += ctx.notes
     if t.note:
         notes.append(t.note)
-    rec = {"file": f"{index:03d}.eml", "language": lang, **ctx.labels,
-           "has_quoted_history": q is not None, "notes": "; ".join(notes)}
+    rec = {
+        "file": f"{index:03d}.eml",
+        "language": lang,
+        **ctx.labels,
+        "has_quoted_history": q is not None,
+        "notes": "; ".join(notes),
+    }
     return eml, rec
 
 
@@ -2385,11 +3131,24 @@ def main():
         wheel = PROFILE_WHEEL[t.lang]
         profile = wheel[wheel_pos[t.lang] % len(wheel)]
         wheel_pos[t.lang] += 1
-        tz = dt.timezone(dt.timedelta(hours=8)) if t.lang == "zh" else \
-            R.choice([dt.timezone.utc, dt.timezone(dt.timedelta(hours=1)), dt.timezone(dt.timedelta(hours=-5)),
-                      dt.timezone(dt.timedelta(hours=-8)), dt.timezone(dt.timedelta(hours=5, minutes=30))])
-        when = (start + dt.timedelta(hours=6 * i, minutes=R.randint(0, 300), seconds=R.randint(0, 59))
-                ).replace(tzinfo=dt.timezone.utc).astimezone(tz)
+        tz = (
+            dt.timezone(dt.timedelta(hours=8))
+            if t.lang == "zh"
+            else R.choice(
+                [
+                    dt.UTC,
+                    dt.timezone(dt.timedelta(hours=1)),
+                    dt.timezone(dt.timedelta(hours=-5)),
+                    dt.timezone(dt.timedelta(hours=-8)),
+                    dt.timezone(dt.timedelta(hours=5, minutes=30)),
+                ]
+            )
+        )
+        when = (
+            (start + dt.timedelta(hours=6 * i, minutes=R.randint(0, 300), seconds=R.randint(0, 59)))
+            .replace(tzinfo=dt.UTC)
+            .astimezone(tz)
+        )
         eml, rec = build(i, t, k, profile, when)
         (MAILS / rec["file"]).write_bytes(eml)
         lines.append(json.dumps(rec, ensure_ascii=False))
