@@ -492,3 +492,163 @@ def entry() -> None:
     except InboxdError as exc:  # anything that escaped a command: still one clear line
         logging.getLogger("inboxd").debug("fatal", exc_info=True)
         _fail(EXIT_FAILED, str(exc))
+
+
+# -- tickets ----------------------------------------------------------------------------------------
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else ""
+
+
+@main.group()
+def ticket() -> None:
+    """Tickets: list them, show one with its mails and history, resolve one."""
+
+
+@ticket.command("list")
+@click.option("--state", type=click.Choice(["open", "waiting", "resolved"]), help="Only tickets in this state.")
+@click.option("--escalated", is_flag=True, help="Only escalated tickets.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@pass_ctx
+def ticket_list(ctx: Ctx, state: str | None, escalated: bool, as_json: bool) -> None:
+    """List tickets, most urgent first."""
+    store = _store(ctx, readonly=True)
+    rows = store.tickets(state=state, escalated=True if escalated else None)
+    if as_json:
+        for r in rows:
+            r["missing"] = json.loads(r["missing"])
+            r["facts"] = json.loads(r["facts"])
+            print(json.dumps(r, ensure_ascii=False))
+        return
+    table = Table(title="Tickets")
+    for column in (
+        "Ticket",
+        "State",
+        "Priority",
+        "Customer",
+        "Category",
+        "Subject",
+        "Missing",
+        "Escalation",
+        "Updated",
+    ):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(
+            r["ref"], r["state"], r["priority"], r["customer"], r["category"], r["subject"][:50],
+            ", ".join(json.loads(r["missing"])), r["escalation_reason"] or "", _when(r["updated_at"]),
+        )  # fmt: skip
+    out.print(table)
+
+
+@ticket.command("show")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def ticket_show(ctx: Ctx, ref: str, as_json: bool) -> None:
+    """One ticket: its state, facts, missing items, mails, acknowledgements and history."""
+    store = _store(ctx, readonly=True)
+    data = store.ticket(ref)
+    if data is None:
+        _fail(EXIT_FAILED, f"no ticket {ref}")
+    data["missing"] = json.loads(data["missing"])
+    data["facts"] = json.loads(data["facts"])
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False))
+        return
+    out.print(f"[bold]{data['ref']}[/]  {data['state']}  priority {data['priority']}  {data['category']}")
+    out.print(f"customer {data['customer']}  subject {data['subject']!r}", markup=False)
+    if data["escalated"]:
+        out.print(f"[red]escalated:[/] {data['escalation_reason']}")
+    if data["security_incident"]:
+        out.print(
+            "[red]security incident:[/] the customer sent a secret (redacted; the mail is in the restricted folder)"
+        )
+    out.print(f"missing: {', '.join(data['missing']) or '-'}")
+    for key, values in data["facts"].items():
+        if values:
+            out.print(f"  {key}: {json.dumps(values, ensure_ascii=False)}", markup=False)
+    mails = Table("row", "UID", "From", "Subject", "Role", "Action", "Escalation", "At", title="Mails")
+    for m in data["messages"]:
+        mails.add_row(str(m["id"]), str(m["uid"]), m["sender"] or "", (m["subject"] or "")[:50], m["role"] or "",
+                      m["action"] or "", m["escalation"] or "", _when(m["created_at"]))  # fmt: skip
+    out.print(mails)
+    acks_table = Table("ID", "Kind", "To", "State", "Attempts", "Sent", title="Acknowledgements")
+    for a in data["acks"]:
+        acks_table.add_row(str(a["id"]), a["kind"], a["to_addr"], a["state"], str(a["attempts"]), _when(a["sent_at"]))
+    out.print(acks_table)
+    events = Table("At", "Event", "Detail", title="History")
+    for e in data["events"]:
+        events.add_row(_when(e["at"]), e["kind"], e["detail"])
+    out.print(events)
+
+
+@ticket.command("resolve")
+@click.argument("ref")
+@pass_ctx
+def ticket_resolve(ctx: Ctx, ref: str) -> None:
+    """Mark a ticket resolved (a customer reply will reopen and escalate it)."""
+    store = _store(ctx)
+    if not store.resolve_ticket(ref, f"inboxd ticket resolve (by {os.environ.get('USER', 'an operator')})"):
+        _fail(EXIT_FAILED, f"no open ticket {ref} (see `inboxd ticket list`)")
+    out.print(f"{ref}: resolved")
+
+
+# -- quarantine ---------------------------------------------------------------------------------------
+
+
+@main.group()
+def quarantine() -> None:
+    """Mail that could not be handled: list it, and retry it after a fix."""
+
+
+@quarantine.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@pass_ctx
+def quarantine_list(ctx: Ctx, as_json: bool) -> None:
+    """Quarantined mail, with the reason; it stays on the server."""
+    store = _store(ctx, readonly=True)
+    rows = store.quarantined()
+    if as_json:
+        for r in rows:
+            print(json.dumps(r, ensure_ascii=False))
+        return
+    table = Table("ID", "Folder", "UID", "From", "Subject", "Size", "Reason", "At", title="Quarantine")
+    for r in rows:
+        table.add_row(str(r["id"]), r["folder"], str(r["uid"]), r["sender"] or "", (r["subject"] or "")[:40],
+                      str(r["size"] or ""), r["reason"] or "", _when(r["created_at"]))  # fmt: skip
+    out.print(table)
+
+
+@quarantine.command("retry")
+@click.argument("row_id", type=int, required=False)
+@click.option("--all", "retry_all", is_flag=True, help="Retry every quarantined mail.")
+@pass_ctx
+def quarantine_retry(ctx: Ctx, row_id: int | None, retry_all: bool) -> None:
+    """Handle quarantined mail again on the next tick (after raising a limit or fixing a bug).
+
+    A mail moved to the quarantine folder is moved back to the polled folder; one kept in
+    place is fetched again. Nothing is deleted either way.
+    """
+    from inboxd.daemon import passwords, retry_quarantined
+
+    if (row_id is None) == (not retry_all):
+        _fail(EXIT_CONFIG, "give one quarantine ID (see `inboxd quarantine list`) or --all")
+    app = ctx.app(with_model=False)
+    store = _store(ctx)
+    rows = store.quarantined(None if retry_all else row_id)
+    if not rows:
+        _fail(EXIT_FAILED, "nothing to retry" if retry_all else f"{row_id} is not quarantined")
+    try:
+        imap_password, _ = passwords(app.config)
+        done, problems = retry_quarantined(app.config, store, imap_password, rows)
+    except ConfigError as exc:
+        _config_fail(exc)
+    except TransientError as exc:
+        _fail(EXIT_FAILED, f"IMAP: {exc}")
+    for message in problems:
+        err.print(f"not retried: {message}", markup=False)
+    out.print(f"{done} message(s) will be handled again on the next tick")
+    if problems:
+        sys.exit(EXIT_FAILED)

@@ -49,6 +49,9 @@ class ImapConfig(_WithPassword):
     folder: str = Field("INBOX", min_length=1)
     # Where mail that cannot be handled is moved; "" keeps it in place with a keyword.
     quarantine_folder: str = "Quarantine"
+    # Where a mail holding a customer secret (seed phrase, private key, password) is moved,
+    # so that it leaves the shared inbox; "" keeps it in place with $Inboxd-Secret.
+    restricted_folder: str = "Restricted"
     # Move handled mail into the per-category folder named in classifiers/categories.toml.
     move_to_category_folders: bool = False
     batch_size: int = Field(200, ge=1, le=2000)
@@ -122,6 +125,9 @@ class AckConfig(_Section):
     message_id_domain: str | None = None
     max_send_attempts: int = Field(8, ge=1, le=100)
     retry_base_seconds: float = Field(60.0, ge=1)
+    # A sender gets at most this many acknowledgements per window; more mail is recorded, not answered.
+    max_per_sender: int = Field(5, ge=1)
+    sender_window_minutes: float = Field(60.0, gt=0)
 
     @field_validator("own_addresses")
     @classmethod
@@ -130,6 +136,18 @@ class AckConfig(_Section):
         if bad:
             raise ValueError(f"not e-mail addresses: {', '.join(map(repr, bad))}")
         return tuple(a.lower() for a in value)
+
+
+class TicketsConfig(_Section):
+    # A reply that completes the missing information gets a short confirmation.
+    confirm_when_complete: bool = True
+    # Same customer, same subject, ticket not resolved, within this: the same request.
+    subject_window_hours: float = Field(72.0, gt=0)
+    # This many follow-ups within the window without an answer escalate the ticket.
+    escalate_after_followups: int = Field(3, ge=2)
+    followup_window_hours: float = Field(48.0, gt=0)
+    # Agents set this keyword on a ticket's mail in their mail client to resolve the ticket.
+    resolved_keyword: str = Field("$Inboxd-Resolved", pattern=r"^\$?[A-Za-z0-9_.-]{1,64}$")
 
 
 class LimitsConfig(_Section):
@@ -165,6 +183,7 @@ class Config(_Section):
     classifier: ClassifierConfig = ClassifierConfig()
     templates: TemplatesConfig = TemplatesConfig()
     ack: AckConfig = AckConfig()
+    tickets: TicketsConfig = TicketsConfig()
     limits: LimitsConfig = LimitsConfig()
     extract: ExtractConfig = ExtractConfig()
     logging: LoggingConfig = LoggingConfig()

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -29,12 +30,14 @@ from inboxd.assets import Assets, load_assets
 from inboxd.classify import Classifier, load_classifier, settings_problems
 from inboxd.config import Config, load_config, read_secret
 from inboxd.decide import Policy
-from inboxd.errors import ConfigError, InboxdError, StoreError, TransientError
+from inboxd.errors import ConfigError, InboxdError, MailboxError, StoreError, TransientError
+from inboxd.escalation import EscalationRules, load_escalation
 from inboxd.mailbox import ImapMailbox
 from inboxd.outbox import SmtpOutbox
-from inboxd.pipeline import Processor, TickReport
+from inboxd.pipeline import KW_QUARANTINED, Processor, TickReport
 from inboxd.render import Renderer, load_templates
 from inboxd.store import Store
+from inboxd.tickets import TicketPolicy
 
 log = logging.getLogger("inboxd.daemon")
 
@@ -48,6 +51,7 @@ class App:
     renderer: Renderer
     classifier: Classifier | None
     policy: Policy
+    ticket_policy: TicketPolicy
 
 
 def make_policy(config: Config, assets: Assets) -> Policy:
@@ -78,9 +82,14 @@ def load_app(config_path: Path, *, with_model: bool = True) -> App:
     except ConfigError as exc:
         problems.extend(exc.problems)
         problems.extend(settings_problems(config.classifier.dir / "model.toml"))
+    escalation = EscalationRules({}, ())
     if assets is not None:
         try:
             renderer = load_templates(config.templates.dir, assets)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+        try:
+            escalation = load_escalation(config.classifier.dir / "escalation.toml", assets.categories)
         except ConfigError as exc:
             problems.extend(exc.problems)
     classifier: Classifier | None = None
@@ -92,7 +101,12 @@ def load_app(config_path: Path, *, with_model: bool = True) -> App:
     if problems:
         raise ConfigError(problems)
     assert assets is not None and renderer is not None
-    return App(config, assets, renderer, classifier, make_policy(config, assets))
+    tickets = TicketPolicy(
+        confirm_when_complete=config.tickets.confirm_when_complete,
+        escalate_after_followups=config.tickets.escalate_after_followups,
+        rules=escalation,
+    )
+    return App(config, assets, renderer, classifier, make_policy(config, assets), tickets)
 
 
 def passwords(config: Config) -> tuple[str, str | None]:
@@ -131,6 +145,7 @@ def make_processor(app: App, store: Store, stop: threading.Event | None = None) 
         classifier=app.classifier,
         renderer=app.renderer,
         policy=app.policy,
+        ticket_policy=app.ticket_policy,
         stop=stop,
     )
 
@@ -159,6 +174,43 @@ def poll_once(app: App, store: Store, owner: str | None = None) -> TickReport:
         return make_processor(app, store).tick()
     finally:
         store.release_lease(name, owner)
+
+
+def retry_quarantined(
+    config: Config, store: Store, imap_password: str, rows: list[dict[str, Any]]
+) -> tuple[int, list[str]]:
+    """Send quarantined mail round again; returns (how many, problems).
+
+    The store is changed first, then the server: if the move back fails the row is
+    quarantined again, so a mail is never both out of quarantine and forgotten.
+    """
+    folder = config.imap.quarantine_folder
+    done, problems = 0, []
+    with ImapMailbox(config.imap, imap_password) as box:
+        for r in rows:
+            where = f"quarantine {r['id']} ({r['subject'] or r['message_id'] or 'no subject'})"
+            if not folder:
+                if box.select(r["folder"]) != r["uidvalidity"]:
+                    problems.append(f"{where}: {r['folder']} was rebuilt (UIDVALIDITY changed); retry by hand")
+                    continue
+                store.retry_quarantined(r["id"], in_place=True)
+                box.remove_keywords([r["uid"]], [KW_QUARANTINED])
+                done += 1
+                continue
+            box.select(folder)
+            found = box.find(r["size"] or 0, r["content_hash"]) if r["content_hash"] else []
+            if not found:
+                problems.append(f"{where}: not found in {folder} (moved by someone?)")
+                continue
+            store.retry_quarantined(r["id"], in_place=False)
+            try:
+                box.remove_keywords(found[:1], [KW_QUARANTINED])
+                box.move(found[:1], r["folder"])
+            except MailboxError:
+                store.requarantine(r["id"])
+                raise
+            done += 1
+    return done, problems
 
 
 class Daemon:

@@ -128,3 +128,39 @@ def build_ack(mail: ParsedEmail, decision: Decision, ticket: str, renderer: Rend
         in_reply_to=mail.message_id,
         references=references[-20:],  # keep the header bounded on long threads
     )
+
+
+def build_confirmation(
+    mail: ParsedEmail,
+    decision: Decision,
+    category_name: str,
+    facts: Facts,
+    ticket: str,
+    renderer: Renderer,
+    policy: Policy,
+) -> OutgoingMail:
+    """The short note for a reply that completed the information a ticket was missing."""
+    language = decision.language
+    category = policy.categories.get(category_name) or policy.categories["other"]
+    context: dict[str, Any] = {
+        "ticket": ticket,
+        "subject": mail.subject,
+        "reply_subject": reply_subject(mail.subject),
+        "customer_name": mail.sender_name,
+        "category": category.name,
+        "category_name": category.display[language],
+        "understood": understood(facts, renderer.fact_labels[language]),
+        "missing": [],
+        "reply_within_hours": policy.reply_within_hours,
+        "team": policy.team,
+    }
+    rendered = renderer.render(language, "confirmation", context)
+    references = (*mail.references, mail.message_id) if mail.message_id not in mail.references else mail.references
+    return OutgoingMail(
+        to=mail.reply_to,
+        subject=rendered.subject,
+        body=rendered.body,
+        message_id=f"{OWN_ID_PREFIX}{ticket}.{mail.content_hash[:16]}@{policy.message_id_domain}>",
+        in_reply_to=mail.message_id,
+        references=references[-20:],
+    )

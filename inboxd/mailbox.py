@@ -10,6 +10,7 @@ MailboxError, which the daemon treats as "try again next tick".
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import socket
 import ssl
 from collections.abc import Iterable, Iterator, Sequence
@@ -212,6 +213,32 @@ class ImapMailbox:
                     self.client.copy(list(chunk), name)
         except _FETCH_ERRORS as exc:
             raise MailboxError(f"MOVE to {name!r} failed: {exc}") from exc
+
+    def uids_with_keyword(self, keyword: str) -> list[int]:
+        try:
+            return sorted(int(u) for u in self.client.search(["KEYWORD", keyword]))
+        except _FETCH_ERRORS as exc:
+            raise MailboxError(f"SEARCH KEYWORD {keyword} failed: {exc}") from exc
+
+    def remove_keywords(self, uids: Sequence[int], keywords: Iterable[str]) -> None:
+        """Take back our own keywords (a quarantine retry): the mail itself is untouched."""
+        flags = [k.encode() for k in keywords]
+        if not uids or not flags:
+            return
+        try:
+            for chunk in _chunks(uids, _UID_CHUNK):
+                self.client.remove_flags(list(chunk), flags, silent=True)
+        except _FETCH_ERRORS as exc:
+            raise MailboxError(f"STORE -FLAGS failed: {exc}") from exc
+
+    def find(self, size: int, content_hash: str) -> list[int]:
+        """UIDs in the selected folder whose bytes hash to `content_hash` (narrowed by size first)."""
+        try:
+            candidates = self.client.search(["LARGER", max(0, size - 1), "SMALLER", size + 1])
+        except _FETCH_ERRORS as exc:
+            raise MailboxError(f"SEARCH by size failed: {exc}") from exc
+        sizes = {int(u): size for u in candidates}
+        return [m.uid for m in self.fetch(sorted(sizes), sizes) if hashlib.sha256(m.raw).hexdigest() == content_hash]
 
     def flags(self, uids: Sequence[int]) -> dict[int, tuple[str, ...]]:
         out: dict[int, tuple[str, ...]] = {}

@@ -66,6 +66,8 @@ class SkipReason(StrEnum):
     OWN_ADDRESS = "own_address"
     NO_SENDER = "no_sender"
     DUPLICATE = "duplicate"
+    RATE_LIMITED = "rate_limited"  # the sender had its share of acknowledgements in the window
+    SUPPRESSED = "suppressed"  # an earlier acknowledgement to this address bounced
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +156,8 @@ class Facts:
 
 
 class Action(StrEnum):
-    ACK = "ack"
+    ACK = "ack"  # a new ticket, acknowledged
+    FOLLOWUP = "followup"  # a reply on an existing ticket: no second generic acknowledgement
     SKIP = "skip"
     QUARANTINE = "quarantine"
 

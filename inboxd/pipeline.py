@@ -23,19 +23,28 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from inboxd.classify import Classifier
 from inboxd.config import Config
-from inboxd.decide import Policy, build_ack, classifier_text, decide
+from inboxd.decide import Policy, build_ack, build_confirmation, classifier_text, decide
 from inboxd.errors import MessageError, SendPermanent, SendTemporary, SendUnknown, SmtpUnavailable
 from inboxd.mailbox import Fetched
-from inboxd.models import Action, Decision, MessageKey, OutgoingMail, ParsedEmail
+from inboxd.models import Action, Decision, MessageKey, OutgoingMail, ParsedEmail, SkipReason
 from inboxd.parse import parse_message
 from inboxd.render import Renderer
 from inboxd.screen import screen
 from inboxd.store import Store, SyncRow
+from inboxd.tickets import (
+    TicketPlan,
+    TicketPolicy,
+    facts_from_dict,
+    find_ticket_ref,
+    normalise_subject,
+    plan_followup,
+    plan_new,
+)
 
 log = logging.getLogger("inboxd.pipeline")
 
@@ -46,6 +55,11 @@ KW_QUARANTINED = "$Inboxd-Quarantined"
 KW_ACK_FAILED = "$Inboxd-AckFailed"
 KW_ACK_UNKNOWN = "$Inboxd-AckUnknown"
 KW_ACK_CANCELLED = "$Inboxd-AckCancelled"
+KW_FOLLOWUP = "$Inboxd-FollowUp"
+KW_ESCALATED = "$Inboxd-Escalated"
+KW_REOPENED = "$Inboxd-Reopened"
+KW_RATE_LIMITED = "$Inboxd-RateLimited"
+KW_SECRET = "$Inboxd-Secret"
 _ACK_KEYWORD = {
     "sent": KW_ACKED,
     "failed": KW_ACK_FAILED,
@@ -63,6 +77,7 @@ class Mailbox(Protocol):
     def fetch(self, uids: Sequence[int], sizes: dict[int, int], max_batch_bytes: int = ...) -> Iterable[Fetched]: ...
     def add_keywords(self, uids: Sequence[int], keywords: Iterable[str]) -> None: ...
     def move(self, uids: Sequence[int], folder: str) -> None: ...
+    def uids_with_keyword(self, keyword: str) -> list[int]: ...
 
 
 class Outbox(Protocol):
@@ -84,17 +99,26 @@ class TickReport:
 
 
 def keywords_for(row: SyncRow, category_keywords: dict[str, str]) -> list[str]:
+    """The IMAP keywords that show agents, in their own mail client, what happened to a mail."""
     if row.action == Action.QUARANTINE:
         return [KW_QUARANTINED]
     if row.action == Action.SKIP:
-        return [KW_SKIPPED]
+        return [KW_SKIPPED, KW_RATE_LIMITED] if row.skip_reason == "rate_limited" else [KW_SKIPPED]
     keywords: list[str] = []
+    if row.action == Action.FOLLOWUP:
+        keywords.append(KW_FOLLOWUP)
     if row.ack_state in _ACK_KEYWORD:
         keywords.append(_ACK_KEYWORD[row.ack_state])
     if row.missing:
         keywords.append(KW_MISSING)
-    if row.category and row.category in category_keywords:
+    if row.action == Action.ACK and row.category and row.category in category_keywords:
         keywords.append(category_keywords[row.category])
+    if row.escalation:
+        keywords.append(KW_ESCALATED)
+    if row.reopened:
+        keywords.append(KW_REOPENED)
+    if row.security_incident:
+        keywords.append(KW_SECRET)
     return keywords
 
 
@@ -111,6 +135,7 @@ class Processor:
         classifier: Classifier,
         renderer: Renderer,
         policy: Policy,
+        ticket_policy: TicketPolicy,
         stop: threading.Event | None = None,
         clock: Callable[[], float] = time.time,
     ):
@@ -121,6 +146,7 @@ class Processor:
         self.classifier = classifier
         self.renderer = renderer
         self.policy = policy
+        self.ticket_policy = ticket_policy
         self.stop = stop or threading.Event()
         self.clock = clock
         self.account = config.account
@@ -143,8 +169,11 @@ class Processor:
             uidvalidity = box.select(self.folder)
             self._send_due(outbox, report)
             self._sync(box, uidvalidity, report)
+            self._agent_resolutions(box, uidvalidity)
             last = self.store.checkpoint(self.account, self.folder, uidvalidity)
-            uids = box.uids_after(last)
+            # Claimed but undecided UIDs (a crash mid-batch, a quarantine retry in place) come first.
+            pending = self.store.pending_uids(self.account, self.folder, uidvalidity)
+            uids = sorted(set(pending) | set(box.uids_after(last)))
             batch_size = self.config.imap.batch_size
             for start in range(0, len(uids), batch_size):
                 if self.stop.is_set():
@@ -216,21 +245,72 @@ class Processor:
                 if index in classification and c is None:
                     raise MessageError("the classifier failed on this mail")
                 decision = decide(mail, screenings[index], c, self.policy)
-                self._record(row, mail, decision, report)
+                self._route(row, mail, decision, report)
             except MessageError as exc:
                 self._quarantine(row, mail, str(exc), report)
             except Exception as exc:
                 log.exception("%s: unexpected error while deciding", mail.message_id)
                 self._quarantine(row, mail, f"internal error while deciding: {type(exc).__name__}: {exc}", report)
 
-    def _record(self, row: int, mail: ParsedEmail, decision: Decision, report: TickReport) -> None:
-        render = None
-        if decision.action == Action.ACK:
+    def _route(self, row: int, mail: ParsedEmail, decision: Decision, report: TickReport) -> None:
+        """New request, reply on a ticket, or not to be answered: decide what to commit."""
+        if decision.action != Action.ACK:
+            self._record(row, mail, decision, None, None, report)
+            return
+        cfg = self.config.tickets
+        text = classifier_text(mail)
+        found = self.store.ticket_for_reply(
+            self.account,
+            [x for x in (mail.in_reply_to, *mail.references) if x],
+            find_ticket_ref(mail.subject, self.config.ack.ticket_prefix),
+            mail.reply_to,
+            normalise_subject(mail.subject),
+            subject_window=cfg.subject_window_hours * 3600,
+            followup_window=cfg.followup_window_hours * 3600,
+        )
+        if found is not None:
+            ticket, how = found
+            category = self.policy.categories.get(ticket.category)
+            plan = plan_followup(ticket, decision, text, category, self.policy.fields, self.ticket_policy)
+            followup = replace(decision, action=Action.FOLLOWUP, reason=f"reply on {ticket.ref} (by {how})")
+            confirm = None
+            if plan.send == "confirmation":
+                facts = facts_from_dict(plan.facts)
 
-            def render(ticket: str) -> OutgoingMail:
-                return build_ack(mail, decision, ticket, self.renderer, self.policy)
+                def confirm(ref: str) -> OutgoingMail:
+                    return build_confirmation(mail, followup, ticket.category, facts, ref, self.renderer, self.policy)
 
-        ticket = self.store.record_decision(row, mail, decision, self.config.ack.ticket_prefix, render)
+            self._record(row, mail, followup, plan, confirm, report)
+            return
+        limit = self.config.ack.max_per_sender
+        window = self.config.ack.sender_window_minutes
+        if self.store.is_suppressed(mail.reply_to):
+            reason = f"an earlier acknowledgement to {mail.reply_to} bounced"
+            skip = replace(decision, action=Action.SKIP, skip_reason=SkipReason.SUPPRESSED, reason=reason)
+            self._record(row, mail, skip, None, None, report)
+        elif self.store.acks_to_since(mail.reply_to, self.clock() - window * 60) >= limit:
+            reason = f"{mail.reply_to} had {limit} acknowledgements in {window:g} minutes"
+            skip = replace(decision, action=Action.SKIP, skip_reason=SkipReason.RATE_LIMITED, reason=reason)
+            self._record(row, mail, skip, None, None, report)
+        else:
+
+            def ack(ref: str) -> OutgoingMail:
+                return build_ack(mail, decision, ref, self.renderer, self.policy)
+
+            self._record(row, mail, decision, plan_new(decision, text, self.ticket_policy), ack, report)
+
+    def _record(
+        self,
+        row: int,
+        mail: ParsedEmail,
+        decision: Decision,
+        plan: TicketPlan | None,
+        render: Callable[[str], OutgoingMail] | None,
+        report: TickReport,
+    ) -> None:
+        ticket = self.store.record_decision(
+            row, mail, decision, plan=plan, ticket_prefix=self.config.ack.ticket_prefix, render=render
+        )
         report.rows.append(row)
         c = decision.classification
         log.info(
@@ -244,14 +324,16 @@ class Processor:
                 "category": c.category if c else None,
                 "confidence": c.confidence if c else None,
                 "language": decision.language,
-                "missing": list(decision.missing),
+                "missing": list(plan.missing if plan else decision.missing),
                 "ticket": ticket,
+                "escalation": plan.escalation.reason if plan and plan.escalation else None,
+                "send": plan.send if plan else None,
             },
         )
 
     def _quarantine(self, row: int, mail: ParsedEmail | None, reason: str, report: TickReport) -> None:
         decision = Decision(Action.QUARANTINE, reason=reason)
-        self.store.record_decision(row, mail, decision, self.config.ack.ticket_prefix, None)
+        self.store.record_decision(row, mail, decision)
         report.rows.append(row)
         log.warning("quarantined", extra={"event": "quarantined", "row": row, "reason": reason})
 
@@ -291,6 +373,14 @@ class Processor:
                 self.store.mark_sent(ack.id)
                 report.sent += 1
 
+    # -- agents --------------------------------------------------------------------------------
+
+    def _agent_resolutions(self, box: Mailbox, uidvalidity: int) -> None:
+        """Tickets that agents resolved by setting the resolved keyword in their mail client."""
+        uids = box.uids_with_keyword(self.config.tickets.resolved_keyword)
+        for ref in self.store.apply_resolved_keyword(self.account, self.folder, uidvalidity, uids):
+            log.info("ticket resolved by an agent", extra={"event": "resolved", "ticket": ref})
+
     # -- server sync ---------------------------------------------------------------------------
 
     def _sync(self, box: Mailbox, uidvalidity: int, report: TickReport) -> None:
@@ -312,6 +402,8 @@ class Processor:
             target = ""
             if r.action == Action.QUARANTINE:
                 target = quarantine
+            elif r.security_incident and self.config.imap.restricted_folder:
+                target = self.config.imap.restricted_folder
             elif r.action == Action.ACK and self.config.imap.move_to_category_folders and r.category:
                 category = self.policy.categories.get(r.category)
                 target = category.folder if category else ""

@@ -44,3 +44,35 @@ def test_run_polls_on_schedule_and_stops_gracefully(servers: Servers, sig: signa
     assert process.returncode == 0, stderr
     assert "inboxd stopped" in stderr
     assert "Traceback" not in stderr
+
+
+def test_run_survives_an_imap_outage(tmp_path, model_path, smtp_sink) -> None:  # type: ignore[no-untyped-def]
+    """The server goes away under the daemon and comes back: retried with backoff, nothing lost."""
+    from inboxd.testbed.dovecot import Dovecot
+    from tests.conftest import PASSWORD, fixture_bytes, write_config
+
+    private = Dovecot(tmp_path / "dovecot", users={"support@exchange.test": PASSWORD})
+    private.start()
+    config = write_config(tmp_path / "cfg", model_path=model_path, imap_port=private.port, smtp_port=smtp_sink.port)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inboxd", "--config", str(config), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        private.append(fixture_bytes("en_account_2fa.eml"))
+        assert wait_for(lambda: len(smtp_sink.received()) == 1)
+        private.stop()
+        time.sleep(3)  # several ticks fail meanwhile
+        assert process.poll() is None, "the daemon died with its server"
+        private.start()
+        private.append(fixture_bytes("zh_complaint.eml"))
+        assert wait_for(lambda: len(smtp_sink.received()) == 2, timeout=45)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+        private.stop()
+    assert process.returncode == 0, stderr
+    assert "tick failed, retrying in" in stderr
+    assert "Traceback" not in stderr

@@ -10,10 +10,24 @@ import pytest
 from inboxd.errors import StoreError
 from inboxd.models import Action, Classification, Decision, MessageKey, OutgoingMail
 from inboxd.store import Store
+from inboxd.tickets import TicketPlan
 
 
 def key(uid: int, uidvalidity: int = 1) -> MessageKey:
     return MessageKey("acct", "INBOX", uidvalidity, uid)
+
+
+PLAN = TicketPlan(
+    ticket_id=None,
+    state="open",
+    priority="normal",
+    missing=(),
+    facts={},
+    escalation=None,
+    reopened=False,
+    send="ack",
+    security_incident=False,
+)
 
 
 def ack_decision() -> Decision:
@@ -48,23 +62,25 @@ def test_one_ticket_and_ack_per_message(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     claim = store.claim(key(1), None, "h1", 10)
     mail = FakeMail("<m1@x>", "h1")
-    ticket = store.record_decision(claim.row, mail, ack_decision(), "INB", outgoing)  # type: ignore[arg-type]
+    ticket = store.record_decision(claim.row, mail, ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
     assert ticket == "INB-000001"
     # Deciding again (a retry, a second process) changes nothing and opens no ticket.
-    assert store.record_decision(claim.row, mail, ack_decision(), "INB", outgoing) is None  # type: ignore[arg-type]
+    assert store.record_decision(claim.row, mail, ack_decision(), plan=PLAN, render=outgoing) is None  # type: ignore[arg-type]
     assert len(store.acks()) == 1
 
 
 def test_same_message_under_a_new_uidvalidity_is_a_duplicate(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     claim = store.claim(key(1, uidvalidity=1), None, "h1", 10)
-    store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), "INB", outgoing)  # type: ignore[arg-type]
+    store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
     rebuilt = store.claim(key(7, uidvalidity=2), None, "h1", 10)
     assert rebuilt.state == "decided" and rebuilt.duplicate_of == claim.row
     # Same Message-ID, different bytes (a header added on the way): found after parsing.
     other = store.claim(key(8, uidvalidity=2), None, "h2", 10)
     assert other.state == "new"
-    assert store.record_decision(other.row, FakeMail("<m1@x>", "h2"), ack_decision(), "INB", outgoing) is None  # type: ignore[arg-type]
+    assert (
+        store.record_decision(other.row, FakeMail("<m1@x>", "h2"), ack_decision(), plan=PLAN, render=outgoing) is None
+    )  # type: ignore[arg-type]
     assert len(store.acks()) == 1
 
 
@@ -79,7 +95,7 @@ def test_undecided_claim_is_superseded_by_a_new_copy(tmp_path: Path) -> None:
 def test_ack_states(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     claim = store.claim(key(1), None, "h1", 10)
-    store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), "INB", outgoing)  # type: ignore[arg-type]
+    store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
     (ack,) = store.acks_due()
     assert store.mark_sending(ack.id)
     assert not store.mark_sending(ack.id)  # only one sender can take it

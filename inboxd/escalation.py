@@ -1,0 +1,108 @@
+"""Which mail needs a human at once: `classifiers/escalation.toml`, loaded and matched.
+
+Operators list categories that always escalate (complaints) and named patterns
+(account takeover, withdrawals the customer did not make). A match raises the
+ticket's priority and flags the message `$Inboxd-Escalated`; the customer still
+gets the acknowledgement. Replies to resolved tickets and repeated follow-ups
+escalate too; those rules live in `inboxd.tickets`, driven by config.toml.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+from inboxd.errors import ConfigError, Problem
+
+PRIORITIES = ("normal", "high", "urgent")
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    name: str
+    pattern: re.Pattern[str]
+    priority: str
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    reason: str
+    priority: str
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationRules:
+    categories: dict[str, str]  # category -> priority
+    triggers: tuple[Trigger, ...]
+
+    def match(self, text: str, category: str | None) -> Escalation | None:
+        """The strongest reason in `text` (subject + the customer's new words) to escalate."""
+        found: list[Escalation] = [
+            Escalation(f"matched {t.name}", t.priority) for t in self.triggers if t.pattern.search(text)
+        ]
+        if category in self.categories:
+            found.append(Escalation(f"category {category}", self.categories[category]))
+        if not found:
+            return None
+        return max(found, key=lambda e: PRIORITIES.index(e.priority))
+
+
+def higher(a: str, b: str) -> str:
+    return a if PRIORITIES.index(a) >= PRIORITIES.index(b) else b
+
+
+def load_escalation(path: Path, categories: Collection[str]) -> EscalationRules:
+    """Load and validate the file (absent = no escalation rules); ConfigError lists every problem."""
+    if not path.exists():
+        return EscalationRules({}, ())
+    file = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError([Problem(file, "", f"cannot read: {exc}")]) from exc
+    problems = [Problem(file, k, "unknown key") for k in sorted(set(data) - {"categories", "trigger"})]
+    chosen: dict[str, str] = {}
+    raw_categories = data.get("categories", {})
+    if not isinstance(raw_categories, dict):
+        problems.append(Problem(file, "categories", "must be a table of category = priority"))
+        raw_categories = {}
+    for name, priority in raw_categories.items():
+        if name not in categories:
+            problems.append(Problem(file, f"categories.{name}", "unknown category"))
+        elif priority not in PRIORITIES[1:]:
+            problems.append(Problem(file, f"categories.{name}", f"priority must be one of {PRIORITIES[1:]}"))
+        else:
+            chosen[name] = str(priority)
+    triggers: list[Trigger] = []
+    for index, spec in enumerate(data.get("trigger", [])):
+        key = f"trigger[{index}]"
+        if not isinstance(spec, dict):
+            problems.append(Problem(file, key, "must be a table"))
+            continue
+        for extra in sorted(set(spec) - {"name", "pattern", "priority"}):
+            problems.append(Problem(file, f"{key}.{extra}", "unknown key"))
+        name, pattern, priority = spec.get("name"), spec.get("pattern"), spec.get("priority", "high")
+        if not isinstance(name, str) or not name:
+            problems.append(Problem(file, f"{key}.name", "every trigger needs a name"))
+            continue
+        if priority not in PRIORITIES[1:]:
+            problems.append(Problem(file, f"{key}.priority", f"must be one of {PRIORITIES[1:]}"))
+            continue
+        if not isinstance(pattern, str) or not pattern:
+            problems.append(Problem(file, f"{key}.pattern", "must be a non-empty regular expression"))
+            continue
+        try:
+            compiled = re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            problems.append(Problem(file, f"{key}.pattern", f"not a valid regular expression: {exc}"))
+            continue
+        if compiled.search(""):
+            problems.append(Problem(file, f"{key}.pattern", "matches the empty text, so it would match every mail"))
+            continue
+        triggers.append(Trigger(name, compiled, str(priority)))
+    if problems:
+        raise ConfigError(problems)
+    return EscalationRules(chosen, tuple(triggers))

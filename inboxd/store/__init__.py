@@ -1,0 +1,39 @@
+"""The state of inboxd: checkpoints, messages, tickets, acknowledgements, leases.
+
+The only package that speaks SQL; SQLite by default (one file, no server). Every
+state change is one transaction, committed before anything is done on a server,
+which is what makes the state machine below crash-safe.
+
+Message (one row per mailbox key; a row is never deleted):
+
+    new ──decide──▶ decided(action = ack | followup | skip | quarantine) ──sync──▶ synced
+
+Acknowledgement (at most one per message, enforced by a UNIQUE constraint; `kind` is
+`ack` for a new ticket or `confirmation` when a reply completes the information):
+
+    pending ──▶ sending ──▶ sent
+       ▲           │ ├──▶ failed    (5xx: recorded, never retried)
+       └─ retry ◀──┘ └──▶ unknown   (crash or broken connection after DATA:
+         (4xx/down,                   a human decides with `inboxd acks`)
+          backoff)
+
+`sending` is committed *before* the SMTP transaction starts and `sent` right after
+it ends. A process that dies between the two leaves `sending`; the next run turns
+it into `unknown` instead of sending again: a customer may miss an
+acknowledgement (a human is told) but never gets two. That is the one window.
+
+Tickets: see `inboxd.tickets` for their states.
+"""
+
+from __future__ import annotations
+
+from inboxd.store.acks import ACK_TERMINAL, AckRow, AcksMixin
+from inboxd.store.leases import LeasesMixin
+from inboxd.store.messages import Claim, MessagesMixin, SyncRow
+from inboxd.store.tickets import TicketsMixin
+
+__all__ = ["ACK_TERMINAL", "AckRow", "Claim", "Store", "SyncRow"]
+
+
+class Store(MessagesMixin, AcksMixin, TicketsMixin, LeasesMixin):
+    """SQLite-backed state. One instance per process; not shared between threads at once."""

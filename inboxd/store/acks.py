@@ -1,0 +1,145 @@
+"""Acknowledgement rows and their delivery states (see the package docstring)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from inboxd.models import OutgoingMail
+from inboxd.store.base import StoreBase, marks, now
+
+ACK_TERMINAL = ("sent", "failed", "unknown", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class AckRow:
+    id: int
+    message_row: int
+    ticket_ref: str | None
+    kind: str  # ack | confirmation
+    mail: OutgoingMail
+    state: str
+    attempts: int
+    last_error: str | None
+
+
+class AcksMixin(StoreBase):
+    def _ack_rows(self, where: str, params: Sequence[Any], limit: int = -1) -> list[AckRow]:
+        rows = self._db.execute(
+            "SELECT a.*, t.ref AS ticket_ref FROM acks a LEFT JOIN tickets t ON t.id = a.ticket_id "
+            f"WHERE {where} ORDER BY a.id LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+        return [
+            AckRow(
+                id=int(r["id"]),
+                message_row=int(r["message_row"]),
+                ticket_ref=r["ticket_ref"],
+                kind=r["kind"],
+                mail=OutgoingMail(
+                    to=r["to_addr"],
+                    subject=r["subject"],
+                    body=r["body"],
+                    message_id=r["message_id"],
+                    in_reply_to=r["in_reply_to"],
+                    references=tuple(json.loads(r["refs"])),
+                ),
+                state=r["state"],
+                attempts=int(r["attempts"]),
+                last_error=r["last_error"],
+            )
+            for r in rows
+        ]
+
+    def acks_due(self, at: float | None = None, limit: int = 10_000) -> list[AckRow]:
+        return self._ack_rows(
+            "a.state = 'pending' AND a.next_attempt_at <= ?", (at if at is not None else now(),), limit
+        )
+
+    def acks(self, state: str | None = None) -> list[AckRow]:
+        return self._ack_rows("a.state = ?", (state,)) if state else self._ack_rows("1 = 1", ())
+
+    def ack(self, ack_id: int) -> AckRow | None:
+        rows = self._ack_rows("a.id = ?", (ack_id,))
+        return rows[0] if rows else None
+
+    def acks_by_message_id(self, message_ids: Sequence[str]) -> list[AckRow]:
+        if not message_ids:
+            return []
+        return self._ack_rows(f"a.message_id IN ({marks(message_ids)})", tuple(message_ids))
+
+    def _set_ack(self, ack_id: int, state: str, expect: Sequence[str], **fields: Any) -> bool:
+        sets = "".join(f", {k} = ?" for k in fields)
+        with self._tx() as db:
+            cur = db.execute(
+                f"UPDATE acks SET state = ?, updated_at = ?{sets} WHERE id = ? AND state IN ({marks(expect)})",
+                (state, now(), *fields.values(), ack_id, *expect),
+            )
+            changed = cur.rowcount == 1
+            if changed and state in ACK_TERMINAL:
+                # The message's keywords depend on how its ack ended: sync them again.
+                db.execute(
+                    "UPDATE messages SET synced = 0 WHERE id = (SELECT message_row FROM acks WHERE id = ?)", (ack_id,)
+                )
+            return changed
+
+    def mark_sending(self, ack_id: int) -> bool:
+        """Commit the intent to send. False if the ack is no longer pending (never send then)."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE acks SET state = 'sending', attempts = attempts + 1, updated_at = ? "
+                "WHERE id = ? AND state = 'pending'",
+                (now(), ack_id),
+            )
+            return cur.rowcount == 1
+
+    def mark_sent(self, ack_id: int) -> None:
+        self._set_ack(ack_id, "sent", ("sending",), sent_at=now(), last_error=None)
+
+    def mark_retry(self, ack_id: int, error: str, next_attempt_at: float) -> None:
+        self._set_ack(ack_id, "pending", ("sending",), last_error=error, next_attempt_at=next_attempt_at)
+
+    def mark_failed(self, ack_id: int, error: str) -> None:
+        self._set_ack(ack_id, "failed", ("sending", "pending"), last_error=error)
+
+    def mark_unknown(self, ack_id: int, error: str) -> None:
+        self._set_ack(ack_id, "unknown", ("sending",), last_error=error)
+
+    def recover_interrupted(self) -> list[int]:
+        """Acks left in `sending` by a process that died: their fate is unknown. Call under the lease."""
+        with self._tx() as db:
+            rows = [int(r[0]) for r in db.execute("SELECT id FROM acks WHERE state = 'sending'").fetchall()]
+            if rows:
+                db.execute(
+                    "UPDATE acks SET state = 'unknown', updated_at = ?, last_error = "
+                    "'inboxd stopped during the SMTP transaction: it may or may not have been delivered' "
+                    f"WHERE id IN ({marks(rows)})",
+                    (now(), *rows),
+                )
+                db.execute(
+                    "UPDATE messages SET synced = 0 "
+                    f"WHERE id IN (SELECT message_row FROM acks WHERE id IN ({marks(rows)}))",
+                    rows,
+                )
+        return rows
+
+    def resolve_unknown(self, ack_id: int, resolution: str) -> bool:
+        """A human's answer for an unknown or failed ack: 'sent' (it arrived), 'resend' or 'cancel'."""
+        target = {"sent": "sent", "resend": "pending", "cancel": "cancelled"}[resolution]
+        changed = self._set_ack(ack_id, target, ("unknown", "failed"), next_attempt_at=0)
+        if changed and target == "pending":
+            with self._tx() as db:
+                db.execute(
+                    "UPDATE messages SET synced = 0 WHERE id = (SELECT message_row FROM acks WHERE id = ?)", (ack_id,)
+                )
+        return changed
+
+    def acks_to_since(self, address: str, since: float) -> int:
+        """Acknowledgements created for `address` since `since` (for the per-sender limit)."""
+        row = self._db.execute(
+            "SELECT count(*) FROM acks WHERE to_addr = ? AND created_at >= ? AND state != 'cancelled'",
+            (address, since),
+        ).fetchone()
+        return int(row[0])

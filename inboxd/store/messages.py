@@ -1,0 +1,372 @@
+"""Message rows: checkpoints, claims, decisions (with their ticket and ack), server sync, quarantine."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from inboxd.models import Decision, MessageKey, OutgoingMail, ParsedEmail
+from inboxd.store.base import Db, StoreBase, marks, now
+from inboxd.tickets import TicketPlan, facts_dict, normalise_subject
+
+# Rows that stand for a mail handled elsewhere: never the "original" of a duplicate.
+_NOT_ORIGINAL = "('superseded', 'retried')"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    row: int
+    state: str  # new | decided
+    duplicate_of: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRow:
+    """A decided message whose keywords/move are not yet applied on the server."""
+
+    row: int
+    uid: int
+    action: str
+    category: str | None
+    missing: tuple[str, ...]
+    ack_state: str | None
+    ack_kind: str | None
+    skip_reason: str | None
+    escalation: str | None
+    reopened: bool
+    security_incident: bool
+
+
+def _event(db: Db, ticket_id: int, kind: str, detail: str, row: int | None) -> None:
+    db.execute(
+        "INSERT INTO ticket_events (ticket_id, at, kind, detail, message_row) VALUES (?, ?, ?, ?, ?)",
+        (ticket_id, now(), kind, detail, row),
+    )
+
+
+class MessagesMixin(StoreBase):
+    # -- checkpoints -----------------------------------------------------------------------
+
+    def checkpoint(self, account: str, folder: str, uidvalidity: int) -> int:
+        row = self._db.execute(
+            "SELECT last_uid FROM checkpoints WHERE account = ? AND folder = ? AND uidvalidity = ?",
+            (account, folder, uidvalidity),
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_checkpoint(self, account: str, folder: str, uidvalidity: int, last_uid: int) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO checkpoints (account, folder, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (account, folder, uidvalidity) DO UPDATE SET "
+                "last_uid = max(last_uid, excluded.last_uid), updated_at = excluded.updated_at",
+                (account, folder, uidvalidity, last_uid, now()),
+            )
+
+    # -- claims ----------------------------------------------------------------------------
+
+    def known_states(self, account: str, folder: str, uidvalidity: int, uids: Sequence[int]) -> dict[int, str]:
+        if not uids:
+            return {}
+        rows = self._db.execute(
+            "SELECT uid, state FROM messages WHERE account = ? AND folder = ? AND uidvalidity = ? "
+            f"AND uid IN ({marks(uids)})",
+            (account, folder, uidvalidity, *uids),
+        ).fetchall()
+        return {int(r["uid"]): str(r["state"]) for r in rows}
+
+    def pending_uids(self, account: str, folder: str, uidvalidity: int) -> list[int]:
+        """UIDs claimed but not decided (a crash mid-batch, or a quarantine retry in place)."""
+        rows = self._db.execute(
+            "SELECT uid FROM messages WHERE account = ? AND folder = ? AND uidvalidity = ? AND state = 'new' "
+            "ORDER BY uid",
+            (account, folder, uidvalidity),
+        ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def claim(self, key: MessageKey, message_id: str | None, content_hash: str | None, size: int) -> Claim:
+        """Record that this message is being handled; idempotent by key.
+
+        A message whose Message-ID or content hash was already seen in this account
+        (a copy, a re-sent mail, a rebuilt folder with new UIDs) is recorded as a
+        duplicate of the first and decided at once: it never gets a second ack.
+        """
+        at = now()
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT id, state, duplicate_of FROM messages "
+                "WHERE account = ? AND folder = ? AND uidvalidity = ? AND uid = ?",
+                (key.account, key.folder, key.uidvalidity, key.uid),
+            ).fetchone()
+            if row:
+                return Claim(int(row["id"]), str(row["state"]), row["duplicate_of"])
+            original = None
+            if message_id or content_hash:
+                original = db.execute(
+                    "SELECT id, state FROM messages WHERE account = ? AND duplicate_of IS NULL "
+                    f"AND coalesce(skip_reason, '') NOT IN {_NOT_ORIGINAL} AND "
+                    "((? IS NOT NULL AND message_id = ?) OR (? IS NOT NULL AND content_hash = ?)) ORDER BY id LIMIT 1",
+                    (key.account, message_id, message_id, content_hash, content_hash),
+                ).fetchone()
+            if original and original["state"] == "decided":
+                cur = db.execute(
+                    "INSERT INTO messages (account, folder, uidvalidity, uid, message_id, content_hash, size, state, "
+                    "action, skip_reason, reason, duplicate_of, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'decided', 'skip', 'duplicate', ?, ?, ?, ?)",
+                    (
+                        key.account, key.folder, key.uidvalidity, key.uid, message_id, content_hash, size,
+                        f"same message as record {original['id']}", original["id"], at, at,
+                    ),
+                )  # fmt: skip
+                return Claim(int(cur.lastrowid or 0), "decided", int(original["id"]))
+            cur = db.execute(
+                "INSERT INTO messages (account, folder, uidvalidity, uid, message_id, content_hash, size, state, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)",
+                (key.account, key.folder, key.uidvalidity, key.uid, message_id, content_hash, size, at, at),
+            )
+            new_row = int(cur.lastrowid or 0)
+            if original:
+                # The same mail was claimed under another key and never decided (a crash,
+                # then the folder was rebuilt or the mail copied): this copy takes its place,
+                # so the mail is handled once and not left undecided for good.
+                db.execute(
+                    "UPDATE messages SET state = 'decided', action = 'skip', skip_reason = 'superseded', "
+                    "reason = ?, duplicate_of = ?, synced = 1, updated_at = ? WHERE id = ?",
+                    (f"handled as record {new_row}", new_row, at, original["id"]),
+                )
+            return Claim(new_row, "new", None)
+
+    # -- decisions -------------------------------------------------------------------------
+
+    def record_decision(
+        self,
+        row: int,
+        mail: ParsedEmail | None,
+        decision: Decision,
+        *,
+        plan: TicketPlan | None = None,
+        ticket_prefix: str = "INB",
+        render: Callable[[str], OutgoingMail] | None = None,
+    ) -> str | None:
+        """Commit the decision for a claimed message, with its ticket change and pending ack.
+
+        Everything lands in one transaction: the ticket (new or updated), its events,
+        the acknowledgement to send (`render(ticket_ref)` builds it once the reference
+        is known) and the message's decision. Returns the ticket reference, if any.
+        """
+        at = now()
+        c = decision.classification
+        with self._tx() as db:
+            state = db.execute("SELECT state, account FROM messages WHERE id = ?", (row,)).fetchone()
+            if state is None or state["state"] != "new":
+                return None  # decided already (by an earlier run): never decide twice
+            if mail is not None and self._duplicate_after_parse(db, row, state["account"], mail, at):
+                return None
+            ticket_id: int | None = None
+            ticket_ref: str | None = None
+            if plan is not None and mail is not None:
+                ticket_id, ticket_ref = self._apply_plan(db, row, mail, decision, plan, ticket_prefix, at)
+                if plan.send and render is not None:
+                    out = render(ticket_ref)
+                    db.execute(
+                        "INSERT INTO acks (message_row, ticket_id, kind, to_addr, subject, body, message_id, "
+                        "in_reply_to, refs, state, created_at, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                        (
+                            row, ticket_id, plan.send, out.to, out.subject, out.body, out.message_id,
+                            out.in_reply_to, json.dumps(list(out.references)), at, at,
+                        ),
+                    )  # fmt: skip
+            escalation = plan.escalation.reason if plan and plan.escalation else None
+            if plan is not None and plan.reopened:
+                escalation = f"reopened: {escalation}"
+            db.execute(
+                "UPDATE messages SET state = 'decided', action = ?, skip_reason = ?, reason = ?, sender = ?, "
+                "subject = ?, language = ?, category = ?, confidence = ?, rule = ?, facts = ?, missing = ?, "
+                "ticket_id = ?, role = ?, escalation = ?, message_id = coalesce(?, message_id), "
+                "content_hash = coalesce(?, content_hash), updated_at = ? WHERE id = ?",
+                (
+                    decision.action.value,
+                    decision.skip_reason.value if decision.skip_reason else None,
+                    decision.reason or None,
+                    mail.sender if mail else None,
+                    mail.subject if mail else None,
+                    decision.language,
+                    c.category if c else None,
+                    c.confidence if c else None,
+                    c.rule if c else None,
+                    json.dumps(facts_dict(decision.facts), ensure_ascii=False),
+                    json.dumps(list(plan.missing if plan else decision.missing)),
+                    ticket_id,
+                    None if plan is None else ("new" if plan.ticket_id is None else "followup"),
+                    escalation,
+                    mail.message_id if mail else None,
+                    mail.content_hash if mail else None,
+                    at,
+                    row,
+                ),
+            )
+        return ticket_ref
+
+    def _duplicate_after_parse(self, db: Db, row: int, account: str, mail: ParsedEmail, at: float) -> bool:
+        # A duplicate seen only now that the body is parsed: the same Message-ID under
+        # another UID, with bytes that differ (a header added on the way).
+        original = db.execute(
+            "SELECT id FROM messages WHERE account = ? AND id != ? AND duplicate_of IS NULL AND state = 'decided' "
+            f"AND coalesce(skip_reason, '') NOT IN {_NOT_ORIGINAL} AND (message_id = ? OR content_hash = ?) "
+            "ORDER BY id LIMIT 1",
+            (account, row, mail.message_id, mail.content_hash),
+        ).fetchone()
+        if not original:
+            return False
+        db.execute(
+            "UPDATE messages SET state = 'decided', action = 'skip', skip_reason = 'duplicate', "
+            "reason = ?, duplicate_of = ?, message_id = ?, content_hash = ?, updated_at = ? WHERE id = ?",
+            (f"same message as record {original['id']}", original["id"], mail.message_id, mail.content_hash, at, row),
+        )
+        return True
+
+    def _apply_plan(
+        self, db: Db, row: int, mail: ParsedEmail, decision: Decision, plan: TicketPlan, prefix: str, at: float
+    ) -> tuple[int, str]:
+        facts = json.dumps(plan.facts, ensure_ascii=False)
+        missing = json.dumps(list(plan.missing))
+        escalated = 1 if plan.escalation else 0
+        reason = plan.escalation.reason if plan.escalation else None
+        if plan.ticket_id is None:
+            c = decision.classification
+            cur = db.execute(
+                "INSERT INTO tickets (customer, subject, subject_key, category, language, state, priority, missing, "
+                "facts, escalated, escalation_reason, security_incident, last_customer_at, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    mail.reply_to, mail.subject, normalise_subject(mail.subject), c.category if c else "other",
+                    decision.language, plan.state, plan.priority, missing, facts, escalated, reason,
+                    int(plan.security_incident), at, at, at,
+                ),
+            )  # fmt: skip
+            ticket_id = int(cur.lastrowid or 0)
+            ref = f"{prefix}-{ticket_id:06d}"
+            db.execute("UPDATE tickets SET ref = ? WHERE id = ?", (ref, ticket_id))
+            _event(
+                db,
+                ticket_id,
+                "opened",
+                f"{c.category if c else 'other'}; missing: {', '.join(plan.missing) or '-'}",
+                row,
+            )
+        else:
+            ticket_id = plan.ticket_id
+            ref = str(db.execute("SELECT ref FROM tickets WHERE id = ?", (ticket_id,)).fetchone()[0])
+            db.execute(
+                "UPDATE tickets SET state = ?, priority = ?, missing = ?, facts = ?, "
+                "escalated = max(escalated, ?), escalation_reason = coalesce(?, escalation_reason), "
+                "security_incident = max(security_incident, ?), last_customer_at = ?, "
+                "resolved_at = CASE WHEN ? THEN NULL ELSE resolved_at END, updated_at = ? WHERE id = ?",
+                (
+                    plan.state, plan.priority, missing, facts, escalated, reason, int(plan.security_incident),
+                    at, int(plan.reopened), at, ticket_id,
+                ),
+            )  # fmt: skip
+            _event(db, ticket_id, "reopened" if plan.reopened else "followup", mail.subject, row)
+            if plan.send == "confirmation":
+                _event(db, ticket_id, "info_complete", "the customer supplied the missing information", row)
+        if plan.escalation:
+            _event(db, ticket_id, "escalated", f"{plan.escalation.reason} (priority {plan.priority})", row)
+        if plan.security_incident and decision.facts.secrets:
+            kinds = ", ".join(sorted({s.kind for s in decision.facts.secrets}))
+            _event(db, ticket_id, "security_incident", f"customer secret in the mail, redacted: {kinds}", row)
+        return ticket_id, ref
+
+    # -- server sync -----------------------------------------------------------------------
+
+    def unsynced(self, account: str, folder: str, uidvalidity: int, limit: int = 2000) -> list[SyncRow]:
+        rows = self._db.execute(
+            "SELECT m.id, m.uid, m.action, m.category, m.missing, m.skip_reason, m.escalation, m.facts, "
+            "a.state AS ack_state, a.kind AS ack_kind "
+            "FROM messages m LEFT JOIN acks a ON a.message_row = m.id "
+            "WHERE m.account = ? AND m.folder = ? AND m.uidvalidity = ? AND m.state = 'decided' AND m.synced = 0 "
+            "ORDER BY m.uid LIMIT ?",
+            (account, folder, uidvalidity, limit),
+        ).fetchall()
+        return [
+            SyncRow(
+                row=int(r["id"]),
+                uid=int(r["uid"]),
+                action=str(r["action"]),
+                category=r["category"],
+                missing=tuple(json.loads(r["missing"] or "[]")),
+                ack_state=r["ack_state"],
+                ack_kind=r["ack_kind"],
+                skip_reason=r["skip_reason"],
+                escalation=r["escalation"],
+                reopened=bool(r["escalation"] and str(r["escalation"]).startswith("reopened")),
+                # This mail itself carried a customer secret (kinds only are stored).
+                security_incident=bool(json.loads(r["facts"] or "{}").get("secrets")),
+            )
+            for r in rows
+        ]
+
+    def mark_synced(self, rows: Sequence[int]) -> None:
+        if not rows:
+            return
+        with self._tx() as db:
+            db.execute(f"UPDATE messages SET synced = 1, updated_at = ? WHERE id IN ({marks(rows)})", (now(), *rows))
+
+    # -- quarantine ------------------------------------------------------------------------
+
+    def quarantined(self, row: int | None = None) -> list[dict[str, Any]]:
+        where = "m.action = 'quarantine'" + (" AND m.id = ?" if row is not None else "")
+        params: tuple[Any, ...] = (row,) if row is not None else ()
+        rows = self._db.execute(
+            "SELECT m.id, m.account, m.folder, m.uidvalidity, m.uid, m.message_id, m.content_hash, m.size, "
+            f"m.sender, m.subject, m.reason, m.created_at FROM messages m WHERE {where} ORDER BY m.id",
+            params,
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def retry_quarantined(self, row: int, *, in_place: bool) -> bool:
+        """Give a quarantined mail another go after a fix.
+
+        In place (no quarantine folder): the row goes back to `new` and the next tick
+        fetches the same UID again. Moved to a quarantine folder: the row is closed as
+        `retried` (so that it is not taken for the original of a duplicate) and the mail,
+        moved back to the polled folder by the caller, arrives under a new UID.
+        """
+        with self._tx() as db:
+            if in_place:
+                cur = db.execute(
+                    "UPDATE messages SET state = 'new', action = NULL, reason = NULL, synced = 0, updated_at = ? "
+                    "WHERE id = ? AND action = 'quarantine'",
+                    (now(), row),
+                )
+            else:
+                cur = db.execute(
+                    "UPDATE messages SET action = 'skip', skip_reason = 'retried', "
+                    "reason = 'quarantine retried: handled again under a new UID', updated_at = ? "
+                    "WHERE id = ? AND action = 'quarantine'",
+                    (now(), row),
+                )
+            return cur.rowcount == 1
+
+    def requarantine(self, row: int) -> None:
+        """Undo a retry whose move back to the polled folder failed."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE messages SET action = 'quarantine', skip_reason = NULL, "
+                "reason = coalesce(reason, 'quarantined'), updated_at = ? WHERE id = ? AND skip_reason = 'retried'",
+                (now(), row),
+            )
+
+    def message_rows(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        if not ids:
+            return []
+        rows = self._db.execute(
+            "SELECT m.*, t.ref AS ticket_ref, a.state AS ack_state, a.kind AS ack_kind, a.subject AS ack_subject, "
+            "a.last_error AS ack_error FROM messages m LEFT JOIN tickets t ON t.id = m.ticket_id "
+            f"LEFT JOIN acks a ON a.message_row = m.id WHERE m.id IN ({marks(ids)}) ORDER BY m.id",
+            tuple(ids),
+        ).fetchall()
+        return [dict(r) for r in rows]

@@ -1,0 +1,82 @@
+"""The SQLite schema and its migrations. Version N is the base schema plus migrations 2..N."""
+
+from __future__ import annotations
+
+BASE = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL,
+    last_uid INTEGER NOT NULL, updated_at REAL NOT NULL,
+    PRIMARY KEY (account, folder, uidvalidity)
+);
+CREATE TABLE IF NOT EXISTS tickets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ref TEXT UNIQUE,
+    customer TEXT NOT NULL, subject TEXT NOT NULL, category TEXT NOT NULL, language TEXT NOT NULL,
+    state TEXT NOT NULL, priority TEXT NOT NULL DEFAULT 'normal',
+    missing TEXT NOT NULL DEFAULT '[]',
+    created_at REAL NOT NULL, updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,
+    message_id TEXT, content_hash TEXT, size INTEGER,
+    state TEXT NOT NULL DEFAULT 'new',
+    action TEXT, skip_reason TEXT, reason TEXT,
+    sender TEXT, subject TEXT, language TEXT, category TEXT, confidence REAL, rule TEXT,
+    facts TEXT, missing TEXT,
+    ticket_id INTEGER REFERENCES tickets(id),
+    duplicate_of INTEGER REFERENCES messages(id),
+    synced INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL,
+    UNIQUE (account, folder, uidvalidity, uid)
+);
+CREATE INDEX IF NOT EXISTS messages_message_id ON messages (account, message_id);
+CREATE INDEX IF NOT EXISTS messages_hash ON messages (account, content_hash);
+CREATE INDEX IF NOT EXISTS messages_unsynced ON messages (account, folder, uidvalidity) WHERE synced = 0;
+CREATE TABLE IF NOT EXISTS acks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_row INTEGER NOT NULL UNIQUE REFERENCES messages(id),
+    ticket_id INTEGER REFERENCES tickets(id),
+    to_addr TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,
+    message_id TEXT NOT NULL UNIQUE, in_reply_to TEXT, refs TEXT NOT NULL DEFAULT '[]',
+    state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL DEFAULT 0,
+    last_error TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL, sent_at REAL
+);
+CREATE INDEX IF NOT EXISTS acks_state ON acks (state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at REAL NOT NULL);
+"""
+
+# Each entry moves the schema from version i+1 to i+2; applied in one transaction each.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # 2: tickets that thread, reopen and escalate; bounces and per-sender limits
+        "ALTER TABLE tickets ADD COLUMN subject_key TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE tickets ADD COLUMN facts TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE tickets ADD COLUMN escalated INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE tickets ADD COLUMN escalation_reason TEXT",
+        "ALTER TABLE tickets ADD COLUMN security_incident INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE tickets ADD COLUMN resolved_at REAL",
+        "ALTER TABLE tickets ADD COLUMN last_customer_at REAL",
+        "CREATE INDEX IF NOT EXISTS tickets_customer ON tickets (customer, state, updated_at)",
+        "ALTER TABLE messages ADD COLUMN role TEXT",
+        "ALTER TABLE messages ADD COLUMN escalation TEXT",
+        "ALTER TABLE messages ADD COLUMN agent_resolved INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX IF NOT EXISTS messages_ticket ON messages (ticket_id, created_at)",
+        "CREATE INDEX IF NOT EXISTS messages_pending ON messages (account, folder, uidvalidity) WHERE state = 'new'",
+        "ALTER TABLE acks ADD COLUMN kind TEXT NOT NULL DEFAULT 'ack'",
+        "CREATE INDEX IF NOT EXISTS acks_recipient ON acks (to_addr, created_at)",
+        "CREATE INDEX IF NOT EXISTS acks_ticket ON acks (ticket_id)",
+        """CREATE TABLE IF NOT EXISTS ticket_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            at REAL NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '',
+            message_row INTEGER REFERENCES messages(id)
+        )""",
+        "CREATE INDEX IF NOT EXISTS ticket_events_ticket ON ticket_events (ticket_id, at)",
+        """CREATE TABLE IF NOT EXISTS suppressions (
+            address TEXT PRIMARY KEY, reason TEXT NOT NULL, created_at REAL NOT NULL
+        )""",
+    ),
+)
+
+VERSION = 1 + len(MIGRATIONS)
