@@ -175,7 +175,45 @@ class LoggingConfig(_Section):
     format: Literal["text", "json"] = "text"
 
 
+class MetricsConfig(_Section):
+    # host:port of the Prometheus endpoint; "" turns it off.
+    listen: str = Field("", pattern=r"^$|^[^:\s]*:\d{1,5}$")
+
+
+class MailboxSection(_Section):
+    """One of several mailboxes ([[mailbox]]): its own IMAP, and optionally its own SMTP,
+    templates, acknowledgement settings (sender name, ticket prefix, limits) and mail limits."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    imap: ImapConfig
+    smtp: SmtpConfig | None = None
+    templates: TemplatesConfig | None = None
+    ack: AckConfig | None = None
+    limits: LimitsConfig | None = None
+
+
+class _File(_Section):
+    """config.toml as written: a single [imap] mailbox, [[mailbox]] entries, or both."""
+
+    imap: ImapConfig | None = None
+    mailbox: tuple[MailboxSection, ...] = ()
+    smtp: SmtpConfig | None = None
+    store: StoreConfig
+    schedule: ScheduleConfig = ScheduleConfig()
+    classifier: ClassifierConfig = ClassifierConfig()
+    templates: TemplatesConfig = TemplatesConfig()
+    ack: AckConfig = AckConfig()
+    tickets: TicketsConfig = TicketsConfig()
+    limits: LimitsConfig = LimitsConfig()
+    extract: ExtractConfig = ExtractConfig()
+    logging: LoggingConfig = LoggingConfig()
+    metrics: MetricsConfig = MetricsConfig()
+
+
 class Config(_Section):
+    """Everything one mailbox runs with (the shared sections plus its own)."""
+
+    name: str = "default"  # the mailbox's name: "default" for [imap], else [[mailbox]] name
     imap: ImapConfig
     smtp: SmtpConfig
     store: StoreConfig
@@ -187,6 +225,7 @@ class Config(_Section):
     limits: LimitsConfig = LimitsConfig()
     extract: ExtractConfig = ExtractConfig()
     logging: LoggingConfig = LoggingConfig()
+    metrics: MetricsConfig = MetricsConfig()
     source: Path = Path("config.toml")  # set by load_config, not read from the file
 
     @property
@@ -227,8 +266,26 @@ def _resolve_optional(base: Path, path: Path | None) -> Path | None:
     return None if path is None else _resolve(base, path)
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate a config file; raise ConfigError listing every problem."""
+def _resolved_imap(base: Path, imap: ImapConfig) -> ImapConfig:
+    return imap.model_copy(
+        update={
+            "password_file": _resolve_optional(base, imap.password_file),
+            "ca_file": _resolve_optional(base, imap.ca_file),
+        }
+    )
+
+
+def _resolved_smtp(base: Path, smtp: SmtpConfig) -> SmtpConfig:
+    return smtp.model_copy(
+        update={
+            "password_file": _resolve_optional(base, smtp.password_file),
+            "ca_file": _resolve_optional(base, smtp.ca_file),
+        }
+    )
+
+
+def load_configs(path: Path) -> list[Config]:
+    """Read and validate a config file: one Config per mailbox, or ConfigError listing every problem."""
     name = str(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -236,41 +293,74 @@ def load_config(path: Path) -> Config:
         raise ConfigError([Problem(name, "", f"cannot read: {exc.strerror or exc}")]) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError([Problem(name, "", f"not valid TOML: {exc}")]) from exc
-    if "source" in data:
-        raise ConfigError([Problem(name, "source", "unknown key")])
+    for reserved in ("source", "name"):
+        if reserved in data:
+            raise ConfigError([Problem(name, reserved, "unknown key")])
     try:
         # Validated in pydantic's JSON mode: strict (a "143" is not a port, "yes" is
         # not a bool) while still taking strings for paths and arrays for tuples.
-        cfg = Config.model_validate_json(json.dumps(data, default=str))
+        file = _File.model_validate_json(json.dumps(data, default=str))
     except ValidationError as exc:
         problems = [Problem(name, _location(e["loc"]), _reason(e)) for e in exc.errors()]
         raise ConfigError(problems) from exc
+
+    problems = []
+    entries: list[tuple[str, str, MailboxSection | None, ImapConfig]] = []
+    if file.imap is not None:
+        entries.append(("default", "imap", None, file.imap))
+    for index, entry in enumerate(file.mailbox):
+        entries.append((entry.name, f"mailbox[{index}]", entry, entry.imap))
+    if not entries:
+        problems.append(Problem(name, "imap", "required key is missing (or define [[mailbox]] entries)"))
+    seen_names: set[str] = set()
+    seen_boxes: set[tuple[str, int, str, str]] = set()
+    for box_name, key, own, imap in entries:
+        if box_name in seen_names:
+            problems.append(Problem(name, f"{key}.name", f"two mailboxes are called {box_name!r}"))
+        seen_names.add(box_name)
+        identity = (imap.host, imap.port, imap.username.lower(), imap.folder)
+        if identity in seen_boxes:
+            problems.append(Problem(name, f"{key}.imap", "the same server, user and folder as another mailbox"))
+        seen_boxes.add(identity)
+        if (own is None or own.smtp is None) and file.smtp is None:
+            problems.append(Problem(name, "smtp" if own is None else f"{key}.smtp", "required key is missing"))
+    if problems:
+        raise ConfigError(problems)
+
     base = path.resolve().parent
-    return cfg.model_copy(
-        update={
-            "source": path,
-            "imap": cfg.imap.model_copy(
-                update={
-                    "password_file": _resolve_optional(base, cfg.imap.password_file),
-                    "ca_file": _resolve_optional(base, cfg.imap.ca_file),
-                }
-            ),
-            "smtp": cfg.smtp.model_copy(
-                update={
-                    "password_file": _resolve_optional(base, cfg.smtp.password_file),
-                    "ca_file": _resolve_optional(base, cfg.smtp.ca_file),
-                }
-            ),
-            "store": StoreConfig.model_construct(path=_resolve(base, cfg.store.path)),
-            "classifier": cfg.classifier.model_copy(
-                update={
-                    "dir": _resolve(base, cfg.classifier.dir),
-                    "model_path": _resolve(base, cfg.classifier.model_path),
-                }
-            ),
-            "templates": TemplatesConfig.model_construct(dir=_resolve(base, cfg.templates.dir)),
-        }
+    store = StoreConfig.model_construct(path=_resolve(base, file.store.path))
+    classifier = file.classifier.model_copy(
+        update={"dir": _resolve(base, file.classifier.dir), "model_path": _resolve(base, file.classifier.model_path)}
     )
+    configs = []
+    for box_name, _, section, imap in entries:
+        smtp = section.smtp if section and section.smtp else file.smtp
+        templates = section.templates if section and section.templates else file.templates
+        assert smtp is not None
+        configs.append(
+            Config.model_construct(
+                name=box_name,
+                imap=_resolved_imap(base, imap),
+                smtp=_resolved_smtp(base, smtp),
+                store=store,
+                schedule=file.schedule,
+                classifier=classifier,
+                templates=TemplatesConfig.model_construct(dir=_resolve(base, templates.dir)),
+                ack=section.ack if section and section.ack else file.ack,
+                tickets=file.tickets,
+                limits=section.limits if section and section.limits else file.limits,
+                extract=file.extract,
+                logging=file.logging,
+                metrics=file.metrics,
+                source=path,
+            )
+        )
+    return configs
+
+
+def load_config(path: Path) -> Config:
+    """The first mailbox's Config (the only one in a single-mailbox file)."""
+    return load_configs(path)[0]
 
 
 def read_secret(section: str, env: str | None, file: Path | None, config_file: Path) -> str:
