@@ -16,3 +16,9 @@ from inboxd.models import Facts
 def missing_fields(category: Category, fields: Mapping[str, tuple[str, ...]], facts: Facts) -> tuple[str, ...]:
     present = facts.kinds_present()
     return tuple(name for name in category.required if not present.intersection(fields[name]))
+
+
+def still_missing(missing: tuple[str, ...], fields: Mapping[str, tuple[str, ...]], facts: Facts) -> tuple[str, ...]:
+    """What an earlier mail left out and this follow-up does not supply either."""
+    present = facts.kinds_present()
+    return tuple(name for name in missing if name in fields and not present.intersection(fields[name]))

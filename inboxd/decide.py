@@ -23,7 +23,7 @@ from inboxd.checks import missing_fields
 from inboxd.extract import BUILTIN_RULES, OrderRules, extract_facts
 from inboxd.language import detect_language
 from inboxd.models import Action, Classification, Decision, Facts, OutgoingMail, ParsedEmail, Screening
-from inboxd.render import SECURITY_TEMPLATE, Renderer
+from inboxd.render import INVALID_ADDRESS, SECURITY_TEMPLATE, Renderer
 from inboxd.sensitive import redact_mail, secret_kinds
 
 OWN_ID_PREFIX = "<inboxd."
@@ -108,7 +108,9 @@ def understood(facts: Facts, labels: Mapping[str, str]) -> list[dict[str, str]]:
         network = f" ({amount.network})" if amount.network else ""
         items.append({"label": labels["amount"], "value": f"{amount.value} {amount.asset}{network}"})
     for address in facts.addresses:
-        items.append({"label": labels["address"], "value": address.value})
+        # A mistyped address is echoed with a warning: the customer is the one who can fix it.
+        note = "" if address.valid else f" ({labels[INVALID_ADDRESS]})"
+        items.append({"label": labels["address"], "value": f"{address.value}{note}"})
     for when in facts.times:
         if when.value is None:
             resolved = ""

@@ -37,6 +37,8 @@ VARIABLES: Mapping[str, str] = {
     "team": "the sender name (smtp.from_name)",
     "secret_kinds": "kinds of secret removed from the mail: seed_phrase, private_key, password, backup_code",
 }
+# The note after an address whose checksum fails ([facts] in fields.toml).
+INVALID_ADDRESS = "address_invalid"
 # The acknowledgement of a mail that held a customer secret, whatever its category.
 SECURITY_TEMPLATE = "security_incident"
 
@@ -107,7 +109,7 @@ def _load_fields(
         fields[name] = FieldText(label=spec["label"], ask=spec["ask"])
     for name in sorted(set(data.get("fields", {})) - set(assets.fields)):
         problems.append(Problem(str(path), f"fields.{name}", "not a field defined in categories.toml"))
-    for kind in sorted(FACT_KINDS):
+    for kind in sorted(FACT_KINDS | {INVALID_ADDRESS}):
         label = data.get("facts", {}).get(kind)
         if not isinstance(label, str) or not label:
             problems.append(Problem(str(path), f"facts.{kind}", "needs a label"))

@@ -45,6 +45,7 @@ PLACEHOLDER = {
     "password": "[REDACTED PASSWORD]",
     "backup_code": "[REDACTED 2FA CODE]",
 }
+_PLACEHOLDER_START = "[REDACTED "
 # When two findings overlap, the merged secret takes the kind that comes first here.
 _PRIORITY = {"private_key": 0, "seed_phrase": 1, "backup_code": 2, "password": 3}
 
@@ -443,6 +444,8 @@ def _password_spans(text: str) -> list[tuple[int, int]]:
             v = _TOKEN_VALUE.match(text, m.end())
             if v is None:
                 continue
+            if text.startswith(_PLACEHOLDER_START, v.start()):
+                continue  # already redacted: "my password is [REDACTED PASSWORD]"
             value = v.group("value").rstrip(".,;:")
             # "Password: sunshine" labels a value; "password was denied" describes one.
             explicit = bool(re.search(r"[:：=]|[^\x00-\x7f]", link))

@@ -55,8 +55,8 @@ def addresses(masked: Masked | str) -> tuple[WalletAddress, ...]:
     for m in _BECH32.finditer(text):
         value = m.group(0)
         valid = checksums.segwit_valid(value)
-        # A mistyped segwit address keeps its length: 42 (v0 key hash) or 62 characters.
-        if valid or 40 <= len(value) <= 64:
+        # bc1 followed by 11+ bech32 characters is meant as an address, whatever its checksum.
+        if valid or 14 <= len(value) <= 90:
             hits.append((m.start(), WalletAddress(value, "bitcoin", valid)))
     found: dict[str, WalletAddress] = {}
     for _, address in sorted(hits, key=lambda hit: hit[0]):

@@ -138,12 +138,12 @@ def _network_name(m: re.Match[str]) -> str:
     return next(_NETWORKS[int(k[1:])][0] for k, v in m.groupdict().items() if v is not None)
 
 
-def _network_near(text: str, start: int, end: int) -> str | None:
-    """The network named closest to the amount, within its sentence (60 characters either side)."""
-    left = max(0, start - 60)
+def _network_near(text: str, start: int, end: int, before: int = 60, after: int = 60) -> str | None:
+    """The network named closest to the amount, within its sentence and these many characters."""
+    left = max(0, start - before)
     for m in _SENTENCE_END.finditer(text, left, start):
         left = m.end()
-    right = min(len(text), end + 60)
+    right = min(len(text), end + after)
     stop = _SENTENCE_END.search(text, end, right)
     if stop:
         right = stop.start()
@@ -186,8 +186,9 @@ def amounts(masked: Masked | str) -> tuple[Amount, ...]:
             continue
         network = None
         if asset not in _FIAT:
-            network = _network_near(text, start, end)
-            if network is None and asset in _MULTI_NETWORK:
-                network = whole
+            if asset in _MULTI_NETWORK:
+                network = _network_near(text, start, end) or whole
+            else:  # "0.5 BTC (BEP20)": a coin off its own chain is named right next to it
+                network = _network_near(text, start, end, before=0, after=12)
         found.setdefault((_plain(value), asset), Amount(_plain(value), asset, network))
     return tuple(found.values())

@@ -153,14 +153,17 @@ def mask(text: str) -> Masked:
 def cue_pattern(words: tuple[str, ...] | list[str]) -> re.Pattern[str]:
     """One case-insensitive pattern for literal cue words; a space matches any spacing.
 
-    ASCII words match at word boundaries only, so `tx` does not match inside `trx`.
+    ASCII words match at word boundaries only, so `tx` does not match inside `trx`; an
+    English plural `s` is allowed.
     """
     parts = []
     for word in sorted(words, key=len, reverse=True):
         body = r"\s*".join(re.escape(piece) for piece in word.split())
         if word[:1].isascii() and word[:1].isalnum():
             body = r"(?<![A-Za-z0-9])" + body
-        if word[-1:].isascii() and word[-1:].isalnum():
+        if word[-1:].isascii() and word[-1:].isalpha():
+            body += r"s?(?![A-Za-z0-9])"  # "order IDs", "backup codes"
+        elif word[-1:].isascii() and word[-1:].isalnum():
             body += r"(?![A-Za-z0-9])"
         parts.append(body)
     return re.compile("|".join(parts), re.I)

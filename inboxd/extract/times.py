@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from inboxd.extract.context import Masked, as_masked
 from inboxd.models import EventTime
 
-_MARKER = r"(上午|下午|晚上|凌晨|早上|中午|傍晚|夜里|夜裡)"
+_MARKER = r"(?P<mk>上午|下午|晚上|凌晨|早上|中午|傍晚|夜里|夜裡)"
 _ZONE = (
     r"(?:\s*[（(]?\s*(?:(?P<utc>UTC|GMT)\s*(?P<off>[+-]\s*\d{1,2}(?::?\d{2})?)?"
     r"|(?P<bj>北京时间|北京時間|Beijing\s+time|CST|HKT|SGT))\s*[)）]?)?"
@@ -116,13 +116,13 @@ def times(masked: Masked | str, received: datetime | None, zone: tzinfo) -> tupl
         return value
 
     for m in _DATE_TIME.finditer(text):
-        hour = _hour(int(m.group("h")), m.group(5) or m.group("ap")) if m.group("h") else 0
+        hour = _hour(int(m.group("h")), m.group("mk") or m.group("ap")) if m.group("h") else 0
         value = _at(
             int(m.group("y")), int(m.group("mo")), int(m.group("d")), hour, int(m.group("mi") or 0), _zone(m, zone)
         )
         add(m, value, "minute" if m.group("h") else "day")
     for m in _CN_MONTH_DAY.finditer(text):
-        hour = _hour(int(m.group("h")), m.group(3)) if m.group("h") else 0
+        hour = _hour(int(m.group("h")), m.group("mk")) if m.group("h") else 0
         value = _at(
             reference.year, int(m.group("mo")), int(m.group("d")), hour, int(m.group("mi") or 0), _zone(m, zone)
         )
