@@ -24,7 +24,9 @@ This module is the only user of `mnemonic`; its wordlists are loaded once.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import hashlib
 import itertools
 import re
 import unicodedata
@@ -92,8 +94,7 @@ _MAX_GAP = 14
 class _Lexicon:
     languages: tuple[str, ...]
     forms: Mapping[str, int]  # folded word -> bitmask of languages
-    canonical: tuple[Mapping[str, str], ...]  # per language: folded word -> wordlist word
-    checkers: tuple[Mnemonic, ...]
+    index: tuple[Mapping[str, int], ...]  # per language: folded word -> position in the wordlist
     cjk: int  # bitmask of the languages whose words are single Chinese characters
 
 
@@ -107,21 +108,19 @@ def _fold(word: str) -> str:
 def _lexicon() -> _Lexicon:
     languages = tuple(sorted(Mnemonic.list_languages()))
     forms: dict[str, int] = {}
-    canonical: list[dict[str, str]] = []
-    checkers: list[Mnemonic] = []
+    index: list[dict[str, int]] = []
     cjk = 0
     for bit, language in enumerate(languages):
-        checker = Mnemonic(language)
-        checkers.append(checker)
-        table: dict[str, str] = {}
-        for word in checker.wordlist:
+        wordlist = Mnemonic(language).wordlist
+        table: dict[str, int] = {}
+        for position, word in enumerate(wordlist):
             for form in {word, word.casefold(), _fold(word)}:
-                table.setdefault(form, word)
+                table.setdefault(form, position)
                 forms[form] = forms.get(form, 0) | (1 << bit)
-        canonical.append(table)
-        if all(len(w) == 1 and _CJK.match(w) for w in checker.wordlist[:50]):
+        index.append(table)
+        if all(len(w) == 1 and _CJK.match(w) for w in wordlist[:50]):
             cjk |= 1 << bit
-    return _Lexicon(languages, forms, tuple(canonical), tuple(checkers), cjk)
+    return _Lexicon(languages, forms, tuple(index), cjk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,12 +158,21 @@ def _separated(text: str, left: _Token, right: _Token) -> bool:
 
 
 def _checksum_ok(lexicon: _Lexicon, bit: int, words: list[str]) -> bool:
-    table = lexicon.canonical[bit]
-    try:
-        phrase = " ".join(table[w] for w in words)
-    except KeyError:
+    """The BIP39 checksum: the first len/3 bits of SHA-256(entropy) end the word indexes.
+
+    Same rule as `Mnemonic.check`, with a dict for the word lookups: it runs for every
+    window of every candidate run, and a list search per word made long texts slow.
+    """
+    table = lexicon.index[bit]
+    if len(words) not in _PHRASE_LENGTHS or any(w not in table for w in words):
         return False
-    return bool(lexicon.checkers[bit].check(phrase))
+    bits = 0
+    for word in words:
+        bits = (bits << 11) | table[word]
+    checksum_bits = len(words) * 11 // 33
+    entropy = (bits >> checksum_bits).to_bytes(checksum_bits * 4, "big")
+    expected = hashlib.sha256(entropy).digest()[0] >> (8 - checksum_bits)
+    return bits & ((1 << checksum_bits) - 1) == expected
 
 
 def _valid_window(lexicon: _Lexicon, bit: int, run: list[_Token]) -> tuple[int, int] | None:
@@ -235,7 +243,7 @@ def _seed_spans(text: str) -> list[tuple[int, int]]:
         for run in _runs(tokens, text, bit, lexicon, adjacent=False):
             if cjk and not all(t.cjk for t in run):
                 continue
-            window = _valid_window(lexicon, bit, run)
+            window = _valid_window(lexicon, bit, run[:48])  # a phrase starts near a run's start
             cue = _cue_before(text, run[0].start, 300) is not None
             long_enough = len(run) >= _MIN_WORDS and (cjk or window is not None or cue or not _prose_like(text, run))
             if long_enough or (cue and len(run) >= _MIN_WORDS_WITH_CUE):
@@ -267,20 +275,25 @@ def _adjacent_phrase(text: str, run: list[_Token], bit: int, lexicon: _Lexicon) 
     body = [t for t in run if t.start >= phrase_start]
     if len(body) < _MIN_WORDS or body[0].start != phrase_start:
         return None
-    window = _valid_window(lexicon, bit, body[:30])
-    if window is not None:
-        return body[window[0]].start, body[window[1] - 1].end
+    for length in _PHRASE_LENGTHS:  # the phrase starts right after the cue
+        if len(body) >= length and _checksum_ok(lexicon, bit, [t.word for t in body[:length]]):
+            return body[0].start, body[length - 1].end
     return body[0].start, body[min(len(body), 24) - 1].end
 
 
 def _cue_phrases_with_typos(text: str, tokens: list[_Token], lexicon: _Lexicon) -> Iterator[tuple[int, int]]:
     """After a cue word, a list of words with up to two mistyped ones is still a phrase."""
+    starts = [t.start for t in tokens]
     for cue in _SEED_CUE.finditer(text):
-        following = [t for t in tokens if cue.end() <= t.start < cue.end() + 400 and not t.cjk]
+        first = bisect.bisect_left(starts, cue.end())
+        following = [t for t in tokens[first : first + 40] if t.start < cue.end() + 400 and not t.cjk]
         if len(following) < _MIN_WORDS:
             continue
+        masks = [lexicon.forms.get(t.word, 0) for t in following]
         for bit in range(len(lexicon.languages)):
             mask = 1 << bit
+            if sum(1 for m in masks if m & mask) < _MIN_WORDS - _MAX_UNKNOWN:
+                continue  # too few words of this language to hold a phrase
             run: list[_Token] = []
             unknown = 0
             for token in [*following, None]:
@@ -553,13 +566,16 @@ def _merge(found: Iterable[tuple[str, int, int]]) -> tuple[Secret, ...]:
 def _repeats(text: str, secrets: tuple[Secret, ...]) -> list[tuple[str, int, int]]:
     """Other places where the same secret is written (e.g. repeated, or quoted back)."""
     extra: list[tuple[str, int, int]] = []
+    known = {(s.start, s.end) for s in secrets}
+    values: dict[str, str] = {}
     for secret in secrets:
-        value = text[secret.start : secret.end]
+        values.setdefault(text[secret.start : secret.end], secret.kind)
+    for value, kind in values.items():
         if len(value) < 6:
             continue
         for m in re.finditer(re.escape(value), text):
-            if (m.start(), m.end()) != (secret.start, secret.end):
-                extra.append((secret.kind, m.start(), m.end()))
+            if m.span() not in known:
+                extra.append((kind, m.start(), m.end()))
     return extra
 
 
