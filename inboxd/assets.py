@@ -4,6 +4,8 @@
   IMAP keyword and folder) and the fields that required information is made of;
 - `rules.toml`: named deterministic rules (regex -> category) tried before the model;
 - `model.toml`: model settings (checked against scikit-learn in `classify`);
+- `extraction.toml`: order-ID cue words, ID patterns and exclusions (optional: the
+  built-in lists of `extract.orders` apply without it);
 - `examples/*.csv`: labelled examples, `text,category`.
 
 Problems are collected, never raised one at a time, so `inboxd check` can list them all.
@@ -21,6 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from inboxd.errors import ConfigError, Problem
+from inboxd.extract.orders import (
+    BUILTIN_CUES,
+    BUILTIN_EXCLUDE,
+    BUILTIN_PATTERNS,
+    BUILTIN_RULES,
+    OrderRules,
+    compile_rules,
+)
 
 # The fact kinds extraction produces; a required field is satisfied by any of its kinds.
 FACT_KINDS = frozenset({"tx_id", "order_id", "amount", "time", "account_id", "address"})
@@ -62,6 +72,7 @@ class Assets:
     rules: tuple[Rule, ...]
     model_settings: dict[str, Any]
     example_files: tuple[Path, ...]
+    order_rules: OrderRules = BUILTIN_RULES
 
     @property
     def category_names(self) -> tuple[str, ...]:
@@ -230,6 +241,48 @@ def _load_rules(path: Path, categories: dict[str, Category], problems: list[Prob
     return tuple(rules)
 
 
+def _string_list(value: Any, file: str, key: str, problems: list[Problem]) -> list[str] | None:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        problems.append(Problem(file, key, "must be a non-empty list of non-empty strings"))
+        return None
+    return [str(v) for v in value]
+
+
+def _load_order_rules(path: Path, problems: list[Problem]) -> OrderRules:
+    if not path.exists():
+        return BUILTIN_RULES
+    data = _read_toml(path, problems)
+    if data is None:
+        return BUILTIN_RULES
+    file = str(path)
+    for extra in sorted(set(data) - {"order_ids"}):
+        problems.append(Problem(file, extra, "unknown key"))
+    section = data.get("order_ids", {})
+    if not isinstance(section, dict):
+        problems.append(Problem(file, "order_ids", "must be a table"))
+        return BUILTIN_RULES
+    for extra in sorted(set(section) - {"cues", "patterns", "exclude"}):
+        problems.append(Problem(file, f"order_ids.{extra}", "unknown key"))
+    lists: dict[str, list[str] | None] = {}
+    for key, default in (("cues", BUILTIN_CUES), ("patterns", BUILTIN_PATTERNS), ("exclude", BUILTIN_EXCLUDE)):
+        lists[key] = _string_list(section[key], file, f"order_ids.{key}", problems) if key in section else list(default)
+    for key in ("patterns", "exclude"):
+        for index, pattern in enumerate(lists[key] or []):
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                problems.append(Problem(file, f"order_ids.{key}[{index}]", f"not a valid regular expression: {exc}"))
+                continue
+            if compiled.fullmatch(""):
+                problems.append(Problem(file, f"order_ids.{key}[{index}]", "matches the empty value"))
+    for index, cue in enumerate(lists["cues"] or []):
+        if len(cue.strip()) < 2:
+            problems.append(Problem(file, f"order_ids.cues[{index}]", "a cue word needs at least two characters"))
+    if any(value is None for value in lists.values()) or any(p.file == file for p in problems):
+        return BUILTIN_RULES
+    return compile_rules(lists["cues"] or (), lists["patterns"] or (), lists["exclude"] or ())
+
+
 def read_examples(path: Path, categories: Iterable[str]) -> Iterator[Example]:
     """Yield the examples of one CSV file; raise ConfigError naming the file and line."""
     known = set(categories)
@@ -277,6 +330,7 @@ def load_assets(root: Path) -> Assets:
     categories = _load_categories(data, fields, str(categories_file), problems)
     rules = _load_rules(root / "rules.toml", categories, problems)
     settings = _read_toml(root / "model.toml", problems) or {}
+    order_rules = _load_order_rules(root / "extraction.toml", problems)
     example_files = tuple(sorted((root / "examples").glob("*.csv")))
     if not example_files:
         problems.append(Problem(str(root / "examples"), "", "no example files (*.csv)"))
@@ -295,4 +349,5 @@ def load_assets(root: Path) -> Assets:
         rules=rules,
         model_settings=settings,
         example_files=example_files,
+        order_rules=order_rules,
     )

@@ -338,6 +338,7 @@ def classify(ctx: Ctx, paths: tuple[str, ...], as_json: bool, explain: bool) -> 
     from inboxd.decide import classifier_text
     from inboxd.offline import OfflineDecider, UnreadableInput, read_inputs
     from inboxd.parse import parse_message
+    from inboxd.sensitive import redact_mail
 
     app = ctx.app()
     decider = OfflineDecider(app.classifier, app.renderer, app.policy, app.config.limits, app.config.ack.ticket_prefix)
@@ -350,7 +351,8 @@ def classify(ctx: Ctx, paths: tuple[str, ...], as_json: bool, explain: bool) -> 
             else:
                 _print_record(record)
             if explain and record["error"] is None and record["category"] is not None:
-                expl = app.classifier.explain(classifier_text(parse_message(raw, app.config.limits)))
+                redacted, _ = redact_mail(parse_message(raw, app.config.limits))
+                expl = app.classifier.explain(classifier_text(redacted))
                 _print_explanation(expl, as_json)
     except UnreadableInput as exc:
         err.print(f"error: {exc}", markup=False)
@@ -368,7 +370,9 @@ def _print_record(r: dict[str, Any]) -> None:
         out.print(f"skipped: {r['skip_reason']}")
         return
     out.print(f"language={r['language']} category={r['category']} confidence={r['confidence']} rule={r['rule']}")
-    for key in ("transaction_ids", "order_ids", "amounts", "times", "account_ids", "secrets", "missing"):
+    if r["security_incident"]:
+        out.print(f"[bold red]security incident:[/] secrets removed: {', '.join(r['secrets'])}")
+    for key in ("transactions", "order_ids", "amounts", "addresses", "times", "account_ids", "secrets", "missing"):
         if r[key]:
             out.print(f"  {key}: {json.dumps(r[key], ensure_ascii=False)}", markup=False)
     if r["ack"]:

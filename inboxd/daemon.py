@@ -64,6 +64,7 @@ def make_policy(config: Config, assets: Assets) -> Policy:
         fields=assets.fields,
         team=config.smtp.from_name,
         reply_within_hours=config.ack.reply_within_hours,
+        order_rules=assets.order_rules,
     )
 
 

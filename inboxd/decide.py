@@ -4,21 +4,27 @@
 missing information — into one Decision; `build_ack` renders the acknowledgement
 for a decision once the ticket reference is known. Neither does I/O, so both are
 tested directly with parsed fixtures.
+
+Customer secrets: both redact the mail first (`sensitive.redact_mail`, idempotent), so
+nothing they produce can hold a secret even when the caller forgot to redact. A mail
+with a secret is a security incident: the decision says so and carries the kinds, and
+the acknowledgement is the `security_incident` variant.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
 from inboxd.assets import Category
 from inboxd.checks import missing_fields
-from inboxd.extract import extract_facts
+from inboxd.extract import BUILTIN_RULES, OrderRules, extract_facts
 from inboxd.language import detect_language
 from inboxd.models import Action, Classification, Decision, Facts, OutgoingMail, ParsedEmail, Screening
-from inboxd.render import Renderer
+from inboxd.render import INVALID_ADDRESS, SECURITY_TEMPLATE, Renderer
+from inboxd.sensitive import redact_mail, secret_kinds
 
 OWN_ID_PREFIX = "<inboxd."
 
@@ -35,6 +41,8 @@ class Policy:
     fields: Mapping[str, tuple[str, ...]]
     team: str
     reply_within_hours: int
+    # Order-ID cue words and patterns (classifiers/extraction.toml, `Assets.order_rules`).
+    order_rules: OrderRules = field(default=BUILTIN_RULES)
 
     def is_own_message_id(self, message_id: str) -> bool:
         return message_id.startswith(OWN_ID_PREFIX) and message_id.endswith(f"@{self.message_id_domain}>")
@@ -45,18 +53,45 @@ def classifier_text(mail: ParsedEmail) -> str:
     return f"{mail.subject}\n{mail.new_text}"
 
 
+def mail_facts(mail: ParsedEmail, policy: Policy) -> Facts:
+    """The facts of a redacted mail: its subject and new words, and the secrets removed from it."""
+    facts = extract_facts(
+        f"{mail.subject}\n{mail.new_text}",
+        mail.date,
+        policy.zone,
+        own_addresses=policy.own_addresses,
+        rules=policy.order_rules,
+    )
+    return replace(facts, secrets=mail.secrets)
+
+
 def decide(mail: ParsedEmail, screening: Screening, classification: Classification | None, policy: Policy) -> Decision:
+    mail, _ = redact_mail(mail)
+    incident = bool(mail.secrets)
     language = detect_language(classifier_text(mail), policy.default_language)
     if screening.skip_reason is not None:
-        return Decision(Action.SKIP, language=language, skip_reason=screening.skip_reason, reason=screening.detail)
+        # Not answered, but a secret in it still makes it an incident for the mailbox.
+        return Decision(
+            Action.SKIP,
+            language=language,
+            facts=Facts(secrets=mail.secrets),
+            skip_reason=screening.skip_reason,
+            reason=screening.detail,
+            security_incident=incident,
+        )
     if classification is None:
         raise ValueError("a mail that is not skipped needs a classification")
-    facts = extract_facts(
-        f"{mail.subject}\n{mail.new_text}", mail.date, policy.zone, own_addresses=policy.own_addresses
-    )
+    facts = mail_facts(mail, policy)
     category = policy.categories[classification.category]
     missing = missing_fields(category, policy.fields, facts)
-    return Decision(Action.ACK, language=language, classification=classification, facts=facts, missing=missing)
+    return Decision(
+        Action.ACK,
+        language=language,
+        classification=classification,
+        facts=facts,
+        missing=missing,
+        security_incident=incident,
+    )
 
 
 def understood(facts: Facts, labels: Mapping[str, str]) -> list[dict[str, str]]:
@@ -73,7 +108,9 @@ def understood(facts: Facts, labels: Mapping[str, str]) -> list[dict[str, str]]:
         network = f" ({amount.network})" if amount.network else ""
         items.append({"label": labels["amount"], "value": f"{amount.value} {amount.asset}{network}"})
     for address in facts.addresses:
-        items.append({"label": labels["address"], "value": address.value})
+        # A mistyped address is echoed with a warning: the customer is the one who can fix it.
+        note = "" if address.valid else f" ({labels[INVALID_ADDRESS]})"
+        items.append({"label": labels["address"], "value": f"{address.value}{note}"})
     for when in facts.times:
         if when.value is None:
             resolved = ""
@@ -103,6 +140,7 @@ def reply_subject(subject: str) -> str:
 
 def build_ack(mail: ParsedEmail, decision: Decision, ticket: str, renderer: Renderer, policy: Policy) -> OutgoingMail:
     assert decision.classification is not None
+    mail, _ = redact_mail(mail)  # the subject and name are quoted back: never with a secret in them
     language = decision.language
     category = policy.categories[decision.classification.category]
     texts = renderer.field_text[language]
@@ -117,8 +155,10 @@ def build_ack(mail: ParsedEmail, decision: Decision, ticket: str, renderer: Rend
         "missing": [{"field": f, "label": texts[f].label, "ask": texts[f].ask} for f in decision.missing],
         "reply_within_hours": policy.reply_within_hours,
         "team": policy.team,
+        "secret_kinds": list(secret_kinds(decision.facts.secrets)),
     }
-    rendered = renderer.render(language, category.template, context)
+    template = SECURITY_TEMPLATE if decision.security_incident else category.template
+    rendered = renderer.render(language, template, context)
     references = (*mail.references, mail.message_id) if mail.message_id not in mail.references else mail.references
     return OutgoingMail(
         to=mail.reply_to,

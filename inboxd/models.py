@@ -54,6 +54,8 @@ class ParsedEmail:
     content_hash: str  # sha256 of the raw bytes, hex
     size: int  # raw bytes
     defects: tuple[str, ...] = ()
+    # Customer secrets removed from this mail by `sensitive.redact_mail` (kind and place only).
+    secrets: tuple[Secret, ...] = ()
 
 
 class SkipReason(StrEnum):
@@ -126,6 +128,7 @@ class Secret:
     kind: str  # seed_phrase | private_key | password | backup_code
     start: int
     end: int
+    field: str = "text"  # where it was: text | new_text | subject | sender_name | header:<name>
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +176,9 @@ class Decision:
     missing: tuple[str, ...] = ()
     skip_reason: SkipReason | None = None
     reason: str = ""  # human-readable: why skipped or quarantined
+    # The mail held a customer secret (now redacted): flag it, raise its priority, and
+    # answer with the security-incident acknowledgement. Facts.secrets says which kinds.
+    security_incident: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """Decide about raw messages without touching a server or the store.
 
 Used by `inboxd classify` (files, directories, mbox, stdin) and by
-`inboxd poll --dry-run` (shadow mode): the same parse → screen → classify →
-decide → render path as the daemon, but nothing is claimed, sent or marked.
+`inboxd poll --dry-run` (shadow mode): the same parse → redact → screen → classify →
+decide → render path as the daemon, but nothing is claimed, sent or marked. Secrets
+are redacted right after parsing, so no output (JSON, tables, previews) can show one.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from inboxd.models import Action, Decision, ParsedEmail
 from inboxd.parse import parse_message
 from inboxd.render import Renderer
 from inboxd.screen import screen
+from inboxd.sensitive import redact_mail, secret_kinds
 
 PREVIEW_TICKET = "DRYRUN"
 
@@ -106,7 +108,8 @@ def decision_record(
         else [],
         "account_ids": [asdict(a) for a in facts.account_ids] if facts else [],
         "addresses": [asdict(a) for a in facts.addresses] if facts else [],
-        "secrets": [s.kind for s in facts.secrets] if facts else [],
+        "secrets": list(secret_kinds(facts.secrets)) if facts else [],
+        "security_incident": decision.security_incident if decision else False,
         "missing": list(decision.missing) if decision else [],
         "skip_reason": decision.skip_reason.value if decision and decision.skip_reason else None,
         "ack": ack,
@@ -126,7 +129,7 @@ class OfflineDecider:
 
     def record(self, source: str, raw: bytes) -> dict[str, Any]:
         try:
-            mail = parse_message(raw, self.limits)
+            mail, _ = redact_mail(parse_message(raw, self.limits))
         except MessageError as exc:
             return decision_record(source, None, None, None, str(exc))
         try:

@@ -35,6 +35,7 @@ from inboxd.models import Action, Decision, MessageKey, OutgoingMail, ParsedEmai
 from inboxd.parse import parse_message
 from inboxd.render import Renderer
 from inboxd.screen import screen
+from inboxd.sensitive import redact_mail
 from inboxd.store import Store, SyncRow
 from inboxd.tickets import (
     TicketPlan,
@@ -217,7 +218,10 @@ class Processor:
             if claim.state != "new":
                 continue
             try:
-                parsed.append((claim.row, parse_message(item.raw, self.config.limits)))
+                # Customer secrets are redacted before anything else sees the mail: nothing
+                # downstream (store, logs, the acknowledgement) can hold one.
+                mail, _ = redact_mail(parse_message(item.raw, self.config.limits))
+                parsed.append((claim.row, mail))
             except MessageError as exc:
                 self._quarantine(claim.row, None, str(exc), report)
             except Exception as exc:  # a bug must cost one mail, not the mailbox

@@ -1,7 +1,8 @@
 """Templates -> acknowledgement subject and body: the only module importing Jinja2.
 
 Wording lives in `templates/<lang>/`: `subject.txt.j2`, a base `ack.txt.j2`, one
-template per category (usually extending the base), and `fields.toml` with the
+template per category (usually extending the base), `security_incident.txt.j2` for a
+mail that held a customer secret, and `fields.toml` with the
 label of each fact and the one-line request for each missing field. Everything is
 checked when loaded — syntax, unknown variables, missing files and a trial render
 with sample values — so a broken template stops start-up instead of a customer mail.
@@ -34,7 +35,12 @@ VARIABLES: Mapping[str, str] = {
     "missing": "list of {field, label, ask}: what we still need",
     "reply_within_hours": "when the customer can expect an answer",
     "team": "the sender name (smtp.from_name)",
+    "secret_kinds": "kinds of secret removed from the mail: seed_phrase, private_key, password, backup_code",
 }
+# The note after an address whose checksum fails ([facts] in fields.toml).
+INVALID_ADDRESS = "address_invalid"
+# The acknowledgement of a mail that held a customer secret, whatever its category.
+SECURITY_TEMPLATE = "security_incident"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +109,7 @@ def _load_fields(
         fields[name] = FieldText(label=spec["label"], ask=spec["ask"])
     for name in sorted(set(data.get("fields", {})) - set(assets.fields)):
         problems.append(Problem(str(path), f"fields.{name}", "not a field defined in categories.toml"))
-    for kind in sorted(FACT_KINDS):
+    for kind in sorted(FACT_KINDS | {INVALID_ADDRESS}):
         label = data.get("facts", {}).get(kind)
         if not isinstance(label, str) or not label:
             problems.append(Problem(str(path), f"facts.{kind}", "needs a label"))
@@ -124,6 +130,8 @@ def sample_context(language: str, missing: Sequence[Mapping[str, str]]) -> dict[
         "missing": list(missing),
         "reply_within_hours": 24,
         "team": "Support",
+        # Every kind, so that every branch of the security-incident wording is tried.
+        "secret_kinds": ["seed_phrase", "private_key", "password", "backup_code"],
     }
 
 
@@ -133,7 +141,7 @@ def load_templates(root: Path, assets: Assets) -> Renderer:
     env = _environment(root)
     field_text: dict[str, dict[str, FieldText]] = {}
     fact_labels: dict[str, dict[str, str]] = {}
-    names = {"subject", "ack", "confirmation"} | {c.template for c in assets.categories.values()}
+    names = {"subject", "ack", "confirmation", SECURITY_TEMPLATE} | {c.template for c in assets.categories.values()}
     for language in LANGUAGES:
         field_text[language], fact_labels[language] = _load_fields(root, language, assets, problems)
         for name in sorted(names):

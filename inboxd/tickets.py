@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from inboxd.assets import Category
+from inboxd.checks import missing_for_kinds
 from inboxd.escalation import Escalation, EscalationRules, higher
 from inboxd.models import AccountId, Amount, Decision, EventTime, Facts, TxId, WalletAddress
 
@@ -138,16 +139,12 @@ def kinds_in(facts: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(kind for key, kind in _KIND_OF_KEY.items() if facts.get(key))
 
 
-def missing_for(category: Category, fields: Mapping[str, Sequence[str]], kinds: frozenset[str]) -> tuple[str, ...]:
-    return tuple(name for name in category.required if not kinds.intersection(fields[name]))
-
-
 def plan_new(decision: Decision, text: str, policy: TicketPolicy) -> TicketPlan:
     """A mail that starts a request: a new ticket, acknowledged."""
     assert decision.classification is not None
     category = decision.classification.category
     escalation = policy.rules.match(text, category)
-    incident = bool(decision.facts.secrets)
+    incident = decision.security_incident
     priority = escalation.priority if escalation else "normal"
     if incident:
         priority = "urgent"
@@ -175,8 +172,8 @@ def plan_followup(
 ) -> TicketPlan:
     """A mail on an existing ticket: merge its facts, reopen or escalate, maybe confirm."""
     facts = merge_facts(ticket.facts, facts_dict(decision.facts))
-    missing = missing_for(category, fields, kinds_in(facts)) if category else ()
-    incident = ticket.security_incident or bool(decision.facts.secrets)
+    missing = missing_for_kinds(category, fields, kinds_in(facts)) if category else ()
+    incident = ticket.security_incident or decision.security_incident
     escalation: Escalation | None = None
     reopened = ticket.state == "resolved"
     if reopened:
@@ -186,7 +183,7 @@ def plan_followup(
     matched = policy.rules.match(text, None)
     if matched and (escalation is None or higher(matched.priority, escalation.priority) == matched.priority):
         escalation = matched
-    if decision.facts.secrets:
+    if decision.security_incident:
         escalation = Escalation("customer secret in the mail (security incident)", "urgent")
     priority = ticket.priority
     if escalation:

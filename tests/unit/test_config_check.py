@@ -85,6 +85,18 @@ def _copy_assets(tmp_path: Path) -> tuple[Path, Path]:
     return classifiers, templates
 
 
+def check_errors(tmp_path: Path, model_path: Path, classifiers: Path, templates: Path) -> str:
+    """`inboxd check --no-model` on copied assets: it must fail; its problem list."""
+    config = write_config(
+        tmp_path,
+        model_path=model_path,
+        sections={"classifier": {"dir": str(classifiers)}, "templates": {"dir": str(templates)}},
+    )
+    result = run_check(config, "--no-model")
+    assert result.returncode == 2
+    return result.stderr
+
+
 def test_check_passes_on_the_repo_assets(tmp_path: Path, model_path: Path) -> None:
     result = run_check(write_config(tmp_path, model_path=model_path))
     assert result.returncode == 0, result.stderr
@@ -96,14 +108,7 @@ def test_check_lists_template_problems(tmp_path: Path, model_path: Path) -> None
     (templates / "zh" / "transaction.txt.j2").unlink()
     (templates / "en" / "account.txt.j2").write_text("Hello {{ customer_nmae }}, ticket {{ ticket }}\n")
     (templates / "en" / "other.txt.j2").write_text("{% if missing %}unclosed\n")
-    config = write_config(
-        tmp_path,
-        model_path=model_path,
-        sections={"classifier": {"dir": str(classifiers)}, "templates": {"dir": str(templates)}},
-    )
-    result = run_check(config, "--no-model")
-    assert result.returncode == 2
-    err = result.stderr
+    err = check_errors(tmp_path, model_path, classifiers, templates)
     assert f"{templates / 'zh' / 'transaction.txt.j2'}: template is missing" in err
     assert f"{templates / 'en' / 'account.txt.j2'}: customer_nmae: unknown template variable" in err
     assert f"{templates / 'en' / 'other.txt.j2'}: line " in err and "syntax error" in err
@@ -118,14 +123,7 @@ def test_check_lists_classifier_problems(tmp_path: Path, model_path: Path) -> No
         model.read_text().replace("sublinear_tf = true", "sublinear = true", 1).replace("C = 20.0", "C = -1.0")
     )
     (classifiers / "examples" / "bad.csv").write_text("text,category\nhello,acount\n,other\n")
-    config = write_config(
-        tmp_path,
-        model_path=model_path,
-        sections={"classifier": {"dir": str(classifiers)}, "templates": {"dir": str(templates)}},
-    )
-    result = run_check(config, "--no-model")
-    assert result.returncode == 2
-    err = result.stderr
+    err = check_errors(tmp_path, model_path, classifiers, templates)
     assert f"{cats}: categories.account.required: unknown field 'acount_id'" in err
     assert f"{classifiers / 'examples' / 'bad.csv'}: line 2: unknown category 'acount'" in err
     assert f"{classifiers / 'examples' / 'bad.csv'}: line 3: empty text" in err
@@ -153,3 +151,29 @@ def test_check_reports_a_missing_password_file(tmp_path: Path, model_path: Path)
     result = run_check(config)
     assert result.returncode == 2
     assert "imap.password_file: cannot read" in result.stderr
+
+
+def test_check_lists_extraction_rule_problems(tmp_path: Path, model_path: Path) -> None:
+    classifiers, templates = _copy_assets(tmp_path)
+    rules = classifiers / "extraction.toml"
+    rules.write_text(
+        "[order_ids]\ncues = []\npatterns = ['(unclosed', '.*']\nexclude = ['INB-\\d+']\nlimit = 3\n[orders]\n"
+    )
+    err = check_errors(tmp_path, model_path, classifiers, templates)
+    assert f"{rules}: order_ids.cues: must be a non-empty list" in err
+    assert f"{rules}: order_ids.patterns[0]: not a valid regular expression" in err
+    assert f"{rules}: order_ids.patterns[1]: matches the empty value" in err
+    assert f"{rules}: order_ids.limit: unknown key" in err
+    assert f"{rules}: orders: unknown key" in err
+
+
+def test_the_shipped_extraction_rules_are_the_built_in_ones() -> None:
+    """Operators see the lists inboxd uses: the file and the built-in fallback must not drift apart."""
+    import tomllib
+
+    from inboxd.extract.orders import BUILTIN_CUES, BUILTIN_EXCLUDE, BUILTIN_PATTERNS
+
+    data = tomllib.loads((ROOT / "classifiers" / "extraction.toml").read_text(encoding="utf-8"))["order_ids"]
+    assert tuple(data["cues"]) == BUILTIN_CUES
+    assert tuple(data["patterns"]) == BUILTIN_PATTERNS
+    assert tuple(data["exclude"]) == BUILTIN_EXCLUDE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -107,7 +108,8 @@ def test_new_ticket_escalation_and_security_incident() -> None:
     assert takeover.priority == "urgent"
     plain = plan_new(decision(category="account"), "how do I change my email", POLICY)
     assert plain.escalation is None and plain.priority == "normal"
-    secret = plan_new(decision(Facts(secrets=(Secret("seed_phrase", 0, 10),)), "account"), "help", POLICY)
+    leaked = replace(decision(Facts(secrets=(Secret("seed_phrase", 0, 10),)), "account"), security_incident=True)
+    secret = plan_new(leaked, "help", POLICY)
     assert secret.security_incident and secret.priority == "urgent"
 
 

@@ -1,0 +1,664 @@
+"""Customer secrets in a mail: find them and redact them before anything else reads it.
+
+A customer who pastes a seed phrase, a private key, a password or 2FA backup codes into
+an e-mail must be protected: the secret is replaced by a marker such as
+`[REDACTED SEED PHRASE]` before the mail is classified, extracted from, stored, logged
+or quoted back, and only its kind and position (`Secret`) are kept. Detection runs on
+the whole text — quoted history included, since a secret quoted back is still a
+secret — and on the subject and headers.
+
+- seed phrases: runs of BIP39 words from any wordlist the `mnemonic` package ships
+  (English, Chinese simplified and traditional, Japanese, Korean, Spanish, French,
+  Italian, Portuguese, Czech, Russian, Turkish), 12–24 words, tolerant of numbering,
+  commas, line breaks and quote markers; Chinese words written without separators
+  count after a cue word (助记词) and are pinned by the BIP39 checksum. Ordinary prose
+  uses many BIP39 words, so a run must be long; a short or prose-like run needs the
+  checksum or a cue word;
+- private keys: 64 hex (with or without `0x`) that the text calls a key, WIF keys and
+  BIP-32 extended private keys (base58check verified), Solana 64-byte keys after a cue;
+- passwords stated in the text (`my password is …`, `密码是…`, `资金密码：…`);
+- 2FA backup codes and authenticator setup keys listed after a cue (备用码, backup codes).
+
+This module is the only user of `mnemonic`; its wordlists are loaded once.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import hashlib
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+
+from mnemonic import Mnemonic
+
+from inboxd.extract.checksums import BASE58_ALPHABET, base58_length, extended_private_key_valid, wif_valid
+from inboxd.extract.context import cue_pattern, nearest_cue
+from inboxd.extract.hashes import KEY_CUES, OTHER_CUES, TX_CUES
+from inboxd.models import ParsedEmail, Secret
+
+KINDS = ("seed_phrase", "private_key", "password", "backup_code")
+PLACEHOLDER = {
+    "seed_phrase": "[REDACTED SEED PHRASE]",
+    "private_key": "[REDACTED PRIVATE KEY]",
+    "password": "[REDACTED PASSWORD]",
+    "backup_code": "[REDACTED 2FA CODE]",
+}
+_PLACEHOLDER_START = "[REDACTED "
+# When two findings overlap, the merged secret takes the kind that comes first here.
+_PRIORITY = {"private_key": 0, "seed_phrase": 1, "backup_code": 2, "password": 3}
+
+# -- seed phrases --------------------------------------------------------------------------------
+
+SEED_CUES = (
+    "seed phrase", "seed words", "seed", "recovery phrase", "recovery words", "secret recovery phrase", "mnemonic",
+    "mnemonic phrase", "backup phrase", "wallet words", "12 words", "24 words", "the words", "these words",
+    "助记词", "助記詞", "助记", "记忆词", "恢复词", "恢復詞", "种子词", "種子詞", "钱包单词", "单词", "密语",
+)  # fmt: skip
+_SEED_CUE = cue_pattern(SEED_CUES)
+# Chinese written without separators is a phrase only right after one of these.
+_CHINESE_SEED_CUE = cue_pattern(
+    (
+        "助记词",
+        "助記詞",
+        "记忆词",
+        "記憶詞",
+        "恢复词",
+        "恢復詞",
+        "种子词",
+        "種子詞",
+        "mnemonic",
+        "seed phrase",
+        "recovery phrase",
+    )
+)
+_CUE_TO_PHRASE = re.compile(r"\s*(?:是|为|為|如下|:|：|是：|为：)?\s*[:：]?\s*[\"'“「『]?")
+_MIN_WORDS = 12  # without a cue word or a checksum
+_MIN_WORDS_WITH_CUE = 8  # a partial phrase after "my seed phrase is" is still a secret
+_PHRASE_LENGTHS = (24, 21, 18, 15, 12)
+_MAX_UNKNOWN = 2  # mistyped words tolerated inside a phrase that follows a cue word
+_TOKEN = re.compile(r"[^\W\d_]+")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# What may stand between two words of a phrase: spaces, commas, line breaks, quote
+# markers, bullets and numbering such as "2." "(3)" "4)" "5、".
+_GAP = re.compile(
+    r"[\s,，、;；|/·•*>\-–—]*(?:[#(（\[]?\d{1,2}[.)）\]:：、\-]?)?[\s,，、;；|/·•*>\-–—]*",
+)
+_MAX_GAP = 14
+
+
+@dataclass(frozen=True, slots=True)
+class _Lexicon:
+    languages: tuple[str, ...]
+    forms: Mapping[str, int]  # folded word -> bitmask of languages
+    index: tuple[Mapping[str, int], ...]  # per language: folded word -> position in the wordlist
+    cjk: int  # bitmask of the languages whose words are single Chinese characters
+
+
+def _fold(word: str) -> str:
+    """Lower-case without accents: customers type "abaco" for "ábaco"."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@functools.cache
+def _lexicon() -> _Lexicon:
+    languages = tuple(sorted(Mnemonic.list_languages()))
+    forms: dict[str, int] = {}
+    index: list[dict[str, int]] = []
+    cjk = 0
+    for bit, language in enumerate(languages):
+        wordlist = Mnemonic(language).wordlist
+        table: dict[str, int] = {}
+        for position, word in enumerate(wordlist):
+            for form in {word, word.casefold(), _fold(word)}:
+                table.setdefault(form, position)
+                forms[form] = forms.get(form, 0) | (1 << bit)
+        index.append(table)
+        if all(len(w) == 1 and _CJK.match(w) for w in wordlist[:50]):
+            cjk |= 1 << bit
+    return _Lexicon(languages, forms, tuple(index), cjk)
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    start: int
+    end: int
+    word: str  # folded
+    cjk: bool
+    glued: bool = False  # a Chinese character inside a longer word or sentence, not standing alone
+
+
+def _tokens(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    for m in _TOKEN.finditer(text):
+        word = m.group(0)
+        if _CJK.match(word):
+            # Chinese is written without spaces: each character is a candidate word.
+            for offset, ch in enumerate(word):
+                is_cjk = bool(_CJK.match(ch))
+                tokens.append(_Token(m.start() + offset, m.start() + offset + 1, ch, is_cjk))
+        else:
+            tokens.append(_Token(m.start(), m.end(), _fold(word), False))
+    for index, token in enumerate(tokens):
+        if token.cjk:
+            before = index > 0 and tokens[index - 1].cjk and tokens[index - 1].end == token.start
+            after = index + 1 < len(tokens) and tokens[index + 1].cjk and tokens[index + 1].start == token.end
+            if before or after:
+                tokens[index] = replace(token, glued=True)
+    return tokens
+
+
+def _separated(text: str, left: _Token, right: _Token) -> bool:
+    gap = text[left.end : right.start]
+    return 0 < len(gap) <= _MAX_GAP and gap.count("\n") <= 2 and _GAP.fullmatch(gap) is not None
+
+
+def _checksum_ok(lexicon: _Lexicon, bit: int, words: list[str]) -> bool:
+    """The BIP39 checksum: the first len/3 bits of SHA-256(entropy) end the word indexes.
+
+    Same rule as `Mnemonic.check`, with a dict for the word lookups: it runs for every
+    window of every candidate run, and a list search per word made long texts slow.
+    """
+    table = lexicon.index[bit]
+    if len(words) not in _PHRASE_LENGTHS or any(w not in table for w in words):
+        return False
+    bits = 0
+    for word in words:
+        bits = (bits << 11) | table[word]
+    checksum_bits = len(words) * 11 // 33
+    entropy = (bits >> checksum_bits).to_bytes(checksum_bits * 4, "big")
+    expected = hashlib.sha256(entropy).digest()[0] >> (8 - checksum_bits)
+    return bits & ((1 << checksum_bits) - 1) == expected
+
+
+def _valid_window(lexicon: _Lexicon, bit: int, run: list[_Token]) -> tuple[int, int] | None:
+    """The longest, earliest window of the run that is a checksum-valid phrase (token indexes)."""
+    words = [t.word for t in run]
+    for length in _PHRASE_LENGTHS:
+        for first in range(0, len(words) - length + 1):
+            if _checksum_ok(lexicon, bit, words[first : first + length]):
+                return first, first + length
+    return None
+
+
+def _cue_before(text: str, start: int, reach: int) -> re.Match[str] | None:
+    last = None
+    for m in _SEED_CUE.finditer(text, max(0, start - reach), start + 1):
+        last = m
+    return last
+
+
+def _runs(tokens: list[_Token], text: str, bit: int, lexicon: _Lexicon, adjacent: bool) -> Iterator[list[_Token]]:
+    """Maximal runs of words of one language; `adjacent` for Chinese written without separators."""
+    mask = 1 << bit
+    run: list[_Token] = []
+    for token in tokens:
+        member = lexicon.forms.get(token.word, 0) & mask
+        if not adjacent and token.glued:
+            member = 0  # 你 in 你们: one word of Chinese prose, not a separated phrase word
+        if run and member:
+            joined = (
+                text[run[-1].end : token.start] == "" and token.cjk if adjacent else _separated(text, run[-1], token)
+            )
+            if joined:
+                run.append(token)
+                continue
+        if len(run) >= _MIN_WORDS_WITH_CUE:
+            yield run
+        run = [token] if member else []
+    if len(run) >= _MIN_WORDS_WITH_CUE:
+        yield run
+
+
+def _prose_like(text: str, run: list[_Token]) -> bool:
+    """A written sentence rather than a pasted list of words.
+
+    Prose this long made only of BIP39 words is rare (they hold no "the", "to", "my"),
+    but it happens. A sentence is single-spaced, and has capitals after its first word
+    or other words on the same line; a pasted phrase is lower-case (a phone may capitalise
+    the first word), numbered, one word a line, or alone on its line.
+    """
+    gaps = [text[a.end : b.start] for a, b in itertools.pairwise(run)]
+    spaced = sum(g == " " for g in gaps) >= 0.6 * len(gaps) and not any(c.isdigit() for g in gaps for c in g)
+    capitals = any(text[t.start].isupper() for t in run[1:])
+    line_start = text.rfind("\n", 0, run[0].start) + 1
+    line_end = text.find("\n", run[-1].end)
+    line_end = len(text) if line_end < 0 else line_end
+    before = text[line_start : run[0].start].strip(" \t>\"'“‘:：-")
+    after = text[run[-1].end : line_end].strip(" \t.\"'”’")
+    embedded = bool(before and not _SEED_CUE.search(before)) or bool(after)
+    return spaced and (capitals or embedded)
+
+
+def _seed_spans(text: str) -> list[tuple[int, int]]:
+    lexicon = _lexicon()
+    tokens = _tokens(text)
+    spans: list[tuple[int, int]] = []
+    for bit in range(len(lexicon.languages)):
+        cjk = bool(lexicon.cjk & (1 << bit))
+        for run in _runs(tokens, text, bit, lexicon, adjacent=False):
+            if cjk and not all(t.cjk for t in run):
+                continue
+            window = _valid_window(lexicon, bit, run[:48])  # a phrase starts near a run's start
+            cue = _cue_before(text, run[0].start, 300) is not None
+            long_enough = len(run) >= _MIN_WORDS and (cjk or window is not None or cue or not _prose_like(text, run))
+            if long_enough or (cue and len(run) >= _MIN_WORDS_WITH_CUE):
+                spans.append((run[0].start, run[-1].end))
+        if cjk:
+            for run in _runs(tokens, text, bit, lexicon, adjacent=True):
+                span = _adjacent_phrase(text, run, bit, lexicon)
+                if span:
+                    spans.append(span)
+    spans.extend(_cue_phrases_with_typos(text, tokens, lexicon))
+    return spans
+
+
+def _adjacent_phrase(text: str, run: list[_Token], bit: int, lexicon: _Lexicon) -> tuple[int, int] | None:
+    """Chinese words without separators: right after a cue word (助记词是：…).
+
+    Chinese prose is made of the same common characters, so the run must start where
+    the cue's sentence leads into it; the BIP39 checksum then pins the phrase, and a
+    mistyped one (no valid checksum) is removed up to 24 characters.
+    """
+    cue = None
+    for m in _CHINESE_SEED_CUE.finditer(text, max(0, run[0].start - 12), run[-1].end):
+        cue = m
+        break
+    if cue is None:
+        return None
+    lead = _CUE_TO_PHRASE.match(text, cue.end())
+    phrase_start = lead.end() if lead else cue.end()
+    body = [t for t in run if t.start >= phrase_start]
+    if len(body) < _MIN_WORDS or body[0].start != phrase_start:
+        return None
+    for length in _PHRASE_LENGTHS:  # the phrase starts right after the cue
+        if len(body) >= length and _checksum_ok(lexicon, bit, [t.word for t in body[:length]]):
+            return body[0].start, body[length - 1].end
+    return body[0].start, body[min(len(body), 24) - 1].end
+
+
+def _cue_phrases_with_typos(text: str, tokens: list[_Token], lexicon: _Lexicon) -> Iterator[tuple[int, int]]:
+    """After a cue word, a list of words with up to two mistyped ones is still a phrase."""
+    starts = [t.start for t in tokens]
+    for cue in _SEED_CUE.finditer(text):
+        first = bisect.bisect_left(starts, cue.end())
+        following = [t for t in tokens[first : first + 40] if t.start < cue.end() + 400 and not t.cjk]
+        if len(following) < _MIN_WORDS:
+            continue
+        masks = [lexicon.forms.get(t.word, 0) for t in following]
+        for bit in range(len(lexicon.languages)):
+            mask = 1 << bit
+            if sum(1 for m in masks if m & mask) < _MIN_WORDS - _MAX_UNKNOWN:
+                continue  # too few words of this language to hold a phrase
+            run: list[_Token] = []
+            unknown = 0
+            for token in [*following, None]:
+                known = token is not None and bool(lexicon.forms.get(token.word, 0) & mask)
+                typo = token is not None and not known and 3 <= len(token.word) <= 8 and unknown < _MAX_UNKNOWN
+                joined = token is not None and bool(run) and _separated(text, run[-1], token)
+                if joined and (known or typo):
+                    assert token is not None
+                    run.append(token)
+                    unknown += 0 if known else 1
+                    continue
+                while run and not lexicon.forms.get(run[-1].word, 0) & mask:
+                    run.pop()  # a phrase does not end on a mistyped word
+                    unknown -= 1
+                if len(run) >= _MIN_WORDS:
+                    yield run[0].start, run[-1].end
+                run, unknown = ([token], 0) if known and token is not None else ([], 0)
+
+
+# -- private keys --------------------------------------------------------------------------------
+
+_HEX_KEY = re.compile(r"(?<![0-9A-Za-z/=])(?:0[xX])?[0-9a-fA-F]{64}(?![0-9A-Za-z])")
+_WIF = re.compile(rf"(?<![0-9A-Za-z])[5KL9c][{BASE58_ALPHABET}]{{50,51}}(?![0-9A-Za-z])")
+_XPRV = re.compile(rf"(?<![0-9A-Za-z])[xyzt]prv[{BASE58_ALPHABET}]{{100,112}}(?![0-9A-Za-z])")
+_BASE58_KEY = re.compile(rf"(?<![0-9A-Za-z/=])[{BASE58_ALPHABET}]{{80,90}}(?![0-9A-Za-z])")
+_BYTE_ARRAY_KEY = re.compile(r"\[\s*(?:\d{1,3}\s*,\s*){31,63}\d{1,3}\s*\]")  # Solana keypair files
+_KEY_VS_OTHER = {
+    "key": cue_pattern(KEY_CUES),
+    "tx": cue_pattern(TX_CUES),
+    "other": cue_pattern(OTHER_CUES),
+}
+
+
+def _called_a_key(text: str, start: int, end: int) -> bool:
+    return nearest_cue(text, start, _KEY_VS_OTHER, before=100, after=40, end=end) == "key"
+
+
+def _key_spans(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for m in _HEX_KEY.finditer(text):
+        if _called_a_key(text, m.start(), m.end()):
+            spans.append(m.span())
+    for m in _WIF.finditer(text):
+        if wif_valid(m.group(0)) or _called_a_key(text, m.start(), m.end()):
+            spans.append(m.span())
+    for m in _XPRV.finditer(text):
+        if extended_private_key_valid(m.group(0)) or _called_a_key(text, m.start(), m.end()):
+            spans.append(m.span())
+    for m in _BASE58_KEY.finditer(text):
+        if base58_length(m.group(0)) in (32, 64) and _called_a_key(text, m.start(), m.end()):
+            spans.append(m.span())
+    for m in _BYTE_ARRAY_KEY.finditer(text):
+        if all(int(n) < 256 for n in re.findall(r"\d+", m.group(0))) and _called_a_key(text, m.start(), m.end()):
+            spans.append(m.span())
+    return spans
+
+
+# -- passwords -----------------------------------------------------------------------------------
+
+_PASSWORD_EN = re.compile(
+    r"(?<![A-Za-z])(?:(?:login|log-in|account|fund|funds|trading|withdrawal|security|new|old|current|e-?mail|wallet|"
+    r"app|exchange|anti-phishing)\s+)?(?:password|passcode|passphrase|pass\s*word|pwd|pw|pin(?:\s*code)?)(?![A-Za-z])"
+    r"(?:\s+(?:for|on|of)\s+(?:the\s+|my\s+)?\w+)?"
+    r"(?P<link>\s*(?:is|was|=|:|：|-)\s*(?:still\s+|now\s+|just\s+)?|\s+(?:is|was)\s+set\s+to\s+|\s+)",
+    re.I,
+)
+_PASSWORD_ZH = re.compile(
+    r"(?:登录|登錄|资金|資金|交易|支付|提现|提現|提币|提幣|邮箱|郵箱|钱包|錢包|解锁|解鎖|旧|舊|新|原|账户|帳戶|账号|帳號)?"
+    r"(?:密码|密碼|口令)"
+    r"(?P<link>\s*(?:是|为|為|:|：|=|就是|设置的是|設置的是|设的是|設的是|改成了?|改为|改為)\s*|\s+)"
+)
+_TOKEN_VALUE = re.compile(
+    r"[\"'“‘「『]?(?P<value>[\x21-\x7e]{4,64}?)[\"'”’」』]?(?=[\s，。；、！？）)\]]|$|[^\x00-\x7f])"
+)
+_NOT_A_PASSWORD = frozenset(
+    {
+        "already",
+        "also",
+        "always",
+        "and",
+        "being",
+        "blocked",
+        "but",
+        "case",
+        "changed",
+        "characters",
+        "correct",
+        "correctly",
+        "definitely",
+        "different",
+        "digits",
+        "empty",
+        "encrypted",
+        "expired",
+        "fine",
+        "forgotten",
+        "hidden",
+        "incorrect",
+        "invalid",
+        "just",
+        "letters",
+        "locked",
+        "long",
+        "lost",
+        "missing",
+        "needed",
+        "never",
+        "none",
+        "not",
+        "now",
+        "null",
+        "numbers",
+        "ok",
+        "okay",
+        "protected",
+        "required",
+        "reset",
+        "right",
+        "safe",
+        "same",
+        "secure",
+        "sensitive",
+        "short",
+        "still",
+        "strong",
+        "the",
+        "too",
+        "unknown",
+        "very",
+        "weak",
+        "working",
+        "wrong",
+    }
+)
+
+
+_JUDGEMENTS = frozenset({"correct", "right", "sure", "wrong", "incorrect", "certain", "accurate"})
+
+
+_LINK_OR_ADDRESS = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.)|^[\w.+-]+@[\w-]+\.[\w.-]+>?$", re.I)
+
+
+def _looks_like_password(value: str, explicit: bool) -> bool:
+    if value.casefold().strip(".,!?") in _NOT_A_PASSWORD or len(set(value)) < 3:
+        return False
+    if _LINK_OR_ADDRESS.search(value):
+        return False  # "reset your password: https://…" points somewhere, it is not one
+    digits = any(c.isdigit() for c in value)
+    symbols = any(not c.isalnum() for c in value)
+    mixed = any(c.isupper() for c in value) and any(c.islower() for c in value)
+    if digits or symbols or mixed:
+        return True
+    return explicit and len(value) >= 6  # "Password: sunshine" is labelled, so it is one
+
+
+def _password_spans(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for pattern in (_PASSWORD_EN, _PASSWORD_ZH):
+        for m in pattern.finditer(text):
+            link = m.group("link")
+            v = _TOKEN_VALUE.match(text, m.end())
+            if v is None:
+                continue
+            if text.startswith(_PLACEHOLDER_START, v.start()):
+                continue  # already redacted: "my password is [REDACTED PASSWORD]"
+            value = v.group("value").rstrip(".,;:")
+            # "Password: sunshine" labels a value; "password was denied" describes one.
+            explicit = bool(re.search(r"[:：=]|[^\x00-\x7f]", link))
+            if not link.strip() and not any(c.isdigit() for c in value):
+                continue  # "password reset" — no link word and nothing password-like
+            after = text[v.end() : v.end() + 12].strip().split(" ")[0].casefold().strip(".,!")
+            if after in _JUDGEMENTS:
+                continue  # "my password is 100% correct"
+            if _looks_like_password(value, explicit):
+                spans.append((v.start("value"), v.start("value") + len(value)))
+    return spans
+
+
+# -- 2FA backup codes and authenticator keys -----------------------------------------------------
+
+BACKUP_CUES = (
+    "backup code", "backup codes", "recovery code", "recovery codes", "emergency code", "emergency codes",
+    "scratch code", "scratch codes", "2fa backup", "2fa recovery", "setup key", "set-up key", "secret key",
+    "authenticator key", "2fa key", "2fa secret", "totp secret", "google authenticator key", "16-digit key",
+    "备用码", "備用碼", "恢复码", "恢復碼", "备份码", "備份碼", "备份密钥", "備份密鑰", "救援码", "紧急码", "紧急代码",
+    "恢复代码", "备用验证码", "谷歌密钥", "谷歌验证器密钥", "谷歌验证器的密钥", "谷歌驗證器的密鑰", "验证器密钥",
+    "验证器的密钥", "2fa密钥", "二次验证密钥", "两步验证备用码",
+)  # fmt: skip
+_BACKUP_CUE = cue_pattern(BACKUP_CUES)
+_CODE = re.compile(
+    r"(?<![0-9A-Za-z])(?:"
+    r"[A-Za-z2-7]{4}(?: [A-Za-z2-7]{4}){3,15}"  # setup key in groups of four
+    r"|[A-Za-z0-9]{4,5}-[A-Za-z0-9]{4,5}"  # k7q2-m9xp
+    r"|\d{4} \d{4}"  # 0687 9575
+    r"|[A-Z2-7]{16,64}|[a-z2-7]{16,64}"  # setup key in one piece
+    r"|[A-Za-z0-9]{8,10}"  # 8-10 character codes
+    r")(?![0-9A-Za-z])"
+)
+_SENTENCE_STOP = re.compile(r"[.!?](?:\s|$)|[。！？；]|\band\b|和")
+_LEADS_TO_LIST = re.compile(r"^.{0,40}(?:[:：]|如下|below|follows?)\s*$", re.I)
+_LINE_NOISE = re.compile(r"[\s\d.)、:：,，;；*•\-–—>#]*")
+_ACCOUNT_CUE = re.compile(
+    r"(?:UID|用户ID|用戶ID|ID|account|账户|账号|phone|手机|电话)\s*(?:is|是|为|[:：#])?\s*$", re.I
+)
+
+
+def _is_code(value: str) -> bool:
+    compact = value.replace(" ", "").replace("-", "")
+    if compact.isdigit():
+        return len(compact) >= 8 and len(set(compact)) > 2
+    if len(compact) >= 16 and not any(c.isdigit() for c in compact):
+        # A base32 setup key without digits is rare but upper-case; lower-case words are prose.
+        return compact.isupper()
+    if "-" in value:
+        return True  # xxxx-xxxx, the usual layout of backup codes
+    return not compact.isalpha()  # a plain word is not a code
+
+
+def _code_spans(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for cue in _BACKUP_CUE.finditer(text):
+        line_end = text.find("\n", cue.end())
+        line_end = len(text) if line_end < 0 else line_end
+        # On the cue's own line: codes up to the end of the sentence.
+        rest = text[cue.end() : min(line_end, cue.end() + 160)]
+        stop = _SENTENCE_STOP.search(rest)
+        limit = cue.end() + (stop.start() if stop else len(rest))
+        found = [m for m in _CODE.finditer(text, cue.end(), limit) if _is_code(m.group(0))]
+        # Then the lines below that hold nothing but codes (and numbering), when the cue's
+        # line leads into them ("backup codes I saved:", "备用码如下：").
+        leads = _LEADS_TO_LIST.search(_CODE.sub(" ", text[cue.end() : line_end])) is not None
+        pos, blank_allowed = (line_end + 1, 1) if leads else (len(text), 0)
+        while pos < len(text):
+            nxt = text.find("\n", pos)
+            nxt = len(text) if nxt < 0 else nxt
+            line = text[pos:nxt]
+            if not line.strip():
+                if found or blank_allowed == 0:
+                    break
+                blank_allowed -= 1
+                pos = nxt + 1
+                continue
+            codes = [m for m in _CODE.finditer(text, pos, nxt) if _is_code(m.group(0))]
+            leftover = _CODE.sub(" ", line)
+            if not codes or _LINE_NOISE.fullmatch(leftover) is None:
+                break
+            found.extend(codes)
+            pos = nxt + 1
+        for m in found:
+            if not _ACCOUNT_CUE.search(text[max(0, m.start() - 12) : m.start()]):
+                spans.append(m.span())
+    return spans
+
+
+# -- putting it together -------------------------------------------------------------------------
+
+
+def _merge(found: Iterable[tuple[str, int, int]]) -> tuple[Secret, ...]:
+    merged: list[Secret] = []
+    for kind, start, end in sorted(found, key=lambda f: (f[1], -f[2])):
+        if merged and start < merged[-1].end:
+            last = merged[-1]
+            better = kind if _PRIORITY[kind] < _PRIORITY[last.kind] else last.kind
+            merged[-1] = Secret(better, last.start, max(last.end, end), last.field)
+        else:
+            merged.append(Secret(kind, start, end))
+    return tuple(merged)
+
+
+def _repeats(text: str, secrets: tuple[Secret, ...]) -> list[tuple[str, int, int]]:
+    """Other places where the same secret is written (e.g. repeated, or quoted back)."""
+    extra: list[tuple[str, int, int]] = []
+    known = {(s.start, s.end) for s in secrets}
+    values: dict[str, str] = {}
+    for secret in secrets:
+        values.setdefault(text[secret.start : secret.end], secret.kind)
+    for value, kind in values.items():
+        if len(value) < 6:
+            continue
+        for m in re.finditer(re.escape(value), text):
+            if m.span() not in known:
+                extra.append((kind, m.start(), m.end()))
+    return extra
+
+
+def find_secrets(text: str) -> tuple[Secret, ...]:
+    """Every secret in `text`, merged where they overlap, in order; positions in `text`."""
+    found: list[tuple[str, int, int]] = []
+    for kind, spans in (
+        ("private_key", _key_spans(text)),
+        ("seed_phrase", _seed_spans(text)),
+        ("backup_code", _code_spans(text)),
+        ("password", _password_spans(text)),
+    ):
+        found.extend((kind, start, end) for start, end in spans)
+    secrets = _merge(found)
+    return _merge([*((s.kind, s.start, s.end) for s in secrets), *_repeats(text, secrets)])
+
+
+def redact(text: str, field: str = "text") -> tuple[str, tuple[Secret, ...]]:
+    """`text` with every secret replaced by a marker, and the secrets (kind and position only)."""
+    secrets = tuple(replace(s, field=field) for s in find_secrets(text))
+    if not secrets:
+        return text, ()
+    parts: list[str] = []
+    pos = 0
+    for secret in secrets:
+        parts.append(text[pos : secret.start])
+        parts.append(PLACEHOLDER[secret.kind])
+        pos = secret.end
+    parts.append(text[pos:])
+    return "".join(parts), secrets
+
+
+_STRUCTURAL_HEADERS = frozenset(
+    {"message-id", "in-reply-to", "references", "received", "date", "dkim-signature", "authentication-results",
+     "return-path", "mime-version", "auto-submitted", "precedence", "x-auto-response-suppress"}
+)  # fmt: skip
+
+
+def redact_mail(mail: ParsedEmail) -> tuple[ParsedEmail, tuple[Secret, ...]]:
+    """The mail with secrets removed from subject, body, new text, headers and display name.
+
+    Returns the redacted mail (its `secrets` hold what was found, with this call's
+    findings added to any from an earlier call) and the secrets found now. Idempotent:
+    a redacted mail has nothing left to find. Positions refer to the field named in
+    `Secret.field` of the mail as it was given.
+    """
+    subject, in_subject = redact(mail.subject, "subject")
+    text, in_text = redact(mail.text, "text")
+    new_text, in_new = redact(mail.new_text, "new_text")
+    # The new text is part of the text: a secret found in the whole text is removed from
+    # the new text too, even where the new text alone would not show it as one.
+    for secret in in_text:
+        value = mail.text[secret.start : secret.end]
+        for piece in (value, *value.splitlines()):
+            if len(piece.strip()) >= 6 and piece in new_text:
+                new_text = new_text.replace(piece, PLACEHOLDER[secret.kind])
+    sender_name, in_name = redact(mail.sender_name, "sender_name")
+    headers: dict[str, str] = {}
+    in_headers: list[Secret] = []
+    for name, value in mail.headers.items():
+        if name in _STRUCTURAL_HEADERS or name.startswith(("arc-", "list-", "content-")):
+            headers[name] = value  # identifiers and routing, never typed by the customer
+            continue
+        headers[name], found_here = redact(value, f"header:{name}")
+        if name not in ("subject", "thread-topic"):  # the subject is reported once, above
+            in_headers.extend(found_here)
+    # The new text is a part of the text: its findings are new only when the text had none.
+    found = in_subject + in_text + (() if in_text else in_new) + in_name + tuple(in_headers)
+    if not found:
+        return mail, ()
+    redacted = replace(
+        mail,
+        subject=subject,
+        text=text,
+        new_text=new_text,
+        sender_name=sender_name,
+        headers=headers,
+        secrets=mail.secrets + found,
+    )
+    return redacted, found
+
+
+def secret_kinds(secrets: Iterable[Secret]) -> tuple[str, ...]:
+    """The distinct kinds, in a stable order (for templates, logs and JSON)."""
+    present = {s.kind for s in secrets}
+    return tuple(kind for kind in KINDS if kind in present)
