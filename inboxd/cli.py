@@ -54,15 +54,23 @@ class Ctx:
 
         setup_logging(self.log_level or level, self.log_format or fmt)
 
-    def app(self, with_model: bool = True) -> Any:
-        from inboxd.daemon import load_app
+    def apps(self, with_model: bool = True, mailbox: str | None = None) -> list[Any]:
+        """One App per mailbox (or only `mailbox`); exits 2 with every problem on a bad config."""
+        from inboxd.daemon import load_apps
 
         try:
-            app = load_app(self.config_path, with_model=with_model)
+            apps = load_apps(self.config_path, with_model=with_model)
         except ConfigError as exc:
             _config_fail(exc)
-        self.setup_logging(app.config.logging.level, app.config.logging.format)
-        return app
+        self.setup_logging(apps[0].config.logging.level, apps[0].config.logging.format)
+        if mailbox is not None:
+            apps = [a for a in apps if a.config.name == mailbox]
+            if not apps:
+                _fail(EXIT_CONFIG, f"no mailbox named {mailbox!r} in {self.config_path}")
+        return apps
+
+    def app(self, with_model: bool = True) -> Any:
+        return self.apps(with_model)[0]
 
 
 pass_ctx = click.make_pass_decorator(Ctx)
@@ -96,21 +104,20 @@ def main(ctx: click.Context, config: Path, log_level: str | None, log_format: st
 @main.command()
 @pass_ctx
 def run(ctx: Ctx) -> None:
-    """Run the daemon: poll on the configured schedule until SIGTERM or SIGINT."""
-    from inboxd.daemon import Daemon, open_store, passwords
+    """Run the daemon: every mailbox on its schedule (and IDLE) until SIGTERM or SIGINT; SIGHUP reloads."""
+    from inboxd.daemon import passwords
+    from inboxd.service import Service
 
-    app = ctx.app()
+    apps = ctx.apps()
     try:
-        passwords(app.config)
-        store = open_store(app.config)
+        for app in apps:
+            passwords(app.config)
+        service = Service(ctx.config_path, apps)
     except ConfigError as exc:
         _config_fail(exc)
     except StoreError as exc:
         _fail(EXIT_STORE, str(exc))
-    try:
-        sys.exit(Daemon(app, store).run())
-    finally:
-        store.close()
+    sys.exit(service.run())
 
 
 def _summary_table(rows: list[dict[str, Any]]) -> Table:
@@ -151,33 +158,45 @@ def _summary_table(rows: list[dict[str, Any]]) -> Table:
     help="Shadow mode: decide and show what would be sent; send, mark and store nothing.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option("--mailbox", help="Only this mailbox (a [[mailbox]] name, or 'default' for [imap]).")
 @pass_ctx
-def poll(ctx: Ctx, dry_run: bool, as_json: bool) -> None:
-    """Run one tick now, then print what happened to each message."""
+def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
+    """Run one tick now on every mailbox (or one), then print what happened to each message."""
     from inboxd.daemon import LeaseHeld, open_store, poll_once
+    from inboxd.pipeline import TickReport
 
-    app = ctx.app()
+    apps = ctx.apps(mailbox=mailbox)
     if dry_run:
-        _dry_run(app, as_json)
+        for app in apps:
+            _dry_run(app, as_json)
         return
     started = time.monotonic()
-    try:
-        store = open_store(app.config)
-    except StoreError as exc:
-        _fail(EXIT_STORE, str(exc))
-    try:
-        report = poll_once(app, store)
-        rows = store.message_rows(report.rows)
-    except ConfigError as exc:
-        _config_fail(exc)
-    except LeaseHeld as exc:
-        _fail(EXIT_LEASE, str(exc))
-    except StoreError as exc:
-        _fail(EXIT_STORE, str(exc))
-    except TransientError as exc:
-        _fail(EXIT_FAILED, f"poll failed, nothing was lost (the next poll retries): {exc}")
-    finally:
-        store.close()
+    report = TickReport()
+    rows: list[dict[str, Any]] = []
+    failures: list[tuple[int, str]] = []
+    for app in apps:
+        try:
+            store = open_store(app.config)
+        except StoreError as exc:
+            _fail(EXIT_STORE, str(exc))
+        try:
+            one = poll_once(app, store)
+            rows += store.message_rows(one.rows)
+            report = _add(report, one)
+        except ConfigError as exc:
+            _config_fail(exc)
+        except LeaseHeld as exc:
+            failures.append((EXIT_LEASE, f"{app.config.name}: {exc}"))
+        except StoreError as exc:
+            _fail(EXIT_STORE, str(exc))
+        except TransientError as exc:
+            failures.append(
+                (EXIT_FAILED, f"{app.config.name}: poll failed, nothing was lost (the next poll retries): {exc}")
+            )
+        finally:
+            store.close()
+    for _, message in failures:
+        err.print(f"[bold red]error:[/] {message}", markup=True)
     totals = {
         "decided": len(report.rows),
         "acks_sent": report.sent,
@@ -205,13 +224,24 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool) -> None:
             "ack_subject",
         )
         messages = [{k: r.get(k) for k in keep} | {"missing": json.loads(r.get("missing") or "[]")} for r in rows]
-        print(json.dumps({"totals": totals, "messages": messages}, ensure_ascii=False))
-        return
-    if rows:
-        out.print(_summary_table(rows))
+        errors = [message for _, message in failures]
+        print(json.dumps({"totals": totals, "messages": messages, "errors": errors}, ensure_ascii=False))
     else:
-        out.print("No new messages.")
-    out.print(" ".join(f"{k}={v}" for k, v in totals.items()))
+        if rows:
+            out.print(_summary_table(rows))
+        elif not failures:
+            out.print("No new messages.")
+        out.print(" ".join(f"{k}={v}" for k, v in totals.items()))
+    if failures:
+        sys.exit(max(code for code, _ in failures))
+
+
+def _add(a: Any, b: Any) -> Any:
+    """Two tick reports summed (for a poll over several mailboxes)."""
+    from dataclasses import fields, replace
+
+    return replace(a, **{f.name: getattr(a, f.name) + getattr(b, f.name) for f in fields(a)
+                         if isinstance(getattr(a, f.name), (int, list)) and f.name != "error"})  # fmt: skip
 
 
 def _dry_run(app: Any, as_json: bool) -> None:
@@ -656,3 +686,64 @@ def quarantine_retry(ctx: Ctx, row_id: int | None, retry_all: bool) -> None:
     out.print(f"{done} message(s) will be handled again on the next tick")
     if problems:
         sys.exit(EXIT_FAILED)
+
+
+# -- status ---------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def status(ctx: Ctx, as_json: bool) -> None:
+    """Per mailbox: last poll, last success, last error, backlog, pending and unknown acknowledgements.
+
+    Read from the store, so it works while `inboxd run` is running. Exits 1 when a mailbox's
+    last poll failed or it has not succeeded within three poll intervals (for scripts and alerts).
+    """
+    from inboxd.config import load_configs
+    from inboxd.daemon import lease_name
+
+    try:
+        configs = load_configs(ctx.config_path)
+    except ConfigError as exc:
+        _config_fail(exc)
+    store = _store(ctx, readonly=True)
+    seen = store.mailbox_status()
+    now = time.time()
+    report: list[dict[str, Any]] = []
+    for config in configs:
+        state = seen.get(config.name, {})
+        holder = store.lease_holder(lease_name(config))
+        success = state.get("last_success_at")
+        stale = success is None or now - success > 3 * config.schedule.interval_seconds
+        failing = bool(state.get("last_error_at") and (success is None or state["last_error_at"] > success))
+        report.append(
+            {
+                "mailbox": config.name,
+                "account": config.account,
+                "folder": config.imap.folder,
+                "last_poll_at": state.get("last_poll_at"),
+                "last_success_at": success,
+                "last_error": state.get("last_error") if failing else None,
+                "backlog": state.get("backlog", 0),
+                "lease_holder": holder[0] if holder and holder[1] > now else None,
+                "healthy": not failing and not stale,
+                **store.mailbox_counts(config.account),
+            }
+        )
+    if as_json:
+        print(json.dumps({"mailboxes": report}, ensure_ascii=False))
+    else:
+        table = Table(title="inboxd status")
+        for column in ("Mailbox", "Folder", "Last poll", "Last success", "Backlog", "Pending acks",
+                       "Unknown acks", "Quarantined", "Held by", "Error"):  # fmt: skip
+            table.add_column(column, overflow="fold")
+        for r in report:
+            table.add_row(
+                r["mailbox"], f"{r['account']}/{r['folder']}", _when(r["last_poll_at"]), _when(r["last_success_at"]),
+                str(r["backlog"]), str(r.get("acks_pending", 0) + r.get("acks_sending", 0)),
+                str(r.get("acks_unknown", 0)), str(r["quarantined"]), r["lease_holder"] or "",
+                r["last_error"] or ("" if r["healthy"] else "no successful poll recently"),
+            )  # fmt: skip
+        out.print(table)
+    sys.exit(0 if all(r["healthy"] for r in report) else EXIT_FAILED)

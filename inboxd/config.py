@@ -58,6 +58,8 @@ class ImapConfig(_WithPassword):
     timeout_seconds: float = Field(30.0, gt=0)
     tls_verify: bool = True
     ca_file: Path | None = None
+    # Use IMAP IDLE (when the server has it) to poll as soon as mail arrives.
+    idle: bool = True
 
     @model_validator(mode="after")
     def _needs_password(self) -> ImapConfig:

@@ -1,36 +1,30 @@
-"""The composition root: build every part from the config, and run the schedule.
+"""The composition root: build every part from the config files.
 
 Nothing else constructs edges (store, mailbox, outbox) or reads secrets; the CLI
-calls in here. `run_daemon` drives ticks with APScheduler 3.x (one job,
-max_instances=1, coalescing missed runs) and stops gracefully on SIGTERM/SIGINT:
-the current batch finishes, its state is committed, the lease is released.
+and `inboxd.service` (the running daemon) call in here. `poll_once` is one tick under
+the mailbox lease, for `inboxd poll`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import signal
 import socket
 import threading
 import time
 import uuid
 import zoneinfo
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
-
-from apscheduler.schedulers.background import BackgroundScheduler
 
 from inboxd.assets import Assets, load_assets
 from inboxd.classify import Classifier, load_classifier, settings_problems
-from inboxd.config import Config, load_config, read_secret
+from inboxd.config import Config, load_configs, read_secret
 from inboxd.decide import Policy
-from inboxd.errors import ConfigError, InboxdError, MailboxError, StoreError, TransientError
+from inboxd.errors import ConfigError, InboxdError, MailboxError
 from inboxd.escalation import EscalationRules, load_escalation
 from inboxd.mailbox import ImapMailbox
 from inboxd.outbox import SmtpOutbox
@@ -68,46 +62,59 @@ def make_policy(config: Config, assets: Assets) -> Policy:
     )
 
 
-def load_app(config_path: Path, *, with_model: bool = True) -> App:
-    """Load config, classifier assets, templates and (optionally) the model.
+def load_apps(config_path: Path, *, with_model: bool = True) -> list[App]:
+    """Load config, classifier assets, templates and (optionally) the model, one App per mailbox.
 
-    Problems from every file are gathered into one ConfigError, so that an operator
-    sees all of them at once.
+    The classifier assets and the model are shared by every mailbox; templates are
+    loaded once per templates dir. Problems from every file are gathered into one
+    ConfigError, so that an operator sees all of them at once.
     """
-    config = load_config(config_path)
+    configs = load_configs(config_path)
+    first = configs[0]
     problems = []
     assets: Assets | None = None
-    renderer: Renderer | None = None
+    renderers: dict[Path, Renderer] = {}
     try:
-        assets = load_assets(config.classifier.dir)
+        assets = load_assets(first.classifier.dir)
     except ConfigError as exc:
         problems.extend(exc.problems)
-        problems.extend(settings_problems(config.classifier.dir / "model.toml"))
+        problems.extend(settings_problems(first.classifier.dir / "model.toml"))
     escalation = EscalationRules({}, ())
     if assets is not None:
+        for config in configs:
+            if config.templates.dir in renderers:
+                continue
+            try:
+                renderers[config.templates.dir] = load_templates(config.templates.dir, assets)
+            except ConfigError as exc:
+                problems.extend(exc.problems)
         try:
-            renderer = load_templates(config.templates.dir, assets)
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-        try:
-            escalation = load_escalation(config.classifier.dir / "escalation.toml", assets.categories)
+            escalation = load_escalation(first.classifier.dir / "escalation.toml", assets.categories)
         except ConfigError as exc:
             problems.extend(exc.problems)
     classifier: Classifier | None = None
     if assets is not None and with_model:
         try:
-            classifier = load_classifier(assets, config.classifier.model_path, config.classifier.train_if_stale)
+            classifier = load_classifier(assets, first.classifier.model_path, first.classifier.train_if_stale)
         except ConfigError as exc:
             problems.extend(exc.problems)
     if problems:
         raise ConfigError(problems)
-    assert assets is not None and renderer is not None
+    assert assets is not None
     tickets = TicketPolicy(
-        confirm_when_complete=config.tickets.confirm_when_complete,
-        escalate_after_followups=config.tickets.escalate_after_followups,
+        confirm_when_complete=first.tickets.confirm_when_complete,
+        escalate_after_followups=first.tickets.escalate_after_followups,
         rules=escalation,
     )
-    return App(config, assets, renderer, classifier, make_policy(config, assets), tickets)
+    return [
+        App(config, assets, renderers[config.templates.dir], classifier, make_policy(config, assets), tickets)
+        for config in configs
+    ]
+
+
+def load_app(config_path: Path, *, with_model: bool = True) -> App:
+    """The first (or only) mailbox's App."""
+    return load_apps(config_path, with_model=with_model)[0]
 
 
 def passwords(config: Config) -> tuple[str, str | None]:
@@ -212,91 +219,3 @@ def retry_quarantined(
                 raise
             done += 1
     return done, problems
-
-
-class Daemon:
-    """The scheduled loop. `run()` blocks until SIGTERM/SIGINT or `stop` is set."""
-
-    def __init__(self, app: App, store: Store):
-        self.app = app
-        self.store = store
-        self.stop = threading.Event()
-        self.owner = new_owner()
-        self.processor = make_processor(app, store, self.stop)
-        self._failures = 0
-        self._not_before = 0.0
-        self.fatal: BaseException | None = None
-
-    def _tick(self) -> None:
-        if self.stop.is_set() or time.monotonic() < self._not_before:
-            return
-        config = self.app.config
-        name = lease_name(config)
-        try:
-            if not self.store.acquire_lease(name, self.owner, config.schedule.lease_seconds):
-                holder = self.store.lease_holder(name)
-                log.info(
-                    "another inboxd holds the mailbox lease; waiting",
-                    extra={"holder": holder[0] if holder else None},
-                )
-                return
-            report = self.processor.tick()
-        except TransientError as exc:
-            # Back off exponentially (capped at 15 minutes) so a dead server is not hammered.
-            self._failures += 1
-            delay = min(900.0, config.schedule.interval_seconds * 2 ** (self._failures - 1))
-            self._not_before = time.monotonic() + delay
-            log.warning("tick failed, retrying in %.0f s: %s", delay, exc, extra={"event": "tick_failed"})
-            return
-        except StoreError as exc:
-            log.error("the store failed; stopping: %s", exc)
-            self.fatal = exc
-            self.stop.set()
-            return
-        except Exception as exc:  # keep the daemon alive; the next tick retries
-            self._failures += 1
-            log.exception("tick failed unexpectedly")
-            self.fatal = None if self._failures < 5 else exc
-            return
-        self._failures = 0
-        log.info(
-            "tick done",
-            extra={
-                "event": "tick",
-                "decided": len(report.rows),
-                "sent": report.sent,
-                "retrying": report.retrying,
-                "failed": report.failed,
-                "unknown": report.unknown,
-            },
-        )
-
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        log.info("received %s: finishing the current batch and stopping", signal.Signals(signum).name)
-        self.stop.set()
-
-    def run(self) -> int:
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
-        scheduler = BackgroundScheduler(timezone="UTC")
-        scheduler.add_job(
-            self._tick,
-            "interval",
-            seconds=self.app.config.schedule.interval_seconds,
-            id="poll",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(UTC),  # first tick at once, not after one interval
-            misfire_grace_time=None,
-        )
-        scheduler.start()
-        log.info("inboxd running", extra={"event": "started", "mailbox": lease_name(self.app.config)})
-        try:
-            while not self.stop.wait(1.0):
-                pass
-        finally:
-            scheduler.shutdown(wait=True)  # lets a running tick finish its batch
-            with suppress(StoreError):
-                self.store.release_lease(lease_name(self.app.config), self.owner)
-            log.info("inboxd stopped", extra={"event": "stopped"})
-        return 1 if self.fatal else 0

@@ -240,6 +240,34 @@ class ImapMailbox:
         sizes = {int(u): size for u in candidates}
         return [m.uid for m in self.fetch(sorted(sizes), sizes) if hashlib.sha256(m.raw).hexdigest() == content_hash]
 
+    # -- IDLE (RFC 2177): the server tells us about new mail ---------------------------------
+
+    def supports_idle(self) -> bool:
+        try:
+            return bool(self.client.has_capability("IDLE"))
+        except _FETCH_ERRORS as exc:
+            raise MailboxError(f"CAPABILITY failed: {exc}") from exc
+
+    def idle_start(self) -> None:
+        try:
+            self.client.idle()
+        except _FETCH_ERRORS as exc:
+            raise MailboxError(f"IDLE failed: {exc}") from exc
+
+    def idle_wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds in IDLE; True when the server announced new mail."""
+        try:
+            responses = self.client.idle_check(timeout=timeout)
+        except _FETCH_ERRORS as exc:
+            raise MailboxError(f"IDLE broke off: {exc}") from exc
+        return any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses if isinstance(r, tuple))
+
+    def idle_stop(self) -> None:
+        try:
+            self.client.idle_done()
+        except _FETCH_ERRORS as exc:
+            raise MailboxError(f"DONE (leaving IDLE) failed: {exc}") from exc
+
     def flags(self, uids: Sequence[int]) -> dict[int, tuple[str, ...]]:
         out: dict[int, tuple[str, ...]] = {}
         try:

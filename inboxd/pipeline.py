@@ -96,6 +96,10 @@ class TickReport:
     unknown: int = 0
     recovered_unknown: int = 0
     synced: int = 0
+    backlog: int = 0  # new or pending UIDs this tick found
+    quarantined: int = 0
+    escalations: int = 0
+    outcomes: list[tuple[str, str]] = field(default_factory=list)  # (category, outcome) per decided mail
     error: str | None = None
 
 
@@ -175,6 +179,7 @@ class Processor:
             # Claimed but undecided UIDs (a crash mid-batch, a quarantine retry in place) come first.
             pending = self.store.pending_uids(self.account, self.folder, uidvalidity)
             uids = sorted(set(pending) | set(box.uids_after(last)))
+            report.backlog = len(uids)
             batch_size = self.config.imap.batch_size
             for start in range(0, len(uids), batch_size):
                 if self.stop.is_set():
@@ -317,6 +322,12 @@ class Processor:
         )
         report.rows.append(row)
         c = decision.classification
+        outcome = decision.action.value
+        if decision.skip_reason:
+            outcome = f"skip:{decision.skip_reason.value}"
+        report.outcomes.append((c.category if c else "none", outcome))
+        if plan is not None and plan.escalation is not None:
+            report.escalations += 1
         log.info(
             "decided",
             extra={
@@ -339,6 +350,8 @@ class Processor:
         decision = Decision(Action.QUARANTINE, reason=reason)
         self.store.record_decision(row, mail, decision)
         report.rows.append(row)
+        report.quarantined += 1
+        report.outcomes.append(("none", "quarantine"))
         log.warning("quarantined", extra={"event": "quarantined", "row": row, "reason": reason})
 
     # -- sending -------------------------------------------------------------------------------

@@ -74,9 +74,24 @@ class Renderer:
         return Rendered(subject=" ".join(subject.split()), body=body.strip() + "\n")
 
 
-def _environment(root: Path) -> SandboxedEnvironment:
+def _snapshot(root: Path) -> dict[str, str]:
+    """Every template file's text, read once.
+
+    The running daemon renders what was validated at start-up (or at the last accepted
+    reload), never a file an operator is half-way through editing.
+    """
+    sources: dict[str, str] = {}
+    for path in sorted(root.rglob("*.j2")):
+        try:
+            sources[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # reported as "cannot read" by the per-template check
+    return sources
+
+
+def _environment(sources: dict[str, str]) -> SandboxedEnvironment:
     return SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(str(root)),
+        loader=jinja2.DictLoader(sources),
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # plain-text mail, not HTML
         trim_blocks=True,
@@ -138,7 +153,8 @@ def sample_context(language: str, missing: Sequence[Mapping[str, str]]) -> dict[
 def load_templates(root: Path, assets: Assets) -> Renderer:
     """Load and check every template; raise ConfigError listing all problems."""
     problems: list[Problem] = []
-    env = _environment(root)
+    sources = _snapshot(root)
+    env = _environment(sources)
     field_text: dict[str, dict[str, FieldText]] = {}
     fact_labels: dict[str, dict[str, str]] = {}
     names = {"subject", "ack", "confirmation", SECURITY_TEMPLATE} | {c.template for c in assets.categories.values()}
@@ -150,14 +166,13 @@ def load_templates(root: Path, assets: Assets) -> Renderer:
             if not path.is_file():
                 problems.append(Problem(str(path), "", "template is missing"))
                 continue
+            if rel not in sources:
+                problems.append(Problem(str(path), "", "cannot read it (permissions, or not UTF-8)"))
+                continue
             try:
-                source = path.read_text(encoding="utf-8")
-                ast = env.parse(source, name=rel, filename=str(path))
+                ast = env.parse(sources[rel], name=rel, filename=str(path))
             except jinja2.TemplateSyntaxError as exc:
                 problems.append(Problem(str(path), f"line {exc.lineno}", f"template syntax error: {exc.message}"))
-                continue
-            except (OSError, UnicodeDecodeError) as exc:
-                problems.append(Problem(str(path), "", f"cannot read: {exc}"))
                 continue
             unknown = sorted(jinja2.meta.find_undeclared_variables(ast) - set(VARIABLES))
             if unknown:

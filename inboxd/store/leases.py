@@ -1,6 +1,8 @@
-"""Leases: one worker per mailbox, taken over when the holder stops renewing."""
+"""Leases (one worker per mailbox, taken over when the holder stops renewing) and poll status."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from inboxd.store.base import StoreBase, now
 
@@ -23,6 +25,56 @@ class LeasesMixin(StoreBase):
     def release_lease(self, name: str, owner: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
+
+    def record_poll(
+        self,
+        name: str,
+        account: str,
+        folder: str,
+        *,
+        error: str | None = None,
+        backlog: int = 0,
+        seconds: float | None = None,
+    ) -> None:
+        """The outcome of a mailbox's latest poll (success, or the error that stopped it)."""
+        at = now()
+        with self._tx() as db:
+            if error is None:
+                db.execute(
+                    "INSERT INTO mailbox_status (name, account, folder, last_poll_at, last_success_at, backlog, "
+                    "last_seconds) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                    "account = excluded.account, folder = excluded.folder, last_poll_at = excluded.last_poll_at, "
+                    "last_success_at = excluded.last_success_at, backlog = excluded.backlog, "
+                    "last_seconds = excluded.last_seconds",
+                    (name, account, folder, at, at, backlog, seconds),
+                )
+            else:
+                db.execute(
+                    "INSERT INTO mailbox_status (name, account, folder, last_poll_at, last_error, last_error_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET account = excluded.account, "
+                    "folder = excluded.folder, last_poll_at = excluded.last_poll_at, "
+                    "last_error = excluded.last_error, last_error_at = excluded.last_error_at",
+                    (name, account, folder, at, error, at),
+                )
+
+    def mailbox_status(self) -> dict[str, dict[str, Any]]:
+        rows = self._db.execute("SELECT * FROM mailbox_status").fetchall()
+        return {str(r["name"]): dict(r) for r in rows}
+
+    def mailbox_counts(self, account: str) -> dict[str, int]:
+        """Pending and unknown acknowledgements, quarantined mail and open tickets of one mailbox."""
+        out: dict[str, int] = {}
+        for r in self._db.execute(
+            "SELECT a.state AS state, count(*) AS n FROM acks a JOIN messages m ON m.id = a.message_row "
+            "WHERE m.account = ? AND a.state IN ('pending', 'sending', 'unknown', 'failed') GROUP BY a.state",
+            (account,),
+        ):
+            out[f"acks_{r['state']}"] = int(r["n"])
+        row = self._db.execute(
+            "SELECT count(*) AS n FROM messages WHERE account = ? AND action = 'quarantine'", (account,)
+        ).fetchone()
+        out["quarantined"] = int(row["n"])
+        return out
 
     def lease_holder(self, name: str) -> tuple[str, float] | None:
         row = self._db.execute("SELECT owner, expires_at FROM leases WHERE name = ?", (name,)).fetchone()

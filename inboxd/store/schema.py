@@ -77,6 +77,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             address TEXT PRIMARY KEY, reason TEXT NOT NULL, created_at REAL NOT NULL
         )""",
     ),
+    (  # 3: per-mailbox poll status, for `inboxd status` and alerts
+        """CREATE TABLE IF NOT EXISTS mailbox_status (
+            name TEXT PRIMARY KEY, account TEXT NOT NULL, folder TEXT NOT NULL,
+            last_poll_at REAL, last_success_at REAL, last_error TEXT, last_error_at REAL,
+            backlog INTEGER NOT NULL DEFAULT 0, last_seconds REAL
+        )""",
+    ),
 )
 
 VERSION = 1 + len(MIGRATIONS)

@@ -32,7 +32,9 @@ def needles(secret: dict[str, str]) -> list[str]:
         words = re.findall(r"[^\W\d_]+", text)
         # Chinese wordlists have one-character words: a run of four is still specific.
         found += [" ".join(words[i : i + 4]) for i in range(len(words) - 3)]
-        found += ["".join(words[i : i + 4]) for i in range(len(words) - 3) if all(len(w) == 1 for w in words[i : i + 4])]
+        found += [
+            "".join(words[i : i + 4]) for i in range(len(words) - 3) if all(len(w) == 1 for w in words[i : i + 4])
+        ]
     return found
 
 
@@ -48,9 +50,7 @@ def test_no_secret_reaches_the_store_the_logs_or_a_customer(servers: Servers) ->
     assert result.returncode == 0, result.stderr[-2000:]
 
     store_path = servers.config().store.path
-    stored = "".join(
-        p.read_bytes().decode("utf-8", "replace") for p in store_path.parent.glob(store_path.name + "*")
-    )
+    stored = "".join(p.read_bytes().decode("utf-8", "replace") for p in store_path.parent.glob(store_path.name + "*"))
     sent = "".join(p.read_bytes().decode("utf-8", "replace") for p in (servers.sink.directory).glob("*.eml"))
     sent += "".join(servers.sink.message(r).get_content() for r in servers.sink.received())
     places = {"store": stored, "logs": result.stderr, "output": result.stdout, "acknowledgements": sent}
