@@ -8,7 +8,9 @@ decide → render path as the daemon, but nothing is claimed, sent or marked.
 from __future__ import annotations
 
 import mailbox
+import re
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -31,11 +33,13 @@ class UnreadableInput(Exception):
 
 
 def _is_mbox(path: Path) -> bool:
+    # "From  : John" is a header in obsolete syntax (RFC 5322 4.5.3), not an mbox separator.
     try:
         with path.open("rb") as handle:
-            return handle.read(5) == b"From "
+            head = handle.read(200)
     except OSError:
         return False
+    return head.startswith(b"From ") and re.match(rb"From\s*:", head) is None
 
 
 def read_inputs(paths: Sequence[str]) -> Iterator[tuple[str, bytes]]:
@@ -125,6 +129,13 @@ class OfflineDecider:
         self.ticket = f"{prefix}-{PREVIEW_TICKET}"
 
     def record(self, source: str, raw: bytes) -> dict[str, Any]:
+        """The decision record of one message, with how long deciding it took (elapsed_ms)."""
+        started = time.perf_counter()
+        record = self._record(source, raw)
+        record["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        return record
+
+    def _record(self, source: str, raw: bytes) -> dict[str, Any]:
         try:
             mail = parse_message(raw, self.limits)
         except MessageError as exc:
