@@ -11,7 +11,8 @@ What it adds to mail-parser, and why:
   GB18030 and big5 big5hkscs in the raw bytes, for the headers mail-parser
   decodes itself (addresses, attachment names).
 - Obsolete header syntax (RFC 5322 4.5: white space before the colon) is
-  repaired so such messages still have headers.
+  repaired so such messages still have headers, and a top-level multipart whose
+  body uses other delimiters than its declared boundary is re-read with them.
 - Limits (LimitsConfig): message size, MIME depth and part count, header count
   and size, HTML size and a wall-clock budget. Boundary nesting and delimiter
   count are checked on the raw bytes before the stdlib parser runs, because its
@@ -73,6 +74,8 @@ _OBS_FIELD_NAME = re.compile(rb"^([!-9;-~]+)[ \t]+:", re.M)
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _BOUNDARY_PARAM = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]+)"|([^\s;"]+))', re.I)
 _DASH_LINE = re.compile(rb"^--([^\r\n]*)", re.M)
+_DELIMITER = re.compile(r"^--([^\r\n]{1,70}?)[ \t]*\r?$", re.M)
+_TOP_BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"[^"]*"|[^\s;"]+)', re.I)
 # An Outlook .msg file (OLE2 compound document) saved where a .eml belongs.
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BODY_TYPES = ("text/plain", "text/html")
@@ -153,6 +156,36 @@ def _prescan_boundaries(raw: bytes, limits: LimitsConfig) -> None:
             f"too costly to parse: {checks} line-against-boundary tests (more than {_MAX_BOUNDARY_CHECKS}); "
             "many lines inside deeply nested multiparts"
         )
+
+
+def _recover_boundary(message: email.message.Message, raw: bytes) -> bytes | None:
+    """Re-declare the boundary a top-level multipart's body really uses, when it is not the declared one.
+
+    Some senders (spam kits, broken gateways) write delimiter lines that differ
+    from the boundary parameter; the whole body then reads as one unparsed blob
+    of MIME headers. The first delimiter-looking line that recurs, or that is
+    followed by a Content- header, is the boundary.
+    """
+    if message.get_content_maintype() != "multipart" or message.is_multipart():
+        return None
+    payload = message.get_payload()
+    if not isinstance(payload, str):
+        return None
+    first = _DELIMITER.search(payload)
+    if not first:
+        return None
+    token = first.group(1)
+    token = token[:-2] if token.endswith("--") else token
+    follows = payload[first.end() : first.end() + 200].lstrip("\r\n")
+    recurs = payload.count("--" + token) >= 2 or follows.lower().startswith("content-")
+    if not recurs or '"' in token or "\\" in token:
+        return None
+    end = _HEADER_END.search(raw)
+    head = raw[: end.start()] if end else raw
+    new_head, replaced = _TOP_BOUNDARY.subn(
+        b'boundary="' + token.encode("ascii", "surrogateescape") + b'"', head, count=1
+    )
+    return new_head + raw[len(head) :] if replaced else None
 
 
 def _check_structure(message: email.message.Message, limits: LimitsConfig) -> None:
@@ -356,6 +389,11 @@ def parse_message(raw: bytes, limits: LimitsConfig | None = None) -> ParsedEmail
         if not message.keys():
             raise MessageError("no headers: not an e-mail message")
         _check_structure(message, limits)
+        recovered = _recover_boundary(message, fixed)
+        if recovered is not None:
+            _prescan_boundaries(recovered, limits)
+            message = email.message_from_bytes(recovered, policy=email.policy.compat32)
+            _check_structure(message, limits)
         budget.check("reading the MIME tree")
         hint = _charset_of(message)
         _normalise_bodies(message, limits, budget)

@@ -127,3 +127,16 @@ def test_outlook_chinese_html_reply_under_gb2312_label() -> None:
     assert "TStXJgPNProP3NExocBD3TQSSUrKyuaC3V" in mail.new_text
     assert "TEemaTJuevmFku3jJJNUZ4auy8x7jFz116" not in mail.new_text and "发送时间" not in mail.new_text
     assert "MsoNormal" not in mail.text
+
+
+def test_body_delimiters_that_differ_from_the_declared_boundary_are_recovered() -> None:
+    # As spam kits and broken gateways write it (the corpus's rspamd btc2.eml has this shape).
+    raw = (
+        b'From: a@example.com\r\nSubject: x\r\nContent-Type: multipart/alternative; boundary="declared-one"\r\n\r\n'
+        b"--actual-one\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nTXID 4f1c1e0b6f0a\r\n"
+        b"--actual-one\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>TXID 4f1c1e0b6f0a</p>\r\n"
+        b"--actual-one--\r\n"
+    )
+    mail = parse_message(raw)
+    assert mail.text.strip() == "TXID 4f1c1e0b6f0a"
+    assert "Content-Type" not in mail.text
