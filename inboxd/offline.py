@@ -140,6 +140,10 @@ class OfflineDecider:
             mail = parse_message(raw, self.limits)
         except MessageError as exc:
             return decision_record(source, None, None, None, str(exc))
+        except Exception as exc:  # as in the pipeline: a bug costs one message, not the run
+            return decision_record(
+                source, None, None, None, f"internal error while parsing: {type(exc).__name__}: {exc}"
+            )
         try:
             screening = screen(mail, self.policy.own_addresses, self.policy.is_own_message_id)
             classification = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 import tracemalloc
 
@@ -79,3 +80,35 @@ def test_multipart_without_start_boundary_is_not_a_crash() -> None:
         b'Content-Type: multipart/mixed; boundary="a"\r\n\r\n--ab\r\nContent-Type: text/plain\r\n\r\n--a\r\n'
     )
     parse_message(raw)
+
+
+def test_mutated_mail_is_parsed_or_refused_never_a_crash() -> None:
+    """Seeded random damage to real-looking fixtures: byte flips, cuts, stray MIME tokens."""
+    from inboxd.bounce import read_bounce
+    from inboxd.screen import screen
+    from tests.conftest import FIXTURES
+
+    rng = random.Random(20261126)
+    seeds = [p.read_bytes() for p in sorted(FIXTURES.glob("*.eml"))]
+    tokens = [b"=?gb2312?B?", b"?=", b"\r\n", b"--", b"boundary=", b"charset=", b"\xff\xfe", b"\x00", b'"', b"=\r\n"]
+    for _ in range(400):
+        raw = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(1, 6)):
+            i = rng.randrange(len(raw) or 1)
+            op = rng.random()
+            if op < 0.35:
+                raw[i : i + 1] = bytes([rng.randrange(256)])
+            elif op < 0.6:
+                raw[i:i] = rng.choice(tokens)
+            elif op < 0.8:
+                del raw[i : i + rng.randint(1, 60)]
+            else:
+                j = rng.randrange(len(raw) or 1)
+                raw[i:i] = raw[j : j + rng.randint(1, 200)]
+        try:
+            mail = parse_message(bytes(raw))
+        except MessageError:
+            continue
+        screen(mail, {"support@exchange.test"}, lambda _id: False)
+        read_bounce(bytes(raw))
+        (mail.subject + mail.sender_name + mail.text + mail.new_text).encode("utf-8")  # no lone surrogates
