@@ -9,7 +9,9 @@ are redacted right after parsing, so no output (JSON, tables, previews) can show
 from __future__ import annotations
 
 import mailbox
+import re
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -33,11 +35,13 @@ class UnreadableInput(Exception):
 
 
 def _is_mbox(path: Path) -> bool:
+    # "From  : John" is a header in obsolete syntax (RFC 5322 4.5.3), not an mbox separator.
     try:
         with path.open("rb") as handle:
-            return handle.read(5) == b"From "
+            head = handle.read(200)
     except OSError:
         return False
+    return head.startswith(b"From ") and re.match(rb"From\s*:", head) is None
 
 
 def read_inputs(paths: Sequence[str]) -> Iterator[tuple[str, bytes]]:
@@ -128,10 +132,21 @@ class OfflineDecider:
         self.ticket = f"{prefix}-{PREVIEW_TICKET}"
 
     def record(self, source: str, raw: bytes) -> dict[str, Any]:
+        """The decision record of one message, with how long deciding it took (elapsed_ms)."""
+        started = time.perf_counter()
+        record = self._record(source, raw)
+        record["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        return record
+
+    def _record(self, source: str, raw: bytes) -> dict[str, Any]:
         try:
             mail, _ = redact_mail(parse_message(raw, self.limits))
         except MessageError as exc:
             return decision_record(source, None, None, None, str(exc))
+        except Exception as exc:  # as in the pipeline: a bug costs one message, not the run
+            return decision_record(
+                source, None, None, None, f"internal error while parsing: {type(exc).__name__}: {exc}"
+            )
         try:
             screening = screen(mail, self.policy.own_addresses, self.policy.is_own_message_id)
             classification = None

@@ -26,6 +26,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from inboxd.bounce import read_bounce
 from inboxd.classify import Classifier
 from inboxd.config import Config
 from inboxd.decide import Policy, build_ack, build_confirmation, classifier_text, decide
@@ -33,6 +34,7 @@ from inboxd.errors import MessageError, SendPermanent, SendTemporary, SendUnknow
 from inboxd.mailbox import Fetched
 from inboxd.models import Action, Decision, MessageKey, OutgoingMail, ParsedEmail, SkipReason
 from inboxd.parse import parse_message
+from inboxd.reference import ticket_reference
 from inboxd.render import Renderer
 from inboxd.screen import screen
 from inboxd.sensitive import redact_mail
@@ -41,7 +43,6 @@ from inboxd.tickets import (
     TicketPlan,
     TicketPolicy,
     facts_from_dict,
-    find_ticket_ref,
     normalise_subject,
     plan_followup,
     plan_new,
@@ -216,7 +217,7 @@ class Processor:
             else:
                 fetchable.append(uid)
 
-        parsed: list[tuple[int, ParsedEmail]] = []
+        parsed: list[tuple[int, ParsedEmail, bytes]] = []
         for item in box.fetch(fetchable, sizes):
             digest = hashlib.sha256(item.raw).hexdigest()
             claim = self.store.claim(self._key(uidvalidity, item.uid), None, digest, len(item.raw))
@@ -226,7 +227,7 @@ class Processor:
                 # Customer secrets are redacted before anything else sees the mail: nothing
                 # downstream (store, logs, the acknowledgement) can hold one.
                 mail, _ = redact_mail(parse_message(item.raw, self.config.limits))
-                parsed.append((claim.row, mail))
+                parsed.append((claim.row, mail, item.raw))
             except MessageError as exc:
                 self._quarantine(claim.row, None, str(exc), report)
             except Exception as exc:  # a bug must cost one mail, not the mailbox
@@ -234,8 +235,8 @@ class Processor:
                 self._quarantine(claim.row, None, f"internal error while parsing: {type(exc).__name__}: {exc}", report)
         self._decide_all(parsed, report)
 
-    def _decide_all(self, parsed: list[tuple[int, ParsedEmail]], report: TickReport) -> None:
-        screenings = [screen(mail, self.policy.own_addresses, self.policy.is_own_message_id) for _, mail in parsed]
+    def _decide_all(self, parsed: list[tuple[int, ParsedEmail, bytes]], report: TickReport) -> None:
+        screenings = [screen(mail, self.policy.own_addresses, self.policy.is_own_message_id) for _, mail, _ in parsed]
         to_classify = [i for i, s in enumerate(screenings) if s.skip_reason is None]
         try:
             results = self.classifier.classify([classifier_text(parsed[i][1]) for i in to_classify])
@@ -248,18 +249,28 @@ class Processor:
                 except Exception:
                     results.append(None)  # type: ignore[arg-type]
         classification = dict(zip(to_classify, results, strict=True))
-        for index, (row, mail) in enumerate(parsed):
+        for index, (row, mail, raw) in enumerate(parsed):
             try:
                 c = classification.get(index)
                 if index in classification and c is None:
                     raise MessageError("the classifier failed on this mail")
                 decision = decide(mail, screenings[index], c, self.policy)
+                if decision.skip_reason == SkipReason.BOUNCE:
+                    self._bounce(row, raw)
                 self._route(row, mail, decision, report)
             except MessageError as exc:
                 self._quarantine(row, mail, str(exc), report)
             except Exception as exc:
                 log.exception("%s: unexpected error while deciding", mail.message_id)
                 self._quarantine(row, mail, f"internal error while deciding: {type(exc).__name__}: {exc}", report)
+
+    def _bounce(self, row: int, raw: bytes) -> None:
+        """A bounce of one of our acks: attach it to the ticket, stop mailing a dead address."""
+        bounce = read_bounce(raw)
+        ticket = self.store.attach_bounce(row, bounce.original_message_ids, bounce.failed_recipients)
+        if ticket:
+            log.warning("an acknowledgement bounced", extra={"event": "ack_bounced", "ticket": ticket,
+                                                             "failed": list(bounce.failed_recipients)})  # fmt: skip
 
     def _route(self, row: int, mail: ParsedEmail, decision: Decision, report: TickReport) -> None:
         """New request, reply on a ticket, or not to be answered: decide what to commit."""
@@ -271,7 +282,7 @@ class Processor:
         found = self.store.ticket_for_reply(
             self.account,
             [x for x in (mail.in_reply_to, *mail.references) if x],
-            find_ticket_ref(mail.subject, self.config.ack.ticket_prefix),
+            ticket_reference(mail.subject, self.config.ack.ticket_prefix),
             mail.reply_to,
             normalise_subject(mail.subject),
             subject_window=cfg.subject_window_hours * 3600,

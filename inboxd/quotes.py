@@ -2,19 +2,39 @@
 
 Facts are extracted from the new text only: a transaction hash quoted from our
 previous mail, or a phone number in a signature, is not what the customer is
-telling us now. Works line by line on plain text; recognises the quote headers
-of the common clients in English and Chinese (Gmail, Apple Mail, Outlook,
-QQ Mail, Foxmail, NetEase) and the usual signature separators.
+telling us now. Works line by line on plain text (HTML is converted first, and
+html2text writes blockquotes as "> " lines).
+
+- Quoted history starts at a client's quote header: "On … wrote:" (Gmail, Apple
+  Mail, Thunderbird, also wrapped onto two lines), "在 … 写道：" / "… 于 … 写道："
+  (iOS, NetEase, Gmail and Thunderbird in Chinese), "-----Original Message-----",
+  QQ Mail's "---- 原始邮件 ----", NetEase Mail Master's "---- 回复的原邮件 ----",
+  Outlook's rule "______", or a From:/发件人: block (Outlook, Foxmail, QQ) that has a
+  Subject:/主题: line among its next lines, so that a customer writing "From:
+  Binance / To: my Ledger" is not cut.
+- A quote header followed by ">" lines (bottom-posting, interleaved answers) only
+  marks that block: the ">" lines are dropped and the customer's lines after them
+  kept. A header followed by unquoted text (Outlook, QQ) ends the new text.
+- A forwarded message ("---------- Forwarded message ---------", "Begin forwarded
+  message:", "转发邮件信息") is kept: it is evidence the customer sends (a wallet's
+  receipt with the transaction hash), not our words coming back.
+- The new text ends at a signature ("-- "), a client footer ("Sent from my
+  iPhone", "发自我的iPhone", "发自网易邮箱大师", "Get Outlook for iOS") or a
+  legal disclaimer ("CONFIDENTIALITY NOTICE:", "免责声明：").
+
+mail-parser-reply was measured against this on the fixture table and the labelled
+extraction corpus (benchmarks/quotes_eval.py) and missed most Chinese clients,
+bottom-posting and footers, so it is not used.
 """
 
 from __future__ import annotations
 
 import re
 
-# A line that starts a block of quoted history: everything from it on is old.
+# A line that starts a block of quoted history.
 _QUOTE_HEADERS = [
     re.compile(
-        r"^\s*-{2,}\s*(Original Message|Forwarded message|原始邮件|原始郵件|转发邮件|Reply message)\s*-{2,}",
+        r"^\s*-{2,}\s*(Original Message|原始邮件|原始郵件|回复的原邮件|原邮件|Reply message)\s*-{2,}",
         re.I,
     ),
     re.compile(r"^\s*_{5,}\s*$"),  # Outlook's rule above a From: block
@@ -24,18 +44,40 @@ _QUOTE_HEADERS = [
     re.compile(r"^\s*Le\b.{0,200}\ba écrit\s*:\s*$", re.I),
     re.compile(r"^\s*Am\b.{0,200}\bschrieb\b.{0,100}:\s*$", re.I),
 ]
+_FORWARD = re.compile(
+    r"^\s*(-{2,}\s*(Forwarded message|转发邮件信息|轉寄郵件|转发的邮件)\s*-{2,}|Begin forwarded message:)",
+    re.I,
+)
 # Outlook and Chinese clients put a header block instead of an "On … wrote:" line.
 _FROM_LINE = re.compile(r"^\s*\**(From|发件人|發件人|寄件者)\s*\**\s*[:：]", re.I)
 _HEADER_LINE = re.compile(
     r"^\s*\**(Sent|Date|To|Subject|Cc|发送时间|发件时间|時間|日期|收件人|主题|主旨|抄送|寄件日期)\s*\**\s*[:：]",
     re.I,
 )
-# A line that ends the message body: a signature or a client's footer.
+_SUBJECT_LINE = re.compile(r"^\s*\**(Subject|主题|主旨|主題)\s*\**\s*[:：]", re.I)
+# A line that ends the message body: a signature, a client's footer or a disclaimer.
 _SIGNATURE = [
     re.compile(r"^--\s*$"),
-    re.compile(r"^\s*(Sent from my|Sent from Mail for|Get Outlook for|Sent via|Sent with)\b", re.I),
-    re.compile(r"^\s*(发自我的|發自我的|从我的|來自我的).{0,30}$"),
+    re.compile(r"^\s*(免责声明|免責聲明|保密声明|保密聲明)\s*[:：]"),
+    re.compile(r"^\s*(CONFIDENTIALITY NOTICE|DISCLAIMER|IMPORTANT NOTICE)\s*[:：]", re.I),
+    re.compile(
+        r"^\s*This (e-?mail|message)( and any (files|attachments?)( transmitted with it)?)? "
+        r"(is|are|may (be|contain))\b.{0,40}\b(confidential|privileged|intended)",
+        re.I,
+    ),
 ]
+# Client footers are short lines; "Sent from my Binance account 500 USDT" is a customer's.
+_FOOTER = [
+    re.compile(
+        r"^\s*(Sent from (my|Mail for|Yahoo Mail|Outlook|AOL|Proton)|Get Outlook for|Sent via|Sent with)\b", re.I
+    ),
+    re.compile(r"^\s*(发自|發自|来自|來自|从我的|從我的)\s*(我的)?\s*\S.{0,25}$"),
+]
+# …ending in a device or client: "来自手机端的提币失败" is a customer's sentence.
+_FOOTER_END = re.compile(
+    r"(iPhone|iPad|Android|手机|手機|邮箱大师|郵箱大師|邮箱|郵箱|客户端|Mail|Outlook|发送|傳送)\s*$", re.I
+)
+_FOOTER_MAX = 50
 
 
 def _is_quote_header(lines: list[str], index: int) -> bool:
@@ -46,8 +88,25 @@ def _is_quote_header(lines: list[str], index: int) -> bool:
     if re.match(r"^\s*On\b", line, re.I) and index + 1 < len(lines) and re.search(r"\bwrote:\s*$", lines[index + 1]):
         return True
     if _FROM_LINE.match(line):
-        following = [ln for ln in lines[index + 1 : index + 5] if ln.strip()]
-        return sum(1 for ln in following if _HEADER_LINE.match(ln)) >= 2
+        following = [ln for ln in lines[index + 1 : index + 7] if ln.strip()]
+        headers = [ln for ln in following if _HEADER_LINE.match(ln)]
+        return len(headers) >= 2 and any(_SUBJECT_LINE.match(ln) for ln in headers)
+    return False
+
+
+def _is_footer(line: str) -> bool:
+    if len(line.strip()) > _FOOTER_MAX or re.search(r"\d{3}", line):
+        return False
+    if _FOOTER[0].match(line):
+        return True
+    return bool(_FOOTER[1].match(line) and _FOOTER_END.search(line))
+
+
+def _quoted_block_follows(lines: list[str], index: int) -> bool:
+    """Whether the quote header at `index` introduces ">" lines (so text after them is new)."""
+    for line in lines[index + 1 : index + 4]:
+        if line.strip():
+            return line.lstrip().startswith(">")
     return False
 
 
@@ -56,9 +115,14 @@ def new_text(text: str) -> str:
     lines = text.splitlines()
     kept: list[str] = []
     for index, line in enumerate(lines):
-        if _is_quote_header(lines, index):
+        if _FORWARD.match(line):
+            kept.extend(lines[index:])
             break
-        if any(p.match(line) for p in _SIGNATURE):
+        if _is_quote_header(lines, index):
+            if _quoted_block_follows(lines, index):
+                continue  # the ">" lines are dropped below; what follows them is new
+            break
+        if any(p.match(line) for p in _SIGNATURE) or _is_footer(line):
             break
         if line.lstrip().startswith(">"):
             continue  # inline-quoted line (interleaved replies keep the lines between)

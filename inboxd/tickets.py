@@ -77,12 +77,6 @@ class TicketPolicy:
     rules: EscalationRules
 
 
-def find_ticket_ref(subject: str, prefix: str) -> str | None:
-    """The ticket reference a customer kept in the subject, e.g. `[#INB-000123]` -> `INB-000123`."""
-    match = re.search(rf"\[#({re.escape(prefix)}-\d{{1,12}})\]", subject)
-    return match.group(1) if match else None
-
-
 def normalise_subject(subject: str) -> str:
     """The subject without Re:/Fwd:/回复: prefixes and ticket references, for thread matching."""
     text = re.sub(r"\[#[A-Z][A-Z0-9]{1,9}-\d+\]", " ", subject)

@@ -185,7 +185,8 @@ class MessagesMixin(StoreBase):
             db.execute(
                 "UPDATE messages SET state = 'decided', action = ?, skip_reason = ?, reason = ?, sender = ?, "
                 "subject = ?, language = ?, category = ?, confidence = ?, rule = ?, facts = ?, missing = ?, "
-                "ticket_id = ?, role = ?, escalation = ?, message_id = coalesce(?, message_id), "
+                "ticket_id = coalesce(?, ticket_id), role = coalesce(?, role), escalation = ?, "
+                "message_id = coalesce(?, message_id), "
                 "content_hash = coalesce(?, content_hash), updated_at = ? WHERE id = ?",
                 (
                     decision.action.value,

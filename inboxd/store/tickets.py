@@ -173,32 +173,41 @@ class TicketsMixin(StoreBase):
         ]
         return out
 
-    def attach_bounce(self, row: int, ack_message_ids: Sequence[str], recipients: Sequence[str]) -> str | None:
-        """A bounce of one of our acknowledgements: note it on the ticket, stop mailing the address."""
-        acks = self._db.execute(
-            f"SELECT a.id, a.ticket_id, a.to_addr, t.ref FROM acks a LEFT JOIN tickets t ON t.id = a.ticket_id "
-            f"WHERE a.message_id IN ({marks(ack_message_ids)}) LIMIT 1",
-            tuple(ack_message_ids),
-        ).fetchone() if ack_message_ids else None  # fmt: skip
-        addresses = {a.lower() for a in recipients}
-        if acks is not None:
-            addresses.add(str(acks["to_addr"]).lower())
+    def attach_bounce(self, row: int, original_ids: Sequence[str], failed: Sequence[str]) -> str | None:
+        """A bounce of one of our acknowledgements: note it on the ticket; if the ack's
+        recipient is among the addresses the server gave up on, stop mailing it.
+
+        Returns the ticket reference, or None when the bounce is not about one of our acks.
+        """
+        if not original_ids:
+            return None
+        ack = self._db.execute(
+            "SELECT a.id, a.ticket_id, a.to_addr, t.ref FROM acks a LEFT JOIN tickets t ON t.id = a.ticket_id "
+            f"WHERE a.message_id IN ({marks(original_ids)}) ORDER BY a.id LIMIT 1",
+            tuple(original_ids),
+        ).fetchone()
+        if ack is None:
+            return None
+        address = str(ack["to_addr"]).lower()
+        permanent = address in {f.lower() for f in failed}
         with self._tx() as db:
-            for address in sorted(addresses):
+            if permanent:
                 db.execute(
-                    "INSERT OR IGNORE INTO suppressions (address, reason, created_at) VALUES (?, ?, ?)",
-                    (address, "an acknowledgement to it bounced", now()),
+                    "INSERT INTO suppressions (address, reason, created_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (address) DO NOTHING",
+                    (address, f"the acknowledgement for {ack['ref']} bounced", now()),
                 )
-            if acks is None:
-                return None
-            db.execute("UPDATE messages SET ticket_id = ?, role = 'bounce' WHERE id = ?", (acks["ticket_id"], row))
-            if acks["ticket_id"] is not None:
+            db.execute("UPDATE messages SET ticket_id = ?, role = 'bounce' WHERE id = ?", (ack["ticket_id"], row))
+            if ack["ticket_id"] is not None:
+                detail = f"acknowledgement to {address} bounced" + (
+                    "; no more acknowledgements to it" if permanent else " (delayed or unclear: still mailed)"
+                )
                 db.execute(
                     "INSERT INTO ticket_events (ticket_id, at, kind, detail, message_row) "
                     "VALUES (?, ?, 'ack_bounced', ?, ?)",
-                    (acks["ticket_id"], now(), f"acknowledgement to {acks['to_addr']} bounced", row),
+                    (ack["ticket_id"], now(), detail, row),
                 )
-        return str(acks["ref"]) if acks["ref"] else None
+        return str(ack["ref"]) if ack["ref"] else None
 
     def is_suppressed(self, address: str) -> bool:
         return (

@@ -3,5 +3,6 @@
 `dovecot.Dovecot` runs Debian's Dovecot with a generated config in a temp dir
 (no systemd, no root needed, though root works); `smtpsink.SmtpSink` is an
 aiosmtpd server that records every message it accepts, and can be told to fail
-in the ways real servers fail. Nothing here is used by the daemon itself.
+in the ways real servers fail. `hostile.hostile_messages` makes synthetic mail that
+stresses each cost of parsing. Nothing here is used by the daemon itself.
 """

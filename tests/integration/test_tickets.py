@@ -271,3 +271,35 @@ def test_quarantine_list_and_retry_after_raising_the_limit(
 
 def test_quarantine_retry_needs_an_id_or_all(servers: Servers) -> None:
     assert cli(servers, "quarantine", "retry").returncode == 2
+
+
+def dsn(original_message_id: str, recipient: str) -> bytes:
+    """A Postfix delivery status notification for one of our acknowledgements."""
+    return (
+        "From: MAILER-DAEMON@mx.exchange.test (Mail Delivery System)\r\n"
+        "To: support@exchange.test\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        "Date: Mon, 23 Nov 2026 10:05:11 +0000\r\nMessage-ID: <bounce-1@mx.exchange.test>\r\n"
+        "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        f"--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.exchange.test\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+        f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: Exchange Support <support@exchange.test>\r\n"
+        f"To: {recipient}\r\nMessage-ID: {original_message_id}\r\n\r\n--B--\r\n"
+    ).encode()
+
+
+def test_a_bounced_ack_is_attached_to_its_ticket_and_the_address_is_not_mailed_again(servers: Servers) -> None:
+    servers.append(mail("please reset my 2fa, UID 58213904", "2FA reset", sender="typo@gmial.example"))
+    poll(servers)
+    ref, ack = first_ticket(servers)
+    servers.append(dsn(ack["message_id"], "typo@gmial.example"))
+    poll(servers)
+    events = [e["kind"] for e in ticket(servers, ref)["events"]]
+    assert "ack_bounced" in events
+    assert [m["role"] for m in ticket(servers, ref)["messages"]] == ["new", "bounce"]
+    servers.append(mail("hello? I also cannot log in now", "Another problem", sender="typo@gmial.example"))
+    poll(servers)
+    assert len(servers.sink.received()) == 1  # no acknowledgement to an address that bounced
+    store = Store(servers.config().store.path, readonly=True)
+    assert store.is_suppressed("typo@gmial.example")

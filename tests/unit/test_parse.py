@@ -111,3 +111,32 @@ def test_date_without_zone_or_garbage_is_tolerated() -> None:
     assert parse_message(raw).date is None
     raw = b"From: a@example.com\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nSubject: x\r\n\r\nbody\r\n"
     assert parse_message(raw).date == datetime(2026, 11, 23, 10, tzinfo=UTC)
+
+
+def test_qq_mail_reply_keeps_only_the_new_words() -> None:
+    mail = parse_message(fixture_bytes("zh_qq_reply.eml"))
+    assert (mail.sender_name, mail.subject) == ("小王", "回复：充值未到账 [#INB-000057]")
+    assert mail.new_text == "订单号 W20261123201544871，麻烦再查一下，谢谢。"
+    assert "9f2c1a7b" in mail.text  # the quoted hash is still in the whole text
+
+
+def test_outlook_chinese_html_reply_under_gb2312_label() -> None:
+    mail = parse_message(fixture_bytes("zh_outlook_html_reply.eml"))
+    assert mail.html_only and mail.sender_name == "张喆"
+    assert mail.subject == "回复: 答复: 提币一直没到账 [#INB-000031]"
+    assert "TStXJgPNProP3NExocBD3TQSSUrKyuaC3V" in mail.new_text
+    assert "TEemaTJuevmFku3jJJNUZ4auy8x7jFz116" not in mail.new_text and "发送时间" not in mail.new_text
+    assert "MsoNormal" not in mail.text
+
+
+def test_body_delimiters_that_differ_from_the_declared_boundary_are_recovered() -> None:
+    # As spam kits and broken gateways write it (the corpus's rspamd btc2.eml has this shape).
+    raw = (
+        b'From: a@example.com\r\nSubject: x\r\nContent-Type: multipart/alternative; boundary="declared-one"\r\n\r\n'
+        b"--actual-one\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nTXID 4f1c1e0b6f0a\r\n"
+        b"--actual-one\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>TXID 4f1c1e0b6f0a</p>\r\n"
+        b"--actual-one--\r\n"
+    )
+    mail = parse_message(raw)
+    assert mail.text.strip() == "TXID 4f1c1e0b6f0a"
+    assert "Content-Type" not in mail.text

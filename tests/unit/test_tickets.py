@@ -16,7 +16,6 @@ from inboxd.tickets import (
     TicketView,
     facts_dict,
     facts_from_dict,
-    find_ticket_ref,
     merge_facts,
     normalise_subject,
     plan_followup,
@@ -42,19 +41,6 @@ def ticket(**kw: object) -> TicketView:
 
 def decision(facts: Facts | None = None, category: str = "deposit_withdrawal") -> Decision:
     return Decision(Action.ACK, "en", Classification(category, 0.9, category), facts or Facts())
-
-
-@pytest.mark.parametrize(
-    ("subject", "ref"),
-    [
-        ("Re: Withdrawal [#INB-000123]", "INB-000123"),
-        ("回复：提币未到账 [#INB-42]", "INB-42"),
-        ("Withdrawal [INB-000123]", None),
-        ("[#ABC-000123] other prefix", None),
-    ],
-)
-def test_find_ticket_ref(subject: str, ref: str | None) -> None:
-    assert find_ticket_ref(subject, "INB") == ref
 
 
 @pytest.mark.parametrize(
