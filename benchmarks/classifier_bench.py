@@ -132,7 +132,10 @@ def main() -> None:
                     decided = decisions[i].category
                     final.append(decided)
                     truth.append(decided if decided in accepted else examples[i].category)
-                figures["banking77_cv_lenient_macro_f1"] = macro_f1(truth, final, cats)
+                # Over the categories Banking77 is labelled with: an `alt=complaint_suggestion`
+                # row would otherwise bring in a category the data cannot measure.
+                labelled = tuple(sorted({examples[i].category for i in idx}))
+                figures["banking77_cv_lenient_macro_f1"] = macro_f1(truth, final, labelled)
                 figures["banking77_cv_lenient_accuracy"] = sum(t == f for t, f in zip(truth, final, strict=True)) / len(
                     truth
                 )
