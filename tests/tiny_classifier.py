@@ -19,7 +19,9 @@ def make_tiny_classifiers(directory: Path) -> Path:
         shutil.copy(ROOT / "classifiers" / name, directory / name)
     settings = (ROOT / "classifiers" / "model.toml").read_text(encoding="utf-8")
     # The repo's weights name its own example files; weigh the tiny ones instead.
-    settings = re.sub(r'"crypto_(zh|en)\.csv"', r'"tiny_\1.csv"', settings)
+    settings = re.sub(r'(?m)^"[^"]+\.csv" = .*\n', "", settings)
+    settings = settings.replace("[example_weights]\n", '[example_weights]\n"tiny_zh.csv" = 2.0\n"tiny_en.csv" = 2.0\n')
+    assert '"tiny_zh.csv"' in settings
     (directory / "model.toml").write_text(settings, encoding="utf-8")
     for path in EXAMPLES.glob("*.csv"):
         shutil.copy(path, directory / "examples" / path.name)
