@@ -340,14 +340,20 @@ def train(assets: Assets, settings: ModelSettings) -> Model:
 
 
 def cross_validate(
-    examples: Sequence[Example], settings: ModelSettings, folds: int, seed: int = 0
+    examples: Sequence[Example],
+    settings: ModelSettings,
+    folds: int,
+    seed: int = 0,
+    pool: Sequence[Example] | None = None,
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     """Out-of-fold confidences: a (text × category) matrix, and the categories of its columns.
 
     Folds keep each category's share (and each example file's share of it, when every
     file has enough examples of it); every example is scored by a model that never saw it.
+    With `pool` (another version's examples), each fold's model is trained on the pool
+    less the texts of that fold, so two versions are scored on the same folds.
     """
-    categories = tuple(sorted({e.category for e in examples}))
+    categories = tuple(sorted({e.category for e in [*examples, *(pool or ())]}))
     counts = {c: sum(1 for e in examples if e.category == c) for c in categories}
     short = {c: n for c, n in counts.items() if n < folds}
     if folds < 2 or short:
@@ -367,7 +373,12 @@ def cross_validate(
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     probs = np.zeros((len(examples), len(categories)))
     for train_idx, test_idx in splitter.split(np.zeros(len(strata)), strata):
-        model = Model(fit_pipeline([examples[i] for i in train_idx], settings), {})
+        if pool is None:
+            training = [examples[i] for i in train_idx]
+        else:
+            held_out = {examples[i].text for i in test_idx}
+            training = [e for e in pool if e.text not in held_out]
+        model = Model(fit_pipeline(training, settings), {})
         fold = model.probabilities(prepare([examples[i].text for i in test_idx], settings), settings.confidence_scale)
         for j, category in enumerate(model.classes):
             probs[test_idx, categories.index(category)] = fold[:, j]
@@ -449,15 +460,23 @@ def rule_hit(assets: Assets, text: str, simplified: str | None = None) -> tuple[
     return None
 
 
-def cross_validated(assets: Assets, folds: int, seed: int = 0) -> tuple[list[Example], list[Classification]]:
-    """Every example decided (rules, model, floor) by a model trained on the other folds."""
-    settings = settings_of(assets)
+def cross_validated(
+    assets: Assets, folds: int, seed: int = 0, scored_by: Assets | None = None
+) -> tuple[list[Example], list[Classification]]:
+    """Every example decided (rules, model, floor) by a model trained on the other folds.
+
+    `scored_by` (another version of the assets, e.g. the previous one) decides instead, with
+    its own rules, settings and examples, on the same folds: never trained on a fold's texts.
+    """
+    version = scored_by or assets
+    settings = settings_of(version)
     examples = list(assets.examples())
-    probs, classes = cross_validate(examples, settings, folds, seed)
+    pool = list(version.examples()) if scored_by is not None else None
+    probs, classes = cross_validate(examples, settings, folds, seed, pool)
     hits = []
     for e in examples:
         clipped = e.text[: settings.max_chars]
-        hits.append(rule_hit(assets, clipped, to_simplified(clipped) if settings.simplify else None))
+        hits.append(rule_hit(version, clipped, to_simplified(clipped) if settings.simplify else None))
     unruled = [i for i, hit in enumerate(hits) if hit is None]
     return examples, decide(hits, probs[unruled], classes, settings.confidence_floor)
 

@@ -340,7 +340,7 @@ def train(ctx: Ctx) -> None:
     "--compare",
     "old_dir",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="A previous classifiers/ folder: score the same data with both and list the mails that change.",
+    help="A previous classifiers/ folder: score the same data (or folds) with both; list the mails that change.",
 )
 @pass_ctx
 def evaluate(
@@ -357,7 +357,8 @@ def evaluate(
 
     Without --data: K-fold cross-validation on classifiers/examples (every example scored by a
     model that never saw it). With --data: that CSV scored by a model trained on all examples
-    (the stored one when it is up to date). --compare trains the old folder's model too.
+    (the stored one when it is up to date). --compare scores the same data (or the same folds,
+    each old model trained on the old examples less the fold's texts) with the old folder too.
     """
     from inboxd.assets import load_assets, read_examples
     from inboxd.classify import cross_validated, load_classifier, settings_of, train_classifier
@@ -365,8 +366,6 @@ def evaluate(
     from inboxd.evaluate import evaluate as score
     from inboxd.report import write_report
 
-    if old_dir is not None and data is None:
-        _fail(EXIT_CONFIG, "--compare needs --data FILE.csv: the mails both versions are scored on")
     app = ctx.app(with_model=False)
     assets = app.assets
     started = time.monotonic()
@@ -377,7 +376,16 @@ def evaluate(
             with err.status(f"{folds}-fold cross-validation…"):
                 examples, decisions = cross_validated(assets, folds, seed)
             method = f"{folds}-fold cross-validation on {assets.root / 'examples'}"
-            ev = score(examples, decisions, assets.category_names, floor, method)
+            if old_dir is None:
+                ev = score(examples, decisions, assets.category_names, floor, method)
+            else:
+                old_assets = load_assets(old_dir)
+                names = tuple(dict.fromkeys(assets.category_names + old_assets.category_names))
+                with err.status(f"the same folds with {old_dir}…"):
+                    _, old_decisions = cross_validated(assets, folds, seed, scored_by=old_assets)
+                ev = score(examples, decisions, names, floor, method)
+                old_floor = settings_of(old_assets).confidence_floor
+                comparison = compare(score(examples, old_decisions, names, old_floor, f"{method}, by {old_dir}"), ev)
         else:
             rows = list(read_examples(data, assets.category_names))
             if not rows:

@@ -157,4 +157,22 @@ def test_compare_shows_what_a_new_rule_changes(tiny_config: Path, tmp_path: Path
     assert text.returncode == 0, text.stderr
     assert "2 mails changed category" in text.stdout
 
-    assert run(tiny_config, "--compare", str(old)).returncode == 2
+
+def test_compare_without_data_uses_the_same_folds(tiny_config: Path, tmp_path: Path) -> None:
+    classifiers = tiny_config.parent.parent / "classifiers"
+    old = make_tiny_classifiers(tmp_path / "old")
+    # A careless new rule: only the mails it matches can change, since the examples,
+    # settings and folds are the same in both versions.
+    with (classifiers / "rules.toml").open("a") as handle:
+        handle.write(
+            '\n[[rule]]\nname = "recurring"\ncategory = "complaint_suggestion"\npattern = "recurring buy|定投"\n'
+        )
+    result = run(tiny_config, "--cv", "4", "--compare", str(old), "--json")
+    assert result.returncode == 0, result.stderr
+    compared = json.loads(result.stdout)["compare"]
+    changed = {c["text"]: (c["new"], c["new_rule"]) for c in compared["changes"]}
+    assert changed == {
+        "how do I set up a recurring buy?": ("complaint_suggestion", "recurring"),
+        "怎么设置定投": ("complaint_suggestion", "recurring"),
+    }
+    assert compared["fixed"] == 0
