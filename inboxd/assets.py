@@ -6,7 +6,7 @@
 - `model.toml`: model settings (checked against scikit-learn in `classify`);
 - `extraction.toml`: order-ID cue words, ID patterns and exclusions (optional: the
   built-in lists of `extract.orders` apply without it);
-- `examples/*.csv`: labelled examples, `text,category`.
+- `examples/*.csv`: labelled examples, `text,category[,intent]`.
 
 Problems are collected, never raised one at a time, so `inboxd check` can list them all.
 """
@@ -62,6 +62,12 @@ class Example:
     text: str
     category: str
     source: str  # file:line, for reports
+    intent: str = ""  # optional finer label inside the category
+
+    @property
+    def label(self) -> str:
+        """What the model learns: the intent within its category when there is one."""
+        return f"{self.category}/{self.intent}" if self.intent else self.category
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +89,12 @@ class Assets:
             yield from read_examples(path, self.categories)
 
     def fingerprint(self) -> str:
-        """Hash of everything training depends on: examples and model settings."""
+        """Hash of the examples and the category list (model.toml has a digest of its own in
+        `classify`, which leaves out the settings that apply only when deciding)."""
         digest = hashlib.sha256()
         for path in self.example_files:
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
-        digest.update(repr(sorted(self.model_settings.items())).encode())
         digest.update(repr(sorted(self.categories)).encode())
         return digest.hexdigest()
 
@@ -283,10 +289,25 @@ def _load_order_rules(path: Path, problems: list[Problem]) -> OrderRules:
     return compile_rules(lists["cues"] or (), lists["patterns"] or (), lists["exclude"] or ())
 
 
+_MAX_LINES_LISTED = 5
+
+
+def _lines(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:_MAX_LINES_LISTED])
+    more = f" (+{len(numbers) - _MAX_LINES_LISTED} more)" if len(numbers) > _MAX_LINES_LISTED else ""
+    return f"line{'s' if len(numbers) > 1 else ''} {shown}{more}"
+
+
 def read_examples(path: Path, categories: Iterable[str]) -> Iterator[Example]:
-    """Yield the examples of one CSV file; raise ConfigError naming the file and line."""
+    """Yield the examples of one CSV file; raise ConfigError naming the file and line.
+
+    The columns are `text,category` and, optionally, `intent`: a finer label inside the
+    category (Banking77's intents, say) that the model learns separately and adds up to
+    its category. A category the assets do not define is reported once, with its lines.
+    """
     known = set(categories)
     problems: list[Problem] = []
+    unknown: dict[str, list[int]] = {}
     try:
         handle = path.open(encoding="utf-8", newline="")
     except OSError as exc:
@@ -294,26 +315,31 @@ def read_examples(path: Path, categories: Iterable[str]) -> Iterator[Example]:
     with handle:
         reader = csv.reader(handle)
         try:
-            header = next(reader, None)
-            if header is None or [h.strip().lower() for h in header[:2]] != ["text", "category"]:
-                raise ConfigError([Problem(str(path), "line 1", "the header must be: text,category")])
+            header = [h.strip().lower() for h in next(reader, None) or []]
+            if header not in (["text", "category"], ["text", "category", "intent"]):
+                raise ConfigError([Problem(str(path), "line 1", "the header must be: text,category[,intent]")])
             rows: list[Example] = []
             for row in reader:
                 line = reader.line_num
                 if not row or all(not cell.strip() for cell in row):
                     continue
-                if len(row) != 2:
-                    problems.append(Problem(str(path), f"line {line}", f"expected 2 columns, found {len(row)}"))
+                if len(row) != len(header):
+                    problems.append(
+                        Problem(str(path), f"line {line}", f"expected {len(header)} columns, found {len(row)}")
+                    )
                     continue
                 text, category = row[0].strip(), row[1].strip()
+                intent = row[2].strip() if len(row) > 2 else ""
                 if not text:
                     problems.append(Problem(str(path), f"line {line}", "empty text"))
                 elif category not in known:
-                    problems.append(Problem(str(path), f"line {line}", f"unknown category {category!r}"))
+                    unknown.setdefault(category, []).append(line)
                 else:
-                    rows.append(Example(text=text, category=category, source=f"{path.name}:{line}"))
+                    rows.append(Example(text=text, category=category, source=f"{path.name}:{line}", intent=intent))
         except (csv.Error, UnicodeDecodeError) as exc:
             raise ConfigError([Problem(str(path), f"line {reader.line_num}", f"not valid CSV: {exc}")]) from exc
+    for category, lines in unknown.items():
+        problems.append(Problem(str(path), _lines(lines), f"unknown category {category!r}; known: {sorted(known)}"))
     if problems:
         raise ConfigError(problems)
     yield from rows

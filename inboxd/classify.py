@@ -1,11 +1,20 @@
 """Category of a mail: named rules first, then the trained model, then the confidence floor.
 
-The only module importing scikit-learn and skops. The model is a TF-IDF union of
-word and character n-grams (characters carry Chinese, which has no spaces) under a
-linear classifier with probabilities, built from `classifiers/model.toml` whose
-every parameter is checked against the estimator's own `get_params()`. Trained
-models are stored with skops (no pickle) together with the fingerprint of the
-examples and settings they came from; a model that does not match the current
+The only module importing scikit-learn and skops. The model reads the subject and
+the customer's new words, clipped, with Traditional Chinese converted to Simplified
+(and, for feature sets that ask for it, the pinyin of the Chinese: see `language`).
+Its features are a union of TF-IDF vectorisers (word n-grams for English, character
+n-grams for Chinese, which has no spaces, pinyin words for homophone typos) under a
+linear classifier, all built from `classifiers/model.toml`, whose every parameter is
+checked against the estimator's own `get_params()`.
+
+Examples may carry an intent, a finer label inside their category (Banking77's 77
+intents); the model then learns intents and a category scores as its best intent
+(margins) or the sum of its intents (probabilities). Margins become confidences by a
+softmax over the categories, sharpened by `confidence_scale`.
+
+Trained models are stored with skops (no pickle) together with the fingerprint of
+the examples and settings they came from; a model that does not match the current
 assets is refused rather than silently used.
 """
 
@@ -16,7 +25,7 @@ import json
 import time
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,39 +33,63 @@ import numpy as np
 import sklearn
 import skops.io
 from sklearn.base import BaseEstimator
+from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
+from skops.io.exceptions import UntrustedTypesFoundException
 
-from inboxd.assets import FALLBACK, Assets
+from inboxd.assets import FALLBACK, Assets, Example
 from inboxd.errors import ConfigError, Problem
+from inboxd.language import pinyin, to_simplified
 from inboxd.models import Classification
 
 ESTIMATORS: dict[str, type[BaseEstimator]] = {
+    "linear_svc": LinearSVC,
     "logistic_regression": LogisticRegression,
     "sgd": SGDClassifier,
 }
-_TOP_KEYS = {"confidence_floor", "max_chars", "features", "estimator"}
-FORMAT_VERSION = 1
+# What a feature set reads: the (simplified) text, or the pinyin of its Chinese.
+READS = ("text", "pinyin")
+_TOP_KEYS = {
+    "confidence_floor",
+    "confidence_scale",
+    "max_chars",
+    "traditional_to_simplified",
+    "example_weights",
+    "features",
+    "estimator",
+}
+# Settings used when deciding, not when training: changing them needs no retraining.
+_DECISION_KEYS = ("confidence_floor", "confidence_scale")
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
 class ModelSettings:
     confidence_floor: float
     max_chars: int
-    features: dict[str, dict[str, Any]]
+    features: dict[str, dict[str, Any]]  # feature set -> TfidfVectorizer parameters
     estimator_kind: str
     estimator_params: dict[str, Any]
+    reads: dict[str, str] = field(default_factory=dict)  # feature set -> "text" | "pinyin"
+    simplify: bool = True
+    confidence_scale: float = 4.0
+    example_weights: dict[str, float] = field(default_factory=dict)  # example file name -> weight
 
     def digest(self) -> str:
+        """Hash of what training depends on (not the floor or scale, which apply at decision time)."""
         blob = json.dumps(
             [
-                self.confidence_floor,
                 self.max_chars,
                 self.features,
+                self.reads,
+                self.simplify,
                 self.estimator_kind,
                 self.estimator_params,
+                self.example_weights,
             ],
             sort_keys=True,
             default=str,
@@ -80,30 +113,78 @@ def _check_params(estimator: BaseEstimator, params: dict[str, Any], file: str, k
     return problems
 
 
-def parse_settings(raw: dict[str, Any], file: str) -> ModelSettings:
-    """Validate `model.toml`; raise ConfigError listing every problem."""
+def _number(raw: dict[str, Any], key: str, default: float) -> float | None:
+    value = raw.get(key, default)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    return float(value)
+
+
+def _parse_features(raw: Any, file: str, problems: list[Problem]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    features: dict[str, dict[str, Any]] = {}
+    reads: dict[str, str] = {}
+    if not isinstance(raw, dict) or not raw:
+        problems.append(Problem(file, "features", "define at least one [features.NAME] vectoriser"))
+        return features, reads
+    for name, given in raw.items():
+        if not isinstance(given, dict):
+            problems.append(Problem(file, f"features.{name}", "must be a table of TfidfVectorizer parameters"))
+            continue
+        source = given.get("reads", "text")
+        if source not in READS:
+            problems.append(Problem(file, f"features.{name}.reads", f"must be one of {list(READS)}"))
+            source = "text"
+        # TOML has arrays, scikit-learn wants tuples (ngram_range).
+        vectoriser = {k: tuple(v) if isinstance(v, list) else v for k, v in given.items() if k != "reads"}
+        problems += _check_params(TfidfVectorizer(), vectoriser, file, f"features.{name}")
+        features[name] = vectoriser
+        reads[name] = str(source)
+    return features, reads
+
+
+def _parse_weights(
+    raw: Any, file: str, example_files: Iterable[str] | None, problems: list[Problem]
+) -> dict[str, float]:
+    weights: dict[str, float] = {}
+    if not isinstance(raw, dict):
+        problems.append(Problem(file, "example_weights", "must be a table: example file name = weight"))
+        return weights
+    known = None if example_files is None else set(example_files)
+    for name, weight in raw.items():
+        key = f"example_weights.{name}"
+        if known is not None and name not in known:
+            problems.append(Problem(file, key, f"no such example file; there are {sorted(known)}"))
+        elif not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight <= 0:
+            problems.append(Problem(file, key, "must be a number above 0"))
+        else:
+            weights[name] = float(weight)
+    return weights
+
+
+def parse_settings(raw: dict[str, Any], file: str, example_files: Iterable[str] | None = None) -> ModelSettings:
+    """Validate `model.toml`; raise ConfigError listing every problem.
+
+    `example_files` (names in examples/) lets `example_weights` be checked against them.
+    """
     problems: list[Problem] = [Problem(file, k, "unknown key") for k in sorted(set(raw) - _TOP_KEYS)]
-    floor = raw.get("confidence_floor", 0.5)
-    if not isinstance(floor, (int, float)) or isinstance(floor, bool) or not 0.0 <= floor < 1.0:
+    floor = _number(raw, "confidence_floor", 0.5)
+    if floor is None or not 0.0 <= floor < 1.0:
         problems.append(Problem(file, "confidence_floor", "must be a number from 0 up to (not including) 1"))
         floor = 0.5
+    scale = _number(raw, "confidence_scale", 4.0)
+    if scale is None or not 0.0 < scale <= 100.0:
+        problems.append(Problem(file, "confidence_scale", "must be a number above 0 and at most 100"))
+        scale = 4.0
     max_chars = raw.get("max_chars", 3000)
     if not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 100:
         problems.append(Problem(file, "max_chars", "must be a whole number of at least 100"))
         max_chars = 3000
-    features: dict[str, dict[str, Any]] = {}
-    raw_features = raw.get("features")
-    if not isinstance(raw_features, dict) or not raw_features:
-        problems.append(Problem(file, "features", "define at least one [features.NAME] vectoriser"))
-    else:
-        for name, given in raw_features.items():
-            if not isinstance(given, dict):
-                problems.append(Problem(file, f"features.{name}", "must be a table of TfidfVectorizer parameters"))
-                continue
-            # TOML has arrays, scikit-learn wants tuples (ngram_range).
-            vectoriser = {k: tuple(v) if isinstance(v, list) else v for k, v in given.items()}
-            problems += _check_params(TfidfVectorizer(), vectoriser, file, f"features.{name}")
-            features[name] = vectoriser
+    simplify = raw.get("traditional_to_simplified", True)
+    if not isinstance(simplify, bool):
+        problems.append(Problem(file, "traditional_to_simplified", "must be true or false"))
+        simplify = True
+    features, reads = _parse_features(raw.get("features"), file, problems)
+    weights = _parse_weights(raw.get("example_weights", {}), file, example_files, problems)
     estimator = raw.get("estimator", {})
     kind = estimator.get("kind") if isinstance(estimator, dict) else None
     params: dict[str, Any] = {}
@@ -120,7 +201,24 @@ def parse_settings(raw: dict[str, Any], file: str) -> ModelSettings:
             )
     if problems:
         raise ConfigError(problems)
-    return ModelSettings(float(floor), max_chars, features, str(kind), params)
+    return ModelSettings(
+        confidence_floor=floor,
+        max_chars=max_chars,
+        features=features,
+        estimator_kind=str(kind),
+        estimator_params=params,
+        reads=reads,
+        simplify=simplify,
+        confidence_scale=scale,
+        example_weights=weights,
+    )
+
+
+def settings_of(assets: Assets) -> ModelSettings:
+    """The validated `model.toml` of these assets."""
+    return parse_settings(
+        assets.model_settings, str(assets.root / "model.toml"), [p.name for p in assets.example_files]
+    )
 
 
 def settings_problems(path: Path) -> list[Problem]:
@@ -138,8 +236,27 @@ def settings_problems(path: Path) -> list[Problem]:
     return []
 
 
+def prepare(texts: Sequence[str], settings: ModelSettings) -> np.ndarray:
+    """What the model reads, one row per text: (clipped, simplified text; pinyin of its Chinese)."""
+    wants_pinyin = "pinyin" in settings.reads.values()
+    rows = np.empty((len(texts), len(READS)), dtype=object)
+    for i, text in enumerate(texts):
+        clipped = text[: settings.max_chars]
+        if settings.simplify:
+            clipped = to_simplified(clipped)
+        rows[i, 0] = clipped
+        rows[i, 1] = pinyin(clipped) if wants_pinyin else ""
+    return rows
+
+
 def build_pipeline(settings: ModelSettings) -> Pipeline:
-    union = FeatureUnion([(name, TfidfVectorizer(**params)) for name, params in settings.features.items()])
+    union = ColumnTransformer(
+        [
+            (name, TfidfVectorizer(**params), READS.index(settings.reads.get(name, "text")))
+            for name, params in settings.features.items()
+        ],
+        sparse_threshold=1.0,  # always sparse: a dense TF-IDF matrix would not fit in memory
+    )
     estimator = ESTIMATORS[settings.estimator_kind](**settings.estimator_params)
     return Pipeline([("features", union), ("classifier", estimator)])
 
@@ -149,6 +266,11 @@ class Explanation:
     classification: Classification
     features: tuple[tuple[str, float], ...]  # (feature, weight toward the category), strongest first
     probabilities: tuple[tuple[str, float], ...]
+    intent: str | None = None  # the finer label inside the category that scored best, if any
+
+
+def _category_of(label: str) -> str:
+    return label.split("/", 1)[0]
 
 
 class Model:
@@ -157,10 +279,29 @@ class Model:
     def __init__(self, pipeline: Pipeline, meta: dict[str, Any]):
         self.pipeline = pipeline
         self.meta = meta
-        self.classes: tuple[str, ...] = tuple(str(c) for c in pipeline.classes_)
+        self.labels: tuple[str, ...] = tuple(str(c) for c in pipeline.classes_)
+        self.classes: tuple[str, ...] = tuple(sorted({_category_of(label) for label in self.labels}))
+        self._members = [
+            np.array([i for i, label in enumerate(self.labels) if _category_of(label) == c]) for c in self.classes
+        ]
 
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self.pipeline.predict_proba(list(texts)))
+    def label_scores(self, prepared: np.ndarray) -> tuple[np.ndarray, bool]:
+        """Per label (intent): probabilities if the estimator has them (True), else margins (False)."""
+        if hasattr(self.pipeline, "predict_proba"):
+            return np.asarray(self.pipeline.predict_proba(prepared)), True
+        margins = np.asarray(self.pipeline.decision_function(prepared), dtype=float)
+        if margins.ndim == 1:  # two labels: one margin, positive toward the second
+            margins = np.column_stack([-margins, margins])
+        return margins, False
+
+    def probabilities(self, prepared: np.ndarray, scale: float) -> np.ndarray:
+        """Confidence per category (columns in `classes` order); rows sum to 1."""
+        scores, are_probabilities = self.label_scores(prepared)
+        if are_probabilities:
+            return np.column_stack([scores[:, m].sum(axis=1) for m in self._members])
+        best = np.column_stack([scores[:, m].max(axis=1) for m in self._members])
+        z = np.exp(scale * (best - best.max(axis=1, keepdims=True)))
+        return np.asarray(z / z.sum(axis=1, keepdims=True))
 
 
 def expected_meta(assets: Assets, settings: ModelSettings) -> dict[str, Any]:
@@ -172,15 +313,26 @@ def expected_meta(assets: Assets, settings: ModelSettings) -> dict[str, Any]:
     }
 
 
+def fit_pipeline(examples: Sequence[Example], settings: ModelSettings) -> Pipeline:
+    """A pipeline fitted on these examples (their intents as labels, their files' weights)."""
+    pipeline = build_pipeline(settings)
+    prepared = prepare([e.text for e in examples], settings)
+    labels = [e.label for e in examples]
+    fit_params: dict[str, Any] = {}
+    if settings.example_weights:
+        weights = [settings.example_weights.get(e.source.rsplit(":", 1)[0], 1.0) for e in examples]
+        fit_params["classifier__sample_weight"] = np.asarray(weights)
+    pipeline.fit(prepared, labels, **fit_params)
+    return pipeline
+
+
 def train(assets: Assets, settings: ModelSettings) -> Model:
     examples = list(assets.examples())
-    texts = [e.text[: settings.max_chars] for e in examples]
-    labels = [e.category for e in examples]
     started = time.monotonic()
-    pipeline = build_pipeline(settings)
-    pipeline.fit(texts, labels)
+    pipeline = fit_pipeline(examples, settings)
     meta = expected_meta(assets, settings) | {
         "examples": len(examples),
+        "labels": len(pipeline.classes_),
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "train_seconds": round(time.monotonic() - started, 2),
     }
@@ -188,22 +340,49 @@ def train(assets: Assets, settings: ModelSettings) -> Model:
 
 
 def cross_validate(
-    texts: Sequence[str], labels: Sequence[str], settings: ModelSettings, folds: int, seed: int = 0
-) -> tuple[list[str], np.ndarray, tuple[str, ...]]:
-    """Out-of-fold predictions: (predicted label, probability matrix, classes) per text."""
+    examples: Sequence[Example],
+    settings: ModelSettings,
+    folds: int,
+    seed: int = 0,
+    pool: Sequence[Example] | None = None,
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Out-of-fold confidences: a (text × category) matrix, and the categories of its columns.
+
+    Folds keep each category's share (and each example file's share of it, when every
+    file has enough examples of it); every example is scored by a model that never saw it.
+    With `pool` (another version's examples), each fold's model is trained on the pool
+    less the texts of that fold, so two versions are scored on the same folds.
+    """
+    categories = tuple(sorted({e.category for e in [*examples, *(pool or ())]}))
+    counts = {c: sum(1 for e in examples if e.category == c) for c in categories}
+    short = {c: n for c, n in counts.items() if n < folds}
+    if folds < 2 or short:
+        raise ConfigError(
+            [
+                Problem(
+                    "examples",
+                    "",
+                    f"{folds}-fold cross-validation needs at least {max(folds, 2)} examples "
+                    f"per category; too few: {short}",
+                )
+            ]
+        )
+    strata = [f"{e.source.rsplit(':', 1)[0]}|{e.category}" for e in examples]
+    if min(strata.count(s) for s in set(strata)) < folds:
+        strata = [e.category for e in examples]
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    classes = tuple(sorted(set(labels)))
-    probs = np.zeros((len(texts), len(classes)))
-    y = np.asarray(labels)
-    x = np.asarray(texts, dtype=object)
-    for train_idx, test_idx in splitter.split(x, y):
-        pipeline = build_pipeline(settings)
-        pipeline.fit(list(x[train_idx]), list(y[train_idx]))
-        fold = np.asarray(pipeline.predict_proba(list(x[test_idx])))
-        for j, cls in enumerate(pipeline.classes_):
-            probs[test_idx, classes.index(str(cls))] = fold[:, j]
-    predicted = [classes[int(i)] for i in probs.argmax(axis=1)]
-    return predicted, probs, classes
+    probs = np.zeros((len(examples), len(categories)))
+    for train_idx, test_idx in splitter.split(np.zeros(len(strata)), strata):
+        if pool is None:
+            training = [examples[i] for i in train_idx]
+        else:
+            held_out = {examples[i].text for i in test_idx}
+            training = [e for e in pool if e.text not in held_out]
+        model = Model(fit_pipeline(training, settings), {})
+        fold = model.probabilities(prepare([examples[i].text for i in test_idx], settings), settings.confidence_scale)
+        for j, category in enumerate(model.classes):
+            probs[test_idx, categories.index(category)] = fold[:, j]
+    return probs, categories
 
 
 def save_model(model: Model, path: Path) -> None:
@@ -217,14 +396,15 @@ def load_model(path: Path, expected: dict[str, Any]) -> Model:
     """Load a stored model; ConfigError if it is untrusted or does not match the assets."""
     where = str(path)
     try:
-        untrusted = skops.io.get_untrusted_types(file=path)
+        # skops audits every type before it builds anything and refuses any that is not
+        # on its trusted list: a model file is never a way to run code.
+        stored = skops.io.load(path)
     except FileNotFoundError as exc:
         raise ConfigError([Problem(where, "", "no trained model: run `inboxd train`")]) from exc
-    except Exception as exc:  # a damaged zip raises several kinds
+    except UntrustedTypesFoundException as exc:
+        raise ConfigError([Problem(where, "", f"refusing to load: {exc}")]) from exc
+    except Exception as exc:  # a damaged zip or schema raises several kinds
         raise ConfigError([Problem(where, "", f"not a readable skops model: {exc}")]) from exc
-    if untrusted:
-        raise ConfigError([Problem(where, "", f"refusing to load: it contains untrusted types {untrusted}")])
-    stored = skops.io.load(path)
     meta = stored.get("meta", {}) if isinstance(stored, dict) else {}
     differing = [k for k, v in expected.items() if meta.get(k) != v]
     if differing:
@@ -240,6 +420,67 @@ def load_model(path: Path, expected: dict[str, Any]) -> Model:
     return Model(stored["pipeline"], meta)
 
 
+def decide(
+    rule_hits: Sequence[tuple[str, str] | None], probs: np.ndarray, classes: Sequence[str], floor: float
+) -> list[Classification]:
+    """Rules, then model, then floor, for a batch: `rule_hits` gives (rule, category) or None per text.
+
+    `probs` has one row per text the rules left to the model, in order.
+    """
+    out: list[Classification] = []
+    row = 0
+    for hit in rule_hits:
+        if hit is not None:
+            name, category = hit
+            out.append(Classification(category, 1.0, category, rule=name))
+            continue
+        p = probs[row]
+        row += 1
+        order = np.argsort(p)[::-1]
+        top, second = int(order[0]), int(order[1]) if len(order) > 1 else int(order[0])
+        predicted = classes[top]
+        confidence = float(p[top])
+        out.append(
+            Classification(
+                category=predicted if confidence >= floor else FALLBACK,
+                confidence=round(confidence, 4),
+                predicted=predicted,
+                runner_up=classes[second],
+                runner_up_confidence=round(float(p[second]), 4),
+            )
+        )
+    return out
+
+
+def rule_hit(assets: Assets, text: str, simplified: str | None = None) -> tuple[str, str] | None:
+    """The first rule matching the text (as written, or in Simplified characters)."""
+    for rule in assets.rules:
+        if rule.pattern.search(text) or (simplified is not None and rule.pattern.search(simplified)):
+            return rule.name, rule.category
+    return None
+
+
+def cross_validated(
+    assets: Assets, folds: int, seed: int = 0, scored_by: Assets | None = None
+) -> tuple[list[Example], list[Classification]]:
+    """Every example decided (rules, model, floor) by a model trained on the other folds.
+
+    `scored_by` (another version of the assets, e.g. the previous one) decides instead, with
+    its own rules, settings and examples, on the same folds: never trained on a fold's texts.
+    """
+    version = scored_by or assets
+    settings = settings_of(version)
+    examples = list(assets.examples())
+    pool = list(version.examples()) if scored_by is not None else None
+    probs, classes = cross_validate(examples, settings, folds, seed, pool)
+    hits = []
+    for e in examples:
+        clipped = e.text[: settings.max_chars]
+        hits.append(rule_hit(version, clipped, to_simplified(clipped) if settings.simplify else None))
+    unruled = [i for i, hit in enumerate(hits) if hit is None]
+    return examples, decide(hits, probs[unruled], classes, settings.confidence_floor)
+
+
 class Classifier:
     """Rules, then model, then floor. Build with `load_classifier`."""
 
@@ -252,70 +493,53 @@ class Classifier:
     def floor(self) -> float:
         return self.settings.confidence_floor
 
-    def _rule(self, text: str) -> str | None:
-        for rule in self.assets.rules:
-            if rule.pattern.search(text):
-                return rule.name
-        return None
+    def rule_hits(self, texts: Sequence[str], prepared: np.ndarray) -> list[tuple[str, str] | None]:
+        return [rule_hit(self.assets, t[: self.settings.max_chars], str(prepared[i, 0])) for i, t in enumerate(texts)]
 
     def classify(self, texts: Sequence[str]) -> list[Classification]:
         """Classify a batch (one predict call for the batch: it is much cheaper per mail)."""
-        clipped = [t[: self.settings.max_chars] for t in texts]
-        rules = [self._rule(t) for t in clipped]
-        need_model = [i for i, r in enumerate(rules) if r is None]
-        probs = self.model.probabilities([clipped[i] for i in need_model]) if need_model else None
-        by_rule = {r.name: r.category for r in self.assets.rules}
-        out: list[Classification] = []
-        row = 0
-        for rule in rules:
-            if rule is not None:
-                out.append(Classification(by_rule[rule], 1.0, by_rule[rule], rule=rule))
-                continue
-            assert probs is not None
-            p = probs[row]
-            row += 1
-            order = np.argsort(p)[::-1]
-            top, second = int(order[0]), int(order[1]) if len(order) > 1 else int(order[0])
-            predicted = self.model.classes[top]
-            confidence = float(p[top])
-            category = predicted if confidence >= self.floor else FALLBACK
-            out.append(
-                Classification(
-                    category=category,
-                    confidence=round(confidence, 4),
-                    predicted=predicted,
-                    runner_up=self.model.classes[second],
-                    runner_up_confidence=round(float(p[second]), 4),
-                )
-            )
-        return out
+        prepared = prepare(texts, self.settings)
+        hits = self.rule_hits(texts, prepared)
+        need_model = [i for i, hit in enumerate(hits) if hit is None]
+        probs = (
+            self.model.probabilities(prepared[need_model], self.settings.confidence_scale)
+            if need_model
+            else np.zeros((0, len(self.model.classes)))
+        )
+        return decide(hits, probs, self.model.classes, self.floor)
 
     def explain(self, text: str, top: int = 12) -> Explanation:
         """The classification and the n-grams that pushed the mail toward its category."""
         result = self.classify([text])[0]
-        clipped = text[: self.settings.max_chars]
-        union: FeatureUnion = self.model.pipeline.named_steps["features"]
+        prepared = prepare([text], self.settings)
+        union: ColumnTransformer = self.model.pipeline.named_steps["features"]
         estimator = self.model.pipeline.named_steps["classifier"]
-        vector = union.transform([clipped])
+        vector = union.transform(prepared).tocsr()
         names = union.get_feature_names_out()
-        probs = self.model.probabilities([clipped])[0]
+        probs = self.model.probabilities(prepared, self.settings.confidence_scale)[0]
+        scores, _ = self.model.label_scores(prepared)
         target = result.predicted if result.rule is None else result.category
         features: list[tuple[str, float]] = []
-        if hasattr(estimator, "coef_") and target in self.model.classes:
-            coef = estimator.coef_
-            row = coef[self.model.classes.index(target)] if coef.shape[0] > 1 else coef[0]
-            indices = vector.indices
-            weights = vector.data * row[indices]
+        intent: str | None = None
+        if target in self.model.classes:
+            members = self.model._members[self.model.classes.index(target)]
+            best = int(members[np.argmax(scores[0, members])])
+            label = self.model.labels[best]
+            intent = label.split("/", 1)[1] if "/" in label else None
+            coef = np.asarray(estimator.coef_)
+            # A two-label model has one row of weights, pointing toward the second label.
+            row = coef[best] if coef.shape[0] > 1 else (coef[0] if best == 1 else -coef[0])
+            weights = vector.data * row[vector.indices]
             for i in np.argsort(weights)[::-1][:top]:
                 if weights[i] > 0:
-                    features.append((str(names[indices[i]]), round(float(weights[i]), 4)))
+                    features.append((str(names[vector.indices[i]]), round(float(weights[i]), 4)))
         ranked = sorted(zip(self.model.classes, (float(p) for p in probs), strict=True), key=lambda t: -t[1])
-        return Explanation(result, tuple(features), tuple((c, round(p, 4)) for c, p in ranked))
+        return Explanation(result, tuple(features), tuple((c, round(p, 4)) for c, p in ranked), intent)
 
 
 def load_classifier(assets: Assets, model_path: Path, train_if_stale: bool = False) -> Classifier:
     """The classifier for these assets: the stored model, or (if allowed) one trained now."""
-    settings = parse_settings(assets.model_settings, str(assets.root / "model.toml"))
+    settings = settings_of(assets)
     expected = expected_meta(assets, settings)
     try:
         model = load_model(model_path, expected)
@@ -326,5 +550,7 @@ def load_classifier(assets: Assets, model_path: Path, train_if_stale: bool = Fal
     return Classifier(assets, settings, model)
 
 
-def labels_of(classes: Iterable[str]) -> list[str]:
-    return sorted(classes)
+def train_classifier(assets: Assets) -> Classifier:
+    """A classifier trained now, in memory, from these assets (evaluation, comparison)."""
+    settings = settings_of(assets)
+    return Classifier(assets, settings, train(assets, settings))

@@ -308,7 +308,7 @@ def _dry_run(app: Any, as_json: bool) -> None:
 @pass_ctx
 def check(ctx: Ctx, no_model: bool) -> None:
     """Validate config.toml, classifiers/ and templates/; list every problem (exit 2 on any)."""
-    from inboxd.classify import parse_settings
+    from inboxd.classify import settings_of
     from inboxd.daemon import load_app, passwords
 
     problems: list[Problem] = []
@@ -319,7 +319,7 @@ def check(ctx: Ctx, no_model: bool) -> None:
         problems.extend(exc.problems)
     if app is not None:
         try:
-            parse_settings(app.assets.model_settings, str(app.assets.root / "model.toml"))
+            settings_of(app.assets)
             passwords(app.config)
         except ConfigError as exc:
             problems.extend(exc.problems)
@@ -337,21 +337,158 @@ def check(ctx: Ctx, no_model: bool) -> None:
 @pass_ctx
 def train(ctx: Ctx) -> None:
     """Train the model from classifiers/examples and store it (classifier.model_path)."""
-    from inboxd.classify import parse_settings, save_model
+    from inboxd.classify import save_model, settings_of
     from inboxd.classify import train as fit
 
     app = ctx.app(with_model=False)
     try:
-        settings = parse_settings(app.assets.model_settings, str(app.assets.root / "model.toml"))
+        settings = settings_of(app.assets)
     except ConfigError as exc:
         _config_fail(exc)
     with err.status("training…"):
         model = fit(app.assets, settings)
     save_model(model, app.config.classifier.model_path)
     out.print(
-        f"trained on {model.meta['examples']} examples in {model.meta['train_seconds']} s "
-        f"→ {app.config.classifier.model_path}"
+        f"trained on {model.meta['examples']} examples ({model.meta['labels']} labels) in "
+        f"{model.meta['train_seconds']} s → {app.config.classifier.model_path}"
     )
+
+
+@main.command()
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Score this text,category CSV with a model trained on all the examples (default: cross-validation).",
+)
+@click.option(
+    "--cv", "folds", type=click.IntRange(2, 20), default=5, show_default=True, help="Folds of cross-validation."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Shuffles the cross-validation folds.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False), help="Write DIR/index.html.")
+@click.option(
+    "--compare",
+    "old_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="A previous classifiers/ folder: score the same data (or folds) with both; list the mails that change.",
+)
+@pass_ctx
+def evaluate(
+    ctx: Ctx,
+    *,
+    data: Path | None,
+    folds: int,
+    seed: int,
+    as_json: bool,
+    report_dir: Path | None,
+    old_dir: Path | None,
+) -> None:
+    """Measure the classifier: per-category precision/recall/F1, macro-F1, confusion, the floor's effect.
+
+    Without --data: K-fold cross-validation on classifiers/examples (every example scored by a
+    model that never saw it). With --data: that CSV scored by a model trained on all examples
+    (the stored one when it is up to date). --compare scores the same data (or the same folds,
+    each old model trained on the old examples less the fold's texts) with the old folder too.
+    """
+    from inboxd.assets import load_assets, read_examples
+    from inboxd.classify import cross_validated, load_classifier, settings_of, train_classifier
+    from inboxd.evaluate import compare
+    from inboxd.evaluate import evaluate as score
+    from inboxd.report import write_report
+
+    app = ctx.app(with_model=False)
+    assets = app.assets
+    started = time.monotonic()
+    comparison = None
+    try:
+        if data is None:
+            floor = settings_of(assets).confidence_floor
+            with err.status(f"{folds}-fold cross-validation…"):
+                examples, decisions = cross_validated(assets, folds, seed)
+            method = f"{folds}-fold cross-validation on {assets.root / 'examples'}"
+            if old_dir is None:
+                ev = score(examples, decisions, assets.category_names, floor, method)
+            else:
+                old_assets = load_assets(old_dir)
+                names = tuple(dict.fromkeys(assets.category_names + old_assets.category_names))
+                with err.status(f"the same folds with {old_dir}…"):
+                    _, old_decisions = cross_validated(assets, folds, seed, scored_by=old_assets)
+                ev = score(examples, decisions, names, floor, method)
+                old_floor = settings_of(old_assets).confidence_floor
+                comparison = compare(score(examples, old_decisions, names, old_floor, f"{method}, by {old_dir}"), ev)
+        else:
+            rows = list(read_examples(data, assets.category_names))
+            if not rows:
+                _fail(EXIT_CONFIG, f"{data}: no examples")
+            texts = [r.text for r in rows]
+            with err.status("loading (or training) the model…"):
+                classifier = load_classifier(assets, app.config.classifier.model_path, train_if_stale=True)
+            names = assets.category_names
+            old = None
+            if old_dir is not None:
+                old_assets = load_assets(old_dir)
+                with err.status(f"training the model of {old_dir}…"):
+                    old = train_classifier(old_assets)
+                names = tuple(dict.fromkeys(names + old_assets.category_names))
+            method = f"{data}, scored by a model trained on {assets.root / 'examples'}"
+            ev = score(rows, classifier.classify(texts), names, classifier.floor, method)
+            if old is not None:
+                old_ev = score(rows, old.classify(texts), names, old.floor, f"{data}, scored by {old_dir}")
+                comparison = compare(old_ev, ev)
+    except ConfigError as exc:
+        _config_fail(exc)
+    seconds = round(time.monotonic() - started, 2)
+    if report_dir is not None:
+        err.print(f"report: {write_report(report_dir, ev, comparison)}", markup=False)
+    if as_json:
+        result = ev.to_json() | {"seconds": seconds}
+        if comparison is not None:
+            result["compare"] = comparison.to_json()
+        print(json.dumps(result, ensure_ascii=False))
+        return
+    _print_evaluation(ev)
+    if comparison is not None:
+        _print_comparison(comparison)
+    out.print(f"({seconds} s)")
+
+
+def _print_evaluation(ev: Any) -> None:
+    from inboxd.evaluate import SUGGESTION_TOLERANCE
+
+    out.print(ev.method, markup=False)
+    table = Table("category", "precision", "recall", "F1", "support", title="Per category")
+    for s in ev.per_category:
+        table.add_row(s.category, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", str(s.support))
+    out.print(table)
+    out.print(f"[bold]macro-F1 {ev.macro_f1:.4f}[/]  accuracy {ev.accuracy:.4f}  ({len(ev.scored)} mails)")
+    if ev.predicted_outside_data:
+        out.print(f"decided as a category the data has no example of: {ev.predicted_outside_data}", markup=False)
+    matrix = Table("truth \\ decided", *(c[:12] for c in ev.categories), title="Confusion matrix")
+    for name, row in zip(ev.categories, ev.confusion, strict=True):
+        matrix.add_row(name, *(str(n) for n in row))
+    out.print(matrix)
+    at = ev.at_floor
+    out.print(
+        f"confidence floor {ev.floor:.2f}: {100 * at.coverage:.1f}% decided automatically, "
+        f"{100 * at.accuracy_covered:.1f}% of them right; the rest go to other. "
+        f"Suggested floor (the highest within {SUGGESTION_TOLERANCE} macro-F1 of the best): {ev.suggested_floor:.2f}"
+    )
+    if len(ev.by_source) > 1:
+        for name, (f1, acc, n) in ev.by_source.items():
+            out.print(f"  {name}: macro-F1 {f1:.4f}, accuracy {acc:.4f}, n={n}", markup=False)
+
+
+def _print_comparison(comparison: Any) -> None:
+    old, new = comparison.old, comparison.new
+    out.rule("compared with the previous version")
+    out.print(
+        f"macro-F1 {old.macro_f1:.4f} → {new.macro_f1:.4f}, accuracy {old.accuracy:.4f} → {new.accuracy:.4f}; "
+        f"{len(comparison.changes)} mails changed category"
+    )
+    table = Table("text", "truth", "before", "now", "effect", title="Mails whose category changed")
+    for c in comparison.changes:
+        table.add_row(c.example.text[:120], c.example.category, c.old.category, c.new.category, c.effect)
+    out.print(table)
 
 
 @main.command()
@@ -419,6 +556,7 @@ def _print_explanation(expl: Any, as_json: bool) -> None:
         "rule": c.rule,
         "runner_up": c.runner_up,
         "runner_up_confidence": c.runner_up_confidence,
+        "intent": expl.intent,
         "features": [{"feature": f, "weight": w} for f, w in expl.features],
         "probabilities": dict(expl.probabilities),
     }
@@ -432,8 +570,10 @@ def _print_explanation(expl: Any, as_json: bool) -> None:
         out.print(
             f"model: {c.predicted} {c.confidence:.2f}{floor}; runner-up {c.runner_up} {c.runner_up_confidence:.2f}"
         )
+    if expl.intent:
+        out.print(f"closest intent within {c.predicted}: {expl.intent}", markup=False)
     table = Table(
-        "feature (word__ = word n-gram, char__ = character n-gram)",
+        "feature (word__ = word n-gram, char__ = character n-gram, pinyin__ = pinyin of the Chinese)",
         "weight",
         title=f"What pointed to {c.predicted}",
     )

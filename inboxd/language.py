@@ -1,4 +1,7 @@
-"""Which language the customer wrote in: Chinese (simplified or traditional) or English.
+"""Which language the customer wrote in, and Chinese text normalised for the model.
+
+The only module importing OpenCC (Traditional → Simplified) and pypinyin (its
+character → pinyin table).
 
 The acknowledgement follows the customer's language. Chinese customers often mix
 in English terms (USDT, KYC, 2FA, app), so the test is the share of Han
@@ -9,6 +12,10 @@ short mail is Chinese, a Chinese signature under an English mail is not.
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import cache
+
+import opencc
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
@@ -26,3 +33,46 @@ def detect_language(text: str, default: str = "en") -> str:
     if han >= 2 and han * 1.0 >= words * 0.5:
         return "zh"
     return "en" if words else default
+
+
+# -- Chinese as the model reads it ----------------------------------------------------------------
+#
+# Customers write the same request in Simplified or Traditional characters, and a pinyin
+# input method turns a slip into a homophone (登陆 for 登录, 题币 for 提币). The model reads
+# Simplified text (OpenCC's phrase-aware conversion) and, where model.toml asks for it, the
+# toneless pinyin of the Han characters, in which such homophones are the same words.
+
+
+@cache
+def _simplifier() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+@cache
+def _pinyin_table() -> dict[int, str]:
+    # Imported here: pypinyin takes a quarter of a second to import, and only a model
+    # that reads pinyin needs it.
+    from pypinyin.pinyin_dict import pinyin_dict  # noqa: PLC0415
+
+    table: dict[int, str] = {}
+    for codepoint, readings in pinyin_dict.items():
+        # The first reading is the most common one; tone marks are dropped so that a
+        # homophone typed in the wrong tone still matches.
+        syllable = unicodedata.normalize("NFKD", readings.split(",")[0])
+        plain = "".join(ch for ch in syllable if not unicodedata.combining(ch)).replace("ü", "v")
+        table[codepoint] = f"{plain} "
+    return table
+
+
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]+")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional Chinese characters and phrases converted to Simplified; other text unchanged."""
+    return _simplifier().convert(text) if _HAN.search(text) else text
+
+
+def pinyin(text: str) -> str:
+    """The toneless pinyin syllables of the Han characters in `text`, space-separated."""
+    runs = _HAN_RUN.findall(text)
+    return " ".join(runs).translate(_pinyin_table()).strip() if runs else ""

@@ -120,7 +120,7 @@ def test_check_lists_classifier_problems(tmp_path: Path, model_path: Path) -> No
     cats.write_text(cats.read_text().replace('required = ["account_id"]', 'required = ["acount_id"]'))
     model = classifiers / "model.toml"
     model.write_text(
-        model.read_text().replace("sublinear_tf = true", "sublinear = true", 1).replace("C = 20.0", "C = -1.0")
+        model.read_text().replace("sublinear_tf = true", "sublinear = true", 1).replace("C = 0.5", "C = -1.0")
     )
     (classifiers / "examples" / "bad.csv").write_text("text,category\nhello,acount\n,other\n")
     err = check_errors(tmp_path, model_path, classifiers, templates)

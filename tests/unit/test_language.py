@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from inboxd.language import detect_language
+from inboxd.language import detect_language, pinyin, to_simplified
 
 
 @pytest.mark.parametrize(
@@ -23,3 +23,16 @@ def test_detect_language(text: str, expected: str) -> None:
 
 def test_default_language_when_nothing_to_go_on() -> None:
     assert detect_language("12345 !!!", default="zh") == "zh"
+
+
+def test_traditional_chinese_is_read_as_simplified() -> None:
+    assert to_simplified("我的帳戶被凍結了，請幫忙處理提幣") == "我的帐户被冻结了，请帮忙处理提币"
+    assert to_simplified("USDT withdrawal 0x9a3f") == "USDT withdrawal 0x9a3f"
+
+
+def test_pinyin_makes_input_method_homophones_equal() -> None:
+    # A pinyin input method offers 登陆 (land) for 登录 (log in), 题币 for 提币.
+    assert pinyin("登陆失败") == pinyin("登录失败") == "deng lu shi bai"
+    assert pinyin("题币") == pinyin("提币")
+    assert pinyin("提币 USDT 到账").split() == ["ti", "bi", "dao", "zhang"]
+    assert pinyin("no chinese here") == ""

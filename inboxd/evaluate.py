@@ -1,0 +1,295 @@
+"""How good the classifier is, measured: scores, the confidence floor's effect, comparisons.
+
+Pure: it takes labelled examples and the classifier's decisions about them (from
+`classify`, which owns training and cross-validation) and computes per-category
+precision, recall and F1, macro-F1, accuracy, the confusion matrix, coverage and
+accuracy per confidence floor, the most confident mistakes, and — for two versions
+of the assets — the mails whose category changed. `report` draws it as HTML.
+
+Macro-F1 averages the categories that occur in the data scored: a category the data
+has no example of (complaints in Banking77) cannot be measured; predicting it is
+still an error, counted against the true category's recall and listed under
+`predicted_outside_data`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from inboxd.assets import FALLBACK, Example
+from inboxd.models import Classification
+
+# Floors drawn in the curve; the current floor is always added.
+CURVE_FLOORS = tuple(round(0.05 * i, 2) for i in range(20))
+# The suggested floor is the highest whose macro-F1 stays this close to the best one:
+# send as many uncertain mails to a human as costs (almost) nothing on the examples.
+SUGGESTION_TOLERANCE = 0.005
+WORST_SHOWN = 25
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryScore:
+    category: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True, slots=True)
+class FloorPoint:
+    floor: float
+    coverage: float  # share of mails decided by a rule or above the floor (the rest go to `other`)
+    accuracy_covered: float  # accuracy among those
+    precision: float  # macro precision of the final categories
+    recall: float  # macro recall of the final categories
+    macro_f1: float
+    accuracy: float
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    example: Example
+    decision: Classification
+
+    @property
+    def correct(self) -> bool:
+        return self.decision.category == self.example.category
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    method: str
+    floor: float
+    categories: tuple[str, ...]  # rows and columns of the confusion matrix
+    per_category: tuple[CategoryScore, ...]
+    macro_f1: float
+    accuracy: float
+    confusion: tuple[tuple[int, ...], ...]  # [truth][final category]
+    at_floor: FloorPoint
+    curve: tuple[FloorPoint, ...]
+    suggested_floor: float
+    worst: tuple[Scored, ...]  # wrong decisions, most confident first
+    by_source: dict[str, tuple[float, float, int]]  # example file -> (macro-F1, accuracy, n)
+    predicted_outside_data: dict[str, int]
+    scored: tuple[Scored, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "n": len(self.scored),
+            "macro_f1": round(self.macro_f1, 4),
+            "accuracy": round(self.accuracy, 4),
+            "per_category": {
+                s.category: {
+                    "precision": round(s.precision, 4),
+                    "recall": round(s.recall, 4),
+                    "f1": round(s.f1, 4),
+                    "support": s.support,
+                }
+                for s in self.per_category
+            },
+            "confusion": {
+                "labels": list(self.categories),
+                "matrix": [list(row) for row in self.confusion],
+            },
+            "floor": self.floor,
+            "at_floor": _point_json(self.at_floor),
+            "suggested_floor": self.suggested_floor,
+            "curve": [_point_json(p) for p in self.curve],
+            "by_source": {
+                name: {"macro_f1": round(f1, 4), "accuracy": round(acc, 4), "n": n}
+                for name, (f1, acc, n) in self.by_source.items()
+            },
+            "predicted_outside_data": self.predicted_outside_data,
+            "worst": [_scored_json(s) for s in self.worst],
+        }
+
+
+def _point_json(point: FloorPoint) -> dict[str, float]:
+    return {k: round(getattr(point, k), 4) for k in FloorPoint.__slots__}
+
+
+def _scored_json(s: Scored) -> dict[str, Any]:
+    d = s.decision
+    return {
+        "text": s.example.text,
+        "source": s.example.source,
+        "truth": s.example.category,
+        "category": d.category,
+        "predicted": d.predicted,
+        "confidence": d.confidence,
+        "rule": d.rule,
+        "runner_up": d.runner_up,
+    }
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
+def category_scores(truth: Sequence[str], final: Sequence[str], categories: Sequence[str]) -> list[CategoryScore]:
+    pairs = Counter(zip(truth, final, strict=True))
+    scores = []
+    for c in categories:
+        tp = pairs[(c, c)]
+        predicted = sum(n for (_, p), n in pairs.items() if p == c)
+        support = sum(n for (t, _), n in pairs.items() if t == c)
+        precision, recall = _ratio(tp, predicted), _ratio(tp, support)
+        scores.append(CategoryScore(c, precision, recall, _ratio(2 * precision * recall, precision + recall), support))
+    return scores
+
+
+def macro(scores: Sequence[CategoryScore]) -> tuple[float, float, float]:
+    """Macro precision, recall and F1 over the categories that occur in the data."""
+    present = [s for s in scores if s.support > 0]
+    n = len(present)
+    return (
+        _ratio(sum(s.precision for s in present), n),
+        _ratio(sum(s.recall for s in present), n),
+        _ratio(sum(s.f1 for s in present), n),
+    )
+
+
+def at_floor(decision: Classification, floor: float) -> str:
+    """The final category this decision would have under another confidence floor."""
+    if decision.rule is not None or decision.confidence >= floor:
+        return decision.predicted
+    return FALLBACK
+
+
+def floor_point(
+    truth: Sequence[str], decisions: Sequence[Classification], floor: float, categories: Sequence[str]
+) -> FloorPoint:
+    final = [at_floor(d, floor) for d in decisions]
+    covered = [d.rule is not None or d.confidence >= floor for d in decisions]
+    right = [t == f for t, f in zip(truth, final, strict=True)]
+    n_covered = sum(covered)
+    precision, recall, f1 = macro(category_scores(truth, final, categories))
+    return FloorPoint(
+        floor=floor,
+        coverage=_ratio(n_covered, len(decisions)),
+        accuracy_covered=_ratio(sum(r for r, c in zip(right, covered, strict=True) if c), n_covered),
+        precision=precision,
+        recall=recall,
+        macro_f1=f1,
+        accuracy=_ratio(sum(right), len(right)),
+    )
+
+
+def suggest_floor(curve: Sequence[FloorPoint]) -> float:
+    best = max(p.macro_f1 for p in curve)
+    return max(p.floor for p in curve if p.macro_f1 >= best - SUGGESTION_TOLERANCE)
+
+
+def evaluate(
+    examples: Sequence[Example],
+    decisions: Sequence[Classification],
+    categories: Sequence[str],
+    floor: float,
+    method: str,
+) -> Evaluation:
+    """Score the decisions (made at `floor`) about these labelled examples."""
+    if len(examples) != len(decisions):
+        raise ValueError("one decision per example")
+    truth = [e.category for e in examples]
+    final = [d.category for d in decisions]
+    names = tuple(categories)
+    scores = category_scores(truth, final, names)
+    _, _, macro_f1 = macro(scores)
+    index = {c: i for i, c in enumerate(names)}
+    matrix = [[0] * len(names) for _ in names]
+    for t, f in zip(truth, final, strict=True):
+        matrix[index[t]][index[f]] += 1
+    floors = sorted({*CURVE_FLOORS, floor})
+    curve = tuple(floor_point(truth, decisions, f, names) for f in floors)
+    scored = tuple(Scored(e, d) for e, d in zip(examples, decisions, strict=True))
+    worst = sorted((s for s in scored if not s.correct), key=lambda s: -s.decision.confidence)[:WORST_SHOWN]
+    sources: dict[str, list[Scored]] = {}
+    for s in scored:
+        sources.setdefault(s.example.source.rsplit(":", 1)[0], []).append(s)
+    by_source = {}
+    for name, group in sorted(sources.items()):
+        group_truth = [s.example.category for s in group]
+        group_final = [s.decision.category for s in group]
+        _, _, f1 = macro(category_scores(group_truth, group_final, names))
+        by_source[name] = (f1, _ratio(sum(s.correct for s in group), len(group)), len(group))
+    present = set(truth)
+    outside = Counter(f for f in final if f not in present)
+    return Evaluation(
+        method=method,
+        floor=floor,
+        categories=names,
+        per_category=tuple(scores),
+        macro_f1=macro_f1,
+        accuracy=_ratio(sum(t == f for t, f in zip(truth, final, strict=True)), len(truth)),
+        confusion=tuple(tuple(row) for row in matrix),
+        at_floor=next(p for p in curve if p.floor == floor),
+        curve=curve,
+        suggested_floor=suggest_floor(curve),
+        worst=tuple(worst),
+        by_source=by_source,
+        predicted_outside_data=dict(sorted(outside.items())),
+        scored=scored,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    example: Example
+    old: Classification
+    new: Classification
+
+    @property
+    def effect(self) -> str:
+        truth = self.example.category
+        if self.new.category == truth:
+            return "fixed"
+        if self.old.category == truth:
+            return "broken"
+        return "still wrong"
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    old: Evaluation
+    new: Evaluation
+    changes: tuple[Change, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        counts = Counter(c.effect for c in self.changes)
+        return {
+            "old": {k: v for k, v in self.old.to_json().items() if k not in ("worst", "curve")},
+            "changed": len(self.changes),
+            "fixed": counts["fixed"],
+            "broken": counts["broken"],
+            "still_wrong": counts["still wrong"],
+            "changes": [
+                {
+                    "text": c.example.text,
+                    "source": c.example.source,
+                    "truth": c.example.category,
+                    "old": c.old.category,
+                    "new": c.new.category,
+                    "old_rule": c.old.rule,
+                    "new_rule": c.new.rule,
+                    "effect": c.effect,
+                }
+                for c in self.changes
+            ],
+        }
+
+
+def compare(old: Evaluation, new: Evaluation) -> Comparison:
+    """The two versions' scores on the same data, and the mails whose category changed."""
+    if [s.example for s in old.scored] != [s.example for s in new.scored]:
+        raise ValueError("a comparison needs both versions scored on the same examples")
+    changes = tuple(
+        Change(o.example, o.decision, n.decision)
+        for o, n in zip(old.scored, new.scored, strict=True)
+        if o.decision.category != n.decision.category
+    )
+    return Comparison(old, new, changes)

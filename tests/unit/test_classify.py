@@ -1,0 +1,187 @@
+"""The classifier: settings checked against scikit-learn, intents, rules → model → floor,
+storage that refuses stale models, explanations, and Chinese normalisation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inboxd.assets import load_assets
+from inboxd.classify import (
+    Classifier,
+    cross_validated,
+    expected_meta,
+    load_classifier,
+    load_model,
+    parse_settings,
+    save_model,
+    settings_of,
+    train,
+    train_classifier,
+)
+from inboxd.errors import ConfigError
+from tests.tiny_classifier import make_tiny_classifiers
+
+GOOD: dict[str, Any] = {
+    "confidence_floor": 0.4,
+    "features": {"word": {"analyzer": "word"}, "py": {"reads": "pinyin", "analyzer": "word"}},
+    "estimator": {"kind": "linear_svc", "params": {"C": 0.5}},
+}
+
+
+def problems(raw: dict[str, Any], files: list[str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_settings(raw, "model.toml", files)
+    return [str(p) for p in info.value.problems]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Classifier:
+    return train_classifier(load_assets(make_tiny_classifiers(tmp_path_factory.mktemp("tiny"))))
+
+
+def test_valid_settings_parse() -> None:
+    settings = parse_settings(GOOD, "model.toml")
+    assert settings.reads == {"word": "text", "py": "pinyin"}
+    assert settings.estimator_kind == "linear_svc"
+
+
+def test_every_settings_typo_is_named() -> None:
+    raw = {
+        "confidence_flor": 0.4,
+        "confidence_scale": 0,
+        "features": {"word": {"analyser": "word"}, "py": {"reads": "zhuyin"}},
+        "estimator": {"kind": "linear_svc", "params": {"c": 1.0}},
+        "example_weights": {"nope.csv": 2.0, "tiny_en.csv": -1},
+    }
+    found = problems(raw, ["tiny_en.csv"])
+    assert "model.toml: confidence_flor: unknown key" in found
+    assert any(p.startswith("model.toml: confidence_scale:") for p in found)
+    assert "model.toml: features.word.analyser: unknown parameter of TfidfVectorizer" in found
+    assert "model.toml: features.py.reads: must be one of ['text', 'pinyin']" in found
+    assert "model.toml: estimator.params.c: unknown parameter of LinearSVC" in found
+    assert any(p.startswith("model.toml: example_weights.nope.csv: no such example file") for p in found)
+    assert "model.toml: example_weights.tiny_en.csv: must be a number above 0" in found
+
+
+def test_invalid_parameter_value_is_an_error() -> None:
+    raw = GOOD | {"estimator": {"kind": "linear_svc", "params": {"C": -1.0}}}
+    assert any("estimator.params: invalid value" in p and "'C'" in p for p in problems(raw))
+
+
+def test_intent_column_becomes_the_label(tmp_path: Path) -> None:
+    root = make_tiny_classifiers(tmp_path)
+    (root / "examples" / "intents.csv").write_text(
+        "text,category,intent\ncard never arrived,other,card_arrival\nwithdrawal pending,deposit_withdrawal,\n"
+    )
+    examples = {e.text: e for e in load_assets(root).examples()}
+    assert examples["card never arrived"].label == "other/card_arrival"
+    assert examples["withdrawal pending"].label == "deposit_withdrawal"
+
+
+def test_unknown_categories_listed_once_with_their_lines(tmp_path: Path) -> None:
+    root = make_tiny_classifiers(tmp_path)
+    (root / "examples" / "bad.csv").write_text("text,category\na,acount\nb,acount\nc,other\nd,billing\n")
+    with pytest.raises(ConfigError) as info:
+        load_assets(root)
+    found = [str(p) for p in info.value.problems]
+    assert len(found) == 2
+    assert found[0].startswith(f"{root / 'examples' / 'bad.csv'}: lines 2, 3: unknown category 'acount'")
+    assert found[1].startswith(f"{root / 'examples' / 'bad.csv'}: line 5: unknown category 'billing'")
+
+
+def test_model_learns_both_languages_and_batches_agree(tiny: Classifier) -> None:
+    texts = ["my withdrawal is still pending", "充值USDT还没有到账", "how do I set up a recurring buy?"]
+    batch = tiny.classify(texts)
+    assert [c.predicted for c in batch] == ["deposit_withdrawal", "deposit_withdrawal", "platform_usage"]
+    assert [tiny.classify([t])[0] for t in texts] == batch
+    for c in batch:
+        assert 0 < c.runner_up_confidence <= c.confidence <= 1
+        assert c.runner_up != c.predicted
+
+
+def test_traditional_chinese_reads_as_simplified(tiny: Classifier) -> None:
+    simplified, traditional = tiny.classify(["提现失败但币已经扣了", "提現失敗但幣已經扣了"])
+    assert traditional == simplified
+
+
+def test_rules_decide_before_the_model_in_either_script(tiny: Classifier) -> None:
+    for text in ("my account was hacked, please help", "我的帳戶被盜了", "我的账户被盗了"):
+        c = tiny.classify([text])[0]
+        assert (c.category, c.rule, c.confidence) == ("account", "account-takeover", 1.0)
+
+
+def test_below_the_floor_goes_to_other(tmp_path: Path) -> None:
+    root = make_tiny_classifiers(tmp_path)
+    settings = root / "model.toml"
+    settings.write_text(settings.read_text().replace("confidence_floor = 0.35", "confidence_floor = 0.99"))
+    classifier = train_classifier(load_assets(root))
+    c = classifier.classify(["please look at this"])[0]
+    assert c.confidence < 0.99
+    assert c.category == "other" and c.predicted != "" and c.rule is None
+
+
+def test_explanation_names_features_and_runner_up(tiny: Classifier) -> None:
+    expl = tiny.explain("my withdrawal failed but the coins left my account")
+    assert expl.classification.predicted == "deposit_withdrawal"
+    names = [f for f, _ in expl.features]
+    assert any(n.startswith("word__") and "withdrawal" in n for n in names)
+    assert all(w > 0 for _, w in expl.features)
+    assert [w for _, w in expl.features] == sorted((w for _, w in expl.features), reverse=True)
+    assert expl.probabilities[0][0] == "deposit_withdrawal"
+    assert expl.classification.runner_up == expl.probabilities[1][0]
+
+
+def test_pinyin_features_explain_a_homophone_typo(tiny: Classifier) -> None:
+    # 登陆 (land) typed for 登录 (log in) by a pinyin input method: same syllables.
+    expl = tiny.explain("登陆不了账户")
+    assert expl.classification.predicted == "account"
+    assert any(f.startswith("pinyin__") for f, _ in expl.features)
+
+
+def test_saved_model_loads_and_refuses_when_stale(tmp_path: Path) -> None:
+    root = make_tiny_classifiers(tmp_path / "c")
+    assets = load_assets(root)
+    settings = settings_of(assets)
+    path = tmp_path / "model.skops"
+    save_model(train(assets, settings), path)
+    loaded = load_model(path, expected_meta(assets, settings))
+    assert loaded.classes == tuple(sorted(assets.category_names))
+
+    # The floor applies when deciding: changing it does not make the model stale.
+    toml = root / "model.toml"
+    toml.write_text(toml.read_text().replace("confidence_floor = 0.35", "confidence_floor = 0.5"))
+    assert load_classifier(load_assets(root), path).floor == 0.5
+
+    toml.write_text(toml.read_text().replace("C = 0.5", "C = 0.8"))
+    with pytest.raises(ConfigError, match=r"stale model \(model.toml changed since it was trained\)"):
+        load_classifier(load_assets(root), path)
+    with (root / "examples" / "tiny_en.csv").open("a") as handle:
+        handle.write("where is my deposit,deposit_withdrawal\n")
+    with pytest.raises(ConfigError, match="the examples or categories changed"):
+        load_classifier(load_assets(root), path)
+    retrained = load_classifier(load_assets(root), path, train_if_stale=True)
+    assert retrained.model.meta["examples"] == 97
+
+
+def test_a_damaged_or_missing_model_is_a_clear_error(tmp_path: Path) -> None:
+    assets = load_assets(make_tiny_classifiers(tmp_path / "c"))
+    with pytest.raises(ConfigError, match="no trained model: run `inboxd train`"):
+        load_classifier(assets, tmp_path / "missing.skops")
+    (tmp_path / "bad.skops").write_bytes(b"PK\x03\x04 not a zip")
+    with pytest.raises(ConfigError, match="not a readable skops model"):
+        load_classifier(assets, tmp_path / "bad.skops")
+
+
+def test_cross_validation_scores_every_example_with_a_model_that_never_saw_it(tmp_path: Path) -> None:
+    assets = load_assets(make_tiny_classifiers(tmp_path))
+    examples, decisions = cross_validated(assets, folds=4)
+    assert len(examples) == len(decisions) == 96
+    assert {e.category for e in examples} == set(assets.category_names)
+    assert any(d.rule == "account-takeover" for d in decisions)
+    right = sum(d.category == e.category for e, d in zip(examples, decisions, strict=True))
+    assert right > 40  # far above chance (1 in 6) even with 70 training texts per fold
+    with pytest.raises(ConfigError, match="needs at least 20 examples per category"):
+        cross_validated(assets, folds=20)
