@@ -16,8 +16,8 @@ import csv
 import quopri
 import random
 from collections.abc import Iterator
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -79,63 +79,93 @@ class MailGenerator:
         return "\n\n".join(parts)
 
     def mail(self, index: int) -> bytes:
+        """Mail number `index`: its size on the wire between 2 and 20 KB (log-uniform)."""
         r = self.random
+        target = int(2000 * (10 ** r.uniform(0, 1)))
         chinese = r.random() < 0.45
         text = r.choice(self.zh if chinese else self.en)
         if r.random() < 0.5:
-            text += f"\n\nTXID: {r.getrandbits(256):064x}" if r.random() < 0.5 else f"\n\n订单号：{r.randint(10**17, 10**18)}"
-        size = int(2000 * (10 ** r.uniform(0, 1)))  # 2–20 KB, log-uniform
-        body = f"{text}\n\n{self._history(chinese, max(0, size - len(text) - 400))}"
+            text += (
+                f"\n\nTXID: {r.getrandbits(256):064x}"
+                if r.random() < 0.5
+                else f"\n\n订单号：{r.randint(10**17, 10**18)}"
+            )
         sender = f"customer{index}@{'qq.com' if chinese else 'gmail.example'}"
         when = self.start + timedelta(seconds=index)
         subject = text.splitlines()[0][:60]
         message_id = f"<bench-{index}-{r.getrandbits(48):012x}@{sender.split('@')[1]}>"
-        kind = r.random()
         head = (
             f"From: {'客户' if chinese else 'Customer'} {index} <{sender}>\r\nTo: support@exchange.test\r\n"
             f"Date: {format_datetime(when)}\r\nMessage-ID: {message_id}\r\nMIME-Version: 1.0\r\n"
         )
+        kind = r.random()
         if kind < 0.02:  # an out-of-office reply
             return (
-                f"From: away{index}@corp.example\r\nTo: support@exchange.test\r\nSubject: Automatic reply: {subject}\r\n"
-                f"Date: {format_datetime(when)}\r\nMessage-ID: {message_id}\r\nAuto-Submitted: auto-replied\r\n"
+                f"From: away{index}@corp.example\r\nTo: support@exchange.test\r\n"
+                f"Subject: Automatic reply: {subject}\r\nDate: {format_datetime(when)}\r\n"
+                f"Message-ID: {message_id}\r\nAuto-Submitted: auto-replied\r\n"
                 "Content-Type: text/plain; charset=utf-8\r\n\r\nI am out of the office until Monday.\r\n"
             ).encode()
+        history = self._history(chinese, target)
+        # Shorten the quoted history until the encoded mail fits the target size.
+        for keep in (1.0, 0.6, 0.35, 0.2, 0.1, 0.0):
+            body = f"{text}\n\n{history[: int(len(history) * keep)]}"
+            raw = self._encode(head, subject, body, chinese, kind)
+            if len(raw) <= target * 1.15:
+                break
+        return raw
+
+    def _encode(self, head: str, subject: str, body: str, chinese: bool, kind: float) -> bytes:
+        r = self.random
         subject_header = f"Subject: =?UTF-8?B?{base64.b64encode(subject.encode()).decode()}?=\r\n"
         if chinese and kind < 0.45:  # QQ Mail / Foxmail: GBK or GB18030, base64
             charset = r.choice(["gbk", "gb18030", "gb2312"])
-            encoded = body.encode("gb18030" if charset != "gbk" else "gbk", "replace")
-            return (head + f"Subject: =?{charset}?B?{base64.b64encode(subject.encode('gb18030')).decode()}?=\r\n"
-                    f"Content-Type: text/plain; charset=\"{charset}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-                    + _b64(encoded) + "\r\n").encode()  # fmt: skip
+            encoded = body.encode("gbk" if charset == "gbk" else "gb18030", "replace")
+            words = base64.b64encode(subject.encode("gb18030")).decode()
+            return (
+                head + f"Subject: =?{charset}?B?{words}?=\r\n"
+                f'Content-Type: text/plain; charset="{charset}"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+                + _b64(encoded)
+                + "\r\n"
+            ).encode()
         if kind < 0.55:  # Outlook: HTML only
-            html = "".join(f"<p class=MsoNormal>{line or '&nbsp;'}</p>" for line in body.splitlines())
-            html = f'<html><head><style>p.MsoNormal{{margin:0;font-family:"Calibri"}}</style></head><body>{html}</body></html>'
-            return (head + subject_header + "Content-Type: text/html; charset=\"utf-8\"\r\n"
-                    "Content-Transfer-Encoding: quoted-printable\r\n\r\n" + _qp(html) + "\r\n").encode()  # fmt: skip
-        if kind < 0.75:  # Gmail: multipart/alternative, quoted-printable, maybe a screenshot
+            paragraphs = "".join(f"<p class=MsoNormal>{line or '&nbsp;'}</p>" for line in body.splitlines())
+            style = '<style>p.MsoNormal{margin:0;font-family:"Calibri"}</style>'
+            html = f"<html><head>{style}</head><body>{paragraphs}</body></html>"
+            return (
+                head + subject_header + 'Content-Type: text/html; charset="utf-8"\r\n'
+                "Content-Transfer-Encoding: quoted-printable\r\n\r\n" + _qp(html) + "\r\n"
+            ).encode()
+        if kind < 0.75:  # Gmail: multipart/alternative, quoted-printable, sometimes a screenshot
             boundary = f"0000000000{r.getrandbits(64):016x}"
-            html = "<div dir=\"ltr\">" + body.replace("\n", "<br>") + "</div>"
-            parts = [
-                f"--{boundary}\r\nContent-Type: text/plain; charset=\"UTF-8\"\r\n"
-                f"Content-Transfer-Encoding: quoted-printable\r\n\r\n{_qp(body)}\r\n",
-                f"--{boundary}\r\nContent-Type: text/html; charset=\"UTF-8\"\r\n"
-                f"Content-Transfer-Encoding: quoted-printable\r\n\r\n{_qp(html)}\r\n",
-            ]
-            inner = f"Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n" + "".join(parts) + f"--{boundary}--\r\n"
+            html = '<div dir="ltr">' + body.replace("\n", "<br>") + "</div>"
+            inner = (
+                f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
+                f'--{boundary}\r\nContent-Type: text/plain; charset="UTF-8"\r\n'
+                f"Content-Transfer-Encoding: quoted-printable\r\n\r\n{_qp(body)}\r\n"
+                f'--{boundary}\r\nContent-Type: text/html; charset="UTF-8"\r\n'
+                f"Content-Transfer-Encoding: quoted-printable\r\n\r\n{_qp(html)}\r\n--{boundary}--\r\n"
+            )
             if r.random() < 0.3:
                 outer = f"mixed{r.getrandbits(40):010x}"
-                picture = r.randbytes(r.randint(2000, 8000))
-                return (head + subject_header + f"Content-Type: multipart/mixed; boundary=\"{outer}\"\r\n\r\n"
-                        f"--{outer}\r\n{inner}--{outer}\r\nContent-Type: image/png; name=\"screenshot.png\"\r\n"
-                        "Content-Disposition: attachment; filename=\"screenshot.png\"\r\n"
-                        f"Content-Transfer-Encoding: base64\r\n\r\n{_b64(picture)}\r\n--{outer}--\r\n").encode()  # fmt: skip
+                picture = _b64(r.randbytes(r.randint(1000, 4000)))
+                return (
+                    head + subject_header + f'Content-Type: multipart/mixed; boundary="{outer}"\r\n\r\n'
+                    f"--{outer}\r\n{inner}--{outer}\r\n"
+                    'Content-Type: image/png; name="screenshot.png"\r\n'
+                    'Content-Disposition: attachment; filename="screenshot.png"\r\n'
+                    f"Content-Transfer-Encoding: base64\r\n\r\n{picture}\r\n--{outer}--\r\n"
+                ).encode()
             return (head + subject_header + inner).encode()
         if kind < 0.85:  # NetEase: UTF-8 base64
-            return (head + subject_header + "Content-Type: text/plain; charset=UTF-8\r\n"
-                    "Content-Transfer-Encoding: base64\r\n\r\n" + _b64(body.encode()) + "\r\n").encode()  # fmt: skip
-        return (head + subject_header + "Content-Type: text/plain; charset=utf-8\r\n"
-                "Content-Transfer-Encoding: 8bit\r\n\r\n" + body.replace("\n", "\r\n") + "\r\n").encode()  # fmt: skip
+            return (
+                head + subject_header + "Content-Type: text/plain; charset=UTF-8\r\n"
+                "Content-Transfer-Encoding: base64\r\n\r\n" + _b64(body.encode()) + "\r\n"
+            ).encode()
+        return (
+            head + subject_header + "Content-Type: text/plain; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: 8bit\r\n\r\n" + body.replace("\n", "\r\n") + "\r\n"
+        ).encode()
 
     def mails(self, n: int) -> Iterator[bytes]:
         for index in range(n):
