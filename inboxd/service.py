@@ -40,11 +40,12 @@ STUCK_SECONDS = 15 * 60  # a tick running longer than this stops the watchdog pi
 class Worker:
     """One mailbox: its processor, store connection, lease, backoff and wake-up."""
 
-    def __init__(self, app: App, owner: str, stop: threading.Event, metrics: Metrics):
+    def __init__(self, app: App, owner: str, stop: threading.Event, metrics: Metrics, shutdown: threading.Event):
         self.app = app
         self.name = app.config.name
         self.owner = owner
-        self.stop = stop
+        self.stop = stop  # this generation of workers (a reload ends it)
+        self.shutdown = shutdown  # the whole service
         self.metrics = metrics
         self.store = Store(app.config.store.path)
         self.processor = make_processor(app, self.store, stop)
@@ -107,6 +108,7 @@ class Worker:
             log.error("%s: the store failed; stopping: %s", self.name, exc)
             self.fatal = exc
             self.stop.set()
+            self.shutdown.set()
             return
         except Exception as exc:  # keep the daemon alive; the next tick retries
             self._failures += 1
@@ -171,7 +173,10 @@ class Service:
         self.notifier = notifier or Notifier()
         self.metrics = Metrics()
         self.owner = new_owner()
+        # `stop` ends the service (signals, a fatal store error); `_halt` ends one generation of
+        # workers (every reload starts a new one), so a SIGTERM during a reload is never lost.
         self.stop = threading.Event()
+        self._halt = threading.Event()
         self._reload = threading.Event()
         self.workers: list[Worker] = []
         self.watchers: list[IdleWatcher] = []
@@ -189,11 +194,11 @@ class Service:
     # -- start / stop the workers ----------------------------------------------------------
 
     def _start(self) -> None:
-        self.stop.clear()
+        self._halt = threading.Event()
         # One thread per mailbox: a slow server holds up only its own mailbox.
         executors = {"default": {"type": "threadpool", "max_workers": len(self.apps) + 1}}
         scheduler = BackgroundScheduler(timezone="UTC", executors=executors)
-        self.workers = [Worker(app, self.owner, self.stop, self.metrics) for app in self.apps]
+        self.workers = [Worker(app, self.owner, self._halt, self.metrics, self.stop) for app in self.apps]
         first = self.apps[0]
         model = first.classifier.model.meta.get("assets_fingerprint", "")[:12] if first.classifier else ""
         self.metrics.set_info(model=model, config=_digest(self.config_path))
@@ -221,6 +226,7 @@ class Service:
             self.watchers.append(watcher)
 
     def _stop_workers(self) -> None:
+        self._halt.set()
         for watcher in self.watchers:
             watcher.stop()
         if self.scheduler is not None:
@@ -246,8 +252,10 @@ class Service:
             self.notifier.ready("reload rejected; running the previous configuration")
             return
         log.info("reloading: finishing running ticks, then starting with the new configuration")
-        self.stop.set()
+        self._halt.set()
         self._stop_workers()
+        if self.stop.is_set():
+            return  # a SIGTERM arrived meanwhile: do not start again
         self.apps = apps
         self._start()
         log.info("reloaded", extra={"event": "reloaded", "mailboxes": [a.config.name for a in apps]})

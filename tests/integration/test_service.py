@@ -54,7 +54,12 @@ class Running:
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)
+        try:
+            return self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()  # never leave a daemon behind; the test fails on the code below
+            self.process.wait()
+            return -9
 
 
 @pytest.fixture
