@@ -56,6 +56,7 @@ class ParsedEmail:
     defects: tuple[str, ...] = ()
     # Customer secrets removed from this mail by `sensitive.redact_mail` (kind and place only).
     secrets: tuple[Secret, ...] = ()
+    redacted: bool = False  # sensitive.redact_mail has run: it need not (and does not) run again
 
 
 class SkipReason(StrEnum):

@@ -617,11 +617,13 @@ _STRUCTURAL_HEADERS = frozenset(
 def redact_mail(mail: ParsedEmail) -> tuple[ParsedEmail, tuple[Secret, ...]]:
     """The mail with secrets removed from subject, body, new text, headers and display name.
 
-    Returns the redacted mail (its `secrets` hold what was found, with this call's
-    findings added to any from an earlier call) and the secrets found now. Idempotent:
-    a redacted mail has nothing left to find. Positions refer to the field named in
-    `Secret.field` of the mail as it was given.
+    Returns the redacted mail (its `secrets` hold what was found) and the secrets found
+    now. A mail already redacted is returned as it is, at no cost: the scan is the most
+    expensive step of deciding about a mail, and the pipeline redacts right after
+    parsing. Positions refer to the field named in `Secret.field` of the mail as given.
     """
+    if mail.redacted:
+        return mail, ()
     subject, in_subject = redact(mail.subject, "subject")
     text, in_text = redact(mail.text, "text")
     new_text, in_new = redact(mail.new_text, "new_text")
@@ -645,7 +647,7 @@ def redact_mail(mail: ParsedEmail) -> tuple[ParsedEmail, tuple[Secret, ...]]:
     # The new text is a part of the text: its findings are new only when the text had none.
     found = in_subject + in_text + (() if in_text else in_new) + in_name + tuple(in_headers)
     if not found:
-        return mail, ()
+        return replace(mail, redacted=True), ()
     redacted = replace(
         mail,
         subject=subject,
@@ -654,6 +656,7 @@ def redact_mail(mail: ParsedEmail) -> tuple[ParsedEmail, tuple[Secret, ...]]:
         sender_name=sender_name,
         headers=headers,
         secrets=mail.secrets + found,
+        redacted=True,
     )
     return redacted, found
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from inboxd.models import ParsedEmail
@@ -192,4 +194,12 @@ def test_redact_mail_covers_subject_text_new_text_and_headers() -> None:
 
 def test_a_mail_without_secrets_is_returned_as_it_is() -> None:
     mail = _mail("USDT not received", "I sent 500 USDT yesterday, txid " + HEX_KEY)
+    redacted, found = redact_mail(mail)
+    assert found == () and redacted == replace(mail, redacted=True)
+
+
+def test_a_redacted_mail_is_not_scanned_again() -> None:
+    mail, found = redact_mail(_mail("help", "my password is Hunter2!xyz please reset"))
+    assert found and mail.redacted
+    # Scanning again would find nothing (idempotent) but costs time: it is skipped.
     assert redact_mail(mail) == (mail, ())
