@@ -22,7 +22,7 @@ import pytest
 from inboxd.testbed.dovecot import Dovecot, free_port
 from inboxd.testbed.oauth2server import AuthorizationServer
 from inboxd.testbed.smtpsink import SinkMode, SmtpSink
-from tests.conftest import PASSWORD, ROOT, fixture_bytes, marks, write_config
+from tests.conftest import PASSWORD, ROOT, Servers, fixture_bytes, marks, write_config
 from tests.integration.test_service import Running, wait_for
 
 pytestmark = pytest.mark.integration
@@ -179,6 +179,23 @@ def test_poll_with_a_token_file_written_by_an_external_refresher(oauth: OAuthSer
         assert old not in result.stdout + result.stderr and new not in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(("security", "port"), [("starttls", "port"), ("tls", "tls_port")])
+def test_xoauth2_over_tls(oauth: OAuthServers, security: str, port: str) -> None:
+    """As Gmail and Microsoft 365 are reached: the mechanism is looked for after STARTTLS too."""
+    token = f"tok-{oauth.tag}-tls"
+    oauth.authority.grant(token, oauth.user)
+    (oauth.dir / "cfg").mkdir(parents=True, exist_ok=True)
+    (oauth.dir / "cfg" / "token").write_text(token)
+    imap = {"oauth2_token_file": "token", "security": security, "port": getattr(oauth.dovecot, port),
+            "ca_file": str(oauth.dovecot.cert)}  # fmt: skip
+    config = oauth.config(imap, {"oauth2_token_file": "token"})
+    oauth.append("en_account_2fa.eml")
+    result = inboxd(config, "poll", "--json")
+    assert result.returncode == 0, result.stderr
+    assert [r["auth_user"] for r in oauth.sink.received()] == [oauth.user]
+    assert f"Login: user=<{oauth.user}>, method=XOAUTH2" in oauth.dovecot.log_file.read_text()
+
+
 def test_an_expired_token_is_refreshed_through_the_command(oauth: OAuthServers) -> None:
     """Both servers reject the first token of their command; inboxd runs the command again and goes on."""
     imap_fresh, smtp_fresh = f"tok-{oauth.tag}-imap", f"tok-{oauth.tag}-smtp"
@@ -331,3 +348,17 @@ def test_the_token_script_reports_a_revoked_refresh_token_without_secrets(oauth:
     assert result.returncode == 1 and result.stdout == ""
     assert "answered 400 invalid_grant Token has been expired or revoked." in result.stderr
     assert "rt-revoked-long-ago" not in result.stderr and "client-secret-for-tests" not in result.stderr
+
+
+def test_a_server_without_xoauth2_is_named_in_the_error(servers: Servers, tmp_path: Path, model_path: Path) -> None:
+    """The session's password-only Dovecot: the operator learns that the server lacks XOAUTH2."""
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "token").write_text("tok-never-sent")
+    config = write_config(tmp_path / "x", model_path=model_path, imap_port=servers.dovecot.port,
+                          imap_user=servers.user, smtp_port=servers.sink.port,
+                          sections={"imap": {"auth": "xoauth2", "password_file": None, "oauth2_token_file": "token"}})  # fmt: skip
+    servers.append("en_account_2fa.eml")
+    result = inboxd(config, "poll")
+    assert result.returncode == 1
+    assert "(XOAUTH2) failed: the server does not offer AUTHENTICATE XOAUTH2" in result.stderr
+    assert "tok-never-sent" not in result.stderr
