@@ -105,13 +105,13 @@ def main(ctx: click.Context, config: Path, log_level: str | None, log_format: st
 @pass_ctx
 def run(ctx: Ctx) -> None:
     """Run the daemon: every mailbox on its schedule (and IDLE) until SIGTERM or SIGINT; SIGHUP reloads."""
-    from inboxd.daemon import passwords
+    from inboxd.credentials import load_credentials
     from inboxd.service import Service
 
     apps = ctx.apps()
     try:
         for app in apps:
-            passwords(app.config)
+            load_credentials(app.config)
         service = Service(ctx.config_path, apps)
     except ConfigError as exc:
         _config_fail(exc)
@@ -245,20 +245,20 @@ def _add(a: Any, b: Any) -> Any:
 
 
 def _dry_run(app: Any, as_json: bool) -> None:
-    from inboxd.daemon import passwords
+    from inboxd.credentials import load_credentials
     from inboxd.mailbox import ImapMailbox
     from inboxd.offline import OfflineDecider
     from inboxd.store import Store
 
     try:
-        imap_password, _ = passwords(app.config)
+        login = load_credentials(app.config).imap
     except ConfigError as exc:
         _config_fail(exc)
     decider = OfflineDecider(app.classifier, app.renderer, app.policy, app.config.limits, app.config.ack.ticket_prefix)
     records: list[dict[str, Any]] = []
     try:
         store = Store(app.config.store.path, readonly=True) if app.config.store.path.exists() else None
-        with ImapMailbox(app.config.imap, imap_password) as box:
+        with ImapMailbox(app.config.imap, login) as box:
             uidvalidity = box.select(readonly=True)  # EXAMINE: not even \Recent changes
             last = store.checkpoint(app.config.account, app.config.imap.folder, uidvalidity) if store else 0
             uids = box.uids_after(last)
@@ -308,19 +308,22 @@ def _dry_run(app: Any, as_json: bool) -> None:
 @pass_ctx
 def check(ctx: Ctx, no_model: bool) -> None:
     """Validate config.toml, classifiers/ and templates/; list every problem (exit 2 on any)."""
+    from inboxd import credentials
     from inboxd.classify import settings_of
-    from inboxd.daemon import load_app, passwords
+    from inboxd.config import load_configs
+    from inboxd.daemon import load_app
 
     problems: list[Problem] = []
     app = None
     try:
+        for config in load_configs(ctx.config_path):  # every mailbox's password, token file, token command
+            problems.extend(credentials.problems(config))
         app = load_app(ctx.config_path, with_model=not no_model)
     except ConfigError as exc:
         problems.extend(exc.problems)
     if app is not None:
         try:
             settings_of(app.assets)
-            passwords(app.config)
         except ConfigError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -805,7 +808,8 @@ def quarantine_retry(ctx: Ctx, row_id: int | None, retry_all: bool) -> None:
     A mail moved to the quarantine folder is moved back to the polled folder; one kept in
     place is fetched again. Nothing is deleted either way.
     """
-    from inboxd.daemon import passwords, retry_quarantined
+    from inboxd.credentials import load_credentials
+    from inboxd.daemon import retry_quarantined
 
     if (row_id is None) == (not retry_all):
         _fail(EXIT_CONFIG, "give one quarantine ID (see `inboxd quarantine list`) or --all")
@@ -815,8 +819,7 @@ def quarantine_retry(ctx: Ctx, row_id: int | None, retry_all: bool) -> None:
     if not rows:
         _fail(EXIT_FAILED, "nothing to retry" if retry_all else f"{row_id} is not quarantined")
     try:
-        imap_password, _ = passwords(app.config)
-        done, problems = retry_quarantined(app.config, store, imap_password, rows)
+        done, problems = retry_quarantined(app.config, store, load_credentials(app.config).imap, rows)
     except ConfigError as exc:
         _config_fail(exc)
     except TransientError as exc:

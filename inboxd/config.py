@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import tomllib
 import zoneinfo
 from pathlib import Path
@@ -30,18 +31,55 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-class _WithPassword(_Section):
+Auth = Literal["password", "xoauth2"]
+_OAUTH2_KEYS = ("oauth2_token_file", "oauth2_token_command", "oauth2_token_ttl_seconds")
+
+
+class _WithLogin(_Section):
+    """How inboxd logs in: a password (from the environment or a file), or SASL XOAUTH2 with an
+    OAuth2 access token from a file or a command (see inboxd.oauth)."""
+
+    auth: Auth = "password"
     password_env: str | None = None
     password_file: Path | None = None
+    oauth2_token_file: Path | None = None
+    # A command line (split like a shell would, run without one) that prints the access token.
+    oauth2_token_command: str | None = None
+    # A command's token is used for this long, then the command is run again.
+    oauth2_token_ttl_seconds: float = Field(50 * 60.0, ge=60)
+
+    @field_validator("oauth2_token_command")
+    @classmethod
+    def _command_line(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            words = shlex.split(value)
+        except ValueError as exc:
+            raise ValueError(f"cannot split the command line: {exc}") from exc
+        if not words:
+            raise ValueError("the command line is empty")
+        return value
 
     @model_validator(mode="after")
-    def _one_password_source(self) -> _WithPassword:
+    def _one_credential_source(self) -> _WithLogin:
         if self.password_env and self.password_file:
             raise ValueError("set password_env or password_file, not both")
+        if self.auth == "password":
+            given = [key for key in _OAUTH2_KEYS if key in self.model_fields_set]
+            if given:
+                raise ValueError(f'{", ".join(given)} need(s) auth = "xoauth2" (auth is "password")')
+            return self
+        if self.password_env or self.password_file:
+            raise ValueError('auth = "xoauth2" logs in with an access token: remove password_env/password_file')
+        if self.oauth2_token_file is not None and self.oauth2_token_command is not None:
+            raise ValueError("set oauth2_token_file or oauth2_token_command, not both")
+        if self.oauth2_token_file is None and self.oauth2_token_command is None:
+            raise ValueError('auth = "xoauth2" needs oauth2_token_file or oauth2_token_command')
         return self
 
 
-class ImapConfig(_WithPassword):
+class ImapConfig(_WithLogin):
     host: str = Field(min_length=1)
     port: int = Field(ge=1, le=65535)
     security: Security = "tls"
@@ -63,12 +101,12 @@ class ImapConfig(_WithPassword):
 
     @model_validator(mode="after")
     def _needs_password(self) -> ImapConfig:
-        if not (self.password_env or self.password_file):
+        if self.auth == "password" and not (self.password_env or self.password_file):
             raise ValueError("set password_env or password_file (the password never goes in this file)")
         return self
 
 
-class SmtpConfig(_WithPassword):
+class SmtpConfig(_WithLogin):
     host: str = Field(min_length=1)
     port: int = Field(ge=1, le=65535)
     security: Security = "starttls"
@@ -88,6 +126,10 @@ class SmtpConfig(_WithPassword):
 
     @model_validator(mode="after")
     def _auth_complete(self) -> SmtpConfig:
+        if self.auth == "xoauth2":
+            if not self.username:
+                raise ValueError('auth = "xoauth2": also set username (the account the token belongs to)')
+            return self
         if self.username and not (self.password_env or self.password_file):
             raise ValueError("username is set: also set password_env or password_file")
         if (self.password_env or self.password_file) and not self.username:
@@ -277,6 +319,7 @@ def _resolved_imap(base: Path, imap: ImapConfig) -> ImapConfig:
     return imap.model_copy(
         update={
             "password_file": _resolve_optional(base, imap.password_file),
+            "oauth2_token_file": _resolve_optional(base, imap.oauth2_token_file),
             "ca_file": _resolve_optional(base, imap.ca_file),
         }
     )
@@ -286,6 +329,7 @@ def _resolved_smtp(base: Path, smtp: SmtpConfig) -> SmtpConfig:
     return smtp.model_copy(
         update={
             "password_file": _resolve_optional(base, smtp.password_file),
+            "oauth2_token_file": _resolve_optional(base, smtp.oauth2_token_file),
             "ca_file": _resolve_optional(base, smtp.ca_file),
         }
     )

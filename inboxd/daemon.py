@@ -1,8 +1,8 @@
 """The composition root: build every part from the config files.
 
-Nothing else constructs edges (store, mailbox, outbox) or reads secrets; the CLI
-and `inboxd.service` (the running daemon) call in here. `poll_once` is one tick under
-the mailbox lease, for `inboxd poll`.
+Nothing else constructs edges (store, mailbox, outbox); secrets are read only through
+`inboxd.credentials`. The CLI and `inboxd.service` (the running daemon) call in here.
+`poll_once` is one tick under the mailbox lease, for `inboxd poll`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from typing import Any
 
 from inboxd.assets import Assets, load_assets
 from inboxd.classify import Classifier, load_classifier, settings_problems
-from inboxd.config import Config, load_configs, read_secret
+from inboxd.config import Config, load_configs
+from inboxd.credentials import Credentials, Login, load_credentials
 from inboxd.decide import Policy
 from inboxd.errors import ConfigError, InboxdError, MailboxError
 from inboxd.escalation import EscalationRules, load_escalation
@@ -117,32 +118,27 @@ def load_app(config_path: Path, *, with_model: bool = True) -> App:
     return load_apps(config_path, with_model=with_model)[0]
 
 
-def passwords(config: Config) -> tuple[str, str | None]:
-    imap = read_secret("imap", config.imap.password_env, config.imap.password_file, config.source)
-    smtp = None
-    if config.smtp.username:
-        smtp = read_secret("smtp", config.smtp.password_env, config.smtp.password_file, config.source)
-    return imap, smtp
-
-
 def open_store(config: Config) -> Store:
     return Store(config.store.path)
 
 
-def make_processor(app: App, store: Store, stop: threading.Event | None = None) -> Processor:
+def make_processor(
+    app: App, store: Store, stop: threading.Event | None = None, credentials: Credentials | None = None
+) -> Processor:
+    """The mailbox's processor; `credentials` shares the logins (and their OAuth2 token) with others."""
     if app.classifier is None:
         raise InboxdError("the processor needs a classifier")
-    imap_password, smtp_password = passwords(app.config)
     config = app.config
+    logins = credentials or load_credentials(config)
 
     @contextmanager
     def mailbox() -> Iterator[ImapMailbox]:
-        with ImapMailbox(config.imap, imap_password) as box:
+        with ImapMailbox(config.imap, logins.imap) as box:
             yield box
 
     @contextmanager
     def outbox() -> Iterator[SmtpOutbox]:
-        with SmtpOutbox(config.smtp, smtp_password) as out:
+        with SmtpOutbox(config.smtp, logins.smtp) as out:
             yield out
 
     return Processor(
@@ -184,9 +180,7 @@ def poll_once(app: App, store: Store, owner: str | None = None) -> TickReport:
         store.release_lease(name, owner)
 
 
-def retry_quarantined(
-    config: Config, store: Store, imap_password: str, rows: list[dict[str, Any]]
-) -> tuple[int, list[str]]:
+def retry_quarantined(config: Config, store: Store, login: Login, rows: list[dict[str, Any]]) -> tuple[int, list[str]]:
     """Send quarantined mail round again; returns (how many, problems).
 
     The store is changed first, then the server: if the move back fails the row is
@@ -194,7 +188,7 @@ def retry_quarantined(
     """
     folder = config.imap.quarantine_folder
     done, problems = 0, []
-    with ImapMailbox(config.imap, imap_password) as box:
+    with ImapMailbox(config.imap, login) as box:
         for r in rows:
             where = f"quarantine {r['id']} ({r['subject'] or r['message_id'] or 'no subject'})"
             if not folder:

@@ -8,8 +8,10 @@ InboxdError
 ├── TransientError     a server is unreachable or answered "try later": the tick
 │   │                  stops, mail stays untouched on the server, retried next tick
 │   ├── MailboxError   IMAP connection, login or protocol failure
-│   └── SendTemporary  SMTP 4xx: the acknowledgement stays pending
-│       └── SmtpUnavailable  no connection at all: stop sending this tick
+│   ├── SendTemporary  SMTP 4xx: the acknowledgement stays pending
+│   │   └── SmtpUnavailable  no connection at all: stop sending this tick
+│   └── TokenError     no OAuth2 access token could be had (command failed, file
+│                      missing): the edges report it as their own connection error
 ├── SendPermanent      SMTP 5xx for the recipient: recorded, never retried
 ├── SendUnknown        the connection dropped after DATA was sent: the fate of the
 │                      acknowledgement is unknown and a human must decide
@@ -65,6 +67,15 @@ class SendTemporary(TransientError):
 
 class SmtpUnavailable(SendTemporary):
     """No usable SMTP connection: stop sending for this tick, every ack stays pending."""
+
+
+class TokenError(TransientError):
+    """No OAuth2 access token: the token command failed or timed out, the token file is unreadable."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where  # the config key of the token source, e.g. "imap.oauth2_token_command"
+        self.reason = reason
+        super().__init__(f"{where}: {reason}")
 
 
 class SendPermanent(InboxdError):

@@ -4,7 +4,8 @@ Reads with BODY.PEEK[] (nothing is marked \\Seen before it is handled), in bound
 batches (memory does not grow with the mailbox; Dovecot refuses command lines over
 64 KiB), and only ever adds keywords or moves messages: it never stores \\Deleted,
 never expunges. Every failure of the connection or the protocol is raised as
-MailboxError, which the daemon treats as "try again next tick".
+MailboxError, which the daemon treats as "try again next tick". Logs in with a password
+(LOGIN) or an OAuth2 access token (AUTHENTICATE XOAUTH2, see inboxd.oauth).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from dataclasses import dataclass
 from types import TracebackType
 
 import imapclient
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientError, LoginError
 
 from inboxd.config import ImapConfig
-from inboxd.errors import MailboxError
+from inboxd.credentials import Login
+from inboxd.errors import MailboxError, TokenError
 
 _UID_CHUNK = 1000  # UIDs per command: stays far below Dovecot's 64 KiB line limit
 _FETCH_ERRORS = (IMAPClientError, OSError, socket.timeout, ssl.SSLError, EOFError)
@@ -50,9 +52,9 @@ class Fetched:
 class ImapMailbox:
     """One logged-in IMAP session on one folder. Use as a context manager."""
 
-    def __init__(self, config: ImapConfig, password: str):
+    def __init__(self, config: ImapConfig, login: Login):
         self._config = config
-        self._password = password
+        self._login = login
         self._client: imapclient.IMAPClient | None = None
         self._delimiter = "/"
         self.uidvalidity = 0
@@ -84,7 +86,7 @@ class ImapMailbox:
         try:
             if cfg.security == "starttls":
                 client.starttls(context)
-            client.login(cfg.username, self._password)
+            self._authenticate(client)
             folders = client.list_folders("", "")
             if folders and folders[0][1]:
                 delimiter = folders[0][1]
@@ -92,9 +94,28 @@ class ImapMailbox:
         except _FETCH_ERRORS as exc:
             with contextlib.suppress(Exception):  # the socket may be gone already
                 client.shutdown()
-            # The server's text is safe to show (it never contains our password).
-            raise MailboxError(f"IMAP login to {cfg.host}:{cfg.port} as {cfg.username} failed: {exc}") from exc
+            # The server's text is safe to show (it never contains our password or token).
+            raise MailboxError(
+                f"IMAP login to {cfg.host}:{cfg.port} as {cfg.username} ({self._login.mechanism}) failed: {exc}"
+            ) from exc
+        except TokenError as exc:
+            with contextlib.suppress(Exception):
+                client.shutdown()
+            raise MailboxError(
+                f"IMAP login to {cfg.host}:{cfg.port} as {cfg.username}: no access token: {exc}"
+            ) from exc
         self._client = client
+
+    def _authenticate(self, client: imapclient.IMAPClient) -> None:
+        login = self._login
+        if login.tokens is None:
+            client.login(login.username, login.password)
+            return
+        if not client.has_capability("AUTH=XOAUTH2"):
+            raise LoginError("the server does not offer AUTHENTICATE XOAUTH2")
+        # imapclient sends the SASL XOAUTH2 response (user=...^Aauth=Bearer ...^A^A); a rejected
+        # token is a LoginError, and the token source fetches a new one for a second try.
+        login.tokens.authenticate(lambda token: client.oauth2_login(login.username, token), (LoginError,))
 
     def close(self) -> None:
         client, self._client = self._client, None

@@ -6,6 +6,8 @@ retry) and SendUnknown (the connection broke after the message data went out:
 it may have been delivered, so it must not be sent again blindly). To tell the
 last two apart the DATA phase is driven by hand: the message counts as "maybe
 sent" only once the server has said 354 and the first byte of data is on the wire.
+Logs in with a password (AUTH PLAIN/LOGIN) or an OAuth2 access token (AUTH XOAUTH2,
+see inboxd.oauth).
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from email.utils import formataddr, formatdate
 from types import TracebackType
 
 from inboxd.config import SmtpConfig
-from inboxd.errors import SendPermanent, SendTemporary, SendUnknown, SmtpUnavailable
+from inboxd.credentials import Login
+from inboxd.errors import SendPermanent, SendTemporary, SendUnknown, SmtpUnavailable, TokenError
 from inboxd.mailbox import tls_context
 from inboxd.models import OutgoingMail
+from inboxd.oauth import xoauth2_response
 
 _NET_ERRORS = (OSError, socket.timeout, ssl.SSLError, smtplib.SMTPException)
 
@@ -61,12 +65,35 @@ def _refusal(stage: str, code: int, reply: bytes) -> Exception:
     return SendPermanent(text) if 500 <= code < 600 else SendTemporary(text)
 
 
+def _authenticate(smtp: smtplib.SMTP, login: Login) -> None:
+    if login.tokens is None:
+        smtp.login(login.username, login.password)
+        return
+    offered = smtp.esmtp_features.get("auth", "").upper().split()
+    if "XOAUTH2" not in offered:
+        raise smtplib.SMTPException(
+            f"the server does not offer AUTH XOAUTH2 (it offers: {' '.join(offered) or 'no AUTH'})"
+        )
+
+    def attempt(token: str) -> None:
+        response = xoauth2_response(login.username, token)
+
+        # smtplib calls this without a challenge for the initial response (RFC 4954), then with
+        # each 334 challenge; XOAUTH2's only challenge is the error report, answered empty.
+        def answer(challenge: bytes | None = None) -> str:
+            return response if challenge is None else ""
+
+        smtp.auth("XOAUTH2", answer, initial_response_ok=True)
+
+    login.tokens.authenticate(attempt, (smtplib.SMTPAuthenticationError,))
+
+
 class SmtpOutbox:
     """Sends acknowledgements over one reused SMTP connection. Use as a context manager."""
 
-    def __init__(self, config: SmtpConfig, password: str | None):
+    def __init__(self, config: SmtpConfig, login: Login | None):
         self._config = config
-        self._password = password
+        self._login = login
         self._smtp: smtplib.SMTP | None = None
         self.sent = 0
 
@@ -85,16 +112,25 @@ class SmtpOutbox:
                 smtp = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_seconds, context=context)
             else:
                 smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_seconds)
+        except _NET_ERRORS as exc:
+            raise SmtpUnavailable(f"cannot connect to SMTP {cfg.host}:{cfg.port}: {exc}") from exc
+        try:
             smtp.ehlo()
             if cfg.security == "starttls":
                 smtp.starttls(context=context)
                 smtp.ehlo()
-            if cfg.username:
-                smtp.login(cfg.username, self._password or "")
+            if self._login is not None:
+                _authenticate(smtp, self._login)
         except smtplib.SMTPAuthenticationError as exc:
-            raise SmtpUnavailable(f"SMTP login as {cfg.username} refused: {exc.smtp_code}") from exc
+            smtp.close()
+            mechanism = self._login.mechanism if self._login else "password"
+            raise SmtpUnavailable(f"SMTP login as {cfg.username} ({mechanism}) refused: {exc.smtp_code}") from exc
         except _NET_ERRORS as exc:
+            smtp.close()
             raise SmtpUnavailable(f"cannot connect to SMTP {cfg.host}:{cfg.port}: {exc}") from exc
+        except TokenError as exc:
+            smtp.close()
+            raise SmtpUnavailable(f"SMTP login as {cfg.username}: no access token: {exc}") from exc
         return smtp
 
     def close(self) -> None:

@@ -24,7 +24,8 @@ from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from inboxd.daemon import App, lease_name, load_apps, make_processor, new_owner, passwords
+from inboxd.credentials import load_credentials
+from inboxd.daemon import App, lease_name, load_apps, make_processor, new_owner
 from inboxd.errors import ConfigError, StoreError, TransientError
 from inboxd.metrics import Metrics
 from inboxd.notify import Notifier
@@ -47,8 +48,10 @@ class Worker:
         self.stop = stop  # this generation of workers (a reload ends it)
         self.shutdown = shutdown  # the whole service
         self.metrics = metrics
+        # One set of logins per mailbox: the poller and the IDLE watcher share its OAuth2 token.
+        self.credentials = load_credentials(app.config)
         self.store = Store(app.config.store.path)
-        self.processor = make_processor(app, self.store, stop)
+        self.processor = make_processor(app, self.store, stop, self.credentials)
         self.job_id = f"poll-{self.name}"
         self.scheduler: BackgroundScheduler | None = None
         self.tick_started: float | None = None
@@ -221,7 +224,7 @@ class Service:
             config = worker.app.config
             if not config.imap.idle:
                 continue
-            watcher = IdleWatcher(worker.name, config.imap, passwords(config)[0], worker.wake)
+            watcher = IdleWatcher(worker.name, config.imap, worker.credentials.imap, worker.wake)
             watcher.start()
             self.watchers.append(watcher)
 
@@ -242,7 +245,7 @@ class Service:
         try:
             apps = load_apps(self.config_path)
             for app in apps:
-                passwords(app.config)
+                load_credentials(app.config)
         except ConfigError as exc:
             log.error(
                 "reload rejected, the running configuration stays: %s",

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 
 from inboxd.config import ImapConfig
+from inboxd.credentials import Login
 from inboxd.errors import MailboxError
 from inboxd.mailbox import ImapMailbox
 
@@ -27,11 +28,11 @@ CHECK_SECONDS = 1.0  # how often the watcher looks at its stop flag while idling
 
 
 class IdleWatcher(threading.Thread):
-    def __init__(self, name: str, config: ImapConfig, password: str, wake: Callable[[], None]):
+    def __init__(self, name: str, config: ImapConfig, login: Login, wake: Callable[[], None]):
         super().__init__(name=f"idle-{name}", daemon=True)
         self.mailbox_name = name
         self._config = config
-        self._password = password
+        self._login = login
         self._wake = wake
         self.stop_event = threading.Event()
         self.supported: bool | None = None  # known after the first connection
@@ -52,7 +53,7 @@ class IdleWatcher(threading.Thread):
                 backoff = min(backoff * 2, 300.0)
 
     def _watch(self) -> None:
-        with ImapMailbox(self._config, self._password) as box:
+        with ImapMailbox(self._config, self._login) as box:
             box.select(readonly=True)
             self.supported = box.supports_idle()
             if not self.supported:

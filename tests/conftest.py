@@ -74,7 +74,7 @@ def write_config(
     extra: str = "",
     sections: dict[str, dict[str, object]] | None = None,
 ) -> Path:
-    """A config.toml for tests; `sections` overrides keys, e.g. {"imap": {"batch_size": 3}}."""
+    """A config.toml for tests; `sections` overrides keys, e.g. {"imap": {"batch_size": 3}} (None: leave out)."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "imap-password").write_text(PASSWORD + "\n")
     values: dict[str, dict[str, object]] = {
@@ -108,6 +108,8 @@ def write_config(
     for section, keys in values.items():
         lines.append(f"[{section}]")
         for key, value in keys.items():
+            if value is None:  # a key of the defaults left out
+                continue
             if isinstance(value, bool):
                 lines.append(f"{key} = {'true' if value else 'false'}")
             elif isinstance(value, (int, float)):

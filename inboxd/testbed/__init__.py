@@ -3,6 +3,9 @@
 `dovecot.Dovecot` runs Debian's Dovecot with a generated config in a temp dir
 (no systemd, no root needed, though root works); `smtpsink.SmtpSink` is an
 aiosmtpd server that records every message it accepts, and can be told to fail
-in the ways real servers fail. `hostile.hostile_messages` makes synthetic mail that
-stresses each cost of parsing. Nothing here is used by the daemon itself.
+in the ways real servers fail, or to demand AUTH XOAUTH2;
+`oauth2server.AuthorizationServer` issues and introspects the OAuth2 tokens that
+both check (Dovecot through its oauth2 passdb). `hostile.hostile_messages` makes
+synthetic mail that stresses each cost of parsing. Nothing here is used by the
+daemon itself.
 """

@@ -78,6 +78,9 @@ class Dovecot:
     users: dict[str, str] = field(default_factory=lambda: {"support@exchange.test": "support-password"})
     port: int = 0
     tls_port: int = 0
+    # An OAuth2 token-introspection URL (RFC 7662, POST): when set, the instance also
+    # takes SASL XOAUTH2 and OAUTHBEARER, and asks that URL whether a token is valid.
+    oauth2_introspection_url: str = ""
     process_started: bool = False
 
     def __post_init__(self) -> None:
@@ -137,7 +140,7 @@ ssl = yes
 ssl_cert = <{cert}
 ssl_key = <{key}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {self._mechanisms()}
 default_login_user = {login_user}
 default_internal_user = {internal_user}
 mail_location = maildir:{self.mail_dir}/%u
@@ -148,9 +151,9 @@ namespace inbox {{
   inbox = yes
   separator = /
 }}
-passdb {{
+{self._oauth2_passdb()}passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {passwd}
+  args = scheme=PLAIN username_format=%u {passwd}{self._password_mechanisms()}
 }}
 userdb {{
   driver = static
@@ -176,6 +179,28 @@ protocol imap {{
   mail_max_userip_connections = 200
 }}
 """
+
+    def _mechanisms(self) -> str:
+        return "plain login xoauth2 oauthbearer" if self.oauth2_introspection_url else "plain login"
+
+    def _password_mechanisms(self) -> str:
+        # A rejected token must not be tried as a password against the passwd file.
+        return "\n  mechanisms = plain login" if self.oauth2_introspection_url else ""
+
+    def _oauth2_passdb(self) -> str:
+        if not self.oauth2_introspection_url:
+            return ""
+        conf = self.root / "dovecot-oauth2.conf.ext"
+        conf.write_text(
+            f"introspection_mode = post\n"
+            f"introspection_url = {self.oauth2_introspection_url}\n"
+            "force_introspection = yes\n"
+            "username_attribute = username\n"
+            "active_attribute = active\n"
+            "active_value = true\n"
+            "timeout_msecs = 5000\n"
+        )
+        return f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {conf}\n}}\n"
 
     def start(self, timeout: float = 15.0) -> None:
         if not Path(DOVECOT).exists():
