@@ -246,9 +246,9 @@ def _add(a: Any, b: Any) -> Any:
 
 def _dry_run(app: Any, as_json: bool) -> None:
     from inboxd.credentials import load_credentials
+    from inboxd.daemon import open_store
     from inboxd.mailbox import ImapMailbox
     from inboxd.offline import OfflineDecider
-    from inboxd.store import Store
 
     try:
         login = load_credentials(app.config).imap
@@ -257,7 +257,9 @@ def _dry_run(app: Any, as_json: bool) -> None:
     decider = OfflineDecider(app.classifier, app.renderer, app.policy, app.config.limits, app.config.ack.ticket_prefix)
     records: list[dict[str, Any]] = []
     try:
-        store = Store(app.config.store.path, readonly=True) if app.config.store.path.exists() else None
+        path = app.config.store.path
+        # Nothing processed yet: no store to read (and a dry run must not create one).
+        store = open_store(app.config, readonly=True) if path is None or path.exists() else None
         with ImapMailbox(app.config.imap, login) as box:
             uidvalidity = box.select(readonly=True)  # EXAMINE: not even \Recent changes
             last = store.checkpoint(app.config.account, app.config.imap.folder, uidvalidity) if store else 0
@@ -652,15 +654,17 @@ def acks_resolve(ctx: Ctx, ack_id: int, resolution: str | None) -> None:
 
 def _store(ctx: Ctx, readonly: bool = False) -> Any:
     from inboxd.config import load_config
-    from inboxd.store import Store
+    from inboxd.daemon import open_store
 
     try:
         config = load_config(ctx.config_path)
-        return Store(config.store.path, readonly=readonly)
+        return open_store(config, readonly=readonly)
     except ConfigError as exc:
         _config_fail(exc)
     except StoreError as exc:
         _fail(EXIT_STORE, str(exc))
+    except TransientError as exc:
+        _fail(EXIT_FAILED, str(exc))
 
 
 def entry() -> None:

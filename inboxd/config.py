@@ -138,7 +138,29 @@ class SmtpConfig(_WithLogin):
 
 
 class StoreConfig(_Section):
-    path: Path
+    # SQLite (the default, no server): a file. PostgreSQL (two hosts sharing a mailbox):
+    # a postgresql:// URL without the password, which comes from password_env/password_file.
+    path: Path | None = None
+    url: str | None = Field(None, pattern=r"^postgres(ql)?://")
+    password_env: str | None = None
+    password_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_database(self) -> StoreConfig:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("set path (SQLite) or url (PostgreSQL), exactly one of them")
+        if self.url and re.match(r"^postgres(ql)?://[^/@]*:[^/@]*@", self.url):
+            raise ValueError("the url holds a password: use password_env or password_file instead")
+        if self.path and (self.password_env or self.password_file):
+            raise ValueError("password_env/password_file are for a PostgreSQL url")
+        if self.password_env and self.password_file:
+            raise ValueError("set password_env or password_file, not both")
+        return self
+
+    @property
+    def target(self) -> Path | str:
+        """What the store opens: the SQLite file or the PostgreSQL URL."""
+        return self.url if self.url else self.path  # type: ignore[return-value]
 
 
 class ScheduleConfig(_Section):
@@ -379,7 +401,12 @@ def load_configs(path: Path) -> list[Config]:
         raise ConfigError(problems)
 
     base = path.resolve().parent
-    store = StoreConfig.model_construct(path=_resolve(base, file.store.path))
+    store = file.store.model_copy(
+        update={
+            "path": _resolve_optional(base, file.store.path),
+            "password_file": _resolve_optional(base, file.store.password_file),
+        }
+    )
     classifier = file.classifier.model_copy(
         update={"dir": _resolve(base, file.classifier.dir), "model_path": _resolve(base, file.classifier.model_path)}
     )

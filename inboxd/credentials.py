@@ -81,11 +81,17 @@ def load_credentials(config: Config) -> Credentials:
 def problems(config: Config) -> list[Problem]:
     """Every credential of the mailbox fetched once: an unreadable secret, a missing token file,
     a failing token command. Neither the secret nor the command's output is ever in a problem."""
+    found: list[Problem] = []
+    store = config.store
+    if store.url:
+        try:
+            read_secret("store", store.password_env, store.password_file, config.source)
+        except ConfigError as exc:
+            found.extend(exc.problems)
     try:
         credentials = load_credentials(config)
     except ConfigError as exc:
-        return list(exc.problems)
-    found = []
+        return found + list(exc.problems)
     for login in (credentials.imap, credentials.smtp):
         if login is None or login.tokens is None:
             continue

@@ -22,7 +22,7 @@ from typing import Any
 
 from inboxd.assets import Assets, load_assets
 from inboxd.classify import Classifier, load_classifier, settings_problems
-from inboxd.config import Config, load_configs
+from inboxd.config import Config, load_configs, read_secret
 from inboxd.credentials import Credentials, Login, load_credentials
 from inboxd.decide import Policy
 from inboxd.errors import ConfigError, InboxdError, MailboxError
@@ -118,8 +118,11 @@ def load_app(config_path: Path, *, with_model: bool = True) -> App:
     return load_apps(config_path, with_model=with_model)[0]
 
 
-def open_store(config: Config) -> Store:
-    return Store(config.store.path)
+def open_store(config: Config, *, readonly: bool = False) -> Store:
+    """The store the config names: a SQLite file or a PostgreSQL database."""
+    store = config.store
+    password = read_secret("store", store.password_env, store.password_file, config.source) if store.url else None
+    return Store(store.target, readonly=readonly, password=password or None)
 
 
 def make_processor(

@@ -163,7 +163,7 @@ class Processor:
 
     def tick(self) -> TickReport:
         report = TickReport()
-        recovered = self.store.recover_interrupted()
+        recovered = self.store.recover_interrupted(self.account, self.folder)
         if recovered:
             report.recovered_unknown = len(recovered)
             log.warning(

@@ -25,12 +25,11 @@ from types import FrameType
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from inboxd.credentials import load_credentials
-from inboxd.daemon import App, lease_name, load_apps, make_processor, new_owner
+from inboxd.daemon import App, lease_name, load_apps, make_processor, new_owner, open_store
 from inboxd.errors import ConfigError, StoreError, TransientError
 from inboxd.metrics import Metrics
 from inboxd.notify import Notifier
 from inboxd.pipeline import TickReport
-from inboxd.store import Store
 from inboxd.watch import IdleWatcher
 
 log = logging.getLogger("inboxd.service")
@@ -50,7 +49,7 @@ class Worker:
         self.metrics = metrics
         # One set of logins per mailbox: the poller and the IDLE watcher share its OAuth2 token.
         self.credentials = load_credentials(app.config)
-        self.store = Store(app.config.store.path)
+        self.store = open_store(app.config)
         self.processor = make_processor(app, self.store, stop, self.credentials)
         self.job_id = f"poll-{self.name}"
         self.scheduler: BackgroundScheduler | None = None

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages inboxd's demo and tests need: Dovecot (a real IMAP
-# server, started by the harness on 127.0.0.1, never as a system service) and openssl.
-# Idempotent; uses sudo when not root. PostgreSQL is not needed by the default store.
+# server), PostgreSQL (for the tests of the shared store; the default store is SQLite and
+# needs no server) and openssl. The test harness starts its own instances on 127.0.0.1;
+# the packages' system services are kept from starting. Idempotent; sudo when not root.
 set -euo pipefail
 
 need=()
 command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 SUDO=""
@@ -15,7 +17,7 @@ if [ "$(id -u)" -ne 0 ]; then
   SUDO="sudo"
 fi
 echo "installing Debian packages: ${need[*]}"
-# Keep the package from starting a system-wide Dovecot on ports 143/993.
+# Keep the packages from starting a system-wide Dovecot (143/993) or PostgreSQL (5432).
 policy=/usr/sbin/policy-rc.d
 created=0
 if [ ! -e "$policy" ]; then

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +21,10 @@ from inboxd.assets import Assets, load_assets
 from inboxd.classify import Classifier, parse_settings, save_model, train
 from inboxd.config import Config, load_config
 from inboxd.daemon import App, load_app
+from inboxd.store import Store
 from inboxd.testbed.dovecot import Dovecot, free_port
+from inboxd.testbed.postgres import Postgres
+from inboxd.testbed.postgres import bin_dir as pg_bin_dir
 from inboxd.testbed.smtpsink import SmtpSink
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -192,3 +195,49 @@ def servers(tmp_path: Path, dovecot: Dovecot, smtp_sink: SmtpSink, model_path: P
         tmp_path / "cfg", model_path=model_path, imap_port=dovecot.port, imap_user=user, smtp_port=smtp_sink.port
     )
     return Servers(dovecot, smtp_sink, user, config_path)
+
+
+# -- PostgreSQL (the shared store for two hosts) ----------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+    """A real PostgreSQL from Debian's packages, on loopback, for the session."""
+    if pg_bin_dir() is None:
+        pytest.fail("PostgreSQL is not installed: run scripts/setup-system.sh (the store tests need it)")
+    import tempfile
+
+    # The server runs as the postgres user: its dir must not sit under a private parent.
+    root = Path(tempfile.mkdtemp(prefix="inboxd-pg-"))
+    root.chmod(0o755)
+    server = Postgres(root / "pg")
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a Store lives: a SQLite file, or a fresh PostgreSQL database (both backends run each test)."""
+    if request.param == "sqlite":
+        return tmp_path / "store.sqlite3"
+    server: Postgres = request.getfixturevalue("postgres")
+    return server.new_database(f"test_{next(_databases)}")
+
+
+@pytest.fixture
+def make_store(store_target: str | Path) -> Iterator[Callable[[], Store]]:
+    """Opens Stores on `store_target` (a new connection each call); all are closed afterwards."""
+    opened: list[Store] = []
+
+    def make() -> Store:
+        opened.append(Store(store_target))
+        return opened[-1]
+
+    yield make
+    for store in opened:
+        store.close()

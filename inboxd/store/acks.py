@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inboxd.models import OutgoingMail
-from inboxd.store.base import StoreBase, marks, now
+from inboxd.store.base import NO_LIMIT, StoreBase, marks, now
 
 ACK_TERMINAL = ("sent", "failed", "unknown", "cancelled")
 
@@ -26,7 +26,7 @@ class AckRow:
 
 
 class AcksMixin(StoreBase):
-    def _ack_rows(self, where: str, params: Sequence[Any], limit: int = -1) -> list[AckRow]:
+    def _ack_rows(self, where: str, params: Sequence[Any], limit: int = NO_LIMIT) -> list[AckRow]:
         rows = self._db.execute(
             "SELECT a.*, t.ref AS ticket_ref FROM acks a LEFT JOIN tickets t ON t.id = a.ticket_id "
             f"WHERE {where} ORDER BY a.id LIMIT ?",
@@ -107,10 +107,21 @@ class AcksMixin(StoreBase):
     def mark_unknown(self, ack_id: int, error: str) -> None:
         self._set_ack(ack_id, "unknown", ("sending",), last_error=error)
 
-    def recover_interrupted(self) -> list[int]:
-        """Acks left in `sending` by a process that died: their fate is unknown. Call under the lease."""
+    def recover_interrupted(self, account: str, folder: str) -> list[int]:
+        """Acks of this mailbox left in `sending` by a process that died: their fate is unknown.
+
+        Call under the mailbox's lease: then no live process is sending them. Acks of other
+        mailboxes are left alone — their workers may be sending right now.
+        """
         with self._tx() as db:
-            rows = [int(r[0]) for r in db.execute("SELECT id FROM acks WHERE state = 'sending'").fetchall()]
+            rows = [
+                int(r[0])
+                for r in db.execute(
+                    "SELECT a.id FROM acks a JOIN messages m ON m.id = a.message_row "
+                    "WHERE a.state = 'sending' AND m.account = ? AND m.folder = ?",
+                    (account, folder),
+                ).fetchall()
+            ]
             if rows:
                 db.execute(
                     "UPDATE acks SET state = 'unknown', updated_at = ?, last_error = "

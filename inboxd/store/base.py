@@ -1,4 +1,10 @@
-"""The SQLite connection: opening and checking the file, transactions, migrations."""
+"""The store's connection: a SQLite file (the default) or a PostgreSQL database.
+
+Both speak the same SQL, written once for both (`?` placeholders, ON CONFLICT upserts,
+RETURNING, CASE instead of scalar min/max); `inboxd.store.postgres` translates the
+little that differs. Opening checks the database (SQLite: integrity; both: schema
+version), refuses one that is damaged or newer, and migrates an older one.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,12 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from inboxd.errors import StoreError
 from inboxd.store.schema import BASE, MIGRATIONS, VERSION
+
+NO_LIMIT = 2**62  # for LIMIT ?: SQLite's -1 means "no limit", PostgreSQL refuses it
 
 
 def now() -> float:
@@ -21,58 +29,94 @@ def marks(values: Sequence[Any]) -> str:
     return ",".join("?" * len(values))
 
 
-class Db:
-    """The connection, with every SQLite error turned into StoreError (one clear line, no traceback)."""
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
 
-    def __init__(self, conn: sqlite3.Connection, path: Path):
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Db(Protocol):
+    """What the store needs of a connection. Rows support row["column"] and row[0]."""
+
+    where: str  # the file or the database, for messages
+    dialect: str  # "sqlite" | "postgresql"
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
+    def script(self, sql: str) -> None: ...
+    def begin(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class SqliteDb:
+    """A SQLite file, with every error turned into StoreError (one clear line, no traceback)."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: Path, readonly: bool):
+        self.where = str(path)
+        if readonly:
+            if not path.exists():
+                raise StoreError(f"{path}: no store yet (nothing has been processed)")
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
+        conn.row_factory = sqlite3.Row
         self.conn = conn
-        self.path = path
+        self.execute("PRAGMA busy_timeout = 10000")
+        check = self.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise StoreError(f"{path}: the database is damaged ({check}); it was left untouched")
+        if not readonly:
+            self.execute("PRAGMA journal_mode = WAL")
+            # FULL: a committed `sending` must survive a power cut, or an ack could go out twice.
+            self.execute("PRAGMA synchronous = FULL")
+            self.execute("PRAGMA foreign_keys = ON")
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         try:
             return self.conn.execute(sql, params)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: {exc}") from exc
+            raise StoreError(f"{self.where}: {exc}") from exc
 
-    def executescript(self, sql: str) -> None:
+    def script(self, sql: str) -> None:
         try:
-            self.conn.executescript(sql)
+            self.conn.executescript(sql)  # commits on its own: only for idempotent DDL
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: {exc}") from exc
+            raise StoreError(f"{self.where}: {exc}") from exc
+
+    def begin(self) -> None:
+        self.execute("BEGIN IMMEDIATE")  # take the write lock now, not half-way through
 
     def close(self) -> None:
         self.conn.close()
 
 
-class StoreBase:
-    """Opens the file, refuses a damaged or newer one, migrates an older one."""
+def is_url(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
-    def __init__(self, path: Path, *, readonly: bool = False):
-        self.path = path
+
+class StoreBase:
+    """Opens the store, refuses a damaged or newer one, migrates an older one."""
+
+    def __init__(self, target: Path | str, *, readonly: bool = False, password: str | None = None):
+        self.path = target
         try:
-            if readonly:
-                if not path.exists():
-                    raise StoreError(f"{path}: no store yet (nothing has been processed)")
-                conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+            if is_url(target):
+                from inboxd.store.postgres import PostgresDb  # noqa: PLC0415 - only when PostgreSQL is used
+
+                self._db: Db = PostgresDb(str(target), password, readonly)
             else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
-            conn.row_factory = sqlite3.Row
-            self._db = Db(conn, path)
-            self._db.execute("PRAGMA busy_timeout = 10000")
-            check = self._db.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                raise StoreError(f"{path}: the database is damaged ({check}); it was left untouched")
+                self._db = SqliteDb(Path(target), readonly)
             if readonly:
                 self._check_version()
             else:
-                self._db.execute("PRAGMA journal_mode = WAL")
-                # FULL: a committed `sending` must survive a power cut, or an ack could go out twice.
-                self._db.execute("PRAGMA synchronous = FULL")
-                self._db.execute("PRAGMA foreign_keys = ON")
                 self._migrate()
         except (sqlite3.DatabaseError, StoreError) as exc:
-            raise StoreError(f"{path}: cannot use the store: {exc} (the file was left untouched)") from exc
+            raise StoreError(f"{target}: cannot use the store: {exc} (it was left untouched)") from exc
 
     def close(self) -> None:
         self._db.close()
@@ -81,33 +125,44 @@ class StoreBase:
         try:
             row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except StoreError:
-            return 0  # a new, empty file
+            return 0  # a new, empty database
         return int(row[0]) if row else 0
 
     def _check_version(self) -> None:
         version = self._version()
         if version > VERSION:
-            raise StoreError(f"{self.path}: store schema {version} is newer than this inboxd ({VERSION})")
+            raise StoreError(f"{self._db.where}: store schema {version} is newer than this inboxd ({VERSION})")
+
+    def _set_version(self, db: Db, version: int) -> None:
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(version),),
+        )
 
     def _migrate(self) -> None:
         self._check_version()
-        # executescript commits on its own; the base DDL is idempotent (IF NOT EXISTS).
-        self._db.executescript(BASE)
+        self._db.script(BASE)  # idempotent (IF NOT EXISTS)
         version = max(1, self._version())
         for target, statements in enumerate(MIGRATIONS, start=2):
             if version >= target:
                 continue
             with self._tx() as db:
+                if db.dialect == "postgresql":
+                    db.execute("SELECT pg_advisory_xact_lock(7105541)")  # postgres.MIGRATION_LOCK
+                if self._version() >= target:
+                    version = target
+                    continue  # another process migrated meanwhile
                 for statement in statements:
                     db.execute(statement)
-                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(target),))
+                self._set_version(db, target)
             version = target
         with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(version),))
+            self._set_version(db, version)
 
     @contextmanager
     def _tx(self) -> Iterator[Db]:
-        self._db.execute("BEGIN IMMEDIATE")
+        self._db.begin()
         try:
             yield self._db
         except BaseException:

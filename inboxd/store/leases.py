@@ -12,15 +12,14 @@ class LeasesMixin(StoreBase):
         """Take or renew the lease `name`; False while another owner holds an unexpired one."""
         at = now()
         with self._tx() as db:
-            row = db.execute("SELECT owner, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
-            if row and row["owner"] != owner and row["expires_at"] > at:
-                return False
-            db.execute(
+            # One statement, so that two hosts asking at once cannot both get it.
+            row = db.execute(
                 "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at",
-                (name, owner, at + seconds),
-            )
-        return True
+                "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at "
+                "WHERE leases.owner = excluded.owner OR leases.expires_at <= ? RETURNING owner",
+                (name, owner, at + seconds, at),
+            ).fetchone()
+        return row is not None
 
     def release_lease(self, name: str, owner: str) -> None:
         with self._tx() as db:

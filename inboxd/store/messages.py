@@ -61,7 +61,8 @@ class MessagesMixin(StoreBase):
             db.execute(
                 "INSERT INTO checkpoints (account, folder, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (account, folder, uidvalidity) DO UPDATE SET "
-                "last_uid = max(last_uid, excluded.last_uid), updated_at = excluded.updated_at",
+                "last_uid = CASE WHEN excluded.last_uid > checkpoints.last_uid THEN excluded.last_uid "
+                "ELSE checkpoints.last_uid END, updated_at = excluded.updated_at",
                 (account, folder, uidvalidity, last_uid, now()),
             )
 
@@ -103,30 +104,32 @@ class MessagesMixin(StoreBase):
             if row:
                 return Claim(int(row["id"]), str(row["state"]), row["duplicate_of"])
             original = None
-            if message_id or content_hash:
+            same = [(column, value) for column, value in (("message_id", message_id), ("content_hash", content_hash))
+                    if value]  # fmt: skip
+            if same:
                 original = db.execute(
                     "SELECT id, state FROM messages WHERE account = ? AND duplicate_of IS NULL "
                     f"AND coalesce(skip_reason, '') NOT IN {_NOT_ORIGINAL} AND "
-                    "((? IS NOT NULL AND message_id = ?) OR (? IS NOT NULL AND content_hash = ?)) ORDER BY id LIMIT 1",
-                    (key.account, message_id, message_id, content_hash, content_hash),
+                    f"({' OR '.join(f'{column} = ?' for column, _ in same)}) ORDER BY id LIMIT 1",
+                    (key.account, *(value for _, value in same)),
                 ).fetchone()
             if original and original["state"] == "decided":
                 cur = db.execute(
                     "INSERT INTO messages (account, folder, uidvalidity, uid, message_id, content_hash, size, state, "
                     "action, skip_reason, reason, duplicate_of, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'decided', 'skip', 'duplicate', ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'decided', 'skip', 'duplicate', ?, ?, ?, ?) RETURNING id",
                     (
                         key.account, key.folder, key.uidvalidity, key.uid, message_id, content_hash, size,
                         f"same message as record {original['id']}", original["id"], at, at,
                     ),
                 )  # fmt: skip
-                return Claim(int(cur.lastrowid or 0), "decided", int(original["id"]))
+                return Claim(int(cur.fetchone()["id"]), "decided", int(original["id"]))
             cur = db.execute(
                 "INSERT INTO messages (account, folder, uidvalidity, uid, message_id, content_hash, size, state, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)",
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'new', ?, ?) RETURNING id",
                 (key.account, key.folder, key.uidvalidity, key.uid, message_id, content_hash, size, at, at),
             )
-            new_row = int(cur.lastrowid or 0)
+            new_row = int(cur.fetchone()["id"])
             if original:
                 # The same mail was claimed under another key and never decided (a crash,
                 # then the folder was rebuilt or the mail copied): this copy takes its place,
@@ -241,14 +244,14 @@ class MessagesMixin(StoreBase):
             cur = db.execute(
                 "INSERT INTO tickets (customer, subject, subject_key, category, language, state, priority, missing, "
                 "facts, escalated, escalation_reason, security_incident, last_customer_at, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     mail.reply_to, mail.subject, normalise_subject(mail.subject), c.category if c else "other",
                     decision.language, plan.state, plan.priority, missing, facts, escalated, reason,
                     int(plan.security_incident), at, at, at,
                 ),
             )  # fmt: skip
-            ticket_id = int(cur.lastrowid or 0)
+            ticket_id = int(cur.fetchone()["id"])
             ref = f"{prefix}-{ticket_id:06d}"
             db.execute("UPDATE tickets SET ref = ? WHERE id = ?", (ref, ticket_id))
             _event(
@@ -263,9 +266,10 @@ class MessagesMixin(StoreBase):
             ref = str(db.execute("SELECT ref FROM tickets WHERE id = ?", (ticket_id,)).fetchone()[0])
             db.execute(
                 "UPDATE tickets SET state = ?, priority = ?, missing = ?, facts = ?, "
-                "escalated = max(escalated, ?), escalation_reason = coalesce(?, escalation_reason), "
-                "security_incident = max(security_incident, ?), last_customer_at = ?, "
-                "resolved_at = CASE WHEN ? THEN NULL ELSE resolved_at END, updated_at = ? WHERE id = ?",
+                "escalated = CASE WHEN ? = 1 THEN 1 ELSE escalated END, "
+                "escalation_reason = coalesce(?, escalation_reason), "
+                "security_incident = CASE WHEN ? = 1 THEN 1 ELSE security_incident END, last_customer_at = ?, "
+                "resolved_at = CASE WHEN ? = 1 THEN NULL ELSE resolved_at END, updated_at = ? WHERE id = ?",
                 (
                     plan.state, plan.priority, missing, facts, escalated, reason, int(plan.security_incident),
                     at, int(plan.reopened), at, ticket_id,

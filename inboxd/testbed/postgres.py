@@ -44,6 +44,14 @@ class Postgres:
     def dsn(self) -> str:
         return f"host=127.0.0.1 port={self.port} dbname={self.database} user=postgres"
 
+    def url(self, database: str | None = None) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database or self.database}"
+
+    def new_database(self, name: str) -> str:
+        """A fresh, empty database on this server; its postgresql:// URL."""
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
+        return self.url(name)
+
     def _run(self, *args: str) -> None:
         if self._bin is None:
             raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql (see scripts/setup-system.sh)")

@@ -1,8 +1,12 @@
-"""The store's state machine: idempotent claims, one ack per message, unknown after a crash."""
+"""The store's state machine: idempotent claims, one ack per message, unknown after a crash.
+
+Each test runs on both backends: a SQLite file and a real PostgreSQL database.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -51,15 +55,15 @@ class FakeMail:
         self.subject = "x"
 
 
-def test_claim_is_idempotent(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_claim_is_idempotent(make_store: Callable[[], Store]) -> None:
+    store = make_store()
     first = store.claim(key(1), None, "h1", 10)
     again = store.claim(key(1), None, "h1", 10)
     assert first.row == again.row and again.state == "new"
 
 
-def test_one_ticket_and_ack_per_message(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_one_ticket_and_ack_per_message(make_store: Callable[[], Store]) -> None:
+    store = make_store()
     claim = store.claim(key(1), None, "h1", 10)
     mail = FakeMail("<m1@x>", "h1")
     ticket = store.record_decision(claim.row, mail, ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
@@ -69,8 +73,8 @@ def test_one_ticket_and_ack_per_message(tmp_path: Path) -> None:
     assert len(store.acks()) == 1
 
 
-def test_same_message_under_a_new_uidvalidity_is_a_duplicate(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_same_message_under_a_new_uidvalidity_is_a_duplicate(make_store: Callable[[], Store]) -> None:
+    store = make_store()
     claim = store.claim(key(1, uidvalidity=1), None, "h1", 10)
     store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
     rebuilt = store.claim(key(7, uidvalidity=2), None, "h1", 10)
@@ -84,16 +88,16 @@ def test_same_message_under_a_new_uidvalidity_is_a_duplicate(tmp_path: Path) -> 
     assert len(store.acks()) == 1
 
 
-def test_undecided_claim_is_superseded_by_a_new_copy(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_undecided_claim_is_superseded_by_a_new_copy(make_store: Callable[[], Store]) -> None:
+    store = make_store()
     old = store.claim(key(1, uidvalidity=1), None, "h1", 10)  # crashed before deciding
     new = store.claim(key(5, uidvalidity=2), None, "h1", 10)
     assert new.state == "new" and new.row != old.row
     assert store.claim(key(1, uidvalidity=1), None, "h1", 10).state == "decided"
 
 
-def test_ack_states(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_ack_states(make_store: Callable[[], Store]) -> None:
+    store = make_store()
     claim = store.claim(key(1), None, "h1", 10)
     store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
     (ack,) = store.acks_due()
@@ -104,15 +108,16 @@ def test_ack_states(tmp_path: Path) -> None:
     assert [a.id for a in store.acks_due()] == [ack.id]
     assert store.mark_sending(ack.id)
     # The process dies here. The next run finds it `sending`: unknown, not re-sent.
-    assert store.recover_interrupted() == [ack.id]
+    assert store.recover_interrupted("other-account", "INBOX") == []  # another mailbox's worker may be sending
+    assert store.recover_interrupted("acct", "INBOX") == [ack.id]
     assert store.acks_due() == []
     assert [a.id for a in store.acks("unknown")] == [ack.id]
     assert store.resolve_unknown(ack.id, "resend")
     assert [a.id for a in store.acks_due()] == [ack.id]
 
 
-def test_lease(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_lease(make_store: Callable[[], Store]) -> None:
+    store = make_store()
     assert store.acquire_lease("m", "a", 60)
     assert not store.acquire_lease("m", "b", 60)
     assert store.acquire_lease("m", "a", 60)  # renewal
@@ -121,8 +126,8 @@ def test_lease(tmp_path: Path) -> None:
     assert store.acquire_lease("x", "b", -1) and store.acquire_lease("x", "c", 60)  # expired: taken over
 
 
-def test_checkpoint_only_moves_forward(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_checkpoint_only_moves_forward(make_store: Callable[[], Store]) -> None:
+    store = make_store()
     store.set_checkpoint("a", "INBOX", 1, 10)
     store.set_checkpoint("a", "INBOX", 1, 5)
     assert store.checkpoint("a", "INBOX", 1) == 10
@@ -145,3 +150,32 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="newer"):
         Store(path)
+
+
+def test_tickets_threading_and_status_on_both_backends(make_store: Callable[[], Store]) -> None:
+    store = make_store()
+    claim = store.claim(key(1), None, "h1", 10)
+    mail = FakeMail("<m1@x>", "h1")
+    ref = store.record_decision(claim.row, mail, ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
+    assert ref is not None
+    found = store.ticket_for_reply("acct", [f"<inboxd.{ref}.x@exchange.test>"], None, "c@example.com", "x",
+                                   subject_window=3600, followup_window=3600)  # fmt: skip
+    assert found is not None and found[0].ref == ref and found[1] == "references"
+    assert store.resolve_ticket(ref, "test") and not store.resolve_ticket(ref, "test")
+    assert [t["ref"] for t in store.tickets(state="resolved")] == [ref]
+    store.record_poll("default", "acct", "INBOX", backlog=3, seconds=0.5)
+    store.record_poll("default", "acct", "INBOX", error="IMAP down")
+    status = store.mailbox_status()["default"]
+    assert status["backlog"] == 3 and status["last_error"] == "IMAP down"
+    assert store.mailbox_counts("acct")["acks_pending"] == 1
+    assert store.counts()["messages.ack"] == 1
+
+
+def test_two_connections_one_lease(make_store: Callable[[], Store]) -> None:
+    """Two inboxd processes (or hosts) on one store: the lease is taken by exactly one."""
+    first, second = make_store(), make_store()
+    assert first.acquire_lease("m", "host-a", 60)
+    assert not second.acquire_lease("m", "host-b", 60)
+    assert second.lease_holder("m") is not None and second.lease_holder("m")[0] == "host-a"  # type: ignore[index]
+    first.release_lease("m", "host-a")
+    assert second.acquire_lease("m", "host-b", 60)
