@@ -200,6 +200,22 @@ def _load_categories(
     return categories
 
 
+def mail_pattern(pattern: Any, file: str, key: str, problems: list[Problem]) -> re.Pattern[str] | None:
+    """An operator's regular expression for matching mail text (case-insensitive), or a Problem."""
+    if not isinstance(pattern, str) or not pattern:
+        problems.append(Problem(file, key, "must be a non-empty regular expression"))
+        return None
+    try:
+        compiled = re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        problems.append(Problem(file, key, f"not a valid regular expression: {exc}"))
+        return None
+    if compiled.search(""):
+        problems.append(Problem(file, key, "matches the empty text, so it would match every mail"))
+        return None
+    return compiled
+
+
 def _load_rules(path: Path, categories: dict[str, Category], problems: list[Problem]) -> tuple[Rule, ...]:
     if not path.exists():
         return ()
@@ -231,17 +247,8 @@ def _load_rules(path: Path, categories: dict[str, Category], problems: list[Prob
         if category not in categories:
             problems.append(Problem(file, f"{key}.category", f"unknown category {category!r}"))
             continue
-        pattern = spec.get("pattern")
-        if not isinstance(pattern, str) or not pattern:
-            problems.append(Problem(file, f"{key}.pattern", "must be a non-empty regular expression"))
-            continue
-        try:
-            compiled = re.compile(pattern, re.IGNORECASE)
-        except re.error as exc:
-            problems.append(Problem(file, f"{key}.pattern", f"not a valid regular expression: {exc}"))
-            continue
-        if compiled.search(""):
-            problems.append(Problem(file, f"{key}.pattern", "matches the empty text, so it would match every mail"))
+        compiled = mail_pattern(spec.get("pattern"), file, f"{key}.pattern", problems)
+        if compiled is None:
             continue
         rules.append(Rule(name=name, category=str(category), pattern=compiled))
     return tuple(rules)

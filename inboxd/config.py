@@ -263,40 +263,35 @@ class MailboxSection(_Section):
     limits: LimitsConfig | None = None
 
 
-class _File(_Section):
+class _Sections(_Section):
+    """The sections every mailbox has; a [[mailbox]] may override templates, ack and limits."""
+
+    store: StoreConfig
+    schedule: ScheduleConfig = ScheduleConfig()
+    classifier: ClassifierConfig = ClassifierConfig()
+    templates: TemplatesConfig = TemplatesConfig()
+    ack: AckConfig = AckConfig()
+    tickets: TicketsConfig = TicketsConfig()
+    limits: LimitsConfig = LimitsConfig()
+    extract: ExtractConfig = ExtractConfig()
+    logging: LoggingConfig = LoggingConfig()
+    metrics: MetricsConfig = MetricsConfig()
+
+
+class _File(_Sections):
     """config.toml as written: a single [imap] mailbox, [[mailbox]] entries, or both."""
 
     imap: ImapConfig | None = None
     mailbox: tuple[MailboxSection, ...] = ()
     smtp: SmtpConfig | None = None
-    store: StoreConfig
-    schedule: ScheduleConfig = ScheduleConfig()
-    classifier: ClassifierConfig = ClassifierConfig()
-    templates: TemplatesConfig = TemplatesConfig()
-    ack: AckConfig = AckConfig()
-    tickets: TicketsConfig = TicketsConfig()
-    limits: LimitsConfig = LimitsConfig()
-    extract: ExtractConfig = ExtractConfig()
-    logging: LoggingConfig = LoggingConfig()
-    metrics: MetricsConfig = MetricsConfig()
 
 
-class Config(_Section):
+class Config(_Sections):
     """Everything one mailbox runs with (the shared sections plus its own)."""
 
     name: str = "default"  # the mailbox's name: "default" for [imap], else [[mailbox]] name
     imap: ImapConfig
     smtp: SmtpConfig
-    store: StoreConfig
-    schedule: ScheduleConfig = ScheduleConfig()
-    classifier: ClassifierConfig = ClassifierConfig()
-    templates: TemplatesConfig = TemplatesConfig()
-    ack: AckConfig = AckConfig()
-    tickets: TicketsConfig = TicketsConfig()
-    limits: LimitsConfig = LimitsConfig()
-    extract: ExtractConfig = ExtractConfig()
-    logging: LoggingConfig = LoggingConfig()
-    metrics: MetricsConfig = MetricsConfig()
     source: Path = Path("config.toml")  # set by load_config, not read from the file
 
     @property

@@ -23,7 +23,7 @@ from inboxd.checks import missing_fields
 from inboxd.extract import BUILTIN_RULES, OrderRules, extract_facts
 from inboxd.language import detect_language
 from inboxd.models import Action, Classification, Decision, Facts, OutgoingMail, ParsedEmail, Screening
-from inboxd.render import INVALID_ADDRESS, SECURITY_TEMPLATE, Renderer
+from inboxd.render import INVALID_ADDRESS, SECURITY_TEMPLATE, Rendered, Renderer
 from inboxd.sensitive import redact_mail, secret_kinds
 
 OWN_ID_PREFIX = "<inboxd."
@@ -138,27 +138,26 @@ def reply_subject(subject: str) -> str:
     return subject if subject[:3].lower() in ("re:", "回复：", "回复:") else f"Re: {subject}"
 
 
-def build_ack(mail: ParsedEmail, decision: Decision, ticket: str, renderer: Renderer, policy: Policy) -> OutgoingMail:
-    assert decision.classification is not None
-    mail, _ = redact_mail(mail)  # the subject and name are quoted back: never with a secret in them
-    language = decision.language
-    category = policy.categories[decision.classification.category]
-    texts = renderer.field_text[language]
-    context: dict[str, Any] = {
+def _context(
+    mail: ParsedEmail, ticket: str, category: Category, language: str, facts: Facts, renderer: Renderer, policy: Policy
+) -> dict[str, Any]:
+    """What every acknowledgement template may use (render.VARIABLES), but `missing`."""
+    return {
         "ticket": ticket,
         "subject": mail.subject,
         "reply_subject": reply_subject(mail.subject),
         "customer_name": mail.sender_name,
         "category": category.name,
         "category_name": category.display[language],
-        "understood": understood(decision.facts, renderer.fact_labels[language]),
-        "missing": [{"field": f, "label": texts[f].label, "ask": texts[f].ask} for f in decision.missing],
+        "understood": understood(facts, renderer.fact_labels[language]),
+        "missing": [],
         "reply_within_hours": policy.reply_within_hours,
         "team": policy.team,
-        "secret_kinds": list(secret_kinds(decision.facts.secrets)),
+        "secret_kinds": list(secret_kinds(facts.secrets)),
     }
-    template = SECURITY_TEMPLATE if decision.security_incident else category.template
-    rendered = renderer.render(language, template, context)
+
+
+def _outgoing(mail: ParsedEmail, rendered: Rendered, ticket: str, policy: Policy) -> OutgoingMail:
     references = (*mail.references, mail.message_id) if mail.message_id not in mail.references else mail.references
     return OutgoingMail(
         to=mail.reply_to,
@@ -168,6 +167,18 @@ def build_ack(mail: ParsedEmail, decision: Decision, ticket: str, renderer: Rend
         in_reply_to=mail.message_id,
         references=references[-20:],  # keep the header bounded on long threads
     )
+
+
+def build_ack(mail: ParsedEmail, decision: Decision, ticket: str, renderer: Renderer, policy: Policy) -> OutgoingMail:
+    assert decision.classification is not None
+    mail, _ = redact_mail(mail)  # the subject and name are quoted back: never with a secret in them
+    language = decision.language
+    category = policy.categories[decision.classification.category]
+    texts = renderer.field_text[language]
+    context = _context(mail, ticket, category, language, decision.facts, renderer, policy)
+    context["missing"] = [{"field": f, "label": texts[f].label, "ask": texts[f].ask} for f in decision.missing]
+    template = SECURITY_TEMPLATE if decision.security_incident else category.template
+    return _outgoing(mail, renderer.render(language, template, context), ticket, policy)
 
 
 def build_confirmation(
@@ -180,27 +191,7 @@ def build_confirmation(
     policy: Policy,
 ) -> OutgoingMail:
     """The short note for a reply that completed the information a ticket was missing."""
-    language = decision.language
+    mail, _ = redact_mail(mail)
     category = policy.categories.get(category_name) or policy.categories["other"]
-    context: dict[str, Any] = {
-        "ticket": ticket,
-        "subject": mail.subject,
-        "reply_subject": reply_subject(mail.subject),
-        "customer_name": mail.sender_name,
-        "category": category.name,
-        "category_name": category.display[language],
-        "understood": understood(facts, renderer.fact_labels[language]),
-        "missing": [],
-        "reply_within_hours": policy.reply_within_hours,
-        "team": policy.team,
-    }
-    rendered = renderer.render(language, "confirmation", context)
-    references = (*mail.references, mail.message_id) if mail.message_id not in mail.references else mail.references
-    return OutgoingMail(
-        to=mail.reply_to,
-        subject=rendered.subject,
-        body=rendered.body,
-        message_id=f"{OWN_ID_PREFIX}{ticket}.{mail.content_hash[:16]}@{policy.message_id_domain}>",
-        in_reply_to=mail.message_id,
-        references=references[-20:],
-    )
+    context = _context(mail, ticket, category, decision.language, facts, renderer, policy)
+    return _outgoing(mail, renderer.render(decision.language, "confirmation", context), ticket, policy)

@@ -15,6 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from inboxd.assets import mail_pattern
 from inboxd.errors import ConfigError, Problem
 
 PRIORITIES = ("normal", "high", "urgent")
@@ -91,16 +92,8 @@ def load_escalation(path: Path, categories: Collection[str]) -> EscalationRules:
         if priority not in PRIORITIES[1:]:
             problems.append(Problem(file, f"{key}.priority", f"must be one of {PRIORITIES[1:]}"))
             continue
-        if not isinstance(pattern, str) or not pattern:
-            problems.append(Problem(file, f"{key}.pattern", "must be a non-empty regular expression"))
-            continue
-        try:
-            compiled = re.compile(pattern, re.IGNORECASE)
-        except re.error as exc:
-            problems.append(Problem(file, f"{key}.pattern", f"not a valid regular expression: {exc}"))
-            continue
-        if compiled.search(""):
-            problems.append(Problem(file, f"{key}.pattern", "matches the empty text, so it would match every mail"))
+        compiled = mail_pattern(pattern, file, f"{key}.pattern", problems)
+        if compiled is None:
             continue
         triggers.append(Trigger(name, compiled, str(priority)))
     if problems:
