@@ -26,6 +26,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from inboxd import faults
 from inboxd.classify import Classifier
 from inboxd.config import Config
 from inboxd.decide import Policy, build_ack, build_confirmation, classifier_text, decide
@@ -182,6 +183,7 @@ class Processor:
                 self._batch(box, uidvalidity, batch, report)
                 self._send_due(outbox, report)
                 self._sync(box, uidvalidity, report)
+                faults.point("before_checkpoint")
                 self.store.set_checkpoint(self.account, self.folder, uidvalidity, batch[-1])
         return report
 
@@ -212,10 +214,12 @@ class Processor:
 
         parsed: list[tuple[int, ParsedEmail]] = []
         for item in box.fetch(fetchable, sizes):
+            faults.point("fetched")
             digest = hashlib.sha256(item.raw).hexdigest()
             claim = self.store.claim(self._key(uidvalidity, item.uid), None, digest, len(item.raw))
             if claim.state != "new":
                 continue
+            faults.point("claimed")
             try:
                 parsed.append((claim.row, parse_message(item.raw, self.config.limits)))
             except MessageError as exc:
@@ -308,9 +312,11 @@ class Processor:
         render: Callable[[str], OutgoingMail] | None,
         report: TickReport,
     ) -> None:
+        faults.point("before_decision")
         ticket = self.store.record_decision(
             row, mail, decision, plan=plan, ticket_prefix=self.config.ack.ticket_prefix, render=render
         )
+        faults.point("after_decision")
         report.rows.append(row)
         c = decision.classification
         log.info(
@@ -349,6 +355,7 @@ class Processor:
             if not self.store.mark_sending(ack.id):
                 continue
             attempts = ack.attempts + 1
+            faults.point("before_send")
             try:
                 outbox.send(ack.mail, ack.ticket_ref)
             except SendTemporary as exc:
@@ -370,6 +377,7 @@ class Processor:
                 report.unknown += 1
                 log.error("ack %s for %s: fate unknown: %s", ack.id, ack.ticket_ref, exc)
             else:
+                faults.point("after_send")
                 self.store.mark_sent(ack.id)
                 report.sent += 1
 
@@ -396,6 +404,7 @@ class Processor:
             groups.setdefault(tuple(keywords_for(r, self._category_keywords)), []).append(r.uid)
         for keywords, uids in groups.items():
             box.add_keywords(uids, keywords)
+            faults.point("keywords")
         moves: dict[str, list[int]] = {}
         quarantine = self.config.imap.quarantine_folder
         for r in rows:
@@ -410,7 +419,9 @@ class Processor:
             if target and target != self.folder:
                 moves.setdefault(target, []).append(r.uid)
         for folder, uids in moves.items():
+            faults.point("before_move")
             box.move(uids, folder)
+            faults.point("after_move")
         self.store.mark_synced([r.row for r in rows])
         report.synced += len(rows)
 
