@@ -145,3 +145,29 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="newer"):
         Store(path)
+
+
+def test_a_lock_held_elsewhere_is_transient_and_rolls_back(tmp_path: Path) -> None:
+    from inboxd.errors import StoreUnavailable, TransientError
+
+    store = Store(tmp_path / "s.db")
+    store._db.execute("PRAGMA busy_timeout = 50")  # do not wait the production 10 s here
+    other = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(StoreUnavailable, match="locked") as caught:
+        store.claim(key(1), None, "h1", 10)
+    assert isinstance(caught.value, TransientError) and isinstance(caught.value, StoreError)
+    other.execute("COMMIT")
+    other.close()
+    assert store.claim(key(1), None, "h1", 10).state == "new"  # nothing was half-written before
+
+
+def test_damage_found_at_run_time_is_not_transient(tmp_path: Path) -> None:
+    from inboxd.errors import StoreUnavailable
+    from inboxd.store.base import store_error
+
+    damaged = store_error(tmp_path / "s.db", sqlite3.DatabaseError("database disk image is malformed"))
+    assert type(damaged) is StoreError
+    full = sqlite3.OperationalError("database or disk is full")
+    full.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
+    assert isinstance(store_error(tmp_path / "s.db", full), StoreUnavailable)
