@@ -30,7 +30,7 @@ from inboxd import faults
 from inboxd.classify import Classifier
 from inboxd.config import Config
 from inboxd.decide import Policy, build_ack, build_confirmation, classifier_text, decide
-from inboxd.errors import MessageError, SendPermanent, SendTemporary, SendUnknown, SmtpUnavailable
+from inboxd.errors import MessageError, SendPermanent, SendTemporary, SendUnknown, SmtpUnavailable, StoreError
 from inboxd.mailbox import Fetched
 from inboxd.models import Action, Decision, MessageKey, OutgoingMail, ParsedEmail, SkipReason
 from inboxd.parse import parse_message
@@ -252,6 +252,8 @@ class Processor:
                 self._route(row, mail, decision, report)
             except MessageError as exc:
                 self._quarantine(row, mail, str(exc), report)
+            except StoreError:
+                raise  # the store failed, not this mail: stop the tick, the mail is handled on the next
             except Exception as exc:
                 log.exception("%s: unexpected error while deciding", mail.message_id)
                 self._quarantine(row, mail, f"internal error while deciding: {type(exc).__name__}: {exc}", report)

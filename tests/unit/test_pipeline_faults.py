@@ -6,13 +6,113 @@ tests/faults/); these pin down each decision the daemon makes about such a failu
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from inboxd.daemon import App, Daemon
 from inboxd.errors import MailboxError, StoreError, StoreUnavailable
+from inboxd.mailbox import Fetched
+from inboxd.models import OutgoingMail
+from inboxd.pipeline import Processor
 from inboxd.store import Store
+from tests.conftest import fixture_bytes
+
+
+class FakeMailbox:
+    uidvalidity = 7
+
+    def __init__(self, names: Sequence[str]):
+        self.mails = {uid: fixture_bytes(name) for uid, name in enumerate(names, start=1)}
+        self.keywords: dict[int, set[str]] = {}
+
+    def select(self, folder: str | None = None, readonly: bool = False) -> int:
+        return self.uidvalidity
+
+    def uids_after(self, last_uid: int) -> list[int]:
+        return [u for u in sorted(self.mails) if u > last_uid]
+
+    def sizes(self, uids: Sequence[int]) -> dict[int, int]:
+        return {u: len(self.mails[u]) for u in uids if u in self.mails}
+
+    def fetch(self, uids: Sequence[int], sizes: dict[int, int], max_batch_bytes: int = 0) -> Iterable[Fetched]:
+        return [Fetched(u, self.mails[u]) for u in uids]
+
+    def add_keywords(self, uids: Sequence[int], keywords: Iterable[str]) -> None:
+        for uid in uids:
+            self.keywords.setdefault(uid, set()).update(keywords)
+
+    def move(self, uids: Sequence[int], folder: str) -> None:
+        pass
+
+    def uids_with_keyword(self, keyword: str) -> list[int]:
+        return []
+
+
+class FakeOutbox:
+    def __init__(self) -> None:
+        self.sent: list[OutgoingMail] = []
+
+    def send(self, mail: OutgoingMail, ticket: str | None = None) -> None:
+        self.sent.append(mail)
+
+
+def processor(app: App, store: Store, box: FakeMailbox, outbox: FakeOutbox, **kwargs: Any) -> Processor:
+    @contextmanager
+    def mailbox() -> Iterator[FakeMailbox]:
+        yield box
+
+    @contextmanager
+    def out() -> Iterator[FakeOutbox]:
+        yield outbox
+
+    assert app.classifier is not None
+    return Processor(
+        config=app.config,
+        store=store,
+        mailbox=mailbox,  # type: ignore[arg-type]
+        outbox=out,  # type: ignore[arg-type]
+        classifier=app.classifier,
+        renderer=app.renderer,
+        policy=app.policy,
+        ticket_policy=app.ticket_policy,
+        **kwargs,
+    )
+
+
+def failing_once(real: Any, error: Exception) -> Any:
+    calls = {"n": 0}
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise error
+        return real(*args, **kwargs)
+
+    return call
+
+
+NAMES = ("en_account_2fa.eml", "zh_complaint.eml", "en_withdrawal_complete.eml")
+
+
+def test_a_store_failure_while_deciding_does_not_quarantine_the_mail(
+    offline_app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path / "s.db")
+    box, outbox = FakeMailbox(NAMES), FakeOutbox()
+    p = processor(offline_app, store, box, outbox)
+    locked = StoreUnavailable("s.db: database is locked")
+    monkeypatch.setattr(store, "record_decision", failing_once(store.record_decision, locked))
+    with pytest.raises(StoreUnavailable):
+        p.tick()
+    assert store.quarantined() == []  # the lock was the store's problem, not the mail's
+    p.tick()
+    assert store.quarantined() == []
+    answered = [m.in_reply_to for m in outbox.sent]
+    assert len(answered) == len(set(answered)) == len(NAMES)  # each mail answered, once
 
 
 class FailingProcessor:
