@@ -150,6 +150,9 @@ class Processor:
         self.ticket_policy = ticket_policy
         self.stop = stop or threading.Event()
         self.clock = clock
+        # Acks that went out while their `sent` could not be committed (disk full, a lock):
+        # this process knows they were delivered, so it records that instead of "unknown".
+        self._sent_unrecorded: set[int] = set()
         self.account = config.account
         self.folder = config.imap.folder
         self._category_keywords = {c.name: c.keyword for c in policy.categories.values()}
@@ -158,6 +161,9 @@ class Processor:
 
     def tick(self) -> TickReport:
         report = TickReport()
+        for ack_id in sorted(self._sent_unrecorded):
+            self.store.mark_sent(ack_id)
+            self._sent_unrecorded.discard(ack_id)
         recovered = self.store.recover_interrupted()
         if recovered:
             report.recovered_unknown = len(recovered)
@@ -380,7 +386,11 @@ class Processor:
                 log.error("ack %s for %s: fate unknown: %s", ack.id, ack.ticket_ref, exc)
             else:
                 faults.point("after_send")
-                self.store.mark_sent(ack.id)
+                try:
+                    self.store.mark_sent(ack.id)
+                except StoreError:
+                    self._sent_unrecorded.add(ack.id)
+                    raise
                 report.sent += 1
 
     # -- agents --------------------------------------------------------------------------------

@@ -115,6 +115,40 @@ def test_a_store_failure_while_deciding_does_not_quarantine_the_mail(
     assert len(answered) == len(set(answered)) == len(NAMES)  # each mail answered, once
 
 
+def test_an_ack_sent_while_its_record_failed_is_recorded_sent_not_unknown(
+    offline_app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path / "s.db")
+    box, outbox = FakeMailbox(NAMES[:1]), FakeOutbox()
+    p = processor(offline_app, store, box, outbox)
+    full = StoreUnavailable("s.db: database or disk is full")
+    monkeypatch.setattr(store, "mark_sent", failing_once(store.mark_sent, full))
+    with pytest.raises(StoreUnavailable):
+        p.tick()
+    assert [a.state for a in store.acks()] == ["sending"]
+    report = p.tick()  # the same process, once the disk has room again
+    assert report.recovered_unknown == 0
+    assert [a.state for a in store.acks()] == ["sent"]
+    assert len(outbox.sent) == 1
+    assert "$Inboxd-Acked" in box.keywords[1]
+
+
+def test_a_restart_after_such_a_failure_makes_it_unknown(
+    offline_app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new process does not know whether it went out: a human decides."""
+    store = Store(tmp_path / "s.db")
+    box, outbox = FakeMailbox(NAMES[:1]), FakeOutbox()
+    first = processor(offline_app, store, box, outbox)
+    monkeypatch.setattr(store, "mark_sent", failing_once(store.mark_sent, StoreUnavailable("full")))
+    with pytest.raises(StoreUnavailable):
+        first.tick()
+    report = processor(offline_app, store, box, outbox).tick()
+    assert report.recovered_unknown == 1
+    assert [a.state for a in store.acks()] == ["unknown"]
+    assert len(outbox.sent) == 1
+
+
 class FailingProcessor:
     def __init__(self, error: Exception):
         self.error = error
