@@ -121,7 +121,8 @@ def open_store(config: Config) -> Store:
     return Store(config.store.path)
 
 
-def make_processor(app: App, store: Store, stop: threading.Event | None = None) -> Processor:
+def make_processor(app: App, store: Store, stop: threading.Event | None = None, owner: str | None = None) -> Processor:
+    """The processor for the configured mailbox; with `owner`, it renews that owner's lease during long ticks."""
     if app.classifier is None:
         raise InboxdError("the processor needs a classifier")
     imap_password, smtp_password = passwords(app.config)
@@ -137,6 +138,9 @@ def make_processor(app: App, store: Store, stop: threading.Event | None = None) 
         with SmtpOutbox(config.smtp, smtp_password) as out:
             yield out
 
+    def renew() -> bool:
+        return store.acquire_lease(lease_name(config), owner or "", config.schedule.lease_seconds)
+
     return Processor(
         config=config,
         store=store,
@@ -147,6 +151,8 @@ def make_processor(app: App, store: Store, stop: threading.Event | None = None) 
         policy=app.policy,
         ticket_policy=app.ticket_policy,
         stop=stop,
+        lease=renew if owner else None,
+        lease_seconds=config.schedule.lease_seconds,
     )
 
 
@@ -171,7 +177,7 @@ def poll_once(app: App, store: Store, owner: str | None = None) -> TickReport:
         left = max(0.0, holder[1] - time.time()) if holder else 0.0
         raise LeaseHeld(f"another inboxd ({holder[0] if holder else '?'}) holds {name}; it expires in {left:.0f} s")
     try:
-        return make_processor(app, store).tick()
+        return make_processor(app, store, owner=owner).tick()
     finally:
         store.release_lease(name, owner)
 
@@ -221,7 +227,7 @@ class Daemon:
         self.store = store
         self.stop = threading.Event()
         self.owner = new_owner()
-        self.processor = make_processor(app, store, self.stop)
+        self.processor = make_processor(app, store, self.stop, self.owner)
         self._failures = 0
         self._not_before = 0.0
         self.fatal: BaseException | None = None

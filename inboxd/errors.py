@@ -11,6 +11,7 @@ InboxdError
 ├── TransientError     a server is unreachable or answered "try later": the tick
 │   │                  stops, mail stays untouched on the server, retried next tick
 │   ├── MailboxError   IMAP connection, login or protocol failure
+│   ├── LeaseLost      another inboxd took the mailbox over during a tick
 │   └── SendTemporary  SMTP 4xx: the acknowledgement stays pending
 │       └── SmtpUnavailable  no connection at all: stop sending this tick
 ├── SendPermanent      SMTP 5xx for the recipient: recorded, never retried
@@ -67,6 +68,10 @@ class StoreUnavailable(StoreError, TransientError):
 
 class MailboxError(TransientError):
     """IMAP connection, login or protocol failure."""
+
+
+class LeaseLost(TransientError):
+    """Another inboxd holds the mailbox lease now: stop working on it at once."""
 
 
 class SendTemporary(TransientError):

@@ -30,7 +30,15 @@ from inboxd import faults
 from inboxd.classify import Classifier
 from inboxd.config import Config
 from inboxd.decide import Policy, build_ack, build_confirmation, classifier_text, decide
-from inboxd.errors import MessageError, SendPermanent, SendTemporary, SendUnknown, SmtpUnavailable, StoreError
+from inboxd.errors import (
+    LeaseLost,
+    MessageError,
+    SendPermanent,
+    SendTemporary,
+    SendUnknown,
+    SmtpUnavailable,
+    StoreError,
+)
 from inboxd.mailbox import Fetched
 from inboxd.models import Action, Decision, MessageKey, OutgoingMail, ParsedEmail, SkipReason
 from inboxd.parse import parse_message
@@ -139,6 +147,8 @@ class Processor:
         ticket_policy: TicketPolicy,
         stop: threading.Event | None = None,
         clock: Callable[[], float] = time.time,
+        lease: Callable[[], bool] | None = None,
+        lease_seconds: float = 300.0,
     ):
         self.config = config
         self.store = store
@@ -150,6 +160,11 @@ class Processor:
         self.ticket_policy = ticket_policy
         self.stop = stop or threading.Event()
         self.clock = clock
+        # Renews the mailbox lease (False: another inboxd holds it). The caller takes the
+        # lease before a tick; a long tick renews it well before it runs out.
+        self._lease = lease
+        self._lease_every = lease_seconds / 3
+        self._lease_renewed = 0.0
         # Acks that went out while their `sent` could not be committed (disk full, a lock):
         # this process knows they were delivered, so it records that instead of "unknown".
         self._sent_unrecorded: set[int] = set()
@@ -161,6 +176,7 @@ class Processor:
 
     def tick(self) -> TickReport:
         report = TickReport()
+        self._lease_renewed = time.monotonic()
         for ack_id in sorted(self._sent_unrecorded):
             self.store.mark_sent(ack_id)
             self._sent_unrecorded.discard(ack_id)
@@ -185,6 +201,7 @@ class Processor:
             for start in range(0, len(uids), batch_size):
                 if self.stop.is_set():
                     break
+                self._keep_lease()
                 batch = uids[start : start + batch_size]
                 self._batch(box, uidvalidity, batch, report)
                 self._send_due(outbox, report)
@@ -192,6 +209,13 @@ class Processor:
                 faults.point("before_checkpoint")
                 self.store.set_checkpoint(self.account, self.folder, uidvalidity, batch[-1])
         return report
+
+    def _keep_lease(self) -> None:
+        if self._lease is None or time.monotonic() - self._lease_renewed < self._lease_every:
+            return
+        if not self._lease():
+            raise LeaseLost("another inboxd took over the mailbox lease; this one stops working on it")
+        self._lease_renewed = time.monotonic()
 
     # -- one batch -----------------------------------------------------------------------------
 
@@ -250,6 +274,7 @@ class Processor:
                     results.append(None)  # type: ignore[arg-type]
         classification = dict(zip(to_classify, results, strict=True))
         for index, (row, mail) in enumerate(parsed):
+            self._keep_lease()
             try:
                 c = classification.get(index)
                 if index in classification and c is None:
@@ -360,6 +385,7 @@ class Processor:
         for ack in self.store.acks_due(self.clock()):
             if self.stop.is_set():
                 return
+            self._keep_lease()
             if not self.store.mark_sending(ack.id):
                 continue
             attempts = ack.attempts + 1

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from inboxd.daemon import App, Daemon
-from inboxd.errors import MailboxError, StoreError, StoreUnavailable
+from inboxd.errors import LeaseLost, MailboxError, StoreError, StoreUnavailable
 from inboxd.mailbox import Fetched
 from inboxd.models import OutgoingMail
 from inboxd.pipeline import Processor
@@ -149,6 +149,28 @@ def test_a_restart_after_such_a_failure_makes_it_unknown(
     assert len(outbox.sent) == 1
 
 
+def test_a_long_tick_renews_the_lease(offline_app: App, tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    renewals: list[int] = []
+    outbox = FakeOutbox()
+    p = processor(
+        offline_app, store, FakeMailbox(NAMES), outbox, lease=lambda: renewals.append(1) or True, lease_seconds=0
+    )
+    p.tick()
+    assert len(renewals) >= len(NAMES)  # at least once per mail decided and per ack sent
+    assert len(outbox.sent) == len(NAMES)
+
+
+def test_a_lost_lease_stops_the_tick_before_anything_more_is_done(offline_app: App, tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    outbox = FakeOutbox()
+    p = processor(offline_app, store, FakeMailbox(NAMES), outbox, lease=lambda: False, lease_seconds=0)
+    with pytest.raises(LeaseLost):
+        p.tick()
+    assert outbox.sent == []
+    assert store.counts().get("messages.ack", 0) == 0
+
+
 class FailingProcessor:
     def __init__(self, error: Exception):
         self.error = error
@@ -163,6 +185,7 @@ class FailingProcessor:
         (StoreUnavailable("s.db: database is locked"), False),
         (StoreUnavailable("s.db: database or disk is full"), False),
         (MailboxError("cannot connect to IMAP"), False),
+        (LeaseLost("taken over"), False),
         (StoreError("s.db: database disk image is malformed"), True),
     ],
 )
