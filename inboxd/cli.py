@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from inboxd import __version__
-from inboxd.errors import ConfigError, InboxdError, Problem, StoreError, TransientError
+from inboxd.errors import ConfigError, FolderMissing, InboxdError, Problem, StoreError, TransientError
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_LEASE, EXIT_STORE = 1, 2, 3, 4
 
@@ -174,6 +174,8 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool) -> None:
         _fail(EXIT_LEASE, str(exc))
     except StoreError as exc:
         _fail(EXIT_STORE, str(exc))
+    except FolderMissing as exc:
+        _fail(EXIT_FAILED, f"{exc}: check imap.folder in {ctx.config_path}")
     except TransientError as exc:
         _fail(EXIT_FAILED, f"poll failed, nothing was lost (the next poll retries): {exc}")
     finally:

@@ -30,7 +30,7 @@ from inboxd.assets import Assets, load_assets
 from inboxd.classify import Classifier, load_classifier, settings_problems
 from inboxd.config import Config, load_config, read_secret
 from inboxd.decide import Policy
-from inboxd.errors import ConfigError, InboxdError, MailboxError, StoreError, TransientError
+from inboxd.errors import ConfigError, FolderMissing, InboxdError, MailboxError, StoreError, TransientError
 from inboxd.escalation import EscalationRules, load_escalation
 from inboxd.mailbox import ImapMailbox
 from inboxd.outbox import SmtpOutbox
@@ -246,6 +246,12 @@ class Daemon:
                 )
                 return
             report = self.processor.tick()
+        except FolderMissing as exc:
+            # Not a server hiccup but a wrong imap.folder: retrying for ever would hide it.
+            log.error("stopping: %s (check imap.folder)", exc)
+            self.fatal = exc
+            self.stop.set()
+            return
         except TransientError as exc:
             # Back off exponentially (capped at 15 minutes) so a dead server is not hammered.
             self._failures += 1

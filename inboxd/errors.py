@@ -11,6 +11,8 @@ InboxdError
 ├── TransientError     a server is unreachable or answered "try later": the tick
 │   │                  stops, mail stays untouched on the server, retried next tick
 │   ├── MailboxError   IMAP connection, login or protocol failure
+│   │   └── FolderMissing  the polled folder does not exist: a configuration
+│   │                  mistake, so the daemon stops instead of retrying for ever
 │   ├── LeaseLost      another inboxd took the mailbox over during a tick
 │   └── SendTemporary  SMTP 4xx: the acknowledgement stays pending
 │       └── SmtpUnavailable  no connection at all: stop sending this tick
@@ -68,6 +70,10 @@ class StoreUnavailable(StoreError, TransientError):
 
 class MailboxError(TransientError):
     """IMAP connection, login or protocol failure."""
+
+
+class FolderMissing(MailboxError):
+    """The folder to poll does not exist on the server."""
 
 
 class LeaseLost(TransientError):

@@ -21,7 +21,7 @@ import imapclient
 from imapclient.exceptions import IMAPClientError
 
 from inboxd.config import ImapConfig
-from inboxd.errors import MailboxError
+from inboxd.errors import FolderMissing, MailboxError
 
 _UID_CHUNK = 1000  # UIDs per command: stays far below Dovecot's 64 KiB line limit
 _FETCH_ERRORS = (IMAPClientError, OSError, socket.timeout, ssl.SSLError, EOFError)
@@ -122,11 +122,21 @@ class ImapMailbox:
         try:
             info = self.client.select_folder(name, readonly=readonly)
         except _FETCH_ERRORS as exc:
+            if self._missing(name):
+                cfg = self._config
+                raise FolderMissing(f"folder {name!r} does not exist on IMAP {cfg.host}:{cfg.port}") from exc
             raise MailboxError(f"cannot select folder {name!r}: {exc}") from exc
         self.folder = folder or self._config.folder
         self.readonly = readonly
         self.uidvalidity = int(info[b"UIDVALIDITY"])
         return self.uidvalidity
+
+    def _missing(self, name: str) -> bool:
+        """True only when the server says, in answer to LIST, that the folder is not there."""
+        try:
+            return not self.client.folder_exists(name)
+        except _FETCH_ERRORS:
+            return False  # the connection is gone: that says nothing about the folder
 
     # -- reading -----------------------------------------------------------------------
 

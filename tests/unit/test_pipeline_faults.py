@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from inboxd.daemon import App, Daemon
-from inboxd.errors import LeaseLost, MailboxError, StoreError, StoreUnavailable
+from inboxd.errors import FolderMissing, LeaseLost, MailboxError, StoreError, StoreUnavailable
 from inboxd.mailbox import Fetched
 from inboxd.models import OutgoingMail
 from inboxd.pipeline import Processor
@@ -187,6 +187,7 @@ class FailingProcessor:
         (MailboxError("cannot connect to IMAP"), False),
         (LeaseLost("taken over"), False),
         (StoreError("s.db: database disk image is malformed"), True),
+        (FolderMissing("folder 'Nope' does not exist on IMAP 127.0.0.1:143"), True),
     ],
 )
 def test_the_daemon_waits_out_what_may_pass_and_stops_on_what_will_not(
