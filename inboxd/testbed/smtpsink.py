@@ -3,8 +3,9 @@
 Every accepted message is written as NNNNNN.eml and a line of received.jsonl in
 the sink's directory: tests count acknowledgements from the server's own record,
 not from inboxd's. `mode` makes it fail the way real servers do: refuse to
-connect, answer 4xx, reject some recipients with 5xx, or drop the connection
-right after the message data arrived (the message is kept: the client cannot know).
+connect, answer 4xx, reject some recipients with 5xx, answer slowly, or drop the
+connection right after the message data arrived (the message is kept: the client
+cannot know).
 
 Run standalone: python -m inboxd.testbed.smtpsink --port 10025 --dir var/demo/sink
 """
@@ -32,6 +33,7 @@ class SinkMode:
     tempfail: bool = False  # 451 on every RCPT
     reject: set[str] = field(default_factory=set)  # addresses answered 550 at RCPT
     drop_after_data: int = 0  # close the connection, without an answer, after this many DATA
+    delay_seconds: float = 0.0  # a slow server: wait this long before answering each DATA
 
 
 class _Handler:
@@ -52,6 +54,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.mode.delay_seconds:
+            await asyncio.sleep(self.mode.delay_seconds)
         raw = envelope.original_content or envelope.content
         assert isinstance(raw, bytes)
         with self.lock:
