@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -47,6 +48,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, stores, servers' files)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C, so that every world stops its servers and daemons.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     count = args.mails or (60 if args.quick else 400)
     runs = QUICK_RUNS if args.quick else FULL_RUNS

@@ -155,11 +155,13 @@ def during(
     fault: Callable[[World, int], int],
     cuts: int,
     check: Callable[[World, Tally], None] | None = None,
+    early: bool = False,
 ) -> Tally:
     """Run one daemon while mail arrives in waves; hit it with `fault(world, i)` inside each wave.
 
     Each fault lands while the daemon is busy with fresh mail: a few mails into the wave
     (the SMTP sink answers in 50 ms, as a real relay does, so a wave takes a while).
+    `early` calls it as soon as the wave is delivered instead (it waits for its moment itself).
     `fault` returns how many faults it caused; the daemon must survive every one of them.
     `check` adds the scenario's own findings; then the world is closed.
     """
@@ -176,8 +178,13 @@ def during(
             wave = suite.mails[i * size : (i + 1) * size]
             world.deliver(m.raw for m in wave)
             if i < cuts:
-                wait_progress(world, delivered + min(5, len(wave) // 4))
+                if not early:
+                    wait_progress(world, delivered + min(5, len(wave) // 4))
+                ticks = daemon.ticks()
                 count += fault(world, i)
+                # It must get over it: a whole tick done after the fault (the backoff reset).
+                if not wait_for(lambda n=ticks: daemon.ticks() > n or not daemon.alive(), 180, step=0.2):  # type: ignore[misc]
+                    problems.append(f"{daemon.name}: no tick completed within 180 s of fault {i + 1}")
             delivered += len(wave)
             if not daemon.alive():
                 problems.append(f"{daemon.name}: died of the fault (exit {daemon.process.returncode})")
@@ -227,7 +234,7 @@ def kills(suite: Suite, run: int) -> Tally:
     world = suite.world(f"kills-{run}")
     rng = suite.rng("kills", run)
     target = 6 if suite.quick else 24
-    waves = 3 if suite.quick else 4
+    waves = max(3, target // 2)  # many small waves: kills land inside work, and there is work left
     kill_log = world.root / "kills.log"
     problems: list[str] = []
     random_kills = 0
@@ -291,7 +298,7 @@ def imap_restart(suite: Suite, run: int) -> Tally:
     rng = suite.rng("imap-restart", run)
 
     def outage(w: World, i: int) -> int:
-        w.dovecot.stop()
+        w.dovecot.stop(sessions=True)
         time.sleep(rng.uniform(1.0, 4.0))
         w.dovecot.start()
         return 1
@@ -326,19 +333,23 @@ def imap_drops(suite: Suite, run: int) -> Tally:
         token, options = plan[i]
         before = w.tcp.cuts
         if not token:
+            wait_progress(w, (w.store_progress() or {}).get("decided", 0) + 2)  # in the middle of the work
             w.tcp.cut_all()
         else:
             w.tcp.arm(token, **options)  # type: ignore[arg-type]
             wait_for(lambda: w.tcp is not None and w.tcp.armed() == 0, 20)
             w.tcp.disarm()
         if w.tcp.cuts > before:
-            fired.append((token or b"every open connection").decode() + (" + garbage" if options else ""))
+            fired.append(
+                (token or b"every open connection").decode() + (" + garbage" if options.get("garbage") else "")
+            )
         return w.tcp.cuts - before
 
     def check(w: World, tally: Tally) -> None:
         tally.notes.append(f"connections cut at: {', '.join(fired)}")
 
-    return during(suite, suite.world(f"imap-drops-{run}", proxy=True), cut, len(plan), check)
+    # Armed as the wave arrives: the cut fires at the daemon's next such command.
+    return during(suite, suite.world(f"imap-drops-{run}", proxy=True), cut, len(plan), check, early=True)
 
 
 def imap_login(suite: Suite, run: int) -> Tally:
@@ -347,8 +358,16 @@ def imap_login(suite: Suite, run: int) -> Tally:
     def refuse(w: World, i: int) -> int:
         passwd = w.dovecot.root / "passwd"
         good = passwd.read_text()
+        failed_before = sum(d.log_path.read_text().count("failed: b'[AUTHENTICATIONFAILED]") for d in w.daemons)
         passwd.write_text(re.sub(r"\{PLAIN\}[^:]*", "{PLAIN}changed-by-an-admin", good))
-        time.sleep(4.0)
+        # Wrong until inboxd has met it (a tick that starts meanwhile), at least 3 s.
+        time.sleep(3.0)
+        wait_for(
+            lambda: (
+                sum(d.log_path.read_text().count("failed: b'[AUTHENTICATIONFAILED]") for d in w.daemons) > failed_before
+            ),
+            30,
+        )
         passwd.write_text(good)
         time.sleep(1.5)  # Dovecot looks at the file at most once a second
         return 1
@@ -363,7 +382,7 @@ def uidvalidity(suite: Suite, run: int) -> Tally:
 
     def rebuild(w: World, i: int) -> int:
         before = w.uidvalidity()
-        w.dovecot.stop()
+        w.dovecot.stop(sessions=True)
         for path in (w.dovecot.mail_dir / "support@exchange.test").iterdir():
             if path.name == "dovecot-uidlist" or path.name.startswith("dovecot.index"):
                 path.unlink()

@@ -139,6 +139,10 @@ class DaemonProcess:
                 out.append(record)
         return out
 
+    def ticks(self) -> int:
+        """Ticks completed so far."""
+        return self.log_path.read_bytes().count(b'"event": "tick",') if self.log_path.exists() else 0
+
     def running(self) -> bool:
         """It got past start-up (config, model) and scheduled its first tick."""
         return self.log_path.exists() and b'"event": "started"' in self.log_path.read_bytes()
