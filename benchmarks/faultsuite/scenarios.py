@@ -156,11 +156,13 @@ def during(
     cuts: int,
     check: Callable[[World, Tally], None] | None = None,
     early: bool = False,
+    at: float = 0.0,
 ) -> Tally:
     """Run one daemon while mail arrives in waves; hit it with `fault(world, i)` inside each wave.
 
-    Each fault lands while the daemon is busy with fresh mail: a few mails into the wave
-    (the SMTP sink answers in 50 ms, as a real relay does, so a wave takes a while).
+    Each fault lands while the daemon is busy with fresh mail: a few mails into the wave, or
+    the fraction `at` of it (the SMTP sink answers in 50 ms, as a real relay does, so a wave
+    takes a while).
     `early` calls it as soon as the wave is delivered instead (it waits for its moment itself).
     `fault` returns how many faults it caused; the daemon must survive every one of them.
     `check` adds the scenario's own findings; then the world is closed.
@@ -179,7 +181,7 @@ def during(
             world.deliver(m.raw for m in wave)
             if i < cuts:
                 if not early:
-                    wait_progress(world, delivered + min(5, len(wave) // 4))
+                    wait_progress(world, delivered + max(min(5, len(wave) // 4), int(len(wave) * at)))
                 ticks = daemon.ticks()
                 count += fault(world, i)
                 # It must get over it: a whole tick done after the fault (the backoff reset).
@@ -398,7 +400,8 @@ def uidvalidity(suite: Suite, run: int) -> Tally:
         if not seen_again:
             tally.violations.append("no mail was recognised under its new UID: did the rebuild happen?")
 
-    return during(suite, suite.world(f"uidvalidity-{run}"), rebuild, 1, check)
+    # Half-way: some mail handled and synced, some with acks in flight, some not fetched yet.
+    return during(suite, suite.world(f"uidvalidity-{run}"), rebuild, 1, check, at=0.5)
 
 
 def smtp_down(suite: Suite, run: int) -> Tally:
