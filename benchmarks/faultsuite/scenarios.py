@@ -316,18 +316,18 @@ def imap_drops(suite: Suite, run: int) -> Tally:
     """The connection drops during FETCH, STORE, MOVE, SEARCH, SELECT, login; garbage mid-FETCH."""
     rng = suite.rng("imap-drops", run)
     plan: list[tuple[bytes, dict[str, object]]] = [
+        (b"UID MOVE", {}),  # first: the first wave holds mail to quarantine (moved)
         (b"UID FETCH", {"after_bytes": rng.randint(0, 40_000)}),
         (b"UID STORE", {}),
         (b"LOGIN", {}),
         (b"UID FETCH", {"after_bytes": rng.randint(0, 2_000), "garbage": True}),
         (b"SELECT", {"after_bytes": 10}),
         (b"UID SEARCH", {}),
-        (b"UID MOVE", {}),
         (b"UID FETCH", {"after_bytes": rng.randint(40_000, 200_000)}),
         (b"", {}),  # no command: a cut of every open connection (as during IDLE)
     ]
-    if suite.quick:  # the commands every tick sends, so that each cut fires at once
-        plan = plan[:5] + plan[-1:]
+    if suite.quick:
+        plan = plan[:6] + plan[-1:]
     fired: list[str] = []
 
     def cut(w: World, i: int) -> int:
