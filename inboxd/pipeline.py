@@ -11,8 +11,9 @@ The order is what makes it safe (see `inboxd.store` for the state machine):
    batch and the checkpoint moves past it.
 
 A mail that fails anywhere in parse/decide is quarantined with its reason and the
-batch goes on. A server failure stops the tick; nothing is lost, the next tick
-picks up where the store says this one stopped.
+batch goes on. A server or store failure stops the tick; nothing is lost, the next
+tick picks up where the store says this one stopped. The mailbox lease is renewed
+as the tick goes; if another inboxd holds it, the tick stops at once (LeaseLost).
 """
 
 from __future__ import annotations
