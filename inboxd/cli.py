@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from inboxd import __version__
-from inboxd.errors import ConfigError, InboxdError, Problem, StoreError, TransientError
+from inboxd.errors import ConfigError, FolderMissing, InboxdError, Problem, StoreError, TransientError
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_LEASE, EXIT_STORE = 1, 2, 3, 4
 
@@ -117,7 +117,11 @@ def run(ctx: Ctx) -> None:
         _config_fail(exc)
     except StoreError as exc:
         _fail(EXIT_STORE, str(exc))
-    sys.exit(service.run())
+    try:
+        code = service.run()
+    except StoreError as exc:  # a store that cannot be opened when the workers start
+        _fail(EXIT_STORE, str(exc))
+    sys.exit(code)
 
 
 def _summary_table(rows: list[dict[str, Any]]) -> Table:
@@ -189,6 +193,8 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
             failures.append((EXIT_LEASE, f"{app.config.name}: {exc}"))
         except StoreError as exc:
             _fail(EXIT_STORE, str(exc))
+        except FolderMissing as exc:
+            failures.append((EXIT_FAILED, f"{app.config.name}: {exc}: check imap.folder in {ctx.config_path}"))
         except TransientError as exc:
             failures.append(
                 (EXIT_FAILED, f"{app.config.name}: poll failed, nothing was lost (the next poll retries): {exc}")

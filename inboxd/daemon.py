@@ -126,9 +126,14 @@ def open_store(config: Config, *, readonly: bool = False) -> Store:
 
 
 def make_processor(
-    app: App, store: Store, stop: threading.Event | None = None, credentials: Credentials | None = None
+    app: App,
+    store: Store,
+    stop: threading.Event | None = None,
+    credentials: Credentials | None = None,
+    owner: str | None = None,
 ) -> Processor:
-    """The mailbox's processor; `credentials` shares the logins (and their OAuth2 token) with others."""
+    """The mailbox's processor; `credentials` shares the logins (and their OAuth2 token) with others;
+    with `owner`, it renews that owner's lease during long ticks."""
     if app.classifier is None:
         raise InboxdError("the processor needs a classifier")
     config = app.config
@@ -144,6 +149,9 @@ def make_processor(
         with SmtpOutbox(config.smtp, logins.smtp) as out:
             yield out
 
+    def renew() -> bool:
+        return store.acquire_lease(lease_name(config), owner or "", config.schedule.lease_seconds)
+
     return Processor(
         config=config,
         store=store,
@@ -154,6 +162,8 @@ def make_processor(
         policy=app.policy,
         ticket_policy=app.ticket_policy,
         stop=stop,
+        lease=renew if owner else None,
+        lease_seconds=config.schedule.lease_seconds,
     )
 
 
@@ -178,7 +188,7 @@ def poll_once(app: App, store: Store, owner: str | None = None) -> TickReport:
         left = max(0.0, holder[1] - time.time()) if holder else 0.0
         raise LeaseHeld(f"another inboxd ({holder[0] if holder else '?'}) holds {name}; it expires in {left:.0f} s")
     try:
-        return make_processor(app, store).tick()
+        return make_processor(app, store, owner=owner).tick()
     finally:
         store.release_lease(name, owner)
 

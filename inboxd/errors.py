@@ -3,11 +3,17 @@
 InboxdError
 ├── ConfigError        bad config, template or classifier asset: refuse to start;
 │                      carries every problem found (file, key, reason)
-├── StoreError         the state database cannot be used (corrupt, wrong schema,
-│                      locked by another process): refuse to start / stop the tick
+├── StoreError         the state database cannot be used (corrupt, wrong schema):
+│   │                  refuse to start / stop the daemon
+│   └── StoreUnavailable  also a TransientError: locked by another process, disk
+│                      full, I/O error; at start-up refuse to start, at run time
+│                      the transaction is rolled back and the tick retried
 ├── TransientError     a server is unreachable or answered "try later": the tick
 │   │                  stops, mail stays untouched on the server, retried next tick
 │   ├── MailboxError   IMAP connection, login or protocol failure
+│   │   └── FolderMissing  the polled folder does not exist: a configuration
+│   │                  mistake, so the daemon stops instead of retrying for ever
+│   ├── LeaseLost      another inboxd took the mailbox over during a tick
 │   ├── SendTemporary  SMTP 4xx: the acknowledgement stays pending
 │   │   └── SmtpUnavailable  no connection at all: stop sending this tick
 │   └── TokenError     no OAuth2 access token could be had (command failed, file
@@ -57,8 +63,23 @@ class TransientError(InboxdError):
     """A server failed in a way that may pass; retry on the next tick."""
 
 
+class StoreUnavailable(StoreError, TransientError):
+    """The store is locked by another process, or the disk is full or failing: it may pass.
+
+    Whatever the failed transaction was doing was rolled back; nothing is half-done.
+    """
+
+
 class MailboxError(TransientError):
     """IMAP connection, login or protocol failure."""
+
+
+class FolderMissing(MailboxError):
+    """The folder to poll does not exist on the server."""
+
+
+class LeaseLost(TransientError):
+    """Another inboxd holds the mailbox lease now: stop working on it at once."""
 
 
 class SendTemporary(TransientError):

@@ -23,7 +23,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from inboxd.config import ImapConfig
 from inboxd.credentials import Login
-from inboxd.errors import MailboxError, TokenError
+from inboxd.errors import FolderMissing, MailboxError, TokenError
 
 _UID_CHUNK = 1000  # UIDs per command: stays far below Dovecot's 64 KiB line limit
 _FETCH_ERRORS = (IMAPClientError, OSError, socket.timeout, ssl.SSLError, EOFError)
@@ -143,11 +143,21 @@ class ImapMailbox:
         try:
             info = self.client.select_folder(name, readonly=readonly)
         except _FETCH_ERRORS as exc:
+            if self._missing(name):
+                cfg = self._config
+                raise FolderMissing(f"folder {name!r} does not exist on IMAP {cfg.host}:{cfg.port}") from exc
             raise MailboxError(f"cannot select folder {name!r}: {exc}") from exc
         self.folder = folder or self._config.folder
         self.readonly = readonly
         self.uidvalidity = int(info[b"UIDVALIDITY"])
         return self.uidvalidity
+
+    def _missing(self, name: str) -> bool:
+        """True only when the server says, in answer to LIST, that the folder is not there."""
+        try:
+            return not self.client.folder_exists(name)
+        except _FETCH_ERRORS:
+            return False  # the connection is gone: that says nothing about the folder
 
     # -- reading -----------------------------------------------------------------------
 

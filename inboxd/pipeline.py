@@ -11,8 +11,9 @@ The order is what makes it safe (see `inboxd.store` for the state machine):
    batch and the checkpoint moves past it.
 
 A mail that fails anywhere in parse/decide is quarantined with its reason and the
-batch goes on. A server failure stops the tick; nothing is lost, the next tick
-picks up where the store says this one stopped.
+batch goes on. A server or store failure stops the tick; nothing is lost, the next
+tick picks up where the store says this one stopped. The mailbox lease is renewed
+as the tick goes; if another inboxd holds it, the tick stops at once (LeaseLost).
 """
 
 from __future__ import annotations
@@ -26,11 +27,20 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from inboxd import faults
 from inboxd.bounce import read_bounce
 from inboxd.classify import Classifier
 from inboxd.config import Config
 from inboxd.decide import Policy, build_ack, build_confirmation, classifier_text, decide
-from inboxd.errors import MessageError, SendPermanent, SendTemporary, SendUnknown, SmtpUnavailable
+from inboxd.errors import (
+    LeaseLost,
+    MessageError,
+    SendPermanent,
+    SendTemporary,
+    SendUnknown,
+    SmtpUnavailable,
+    StoreError,
+)
 from inboxd.mailbox import Fetched
 from inboxd.models import Action, Decision, MessageKey, OutgoingMail, ParsedEmail, SkipReason
 from inboxd.parse import parse_message
@@ -144,6 +154,8 @@ class Processor:
         ticket_policy: TicketPolicy,
         stop: threading.Event | None = None,
         clock: Callable[[], float] = time.time,
+        lease: Callable[[], bool] | None = None,
+        lease_seconds: float = 300.0,
     ):
         self.config = config
         self.store = store
@@ -155,6 +167,14 @@ class Processor:
         self.ticket_policy = ticket_policy
         self.stop = stop or threading.Event()
         self.clock = clock
+        # Renews the mailbox lease (False: another inboxd holds it). The caller takes the
+        # lease before a tick; a long tick renews it well before it runs out.
+        self._lease = lease
+        self._lease_every = lease_seconds / 3
+        self._lease_renewed = 0.0
+        # Acks that went out while their `sent` could not be committed (disk full, a lock):
+        # this process knows they were delivered, so it records that instead of "unknown".
+        self._sent_unrecorded: set[int] = set()
         self.account = config.account
         self.folder = config.imap.folder
         self._category_keywords = {c.name: c.keyword for c in policy.categories.values()}
@@ -163,6 +183,10 @@ class Processor:
 
     def tick(self) -> TickReport:
         report = TickReport()
+        self._lease_renewed = time.monotonic()
+        for ack_id in sorted(self._sent_unrecorded):
+            self.store.mark_sent(ack_id)
+            self._sent_unrecorded.discard(ack_id)
         recovered = self.store.recover_interrupted(self.account, self.folder)
         if recovered:
             report.recovered_unknown = len(recovered)
@@ -185,12 +209,21 @@ class Processor:
             for start in range(0, len(uids), batch_size):
                 if self.stop.is_set():
                     break
+                self._keep_lease()
                 batch = uids[start : start + batch_size]
                 self._batch(box, uidvalidity, batch, report)
                 self._send_due(outbox, report)
                 self._sync(box, uidvalidity, report)
+                faults.point("before_checkpoint")
                 self.store.set_checkpoint(self.account, self.folder, uidvalidity, batch[-1])
         return report
+
+    def _keep_lease(self) -> None:
+        if self._lease is None or time.monotonic() - self._lease_renewed < self._lease_every:
+            return
+        if not self._lease():
+            raise LeaseLost("another inboxd took over the mailbox lease; this one stops working on it")
+        self._lease_renewed = time.monotonic()
 
     # -- one batch -----------------------------------------------------------------------------
 
@@ -219,10 +252,12 @@ class Processor:
 
         parsed: list[tuple[int, ParsedEmail, bytes]] = []
         for item in box.fetch(fetchable, sizes):
+            faults.point("fetched")
             digest = hashlib.sha256(item.raw).hexdigest()
             claim = self.store.claim(self._key(uidvalidity, item.uid), None, digest, len(item.raw))
             if claim.state != "new":
                 continue
+            faults.point("claimed")
             try:
                 # Customer secrets are redacted before anything else sees the mail: nothing
                 # downstream (store, logs, the acknowledgement) can hold one.
@@ -250,6 +285,7 @@ class Processor:
                     results.append(None)  # type: ignore[arg-type]
         classification = dict(zip(to_classify, results, strict=True))
         for index, (row, mail, raw) in enumerate(parsed):
+            self._keep_lease()
             try:
                 c = classification.get(index)
                 if index in classification and c is None:
@@ -260,6 +296,8 @@ class Processor:
                 self._route(row, mail, decision, report)
             except MessageError as exc:
                 self._quarantine(row, mail, str(exc), report)
+            except StoreError:
+                raise  # the store failed, not this mail: stop the tick, the mail is handled on the next
             except Exception as exc:
                 log.exception("%s: unexpected error while deciding", mail.message_id)
                 self._quarantine(row, mail, f"internal error while deciding: {type(exc).__name__}: {exc}", report)
@@ -328,9 +366,11 @@ class Processor:
         render: Callable[[str], OutgoingMail] | None,
         report: TickReport,
     ) -> None:
+        faults.point("before_decision")
         ticket = self.store.record_decision(
             row, mail, decision, plan=plan, ticket_prefix=self.config.ack.ticket_prefix, render=render
         )
+        faults.point("after_decision")
         report.rows.append(row)
         c = decision.classification
         outcome = decision.action.value
@@ -374,9 +414,11 @@ class Processor:
         for ack in self.store.acks_due(self.clock()):
             if self.stop.is_set():
                 return
+            self._keep_lease()
             if not self.store.mark_sending(ack.id):
                 continue
             attempts = ack.attempts + 1
+            faults.point("before_send")
             try:
                 outbox.send(ack.mail, ack.ticket_ref)
             except SendTemporary as exc:
@@ -398,7 +440,12 @@ class Processor:
                 report.unknown += 1
                 log.error("ack %s for %s: fate unknown: %s", ack.id, ack.ticket_ref, exc)
             else:
-                self.store.mark_sent(ack.id)
+                faults.point("after_send")
+                try:
+                    self.store.mark_sent(ack.id)
+                except StoreError:
+                    self._sent_unrecorded.add(ack.id)
+                    raise
                 report.sent += 1
 
     # -- agents --------------------------------------------------------------------------------
@@ -424,6 +471,7 @@ class Processor:
             groups.setdefault(tuple(keywords_for(r, self._category_keywords)), []).append(r.uid)
         for keywords, uids in groups.items():
             box.add_keywords(uids, keywords)
+            faults.point("keywords")
         moves: dict[str, list[int]] = {}
         quarantine = self.config.imap.quarantine_folder
         for r in rows:
@@ -438,7 +486,9 @@ class Processor:
             if target and target != self.folder:
                 moves.setdefault(target, []).append(r.uid)
         for folder, uids in moves.items():
+            faults.point("before_move")
             box.move(uids, folder)
+            faults.point("after_move")
         self.store.mark_synced([r.row for r in rows])
         report.synced += len(rows)
 

@@ -26,7 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from inboxd.credentials import load_credentials
 from inboxd.daemon import App, lease_name, load_apps, make_processor, new_owner, open_store
-from inboxd.errors import ConfigError, StoreError, TransientError
+from inboxd.errors import ConfigError, FolderMissing, StoreError, TransientError
 from inboxd.metrics import Metrics
 from inboxd.notify import Notifier
 from inboxd.pipeline import TickReport
@@ -50,7 +50,7 @@ class Worker:
         # One set of logins per mailbox: the poller and the IDLE watcher share its OAuth2 token.
         self.credentials = load_credentials(app.config)
         self.store = open_store(app.config)
-        self.processor = make_processor(app, self.store, stop, self.credentials)
+        self.processor = make_processor(app, self.store, stop, self.credentials, owner)
         self.job_id = f"poll-{self.name}"
         self.scheduler: BackgroundScheduler | None = None
         self.tick_started: float | None = None
@@ -99,6 +99,13 @@ class Worker:
                 log.info("another inboxd holds %s; waiting", name, extra={"holder": holder[0] if holder else None})
                 return
             report = self.processor.tick()
+        except FolderMissing as exc:
+            # Not a server hiccup but a wrong imap.folder: retrying for ever would hide it.
+            log.error("%s: stopping: %s (check imap.folder)", self.name, exc)
+            self.fatal = exc
+            self.stop.set()
+            self.shutdown.set()
+            return
         except TransientError as exc:
             # Back off exponentially (capped at 15 minutes) so a dead server is not hammered.
             self._failures += 1

@@ -22,6 +22,10 @@ it ends. A process that dies between the two leaves `sending`; the next run turn
 it into `unknown` instead of sending again: a customer may miss an
 acknowledgement (a human is told) but never gets two. That is the one window.
 
+SQLite failures come out as StoreError (a damaged file, a newer schema: stop) or
+its subclass StoreUnavailable (locked by another process, disk full, I/O error:
+the transaction was rolled back, try again later).
+
 Tickets: see `inboxd.tickets` for their states.
 """
 

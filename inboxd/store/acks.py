@@ -79,9 +79,12 @@ class AcksMixin(StoreBase):
             )
             changed = cur.rowcount == 1
             if changed and state in ACK_TERMINAL:
-                # The message's keywords depend on how its ack ended: sync them again.
+                # The message's keywords depend on how its ack ended: sync them again (and on
+                # its sightings under a rebuilt folder's new UIDs, which show the same).
                 db.execute(
-                    "UPDATE messages SET synced = 0 WHERE id = (SELECT message_row FROM acks WHERE id = ?)", (ack_id,)
+                    "UPDATE messages SET synced = 0 WHERE id = (SELECT message_row FROM acks WHERE id = ?) "
+                    "OR duplicate_of = (SELECT message_row FROM acks WHERE id = ?)",
+                    (ack_id, ack_id),
                 )
             return changed
 

@@ -15,14 +15,37 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Protocol
 
-from inboxd.errors import StoreError
+from inboxd.errors import StoreError, StoreUnavailable
 from inboxd.store.schema import BASE, MIGRATIONS, VERSION
 
 NO_LIMIT = 2**62  # for LIMIT ?: SQLite's -1 means "no limit", PostgreSQL refuses it
 
+# SQLite result codes that say "not now" rather than "this file is broken": another
+# process holds the lock, the disk is full, an I/O error, no memory. A transaction that
+# fails with one of them is rolled back and can be tried again later.
+_TRANSIENT = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PROTOCOL,
+    }
+)
+
 
 def now() -> float:
     return time.time()
+
+
+def store_error(path: str | Path, exc: sqlite3.Error) -> StoreError:
+    """StoreUnavailable for a failure that may pass, StoreError for damage and misuse."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in _TRANSIENT:  # extended codes carry the primary one in the low byte
+        return StoreUnavailable(f"{path}: {exc}")
+    return StoreError(f"{path}: {exc}")
 
 
 def marks(values: Sequence[Any]) -> str:
@@ -80,13 +103,13 @@ class SqliteDb:
         try:
             return self.conn.execute(sql, params)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.where}: {exc}") from exc
+            raise store_error(self.where, exc) from exc
 
     def script(self, sql: str) -> None:
         try:
             self.conn.executescript(sql)  # commits on its own: only for idempotent DDL
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.where}: {exc}") from exc
+            raise store_error(self.where, exc) from exc
 
     def begin(self) -> None:
         self.execute("BEGIN IMMEDIATE")  # take the write lock now, not half-way through

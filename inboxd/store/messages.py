@@ -288,10 +288,18 @@ class MessagesMixin(StoreBase):
     # -- server sync -----------------------------------------------------------------------
 
     def unsynced(self, account: str, folder: str, uidvalidity: int, limit: int = 2000) -> list[SyncRow]:
+        """Decided messages of this folder whose keywords are not on the server yet.
+
+        A mail seen again because its folder was rebuilt (same folder, new UIDVALIDITY) is
+        the same mail, not another copy: it shows how the original was handled (its ack
+        state included, so it waits while that ack is pending), not `$Inboxd-Skipped`.
+        """
         rows = self._db.execute(
-            "SELECT m.id, m.uid, m.action, m.category, m.missing, m.skip_reason, m.escalation, m.facts, "
+            "SELECT m.id, m.uid, s.action, s.category, s.missing, s.skip_reason, s.escalation, s.facts, "
             "a.state AS ack_state, a.kind AS ack_kind "
-            "FROM messages m LEFT JOIN acks a ON a.message_row = m.id "
+            "FROM messages m LEFT JOIN messages o ON o.id = m.duplicate_of AND o.account = m.account "
+            "AND o.folder = m.folder AND o.uidvalidity != m.uidvalidity "
+            "JOIN messages s ON s.id = coalesce(o.id, m.id) LEFT JOIN acks a ON a.message_row = s.id "
             "WHERE m.account = ? AND m.folder = ? AND m.uidvalidity = ? AND m.state = 'decided' AND m.synced = 0 "
             "ORDER BY m.uid LIMIT ?",
             (account, folder, uidvalidity, limit),

@@ -5,7 +5,7 @@ and the SQLite DDL becomes PostgreSQL's (identity columns, BIGINT, DOUBLE PRECIS
 Connections run in autocommit mode with explicit BEGIN/COMMIT from the store, at
 READ COMMITTED; the mailbox lease (an atomic upsert) keeps two hosts from working on
 the same mailbox, and migrations take an advisory lock. A lost connection or a server
-that is down is StoreUnavailable-like (transient: the daemon retries with backoff);
+that is down is StoreUnavailable (transient: the daemon retries with backoff);
 anything else is StoreError.
 """
 
@@ -18,13 +18,9 @@ from typing import Any
 import psycopg
 from psycopg.rows import RowMaker
 
-from inboxd.errors import StoreError, TransientError
+from inboxd.errors import StoreError, StoreUnavailable
 
 MIGRATION_LOCK = 7105541  # advisory lock key held while the schema changes
-
-
-class StoreDown(TransientError):
-    """The PostgreSQL server cannot be reached right now."""
 
 
 class Row(dict[str, Any]):
@@ -92,7 +88,7 @@ class PostgresDb:
                 url, password=password, autocommit=True, row_factory=_rows, connect_timeout=10
             )
         except psycopg.OperationalError as exc:
-            raise StoreDown(f"{self.where}: cannot connect: {_first_line(exc)}") from exc
+            raise StoreUnavailable(f"{self.where}: cannot connect: {_first_line(exc)}") from exc
         if readonly:
             self.conn.execute("SET default_transaction_read_only = on")
 
@@ -102,7 +98,7 @@ class PostgresDb:
         try:
             return _Cursor(self.conn.execute(placeholders(text), tuple(params)))
         except psycopg.OperationalError as exc:
-            raise StoreDown(f"{self.where}: {_first_line(exc)}") from exc
+            raise StoreUnavailable(f"{self.where}: {_first_line(exc)}") from exc
         except psycopg.Error as exc:
             raise StoreError(f"{self.where}: {_first_line(exc)}") from exc
 

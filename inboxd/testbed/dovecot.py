@@ -10,6 +10,7 @@ imapclient code under test.
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import hashlib
 import imaplib
@@ -236,7 +237,29 @@ protocol imap {{
         except (OSError, ValueError):
             return None
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def sessions(self) -> list[int]:
+        """Pids of this instance's processes (titled dovecot-<instance>/...), master excluded."""
+        title = f"dovecot-inboxd-test-{self.port}/".encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if (entry / "cmdline").read_bytes().startswith(title):
+                        found.append(int(entry.name))
+                except OSError:
+                    continue  # gone meanwhile
+        return found
+
+    def stop(self, timeout: float = 10.0, sessions: bool = False) -> None:
+        """Stop the master. Logged-in IMAP sessions outlive it; `sessions=True` kills them too
+        (after the master, so that no new one starts), as a crash or a reboot of the server would."""
+        self._stop_master(timeout)
+        if sessions:
+            for pid in self.sessions():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+    def _stop_master(self, timeout: float) -> None:
         pid = self.pid()
         if pid is None:
             return

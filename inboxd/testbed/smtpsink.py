@@ -3,10 +3,10 @@
 Every accepted message is written as NNNNNN.eml and a line of received.jsonl in
 the sink's directory: tests count acknowledgements from the server's own record,
 not from inboxd's. `mode` makes it fail the way real servers do: refuse to
-connect, answer 4xx, reject some recipients with 5xx, or drop the connection
-right after the message data arrived (the message is kept: the client cannot know).
-With `SinkMode.xoauth2` it requires AUTH XOAUTH2 (as Gmail and Microsoft 365 do), checks
-each token the way the mode says, and records who logged in (`auth_user`).
+connect, answer 4xx, reject some recipients with 5xx, answer slowly, or drop the
+connection right after the message data arrived (the message is kept: the client
+cannot know). With `SinkMode.xoauth2` it requires AUTH XOAUTH2 (as Gmail and Microsoft 365
+do), checks each token the way the mode says, and records who logged in (`auth_user`).
 
 Run standalone: python -m inboxd.testbed.smtpsink --port 10025 --dir var/demo/sink
 """
@@ -40,6 +40,7 @@ class SinkMode:
     # AUTH XOAUTH2 required (and the only mechanism offered): maps an access token to the user it
     # belongs to, or None for a token that is not (or no longer) valid.
     xoauth2: Callable[[str], str | None] | None = None
+    delay_seconds: float = 0.0  # a slow server: wait this long before answering each DATA
 
 
 # What Gmail answers to a rejected XOAUTH2 token, as a 334 challenge, before its 535.
@@ -115,6 +116,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.mode.delay_seconds:
+            await asyncio.sleep(self.mode.delay_seconds)
         raw = envelope.original_content or envelope.content
         assert isinstance(raw, bytes)
         with self.lock:

@@ -76,3 +76,25 @@ def test_run_survives_an_imap_outage(tmp_path, model_path, smtp_sink) -> None:  
     assert process.returncode == 0, stderr
     assert "tick failed, retrying in" in stderr
     assert "Traceback" not in stderr
+
+
+def test_a_folder_that_does_not_exist_is_a_clear_error_not_a_retry_loop(  # type: ignore[no-untyped-def]
+    servers: Servers, tmp_path, model_path
+) -> None:
+    from tests.conftest import write_config
+
+    config = write_config(
+        tmp_path / "nofolder",
+        model_path=model_path,
+        imap_port=servers.dovecot.port,
+        imap_user=servers.user,
+        smtp_port=servers.sink.port,
+        sections={"imap": {"folder": "Support/NoSuchFolder"}},
+    )
+    base = [sys.executable, "-m", "inboxd", "--config", str(config)]
+    poll = subprocess.run([*base, "poll"], capture_output=True, text=True, timeout=60)
+    assert poll.returncode == 1
+    assert "'Support/NoSuchFolder' does not exist" in poll.stderr and "imap.folder" in poll.stderr
+    run = subprocess.run([*base, "run"], capture_output=True, text=True, timeout=60)  # stops by itself
+    assert run.returncode == 1
+    assert "does not exist" in run.stderr and "Traceback" not in run.stderr + poll.stderr

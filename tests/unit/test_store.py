@@ -179,3 +179,51 @@ def test_two_connections_one_lease(make_store: Callable[[], Store]) -> None:
     assert second.lease_holder("m") is not None and second.lease_holder("m")[0] == "host-a"  # type: ignore[index]
     first.release_lease("m", "host-a")
     assert second.acquire_lease("m", "host-b", 60)
+
+
+def test_a_lock_held_elsewhere_is_transient_and_rolls_back(tmp_path: Path) -> None:
+    from inboxd.errors import StoreUnavailable, TransientError
+
+    store = Store(tmp_path / "s.db")
+    store._db.execute("PRAGMA busy_timeout = 50")  # do not wait the production 10 s here
+    other = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(StoreUnavailable, match="locked") as caught:
+        store.claim(key(1), None, "h1", 10)
+    assert isinstance(caught.value, TransientError) and isinstance(caught.value, StoreError)
+    other.execute("COMMIT")
+    other.close()
+    assert store.claim(key(1), None, "h1", 10).state == "new"  # nothing was half-written before
+
+
+def test_damage_found_at_run_time_is_not_transient(tmp_path: Path) -> None:
+    from inboxd.errors import StoreUnavailable
+    from inboxd.store.base import store_error
+
+    damaged = store_error(tmp_path / "s.db", sqlite3.DatabaseError("database disk image is malformed"))
+    assert type(damaged) is StoreError
+    full = sqlite3.OperationalError("database or disk is full")
+    full.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
+    assert isinstance(store_error(tmp_path / "s.db", full), StoreUnavailable)
+
+
+def test_a_mail_seen_again_in_its_rebuilt_folder_shows_how_it_was_handled(tmp_path: Path) -> None:
+    """The folder was rebuilt while the ack was still pending: the new UID waits for it, then says acked."""
+    store = Store(tmp_path / "s.db")
+    claim = store.claim(key(1, uidvalidity=1), None, "h1", 10)
+    store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
+    rebuilt = store.claim(key(1, uidvalidity=2), None, "h1", 10)
+    assert rebuilt.duplicate_of == claim.row
+    (row,) = store.unsynced("acct", "INBOX", 2)
+    assert (row.row, row.action, row.ack_state) == (rebuilt.row, "ack", "pending")  # not "skip": wait for it
+    (ack,) = store.acks_due()
+    store.mark_sending(ack.id)
+    store.mark_sent(ack.id)
+    (row,) = store.unsynced("acct", "INBOX", 2)
+    assert (row.uid, row.action, row.category, row.ack_state) == (1, "ack", "account", "sent")
+    store.mark_synced([row.row])
+    assert store.unsynced("acct", "INBOX", 2) == []
+    # Another copy next to the original (same UIDVALIDITY) is a copy: skipped as a duplicate.
+    copy = store.claim(key(9, uidvalidity=1), None, "h1", 10)
+    row = {r.row: r for r in store.unsynced("acct", "INBOX", 1)}[copy.row]
+    assert (row.action, row.skip_reason, row.ack_state) == ("skip", "duplicate", None)

@@ -1,0 +1,209 @@
+"""The tick and the daemon loop when the store or the lease fails under them (servers faked).
+
+The end-to-end proof against real servers is benchmarks/faults.py (and its quick run in
+tests/faults/); these pin down each decision the daemon makes about such a failure.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inboxd.daemon import App, new_owner
+from inboxd.errors import FolderMissing, LeaseLost, MailboxError, StoreError, StoreUnavailable
+from inboxd.mailbox import Fetched
+from inboxd.metrics import Metrics
+from inboxd.models import OutgoingMail
+from inboxd.pipeline import Processor
+from inboxd.service import Worker
+from inboxd.store import Store
+from tests.conftest import fixture_bytes
+
+
+class FakeMailbox:
+    uidvalidity = 7
+
+    def __init__(self, names: Sequence[str]):
+        self.mails = {uid: fixture_bytes(name) for uid, name in enumerate(names, start=1)}
+        self.keywords: dict[int, set[str]] = {}
+
+    def select(self, folder: str | None = None, readonly: bool = False) -> int:
+        return self.uidvalidity
+
+    def uids_after(self, last_uid: int) -> list[int]:
+        return [u for u in sorted(self.mails) if u > last_uid]
+
+    def sizes(self, uids: Sequence[int]) -> dict[int, int]:
+        return {u: len(self.mails[u]) for u in uids if u in self.mails}
+
+    def fetch(self, uids: Sequence[int], sizes: dict[int, int], max_batch_bytes: int = 0) -> Iterable[Fetched]:
+        return [Fetched(u, self.mails[u]) for u in uids]
+
+    def add_keywords(self, uids: Sequence[int], keywords: Iterable[str]) -> None:
+        for uid in uids:
+            self.keywords.setdefault(uid, set()).update(keywords)
+
+    def move(self, uids: Sequence[int], folder: str) -> None:
+        pass
+
+    def uids_with_keyword(self, keyword: str) -> list[int]:
+        return []
+
+
+class FakeOutbox:
+    def __init__(self) -> None:
+        self.sent: list[OutgoingMail] = []
+
+    def send(self, mail: OutgoingMail, ticket: str | None = None) -> None:
+        self.sent.append(mail)
+
+
+def processor(app: App, store: Store, box: FakeMailbox, outbox: FakeOutbox, **kwargs: Any) -> Processor:
+    @contextmanager
+    def mailbox() -> Iterator[FakeMailbox]:
+        yield box
+
+    @contextmanager
+    def out() -> Iterator[FakeOutbox]:
+        yield outbox
+
+    assert app.classifier is not None
+    return Processor(
+        config=app.config,
+        store=store,
+        mailbox=mailbox,  # type: ignore[arg-type]
+        outbox=out,  # type: ignore[arg-type]
+        classifier=app.classifier,
+        renderer=app.renderer,
+        policy=app.policy,
+        ticket_policy=app.ticket_policy,
+        **kwargs,
+    )
+
+
+def failing_once(real: Any, error: Exception) -> Any:
+    calls = {"n": 0}
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise error
+        return real(*args, **kwargs)
+
+    return call
+
+
+NAMES = ("en_account_2fa.eml", "zh_complaint.eml", "en_withdrawal_complete.eml")
+
+
+def test_a_store_failure_while_deciding_does_not_quarantine_the_mail(
+    offline_app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path / "s.db")
+    box, outbox = FakeMailbox(NAMES), FakeOutbox()
+    p = processor(offline_app, store, box, outbox)
+    locked = StoreUnavailable("s.db: database is locked")
+    monkeypatch.setattr(store, "record_decision", failing_once(store.record_decision, locked))
+    with pytest.raises(StoreUnavailable):
+        p.tick()
+    assert store.quarantined() == []  # the lock was the store's problem, not the mail's
+    p.tick()
+    assert store.quarantined() == []
+    answered = [m.in_reply_to for m in outbox.sent]
+    assert len(answered) == len(set(answered)) == len(NAMES)  # each mail answered, once
+
+
+def test_an_ack_sent_while_its_record_failed_is_recorded_sent_not_unknown(
+    offline_app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path / "s.db")
+    box, outbox = FakeMailbox(NAMES[:1]), FakeOutbox()
+    p = processor(offline_app, store, box, outbox)
+    full = StoreUnavailable("s.db: database or disk is full")
+    monkeypatch.setattr(store, "mark_sent", failing_once(store.mark_sent, full))
+    with pytest.raises(StoreUnavailable):
+        p.tick()
+    assert [a.state for a in store.acks()] == ["sending"]
+    report = p.tick()  # the same process, once the disk has room again
+    assert report.recovered_unknown == 0
+    assert [a.state for a in store.acks()] == ["sent"]
+    assert len(outbox.sent) == 1
+    assert "$Inboxd-Acked" in box.keywords[1]
+
+
+def test_a_restart_after_such_a_failure_makes_it_unknown(
+    offline_app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new process does not know whether it went out: a human decides."""
+    store = Store(tmp_path / "s.db")
+    box, outbox = FakeMailbox(NAMES[:1]), FakeOutbox()
+    first = processor(offline_app, store, box, outbox)
+    monkeypatch.setattr(store, "mark_sent", failing_once(store.mark_sent, StoreUnavailable("full")))
+    with pytest.raises(StoreUnavailable):
+        first.tick()
+    report = processor(offline_app, store, box, outbox).tick()
+    assert report.recovered_unknown == 1
+    assert [a.state for a in store.acks()] == ["unknown"]
+    assert len(outbox.sent) == 1
+
+
+def test_a_long_tick_renews_the_lease(offline_app: App, tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    renewals: list[int] = []
+    outbox = FakeOutbox()
+    p = processor(
+        offline_app, store, FakeMailbox(NAMES), outbox, lease=lambda: renewals.append(1) or True, lease_seconds=0
+    )
+    p.tick()
+    assert len(renewals) >= len(NAMES)  # at least once per mail decided and per ack sent
+    assert len(outbox.sent) == len(NAMES)
+
+
+def test_a_lost_lease_stops_the_tick_before_anything_more_is_done(offline_app: App, tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    outbox = FakeOutbox()
+    p = processor(offline_app, store, FakeMailbox(NAMES), outbox, lease=lambda: False, lease_seconds=0)
+    with pytest.raises(LeaseLost):
+        p.tick()
+    assert outbox.sent == []
+    assert store.counts().get("messages.ack", 0) == 0
+
+
+class FailingProcessor:
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def tick(self) -> None:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "fatal"),
+    [
+        (StoreUnavailable("s.db: database is locked"), False),
+        (StoreUnavailable("s.db: database or disk is full"), False),
+        (MailboxError("cannot connect to IMAP"), False),
+        (LeaseLost("taken over"), False),
+        (StoreError("s.db: database disk image is malformed"), True),
+        (FolderMissing("folder 'Nope' does not exist on IMAP 127.0.0.1:143"), True),
+    ],
+)
+def test_the_daemon_waits_out_what_may_pass_and_stops_on_what_will_not(
+    offline_app: App, error: Exception, fatal: bool
+) -> None:
+    daemon = Worker(offline_app, new_owner(), threading.Event(), Metrics(), threading.Event())
+    daemon.processor = FailingProcessor(error)  # type: ignore[assignment]
+    try:
+        daemon._tick()
+    finally:
+        daemon.close()
+    assert daemon.stop.is_set() is fatal
+    assert daemon.shutdown.is_set() is fatal
+    assert (daemon.fatal is error) is fatal
+    if not fatal:
+        assert daemon._not_before > 0  # backing off before the next try
