@@ -102,7 +102,10 @@ def _copy(raw: bytes, copy: int, tag: str, drop_id: bool) -> bytes:
         head = _rewrite(head, name, _address(copy))
     if drop_id:
         head = re.sub(rb"^message-id:.*(?:\r?\n[ \t].*)*\r?\n?", b"", head, flags=re.I | re.M)
-    return head + body
+    # A trace header, as every relay adds one, that differs per copy: a robot's mail without
+    # Message-ID (a qmail bounce) would otherwise be the same bytes, and the same hash, twice.
+    received = f"Received: from relay{copy}.mail.example by mx.exchange.test with ESMTP id {tag}{copy}\r\n"
+    return received.encode() + head + body
 
 
 def _oversize(copy: int, tag: str) -> bytes:
