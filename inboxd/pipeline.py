@@ -38,6 +38,7 @@ from inboxd.reference import ticket_reference
 from inboxd.render import Renderer
 from inboxd.screen import screen
 from inboxd.sensitive import redact_mail
+from inboxd.stopwatch import STAGES, Stopwatch
 from inboxd.store import Store, SyncRow
 from inboxd.tickets import (
     TicketPlan,
@@ -102,6 +103,20 @@ class TickReport:
     escalations: int = 0
     outcomes: list[tuple[str, str]] = field(default_factory=list)  # (category, outcome) per decided mail
     error: str | None = None
+    # Seconds per stage (inboxd.stopwatch.STAGES), and the most one mail took to parse,
+    # redact, screen and decide (hostile input must stay bounded).
+    stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    slowest_mail_seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class _Parsed:
+    """A claimed mail, parsed and redacted; `seconds` is what it has cost so far."""
+
+    row: int
+    mail: ParsedEmail
+    raw: bytes
+    seconds: float
 
 
 def keywords_for(row: SyncRow, category_keywords: dict[str, str]) -> list[str]:
@@ -158,12 +173,16 @@ class Processor:
         self.account = config.account
         self.folder = config.imap.folder
         self._category_keywords = {c.name: c.keyword for c in policy.categories.values()}
+        self._watch = Stopwatch()
 
     # -- the tick ----------------------------------------------------------------------------
 
     def tick(self) -> TickReport:
         report = TickReport()
-        recovered = self.store.recover_interrupted(self.account, self.folder)
+        self._watch = watch = Stopwatch()
+        report.stages = watch.seconds
+        with watch("store"):
+            recovered = self.store.recover_interrupted(self.account, self.folder)
         if recovered:
             report.recovered_unknown = len(recovered)
             log.warning(
@@ -172,14 +191,18 @@ class Processor:
                 recovered,
             )
         with self._mailbox() as box, self._outbox() as outbox:
-            uidvalidity = box.select(self.folder)
+            with watch("fetch"):
+                uidvalidity = box.select(self.folder)
             self._send_due(outbox, report)
             self._sync(box, uidvalidity, report)
             self._agent_resolutions(box, uidvalidity)
-            last = self.store.checkpoint(self.account, self.folder, uidvalidity)
-            # Claimed but undecided UIDs (a crash mid-batch, a quarantine retry in place) come first.
-            pending = self.store.pending_uids(self.account, self.folder, uidvalidity)
-            uids = sorted(set(pending) | set(box.uids_after(last)))
+            with watch("store"):
+                last = self.store.checkpoint(self.account, self.folder, uidvalidity)
+                # Claimed but undecided UIDs (a crash mid-batch, a quarantine retry in place) come first.
+                pending = self.store.pending_uids(self.account, self.folder, uidvalidity)
+            with watch("fetch"):
+                new = box.uids_after(last)
+            uids = sorted(set(pending) | set(new))
             report.backlog = len(uids)
             batch_size = self.config.imap.batch_size
             for start in range(0, len(uids), batch_size):
@@ -189,7 +212,8 @@ class Processor:
                 self._batch(box, uidvalidity, batch, report)
                 self._send_due(outbox, report)
                 self._sync(box, uidvalidity, report)
-                self.store.set_checkpoint(self.account, self.folder, uidvalidity, batch[-1])
+                with watch("store"):
+                    self.store.set_checkpoint(self.account, self.folder, uidvalidity, batch[-1])
         return report
 
     # -- one batch -----------------------------------------------------------------------------
@@ -198,11 +222,14 @@ class Processor:
         return MessageKey(self.account, self.folder, uidvalidity, uid)
 
     def _batch(self, box: Mailbox, uidvalidity: int, uids: list[int], report: TickReport) -> None:
-        known = self.store.known_states(self.account, self.folder, uidvalidity, uids)
+        watch = self._watch
+        with watch("store"):
+            known = self.store.known_states(self.account, self.folder, uidvalidity, uids)
         todo = [u for u in uids if known.get(u) != "decided"]
         if not todo:
             return
-        sizes = box.sizes(todo)
+        with watch("fetch"):
+            sizes = box.sizes(todo)
         limit = self.config.limits.max_message_bytes
         fetchable: list[int] = []
         for uid in todo:
@@ -210,24 +237,30 @@ class Processor:
             if size is None:
                 continue  # gone from the server since the search
             if size > limit:
-                claim = self.store.claim(self._key(uidvalidity, uid), None, None, size)
+                with watch("store"):
+                    claim = self.store.claim(self._key(uidvalidity, uid), None, None, size)
                 if claim.state == "new":
                     reason = f"{size} bytes is over limits.max_message_bytes ({limit}); not downloaded"
                     self._quarantine(claim.row, None, reason, report)
             else:
                 fetchable.append(uid)
 
-        parsed: list[tuple[int, ParsedEmail, bytes]] = []
-        for item in box.fetch(fetchable, sizes):
+        parsed: list[_Parsed] = []
+        for item in watch.timed("fetch", box.fetch(fetchable, sizes)):
             digest = hashlib.sha256(item.raw).hexdigest()
-            claim = self.store.claim(self._key(uidvalidity, item.uid), None, digest, len(item.raw))
+            with watch("store"):
+                claim = self.store.claim(self._key(uidvalidity, item.uid), None, digest, len(item.raw))
             if claim.state != "new":
                 continue
             try:
                 # Customer secrets are redacted before anything else sees the mail: nothing
                 # downstream (store, logs, the acknowledgement) can hold one.
-                mail, _ = redact_mail(parse_message(item.raw, self.config.limits))
-                parsed.append((claim.row, mail, item.raw))
+                started = time.perf_counter()
+                with watch("parse"):
+                    mail = parse_message(item.raw, self.config.limits)
+                with watch("redact"):
+                    mail, _ = redact_mail(mail)
+                parsed.append(_Parsed(claim.row, mail, item.raw, time.perf_counter() - started))
             except MessageError as exc:
                 self._quarantine(claim.row, None, str(exc), report)
             except Exception as exc:  # a bug must cost one mail, not the mailbox
@@ -235,29 +268,42 @@ class Processor:
                 self._quarantine(claim.row, None, f"internal error while parsing: {type(exc).__name__}: {exc}", report)
         self._decide_all(parsed, report)
 
-    def _decide_all(self, parsed: list[tuple[int, ParsedEmail, bytes]], report: TickReport) -> None:
-        screenings = [screen(mail, self.policy.own_addresses, self.policy.is_own_message_id) for _, mail, _ in parsed]
+    def _decide_all(self, parsed: list[_Parsed], report: TickReport) -> None:
+        watch = self._watch
+        screenings = []
+        for p in parsed:
+            started = time.perf_counter()
+            with watch("screen"):
+                screenings.append(screen(p.mail, self.policy.own_addresses, self.policy.is_own_message_id))
+            p.seconds += time.perf_counter() - started
         to_classify = [i for i, s in enumerate(screenings) if s.skip_reason is None]
-        try:
-            results = self.classifier.classify([classifier_text(parsed[i][1]) for i in to_classify])
-        except Exception:
-            log.exception("the classifier failed on a batch; classifying one by one")
-            results = []
-            for i in to_classify:
-                try:
-                    results.append(self.classifier.classify([classifier_text(parsed[i][1])])[0])
-                except Exception:
-                    results.append(None)  # type: ignore[arg-type]
+        with watch("classify"):
+            try:
+                results = self.classifier.classify([classifier_text(parsed[i].mail) for i in to_classify])
+            except Exception:
+                log.exception("the classifier failed on a batch; classifying one by one")
+                results = []
+                for i in to_classify:
+                    try:
+                        results.append(self.classifier.classify([classifier_text(parsed[i].mail)])[0])
+                    except Exception:
+                        results.append(None)  # type: ignore[arg-type]
         classification = dict(zip(to_classify, results, strict=True))
-        for index, (row, mail, raw) in enumerate(parsed):
+        for index, p in enumerate(parsed):
+            row, mail = p.row, p.mail
             try:
                 c = classification.get(index)
                 if index in classification and c is None:
                     raise MessageError("the classifier failed on this mail")
-                decision = decide(mail, screenings[index], c, self.policy)
+                started = time.perf_counter()
+                with watch("decide"):
+                    decision = decide(mail, screenings[index], c, self.policy)
+                p.seconds += time.perf_counter() - started
+                report.slowest_mail_seconds = max(report.slowest_mail_seconds, p.seconds)
                 if decision.skip_reason == SkipReason.BOUNCE:
-                    self._bounce(row, raw)
-                self._route(row, mail, decision, report)
+                    self._bounce(row, p.raw)
+                with watch("decide"):
+                    self._route(row, mail, decision, report)
             except MessageError as exc:
                 self._quarantine(row, mail, str(exc), report)
             except Exception as exc:
@@ -267,7 +313,8 @@ class Processor:
     def _bounce(self, row: int, raw: bytes) -> None:
         """A bounce of one of our acks: attach it to the ticket, stop mailing a dead address."""
         bounce = read_bounce(raw)
-        ticket = self.store.attach_bounce(row, bounce.original_message_ids, bounce.failed_recipients)
+        with self._watch("store"):
+            ticket = self.store.attach_bounce(row, bounce.original_message_ids, bounce.failed_recipients)
         if ticket:
             log.warning("an acknowledgement bounced", extra={"event": "ack_bounced", "ticket": ticket,
                                                              "failed": list(bounce.failed_recipients)})  # fmt: skip
@@ -279,15 +326,17 @@ class Processor:
             return
         cfg = self.config.tickets
         text = classifier_text(mail)
-        found = self.store.ticket_for_reply(
-            self.account,
-            [x for x in (mail.in_reply_to, *mail.references) if x],
-            ticket_reference(mail.subject, self.config.ack.ticket_prefix),
-            mail.reply_to,
-            normalise_subject(mail.subject),
-            subject_window=cfg.subject_window_hours * 3600,
-            followup_window=cfg.followup_window_hours * 3600,
-        )
+        watch = self._watch
+        with watch("store"):
+            found = self.store.ticket_for_reply(
+                self.account,
+                [x for x in (mail.in_reply_to, *mail.references) if x],
+                ticket_reference(mail.subject, self.config.ack.ticket_prefix),
+                mail.reply_to,
+                normalise_subject(mail.subject),
+                subject_window=cfg.subject_window_hours * 3600,
+                followup_window=cfg.followup_window_hours * 3600,
+            )
         if found is not None:
             ticket, how = found
             category = self.policy.categories.get(ticket.category)
@@ -298,24 +347,31 @@ class Processor:
                 facts = facts_from_dict(plan.facts)
 
                 def confirm(ref: str) -> OutgoingMail:
-                    return build_confirmation(mail, followup, ticket.category, facts, ref, self.renderer, self.policy)
+                    with watch("render"):
+                        return build_confirmation(
+                            mail, followup, ticket.category, facts, ref, self.renderer, self.policy
+                        )
 
             self._record(row, mail, followup, plan, confirm, report)
             return
         limit = self.config.ack.max_per_sender
         window = self.config.ack.sender_window_minutes
-        if self.store.is_suppressed(mail.reply_to):
+        with watch("store"):
+            suppressed = self.store.is_suppressed(mail.reply_to)
+            recent = 0 if suppressed else self.store.acks_to_since(mail.reply_to, self.clock() - window * 60)
+        if suppressed:
             reason = f"an earlier acknowledgement to {mail.reply_to} bounced"
             skip = replace(decision, action=Action.SKIP, skip_reason=SkipReason.SUPPRESSED, reason=reason)
             self._record(row, mail, skip, None, None, report)
-        elif self.store.acks_to_since(mail.reply_to, self.clock() - window * 60) >= limit:
+        elif recent >= limit:
             reason = f"{mail.reply_to} had {limit} acknowledgements in {window:g} minutes"
             skip = replace(decision, action=Action.SKIP, skip_reason=SkipReason.RATE_LIMITED, reason=reason)
             self._record(row, mail, skip, None, None, report)
         else:
 
             def ack(ref: str) -> OutgoingMail:
-                return build_ack(mail, decision, ref, self.renderer, self.policy)
+                with watch("render"):
+                    return build_ack(mail, decision, ref, self.renderer, self.policy)
 
             self._record(row, mail, decision, plan_new(decision, text, self.ticket_policy), ack, report)
 
@@ -328,9 +384,10 @@ class Processor:
         render: Callable[[str], OutgoingMail] | None,
         report: TickReport,
     ) -> None:
-        ticket = self.store.record_decision(
-            row, mail, decision, plan=plan, ticket_prefix=self.config.ack.ticket_prefix, render=render
-        )
+        with self._watch("store"):
+            ticket = self.store.record_decision(
+                row, mail, decision, plan=plan, ticket_prefix=self.config.ack.ticket_prefix, render=render
+            )
         report.rows.append(row)
         c = decision.classification
         outcome = decision.action.value
@@ -359,7 +416,8 @@ class Processor:
 
     def _quarantine(self, row: int, mail: ParsedEmail | None, reason: str, report: TickReport) -> None:
         decision = Decision(Action.QUARANTINE, reason=reason)
-        self.store.record_decision(row, mail, decision)
+        with self._watch("store"):
+            self.store.record_decision(row, mail, decision)
         report.rows.append(row)
         report.quarantined += 1
         report.outcomes.append(("none", "quarantine"))
@@ -371,14 +429,19 @@ class Processor:
         return float(min(3600.0, self.config.ack.retry_base_seconds * 2 ** max(0, attempts - 1)))
 
     def _send_due(self, outbox: Outbox, report: TickReport) -> None:
-        for ack in self.store.acks_due(self.clock()):
+        watch = self._watch
+        with watch("store"):
+            due = self.store.acks_due(self.clock())
+        for ack in due:
             if self.stop.is_set():
                 return
-            if not self.store.mark_sending(ack.id):
-                continue
+            with watch("store"):
+                if not self.store.mark_sending(ack.id):
+                    continue
             attempts = ack.attempts + 1
             try:
-                outbox.send(ack.mail, ack.ticket_ref)
+                with watch("send"):
+                    outbox.send(ack.mail, ack.ticket_ref)
             except SendTemporary as exc:
                 if attempts >= self.config.ack.max_send_attempts:
                     self.store.mark_failed(ack.id, f"gave up after {attempts} attempts: {exc}")
@@ -398,27 +461,36 @@ class Processor:
                 report.unknown += 1
                 log.error("ack %s for %s: fate unknown: %s", ack.id, ack.ticket_ref, exc)
             else:
-                self.store.mark_sent(ack.id)
+                with watch("store"):
+                    self.store.mark_sent(ack.id)
                 report.sent += 1
 
     # -- agents --------------------------------------------------------------------------------
 
     def _agent_resolutions(self, box: Mailbox, uidvalidity: int) -> None:
         """Tickets that agents resolved by setting the resolved keyword in their mail client."""
-        uids = box.uids_with_keyword(self.config.tickets.resolved_keyword)
-        for ref in self.store.apply_resolved_keyword(self.account, self.folder, uidvalidity, uids):
+        with self._watch("sync"):
+            uids = box.uids_with_keyword(self.config.tickets.resolved_keyword)
+        with self._watch("store"):
+            resolved = self.store.apply_resolved_keyword(self.account, self.folder, uidvalidity, uids)
+        for ref in resolved:
             log.info("ticket resolved by an agent", extra={"event": "resolved", "ticket": ref})
 
     # -- server sync ---------------------------------------------------------------------------
 
     def _sync(self, box: Mailbox, uidvalidity: int, report: TickReport) -> None:
-        rows = [
-            r
-            for r in self.store.unsynced(self.account, self.folder, uidvalidity)
-            if r.ack_state not in ("pending", "sending")
-        ]
+        with self._watch("store"):
+            unsynced = self.store.unsynced(self.account, self.folder, uidvalidity)
+        rows = [r for r in unsynced if r.ack_state not in ("pending", "sending")]
         if not rows:
             return
+        with self._watch("sync"):
+            self._apply_on_server(box, rows)
+        with self._watch("store"):
+            self.store.mark_synced([r.row for r in rows])
+        report.synced += len(rows)
+
+    def _apply_on_server(self, box: Mailbox, rows: list[SyncRow]) -> None:
         groups: dict[tuple[str, ...], list[int]] = {}
         for r in rows:
             groups.setdefault(tuple(keywords_for(r, self._category_keywords)), []).append(r.uid)
@@ -439,8 +511,6 @@ class Processor:
                 moves.setdefault(target, []).append(r.uid)
         for folder, uids in moves.items():
             box.move(uids, folder)
-        self.store.mark_synced([r.row for r in rows])
-        report.synced += len(rows)
 
 
 def describe(store: Store, rows: Sequence[int]) -> list[dict[str, Any]]:
