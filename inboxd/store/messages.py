@@ -296,7 +296,7 @@ class MessagesMixin(StoreBase):
             "ORDER BY m.uid LIMIT ?",
             (account, folder, uidvalidity, limit),
         ).fetchall()
-        return [
+        result = [
             SyncRow(
                 row=int(r["id"]),
                 uid=int(r["uid"]),
@@ -313,6 +313,10 @@ class MessagesMixin(StoreBase):
             )
             for r in rows
         ]
+        if result:
+            # They are about to be applied on the IMAP server: first make their states durable.
+            self._make_durable()
+        return result
 
     def mark_synced(self, rows: Sequence[int]) -> None:
         if not rows:
