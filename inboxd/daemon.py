@@ -15,7 +15,7 @@ import time
 import uuid
 import zoneinfo
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from inboxd.pipeline import KW_QUARANTINED, Processor, TickReport
 from inboxd.render import Renderer, load_templates
 from inboxd.store import Store
 from inboxd.tickets import TicketPolicy
+from inboxd.workers import Preparer, preparer
 
 log = logging.getLogger("inboxd.daemon")
 
@@ -144,6 +145,9 @@ def make_processor(
         with SmtpOutbox(config.smtp, logins.smtp) as out:
             yield out
 
+    def prepare(backlog: int) -> AbstractContextManager[Preparer]:
+        return preparer(config.processing.workers, config.limits, backlog)
+
     return Processor(
         config=config,
         store=store,
@@ -154,6 +158,7 @@ def make_processor(
         policy=app.policy,
         ticket_policy=app.ticket_policy,
         stop=stop,
+        preparer=prepare,
     )
 
 

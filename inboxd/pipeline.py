@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -33,11 +33,9 @@ from inboxd.decide import Policy, build_ack, build_confirmation, classifier_text
 from inboxd.errors import MessageError, SendPermanent, SendTemporary, SendUnknown, SmtpUnavailable
 from inboxd.mailbox import Fetched
 from inboxd.models import Action, Decision, MessageKey, OutgoingMail, ParsedEmail, SkipReason
-from inboxd.parse import parse_message
 from inboxd.reference import ticket_reference
 from inboxd.render import Renderer
 from inboxd.screen import screen
-from inboxd.sensitive import redact_mail
 from inboxd.stopwatch import STAGES, Stopwatch
 from inboxd.store import Store, SyncRow
 from inboxd.tickets import (
@@ -48,6 +46,7 @@ from inboxd.tickets import (
     plan_followup,
     plan_new,
 )
+from inboxd.workers import InProcess, Prepared, Preparer
 
 log = logging.getLogger("inboxd.pipeline")
 
@@ -119,6 +118,15 @@ class _Parsed:
     seconds: float
 
 
+@dataclass(slots=True)
+class _Fetching:
+    """A batch fetched and claimed; `results()` gives its mails parsed and redacted, in order."""
+
+    uids: list[int]
+    claimed: list[tuple[int, Fetched]]  # (store row, fetched mail) of the mails claimed as new
+    results: Callable[[], list[Prepared]]
+
+
 def keywords_for(row: SyncRow, category_keywords: dict[str, str]) -> list[str]:
     """The IMAP keywords that show agents, in their own mail client, what happened to a mail."""
     if row.action == Action.QUARANTINE:
@@ -159,6 +167,7 @@ class Processor:
         ticket_policy: TicketPolicy,
         stop: threading.Event | None = None,
         clock: Callable[[], float] = time.time,
+        preparer: Callable[[int], AbstractContextManager[Preparer]] | None = None,
     ):
         self.config = config
         self.store = store
@@ -174,6 +183,9 @@ class Processor:
         self.folder = config.imap.folder
         self._category_keywords = {c.name: c.keyword for c in policy.categories.values()}
         self._watch = Stopwatch()
+        # Parsing and redaction, given the tick's backlog: in place, or in worker processes.
+        self._preparer = preparer or (lambda backlog: nullcontext(InProcess(config.limits)))
+        self._prepare: Preparer = InProcess(config.limits)
 
     # -- the tick ----------------------------------------------------------------------------
 
@@ -205,29 +217,42 @@ class Processor:
             uids = sorted(set(pending) | set(new))
             report.backlog = len(uids)
             batch_size = self.config.imap.batch_size
-            for start in range(0, len(uids), batch_size):
-                if self.stop.is_set():
-                    break
-                batch = uids[start : start + batch_size]
-                self._batch(box, uidvalidity, batch, report)
-                self._send_due(outbox, report)
-                self._sync(box, uidvalidity, report)
-                with watch("store"):
-                    self.store.set_checkpoint(self.account, self.folder, uidvalidity, batch[-1])
+            with self._preparer(len(uids)) as self._prepare:
+                # Pipelined: a batch is fetched, claimed and handed to the workers to parse
+                # while the batch before it is decided, sent and synced here.
+                previous: _Fetching | None = None
+                for start in range(0, len(uids), batch_size):
+                    if self.stop.is_set():
+                        break
+                    fetching = self._fetch(box, uidvalidity, uids[start : start + batch_size], report)
+                    if previous is not None:
+                        self._finish(box, outbox, uidvalidity, previous, report)
+                    previous = fetching
+                if previous is not None:
+                    self._finish(box, outbox, uidvalidity, previous, report)
         return report
+
+    def _finish(self, box: Mailbox, outbox: Outbox, uidvalidity: int, batch: _Fetching, report: TickReport) -> None:
+        """Decide a fetched batch, send its acks, apply it on the server, move the checkpoint past it."""
+        self._decide_fetched(batch, report)
+        self._send_due(outbox, report)
+        self._sync(box, uidvalidity, report)
+        with self._watch("store"):
+            self.store.set_checkpoint(self.account, self.folder, uidvalidity, batch.uids[-1])
 
     # -- one batch -----------------------------------------------------------------------------
 
     def _key(self, uidvalidity: int, uid: int) -> MessageKey:
         return MessageKey(self.account, self.folder, uidvalidity, uid)
 
-    def _batch(self, box: Mailbox, uidvalidity: int, uids: list[int], report: TickReport) -> None:
+    def _fetch(self, box: Mailbox, uidvalidity: int, uids: list[int], report: TickReport) -> _Fetching:
+        """Fetch and claim a batch, and start parsing and redacting it (in the workers, if any)."""
         watch = self._watch
         with watch("store"):
             known = self.store.known_states(self.account, self.folder, uidvalidity, uids)
         todo = [u for u in uids if known.get(u) != "decided"]
         if not todo:
-            return
+            return _Fetching(uids, [], list)
         with watch("fetch"):
             sizes = box.sizes(todo)
         limit = self.config.limits.max_message_bytes
@@ -245,27 +270,32 @@ class Processor:
             else:
                 fetchable.append(uid)
 
-        parsed: list[_Parsed] = []
+        claimed: list[tuple[int, Fetched]] = []
         for item in watch.timed("fetch", box.fetch(fetchable, sizes)):
             digest = hashlib.sha256(item.raw).hexdigest()
             with watch("store"):
                 claim = self.store.claim(self._key(uidvalidity, item.uid), None, digest, len(item.raw))
-            if claim.state != "new":
+            if claim.state == "new":
+                claimed.append((claim.row, item))
+        # Customer secrets are redacted before anything else sees the mail: nothing
+        # downstream (store, logs, the acknowledgement) can hold one.
+        return _Fetching(uids, claimed, self._prepare.start([item.raw for _, item in claimed]))
+
+    def _decide_fetched(self, batch: _Fetching, report: TickReport) -> None:
+        watch = self._watch
+        with watch("wait") if self._prepare.remote else nullcontext():
+            results = batch.results()
+        parsed: list[_Parsed] = []
+        for (row, item), result in zip(batch.claimed, results, strict=True):
+            watch.seconds["parse"] += result.parse_seconds
+            watch.seconds["redact"] += result.redact_seconds
+            if result.mail is not None:
+                seconds = result.parse_seconds + result.redact_seconds
+                parsed.append(_Parsed(row, result.mail, item.raw, seconds))
                 continue
-            try:
-                # Customer secrets are redacted before anything else sees the mail: nothing
-                # downstream (store, logs, the acknowledgement) can hold one.
-                started = time.perf_counter()
-                with watch("parse"):
-                    mail = parse_message(item.raw, self.config.limits)
-                with watch("redact"):
-                    mail, _ = redact_mail(mail)
-                parsed.append(_Parsed(claim.row, mail, item.raw, time.perf_counter() - started))
-            except MessageError as exc:
-                self._quarantine(claim.row, None, str(exc), report)
-            except Exception as exc:  # a bug must cost one mail, not the mailbox
-                log.exception("uid %s: unexpected error while parsing", item.uid)
-                self._quarantine(claim.row, None, f"internal error while parsing: {type(exc).__name__}: {exc}", report)
+            if result.internal:  # a bug must cost one mail, not the mailbox
+                log.error("uid %s: unexpected error while parsing\n%s", item.uid, result.trace.rstrip())
+            self._quarantine(row, None, result.error or "could not be parsed", report)
         self._decide_all(parsed, report)
 
     def _decide_all(self, parsed: list[_Parsed], report: TickReport) -> None:
