@@ -15,12 +15,16 @@ import base64
 import csv
 import quopri
 import random
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
+# A few measurement texts are out-of-office notices; as a subject they make an automatic
+# reply (correctly not answered), so they are not used as customers' requests here.
+_AUTOMATIC = re.compile(r"^(automatic reply|out of (the )?office|自动回复|自動回覆)", re.I)
 
 
 def _texts() -> tuple[list[str], list[str]]:
@@ -32,6 +36,8 @@ def _texts() -> tuple[list[str], list[str]]:
         with path.open(encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
                 text = row["text"].strip()
+                if _AUTOMATIC.match(text):
+                    continue
                 (zh if any("\u4e00" <= c <= "\u9fff" for c in text) else en).append(text)
     return zh, en
 
@@ -170,3 +176,15 @@ class MailGenerator:
     def mails(self, n: int) -> Iterator[bytes]:
         for index in range(n):
             yield self.mail(index)
+
+
+def wants_ack(raw: bytes) -> bool:
+    """Whether a generated mail is a customer's (acknowledged) rather than an automatic reply."""
+    return b"\r\nAuto-Submitted: auto-replied\r\n" not in raw.split(b"\r\n\r\n", 1)[0] + b"\r\n"
+
+
+def message_id(raw: bytes) -> str:
+    for line in raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+        if line.lower().startswith(b"message-id:"):
+            return line.split(b":", 1)[1].strip().decode()
+    raise ValueError("no Message-ID")

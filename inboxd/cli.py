@@ -211,6 +211,9 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
         "acks_unknown": report.unknown + report.recovered_unknown,
         "synced": report.synced,
         "seconds": round(time.monotonic() - started, 3),
+        # Where the time went (inboxd.stopwatch.STAGES), and the costliest single mail.
+        "stages": {name: round(seconds, 4) for name, seconds in report.stages.items()},
+        "slowest_mail_seconds": round(report.slowest_mail_seconds, 4),
     }
     if as_json:
         keep = (
@@ -246,8 +249,11 @@ def _add(a: Any, b: Any) -> Any:
     """Two tick reports summed (for a poll over several mailboxes)."""
     from dataclasses import fields, replace
 
-    return replace(a, **{f.name: getattr(a, f.name) + getattr(b, f.name) for f in fields(a)
-                         if isinstance(getattr(a, f.name), (int, list)) and f.name != "error"})  # fmt: skip
+    summed = {f.name: getattr(a, f.name) + getattr(b, f.name) for f in fields(a)
+              if isinstance(getattr(a, f.name), (int, list)) and f.name != "error"}  # fmt: skip
+    stages = {name: a.stages.get(name, 0.0) + b.stages.get(name, 0.0) for name in {*a.stages, *b.stages}}
+    slowest = max(a.slowest_mail_seconds, b.slowest_mail_seconds)
+    return replace(a, **summed, stages=stages, slowest_mail_seconds=slowest)
 
 
 def _dry_run(app: Any, as_json: bool) -> None:

@@ -169,6 +169,12 @@ class ScheduleConfig(_Section):
     lease_seconds: float = Field(300.0, ge=10)
 
 
+class ProcessingConfig(_Section):
+    # Worker processes that parse and redact a burst of mail (inboxd.workers); 0 or 1: all in
+    # the main process. The pool is started only for a tick with 50 or more new mails.
+    workers: int = Field(2, ge=0, le=64)
+
+
 class ClassifierConfig(_Section):
     dir: Path = Path("classifiers")
     model_path: Path = Path("var/model.skops")
@@ -268,6 +274,7 @@ class _Sections(_Section):
 
     store: StoreConfig
     schedule: ScheduleConfig = ScheduleConfig()
+    processing: ProcessingConfig = ProcessingConfig()
     classifier: ClassifierConfig = ClassifierConfig()
     templates: TemplatesConfig = TemplatesConfig()
     ack: AckConfig = AckConfig()
@@ -417,6 +424,7 @@ def load_configs(path: Path) -> list[Config]:
                 smtp=_resolved_smtp(base, smtp),
                 store=store,
                 schedule=file.schedule,
+                processing=file.processing,
                 classifier=classifier,
                 templates=TemplatesConfig.model_construct(dir=_resolve(base, templates.dir)),
                 ack=section.ack if section and section.ack else file.ack,

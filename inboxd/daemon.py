@@ -15,7 +15,7 @@ import time
 import uuid
 import zoneinfo
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from inboxd.pipeline import KW_QUARANTINED, Processor, TickReport
 from inboxd.render import Renderer, load_templates
 from inboxd.store import Store
 from inboxd.tickets import TicketPolicy
+from inboxd.workers import Preparer, preparer
 
 log = logging.getLogger("inboxd.daemon")
 
@@ -152,6 +153,9 @@ def make_processor(
     def renew() -> bool:
         return store.acquire_lease(lease_name(config), owner or "", config.schedule.lease_seconds)
 
+    def prepare(backlog: int) -> AbstractContextManager[Preparer]:
+        return preparer(config.processing.workers, config.limits, backlog)
+
     return Processor(
         config=config,
         store=store,
@@ -164,6 +168,7 @@ def make_processor(
         stop=stop,
         lease=renew if owner else None,
         lease_seconds=config.schedule.lease_seconds,
+        preparer=prepare,
     )
 
 

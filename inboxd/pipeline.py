@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -43,11 +43,10 @@ from inboxd.errors import (
 )
 from inboxd.mailbox import Fetched
 from inboxd.models import Action, Decision, MessageKey, OutgoingMail, ParsedEmail, SkipReason
-from inboxd.parse import parse_message
 from inboxd.reference import ticket_reference
 from inboxd.render import Renderer
 from inboxd.screen import screen
-from inboxd.sensitive import redact_mail
+from inboxd.stopwatch import STAGES, Stopwatch
 from inboxd.store import Store, SyncRow
 from inboxd.tickets import (
     TicketPlan,
@@ -57,6 +56,7 @@ from inboxd.tickets import (
     plan_followup,
     plan_new,
 )
+from inboxd.workers import InProcess, Prepared, Preparer
 
 log = logging.getLogger("inboxd.pipeline")
 
@@ -112,6 +112,29 @@ class TickReport:
     escalations: int = 0
     outcomes: list[tuple[str, str]] = field(default_factory=list)  # (category, outcome) per decided mail
     error: str | None = None
+    # Seconds per stage (inboxd.stopwatch.STAGES), and the most one mail took to parse,
+    # redact, screen and decide (hostile input must stay bounded).
+    stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    slowest_mail_seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class _Parsed:
+    """A claimed mail, parsed and redacted; `seconds` is what it has cost so far."""
+
+    row: int
+    mail: ParsedEmail
+    raw: bytes
+    seconds: float
+
+
+@dataclass(slots=True)
+class _Fetching:
+    """A batch fetched and claimed; `results()` gives its mails parsed and redacted, in order."""
+
+    uids: list[int]
+    claimed: list[tuple[int, Fetched]]  # (store row, fetched mail) of the mails claimed as new
+    results: Callable[[], list[Prepared]]
 
 
 def keywords_for(row: SyncRow, category_keywords: dict[str, str]) -> list[str]:
@@ -156,6 +179,7 @@ class Processor:
         clock: Callable[[], float] = time.time,
         lease: Callable[[], bool] | None = None,
         lease_seconds: float = 300.0,
+        preparer: Callable[[int], AbstractContextManager[Preparer]] | None = None,
     ):
         self.config = config
         self.store = store
@@ -178,16 +202,23 @@ class Processor:
         self.account = config.account
         self.folder = config.imap.folder
         self._category_keywords = {c.name: c.keyword for c in policy.categories.values()}
+        self._watch = Stopwatch()
+        # Parsing and redaction, given the tick's backlog: in place, or in worker processes.
+        self._preparer = preparer or (lambda backlog: nullcontext(InProcess(config.limits)))
+        self._prepare: Preparer = InProcess(config.limits)
 
     # -- the tick ----------------------------------------------------------------------------
 
     def tick(self) -> TickReport:
         report = TickReport()
+        self._watch = watch = Stopwatch()
+        report.stages = watch.seconds
         self._lease_renewed = time.monotonic()
-        for ack_id in sorted(self._sent_unrecorded):
-            self.store.mark_sent(ack_id)
-            self._sent_unrecorded.discard(ack_id)
-        recovered = self.store.recover_interrupted(self.account, self.folder)
+        with watch("store"):
+            for ack_id in sorted(self._sent_unrecorded):
+                self.store.mark_sent(ack_id)
+                self._sent_unrecorded.discard(ack_id)
+            recovered = self.store.recover_interrupted(self.account, self.folder)
         if recovered:
             report.recovered_unknown = len(recovered)
             log.warning(
@@ -196,26 +227,34 @@ class Processor:
                 recovered,
             )
         with self._mailbox() as box, self._outbox() as outbox:
-            uidvalidity = box.select(self.folder)
+            with watch("fetch"):
+                uidvalidity = box.select(self.folder)
             self._send_due(outbox, report)
             self._sync(box, uidvalidity, report)
             self._agent_resolutions(box, uidvalidity)
-            last = self.store.checkpoint(self.account, self.folder, uidvalidity)
-            # Claimed but undecided UIDs (a crash mid-batch, a quarantine retry in place) come first.
-            pending = self.store.pending_uids(self.account, self.folder, uidvalidity)
-            uids = sorted(set(pending) | set(box.uids_after(last)))
+            with watch("store"):
+                last = self.store.checkpoint(self.account, self.folder, uidvalidity)
+                # Claimed but undecided UIDs (a crash mid-batch, a quarantine retry in place) come first.
+                pending = self.store.pending_uids(self.account, self.folder, uidvalidity)
+            with watch("fetch"):
+                new = box.uids_after(last)
+            uids = sorted(set(pending) | set(new))
             report.backlog = len(uids)
             batch_size = self.config.imap.batch_size
-            for start in range(0, len(uids), batch_size):
-                if self.stop.is_set():
-                    break
-                self._keep_lease()
-                batch = uids[start : start + batch_size]
-                self._batch(box, uidvalidity, batch, report)
-                self._send_due(outbox, report)
-                self._sync(box, uidvalidity, report)
-                faults.point("before_checkpoint")
-                self.store.set_checkpoint(self.account, self.folder, uidvalidity, batch[-1])
+            with self._preparer(len(uids)) as self._prepare:
+                # Pipelined: a batch is fetched, claimed and handed to the workers to parse
+                # while the batch before it is decided, sent and synced here.
+                previous: _Fetching | None = None
+                for start in range(0, len(uids), batch_size):
+                    if self.stop.is_set():
+                        break
+                    self._keep_lease()
+                    fetching = self._fetch(box, uidvalidity, uids[start : start + batch_size], report)
+                    if previous is not None:
+                        self._finish(box, outbox, uidvalidity, previous, report)
+                    previous = fetching
+                if previous is not None:
+                    self._finish(box, outbox, uidvalidity, previous, report)
         return report
 
     def _keep_lease(self) -> None:
@@ -225,17 +264,30 @@ class Processor:
             raise LeaseLost("another inboxd took over the mailbox lease; this one stops working on it")
         self._lease_renewed = time.monotonic()
 
+    def _finish(self, box: Mailbox, outbox: Outbox, uidvalidity: int, batch: _Fetching, report: TickReport) -> None:
+        """Decide a fetched batch, send its acks, apply it on the server, move the checkpoint past it."""
+        self._decide_fetched(batch, report)
+        self._send_due(outbox, report)
+        self._sync(box, uidvalidity, report)
+        faults.point("before_checkpoint")
+        with self._watch("store"):
+            self.store.set_checkpoint(self.account, self.folder, uidvalidity, batch.uids[-1])
+
     # -- one batch -----------------------------------------------------------------------------
 
     def _key(self, uidvalidity: int, uid: int) -> MessageKey:
         return MessageKey(self.account, self.folder, uidvalidity, uid)
 
-    def _batch(self, box: Mailbox, uidvalidity: int, uids: list[int], report: TickReport) -> None:
-        known = self.store.known_states(self.account, self.folder, uidvalidity, uids)
+    def _fetch(self, box: Mailbox, uidvalidity: int, uids: list[int], report: TickReport) -> _Fetching:
+        """Fetch and claim a batch, and start parsing and redacting it (in the workers, if any)."""
+        watch = self._watch
+        with watch("store"):
+            known = self.store.known_states(self.account, self.folder, uidvalidity, uids)
         todo = [u for u in uids if known.get(u) != "decided"]
         if not todo:
-            return
-        sizes = box.sizes(todo)
+            return _Fetching(uids, [], list)
+        with watch("fetch"):
+            sizes = box.sizes(todo)
         limit = self.config.limits.max_message_bytes
         fetchable: list[int] = []
         for uid in todo:
@@ -243,57 +295,81 @@ class Processor:
             if size is None:
                 continue  # gone from the server since the search
             if size > limit:
-                claim = self.store.claim(self._key(uidvalidity, uid), None, None, size)
+                with watch("store"):
+                    claim = self.store.claim(self._key(uidvalidity, uid), None, None, size)
                 if claim.state == "new":
                     reason = f"{size} bytes is over limits.max_message_bytes ({limit}); not downloaded"
                     self._quarantine(claim.row, None, reason, report)
             else:
                 fetchable.append(uid)
 
-        parsed: list[tuple[int, ParsedEmail, bytes]] = []
-        for item in box.fetch(fetchable, sizes):
+        claimed: list[tuple[int, Fetched]] = []
+        for item in watch.timed("fetch", box.fetch(fetchable, sizes)):
             faults.point("fetched")
             digest = hashlib.sha256(item.raw).hexdigest()
-            claim = self.store.claim(self._key(uidvalidity, item.uid), None, digest, len(item.raw))
-            if claim.state != "new":
+            with watch("store"):
+                claim = self.store.claim(self._key(uidvalidity, item.uid), None, digest, len(item.raw))
+            if claim.state == "new":
+                faults.point("claimed")
+                claimed.append((claim.row, item))
+        # Customer secrets are redacted before anything else sees the mail: nothing
+        # downstream (store, logs, the acknowledgement) can hold one.
+        return _Fetching(uids, claimed, self._prepare.start([item.raw for _, item in claimed]))
+
+    def _decide_fetched(self, batch: _Fetching, report: TickReport) -> None:
+        watch = self._watch
+        with watch("wait") if self._prepare.remote else nullcontext():
+            results = batch.results()
+        parsed: list[_Parsed] = []
+        for (row, item), result in zip(batch.claimed, results, strict=True):
+            watch.seconds["parse"] += result.parse_seconds
+            watch.seconds["redact"] += result.redact_seconds
+            if result.mail is not None:
+                seconds = result.parse_seconds + result.redact_seconds
+                parsed.append(_Parsed(row, result.mail, item.raw, seconds))
                 continue
-            faults.point("claimed")
-            try:
-                # Customer secrets are redacted before anything else sees the mail: nothing
-                # downstream (store, logs, the acknowledgement) can hold one.
-                mail, _ = redact_mail(parse_message(item.raw, self.config.limits))
-                parsed.append((claim.row, mail, item.raw))
-            except MessageError as exc:
-                self._quarantine(claim.row, None, str(exc), report)
-            except Exception as exc:  # a bug must cost one mail, not the mailbox
-                log.exception("uid %s: unexpected error while parsing", item.uid)
-                self._quarantine(claim.row, None, f"internal error while parsing: {type(exc).__name__}: {exc}", report)
+            if result.internal:  # a bug must cost one mail, not the mailbox
+                log.error("uid %s: unexpected error while parsing\n%s", item.uid, result.trace.rstrip())
+            self._quarantine(row, None, result.error or "could not be parsed", report)
         self._decide_all(parsed, report)
 
-    def _decide_all(self, parsed: list[tuple[int, ParsedEmail, bytes]], report: TickReport) -> None:
-        screenings = [screen(mail, self.policy.own_addresses, self.policy.is_own_message_id) for _, mail, _ in parsed]
+    def _decide_all(self, parsed: list[_Parsed], report: TickReport) -> None:
+        watch = self._watch
+        screenings = []
+        for p in parsed:
+            started = time.perf_counter()
+            with watch("screen"):
+                screenings.append(screen(p.mail, self.policy.own_addresses, self.policy.is_own_message_id))
+            p.seconds += time.perf_counter() - started
         to_classify = [i for i, s in enumerate(screenings) if s.skip_reason is None]
-        try:
-            results = self.classifier.classify([classifier_text(parsed[i][1]) for i in to_classify])
-        except Exception:
-            log.exception("the classifier failed on a batch; classifying one by one")
-            results = []
-            for i in to_classify:
-                try:
-                    results.append(self.classifier.classify([classifier_text(parsed[i][1])])[0])
-                except Exception:
-                    results.append(None)  # type: ignore[arg-type]
+        with watch("classify"):
+            try:
+                results = self.classifier.classify([classifier_text(parsed[i].mail) for i in to_classify])
+            except Exception:
+                log.exception("the classifier failed on a batch; classifying one by one")
+                results = []
+                for i in to_classify:
+                    try:
+                        results.append(self.classifier.classify([classifier_text(parsed[i].mail)])[0])
+                    except Exception:
+                        results.append(None)  # type: ignore[arg-type]
         classification = dict(zip(to_classify, results, strict=True))
-        for index, (row, mail, raw) in enumerate(parsed):
+        for index, p in enumerate(parsed):
             self._keep_lease()
+            row, mail = p.row, p.mail
             try:
                 c = classification.get(index)
                 if index in classification and c is None:
                     raise MessageError("the classifier failed on this mail")
-                decision = decide(mail, screenings[index], c, self.policy)
+                started = time.perf_counter()
+                with watch("decide"):
+                    decision = decide(mail, screenings[index], c, self.policy)
+                p.seconds += time.perf_counter() - started
+                report.slowest_mail_seconds = max(report.slowest_mail_seconds, p.seconds)
                 if decision.skip_reason == SkipReason.BOUNCE:
-                    self._bounce(row, raw)
-                self._route(row, mail, decision, report)
+                    self._bounce(row, p.raw)
+                with watch("decide"):
+                    self._route(row, mail, decision, report)
             except MessageError as exc:
                 self._quarantine(row, mail, str(exc), report)
             except StoreError:
@@ -305,7 +381,8 @@ class Processor:
     def _bounce(self, row: int, raw: bytes) -> None:
         """A bounce of one of our acks: attach it to the ticket, stop mailing a dead address."""
         bounce = read_bounce(raw)
-        ticket = self.store.attach_bounce(row, bounce.original_message_ids, bounce.failed_recipients)
+        with self._watch("store"):
+            ticket = self.store.attach_bounce(row, bounce.original_message_ids, bounce.failed_recipients)
         if ticket:
             log.warning("an acknowledgement bounced", extra={"event": "ack_bounced", "ticket": ticket,
                                                              "failed": list(bounce.failed_recipients)})  # fmt: skip
@@ -317,15 +394,17 @@ class Processor:
             return
         cfg = self.config.tickets
         text = classifier_text(mail)
-        found = self.store.ticket_for_reply(
-            self.account,
-            [x for x in (mail.in_reply_to, *mail.references) if x],
-            ticket_reference(mail.subject, self.config.ack.ticket_prefix),
-            mail.reply_to,
-            normalise_subject(mail.subject),
-            subject_window=cfg.subject_window_hours * 3600,
-            followup_window=cfg.followup_window_hours * 3600,
-        )
+        watch = self._watch
+        with watch("store"):
+            found = self.store.ticket_for_reply(
+                self.account,
+                [x for x in (mail.in_reply_to, *mail.references) if x],
+                ticket_reference(mail.subject, self.config.ack.ticket_prefix),
+                mail.reply_to,
+                normalise_subject(mail.subject),
+                subject_window=cfg.subject_window_hours * 3600,
+                followup_window=cfg.followup_window_hours * 3600,
+            )
         if found is not None:
             ticket, how = found
             category = self.policy.categories.get(ticket.category)
@@ -336,24 +415,31 @@ class Processor:
                 facts = facts_from_dict(plan.facts)
 
                 def confirm(ref: str) -> OutgoingMail:
-                    return build_confirmation(mail, followup, ticket.category, facts, ref, self.renderer, self.policy)
+                    with watch("render"):
+                        return build_confirmation(
+                            mail, followup, ticket.category, facts, ref, self.renderer, self.policy
+                        )
 
             self._record(row, mail, followup, plan, confirm, report)
             return
         limit = self.config.ack.max_per_sender
         window = self.config.ack.sender_window_minutes
-        if self.store.is_suppressed(mail.reply_to):
+        with watch("store"):
+            suppressed = self.store.is_suppressed(mail.reply_to)
+            recent = 0 if suppressed else self.store.acks_to_since(mail.reply_to, self.clock() - window * 60)
+        if suppressed:
             reason = f"an earlier acknowledgement to {mail.reply_to} bounced"
             skip = replace(decision, action=Action.SKIP, skip_reason=SkipReason.SUPPRESSED, reason=reason)
             self._record(row, mail, skip, None, None, report)
-        elif self.store.acks_to_since(mail.reply_to, self.clock() - window * 60) >= limit:
+        elif recent >= limit:
             reason = f"{mail.reply_to} had {limit} acknowledgements in {window:g} minutes"
             skip = replace(decision, action=Action.SKIP, skip_reason=SkipReason.RATE_LIMITED, reason=reason)
             self._record(row, mail, skip, None, None, report)
         else:
 
             def ack(ref: str) -> OutgoingMail:
-                return build_ack(mail, decision, ref, self.renderer, self.policy)
+                with watch("render"):
+                    return build_ack(mail, decision, ref, self.renderer, self.policy)
 
             self._record(row, mail, decision, plan_new(decision, text, self.ticket_policy), ack, report)
 
@@ -367,9 +453,10 @@ class Processor:
         report: TickReport,
     ) -> None:
         faults.point("before_decision")
-        ticket = self.store.record_decision(
-            row, mail, decision, plan=plan, ticket_prefix=self.config.ack.ticket_prefix, render=render
-        )
+        with self._watch("store"):
+            ticket = self.store.record_decision(
+                row, mail, decision, plan=plan, ticket_prefix=self.config.ack.ticket_prefix, render=render
+            )
         faults.point("after_decision")
         report.rows.append(row)
         c = decision.classification
@@ -399,7 +486,8 @@ class Processor:
 
     def _quarantine(self, row: int, mail: ParsedEmail | None, reason: str, report: TickReport) -> None:
         decision = Decision(Action.QUARANTINE, reason=reason)
-        self.store.record_decision(row, mail, decision)
+        with self._watch("store"):
+            self.store.record_decision(row, mail, decision)
         report.rows.append(row)
         report.quarantined += 1
         report.outcomes.append(("none", "quarantine"))
@@ -411,16 +499,21 @@ class Processor:
         return float(min(3600.0, self.config.ack.retry_base_seconds * 2 ** max(0, attempts - 1)))
 
     def _send_due(self, outbox: Outbox, report: TickReport) -> None:
-        for ack in self.store.acks_due(self.clock()):
+        watch = self._watch
+        with watch("store"):
+            due = self.store.acks_due(self.clock())
+        for ack in due:
             if self.stop.is_set():
                 return
             self._keep_lease()
-            if not self.store.mark_sending(ack.id):
-                continue
+            with watch("store"):
+                if not self.store.mark_sending(ack.id):
+                    continue
             attempts = ack.attempts + 1
             faults.point("before_send")
             try:
-                outbox.send(ack.mail, ack.ticket_ref)
+                with watch("send"):
+                    outbox.send(ack.mail, ack.ticket_ref)
             except SendTemporary as exc:
                 if attempts >= self.config.ack.max_send_attempts:
                     self.store.mark_failed(ack.id, f"gave up after {attempts} attempts: {exc}")
@@ -442,7 +535,8 @@ class Processor:
             else:
                 faults.point("after_send")
                 try:
-                    self.store.mark_sent(ack.id)
+                    with watch("store"):
+                        self.store.mark_sent(ack.id)
                 except StoreError:
                     self._sent_unrecorded.add(ack.id)
                     raise
@@ -452,20 +546,28 @@ class Processor:
 
     def _agent_resolutions(self, box: Mailbox, uidvalidity: int) -> None:
         """Tickets that agents resolved by setting the resolved keyword in their mail client."""
-        uids = box.uids_with_keyword(self.config.tickets.resolved_keyword)
-        for ref in self.store.apply_resolved_keyword(self.account, self.folder, uidvalidity, uids):
+        with self._watch("sync"):
+            uids = box.uids_with_keyword(self.config.tickets.resolved_keyword)
+        with self._watch("store"):
+            resolved = self.store.apply_resolved_keyword(self.account, self.folder, uidvalidity, uids)
+        for ref in resolved:
             log.info("ticket resolved by an agent", extra={"event": "resolved", "ticket": ref})
 
     # -- server sync ---------------------------------------------------------------------------
 
     def _sync(self, box: Mailbox, uidvalidity: int, report: TickReport) -> None:
-        rows = [
-            r
-            for r in self.store.unsynced(self.account, self.folder, uidvalidity)
-            if r.ack_state not in ("pending", "sending")
-        ]
+        with self._watch("store"):
+            unsynced = self.store.unsynced(self.account, self.folder, uidvalidity)
+        rows = [r for r in unsynced if r.ack_state not in ("pending", "sending")]
         if not rows:
             return
+        with self._watch("sync"):
+            self._apply_on_server(box, rows)
+        with self._watch("store"):
+            self.store.mark_synced([r.row for r in rows])
+        report.synced += len(rows)
+
+    def _apply_on_server(self, box: Mailbox, rows: list[SyncRow]) -> None:
         groups: dict[tuple[str, ...], list[int]] = {}
         for r in rows:
             groups.setdefault(tuple(keywords_for(r, self._category_keywords)), []).append(r.uid)
@@ -489,8 +591,6 @@ class Processor:
             faults.point("before_move")
             box.move(uids, folder)
             faults.point("after_move")
-        self.store.mark_synced([r.row for r in rows])
-        report.synced += len(rows)
 
 
 def describe(store: Store, rows: Sequence[int]) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ import hashlib
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
 from mnemonic import Mnemonic
@@ -100,6 +100,13 @@ class _Lexicon:
 
 def _fold(word: str) -> str:
     """Lower-case without accents: customers type "abaco" for "ábaco"."""
+    if word.isascii():
+        return word.lower()  # the common case, and the same result
+    return _fold_unicode(word)
+
+
+@functools.lru_cache(maxsize=16384)  # bounded: memory stays flat however much mail is read
+def _fold_unicode(word: str) -> str:
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -134,21 +141,21 @@ class _Token:
 
 def _tokens(text: str) -> list[_Token]:
     tokens: list[_Token] = []
+    append = tokens.append
     for m in _TOKEN.finditer(text):
         word = m.group(0)
+        start = m.start()
         if _CJK.match(word):
-            # Chinese is written without spaces: each character is a candidate word.
+            # Chinese is written without spaces: each character is a candidate word. Two
+            # letters of one match touch; letters of two matches never do.
+            flags = [_CJK.match(ch) is not None for ch in word]
+            last = len(word) - 1
             for offset, ch in enumerate(word):
-                is_cjk = bool(_CJK.match(ch))
-                tokens.append(_Token(m.start() + offset, m.start() + offset + 1, ch, is_cjk))
+                is_cjk = flags[offset]
+                glued = is_cjk and ((offset > 0 and flags[offset - 1]) or (offset < last and flags[offset + 1]))
+                append(_Token(start + offset, start + offset + 1, ch, is_cjk, glued))
         else:
-            tokens.append(_Token(m.start(), m.end(), _fold(word), False))
-    for index, token in enumerate(tokens):
-        if token.cjk:
-            before = index > 0 and tokens[index - 1].cjk and tokens[index - 1].end == token.start
-            after = index + 1 < len(tokens) and tokens[index + 1].cjk and tokens[index + 1].start == token.end
-            if before or after:
-                tokens[index] = replace(token, glued=True)
+            append(_Token(start, m.end(), _fold(word), False))
     return tokens
 
 
@@ -192,26 +199,43 @@ def _cue_before(text: str, start: int, reach: int) -> re.Match[str] | None:
     return last
 
 
-def _runs(tokens: list[_Token], text: str, bit: int, lexicon: _Lexicon, adjacent: bool) -> Iterator[list[_Token]]:
-    """Maximal runs of words of one language; `adjacent` for Chinese written without separators."""
-    mask = 1 << bit
-    run: list[_Token] = []
-    for token in tokens:
-        member = lexicon.forms.get(token.word, 0) & mask
-        if not adjacent and token.glued:
-            member = 0  # 你 in 你们: one word of Chinese prose, not a separated phrase word
-        if run and member:
-            joined = (
-                text[run[-1].end : token.start] == "" and token.cjk if adjacent else _separated(text, run[-1], token)
-            )
-            if joined:
-                run.append(token)
-                continue
-        if len(run) >= _MIN_WORDS_WITH_CUE:
-            yield run
-        run = [token] if member else []
-    if len(run) >= _MIN_WORDS_WITH_CUE:
-        yield run
+def _runs(
+    tokens: list[_Token], masks: list[int], joined: Callable[[int], bool]
+) -> Iterator[tuple[int, list[_Token]]]:
+    """Maximal runs of words of one language, every language in one pass: (bit, run).
+
+    `masks[i]` says which wordlists token i belongs to (0: none, or not to be read as a
+    word here); a language's run goes on while its bit stays set and `joined(i)` says
+    token i follows token i-1 the way phrase words follow each other.
+    """
+    active = 0  # languages whose run reaches the previous token
+    starts: dict[int, int] = {}
+    for i, mask in enumerate(masks):
+        if active:
+            keep = active & mask
+            if keep and not joined(i):
+                keep = 0
+            ended = active & ~keep
+            while ended:
+                low = ended & -ended
+                bit = low.bit_length() - 1
+                if i - starts[bit] >= _MIN_WORDS_WITH_CUE:
+                    yield bit, tokens[starts[bit] : i]
+                ended ^= low
+            new = mask & ~keep
+        else:
+            new = mask
+        while new:
+            low = new & -new
+            starts[low.bit_length() - 1] = i
+            new ^= low
+        active = mask
+    while active:
+        low = active & -active
+        bit = low.bit_length() - 1
+        if len(tokens) - starts[bit] >= _MIN_WORDS_WITH_CUE:
+            yield bit, tokens[starts[bit] :]
+        active ^= low
 
 
 def _prose_like(text: str, run: list[_Token]) -> bool:
@@ -234,25 +258,43 @@ def _prose_like(text: str, run: list[_Token]) -> bool:
     return spaced and (capitals or embedded)
 
 
+def _is_phrase(text: str, run: list[_Token], bit: int, lexicon: _Lexicon) -> bool:
+    """A run of separated words of one wordlist that is a seed phrase."""
+    cjk = bool(lexicon.cjk & (1 << bit))
+    if cjk and not all(t.cjk for t in run):
+        return False
+    cue = _cue_before(text, run[0].start, 300) is not None
+    if len(run) < _MIN_WORDS:
+        return cue
+    # Cheapest evidence first; a phrase starts near a run's start (checksums of the first 48).
+    return cjk or cue or _valid_window(lexicon, bit, run[:48]) is not None or not _prose_like(text, run)
+
+
 def _seed_spans(text: str) -> list[tuple[int, int]]:
     lexicon = _lexicon()
     tokens = _tokens(text)
+    forms = lexicon.forms
     spans: list[tuple[int, int]] = []
-    for bit in range(len(lexicon.languages)):
-        cjk = bool(lexicon.cjk & (1 << bit))
-        for run in _runs(tokens, text, bit, lexicon, adjacent=False):
-            if cjk and not all(t.cjk for t in run):
-                continue
-            window = _valid_window(lexicon, bit, run[:48])  # a phrase starts near a run's start
-            cue = _cue_before(text, run[0].start, 300) is not None
-            long_enough = len(run) >= _MIN_WORDS and (cjk or window is not None or cue or not _prose_like(text, run))
-            if long_enough or (cue and len(run) >= _MIN_WORDS_WITH_CUE):
-                spans.append((run[0].start, run[-1].end))
-        if cjk:
-            for run in _runs(tokens, text, bit, lexicon, adjacent=True):
-                span = _adjacent_phrase(text, run, bit, lexicon)
-                if span:
-                    spans.append(span)
+    # 你 in 你们 is one word of Chinese prose, not a separated phrase word.
+    masks = [0 if t.glued else forms.get(t.word, 0) for t in tokens]
+
+    def separated(i: int) -> bool:
+        return _separated(text, tokens[i - 1], tokens[i])
+
+    for bit, run in _runs(tokens, masks, separated):
+        if _is_phrase(text, run, bit, lexicon):
+            spans.append((run[0].start, run[-1].end))
+    # Chinese written without separators counts only right after a cue word.
+    if lexicon.cjk and _CHINESE_SEED_CUE.search(text):
+        chinese = [forms.get(t.word, 0) & lexicon.cjk for t in tokens]
+
+        def touching(i: int) -> bool:
+            return tokens[i].cjk and tokens[i - 1].end == tokens[i].start
+
+        for bit, run in _runs(tokens, chinese, touching):
+            span = _adjacent_phrase(text, run, bit, lexicon)
+            if span:
+                spans.append(span)
     spans.extend(_cue_phrases_with_typos(text, tokens, lexicon))
     return spans
 

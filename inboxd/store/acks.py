@@ -89,8 +89,11 @@ class AcksMixin(StoreBase):
             return changed
 
     def mark_sending(self, ack_id: int) -> bool:
-        """Commit the intent to send. False if the ack is no longer pending (never send then)."""
-        with self._tx() as db:
+        """Commit the intent to send. False if the ack is no longer pending (never send then).
+
+        Durable: after a power cut the ack must still read `sending`, or it could go out twice.
+        """
+        with self._tx(durable=True) as db:
             cur = db.execute(
                 "UPDATE acks SET state = 'sending', attempts = attempts + 1, updated_at = ? "
                 "WHERE id = ? AND state = 'pending'",

@@ -95,8 +95,11 @@ class SqliteDb:
             raise StoreError(f"{path}: the database is damaged ({check}); it was left untouched")
         if not readonly:
             self.execute("PRAGMA journal_mode = WAL")
-            # FULL: a committed `sending` must survive a power cut, or an ack could go out twice.
-            self.execute("PRAGMA synchronous = FULL")
+            # NORMAL in WAL mode: every commit survives a crash of inboxd, and the store stays
+            # consistent after a power cut; the commits that must also survive a power cut
+            # (a `sending` ack, the states applied on the IMAP server) are made durable with
+            # `durable_commit`, which syncs the WAL and so everything committed before.
+            self.execute("PRAGMA synchronous = NORMAL")
             self.execute("PRAGMA foreign_keys = ON")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
@@ -184,20 +187,39 @@ class StoreBase:
             self._set_version(db, version)
 
     @contextmanager
-    def _tx(self) -> Iterator[Db]:
-        self._db.begin()
+    def _tx(self, durable: bool = False) -> Iterator[Db]:
+        """A write transaction; `durable`: it (and all before it) must survive a power cut too.
+
+        SQLite: its COMMIT runs under synchronous = FULL, which syncs the WAL (a setting that
+        can only change outside a transaction); PostgreSQL: every commit is durable.
+        """
+        full = durable and isinstance(self._db, SqliteDb)
+        if full:
+            self._db.execute("PRAGMA synchronous = FULL")
         try:
-            yield self._db
-        except BaseException:
-            with suppress(StoreError):  # the original error is the one to report
-                self._db.execute("ROLLBACK")
-            raise
-        try:
-            self._db.execute("COMMIT")
-        except StoreError:
-            with suppress(StoreError):
-                self._db.execute("ROLLBACK")
-            raise
+            self._db.begin()
+            try:
+                yield self._db
+            except BaseException:
+                with suppress(StoreError):  # the original error is the one to report
+                    self._db.execute("ROLLBACK")
+                raise
+            try:
+                self._db.execute("COMMIT")
+            except StoreError:
+                with suppress(StoreError):
+                    self._db.execute("ROLLBACK")
+                raise
+        finally:
+            if full:
+                with suppress(StoreError):
+                    self._db.execute("PRAGMA synchronous = NORMAL")
+
+    def _make_durable(self) -> None:
+        """Every commit so far survives a power cut (SQLite: a synced WAL; PostgreSQL: always)."""
+        if isinstance(self._db, SqliteDb):
+            with self._tx(durable=True) as db:  # a write, so that COMMIT has a WAL frame to sync
+                db.execute("UPDATE meta SET value = value WHERE key = 'schema_version'")
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -217,14 +217,21 @@ class MessagesMixin(StoreBase):
     def _duplicate_after_parse(self, db: Db, row: int, account: str, mail: ParsedEmail, at: float) -> bool:
         # A duplicate seen only now that the body is parsed: the same Message-ID under
         # another UID, with bytes that differ (a header added on the way).
-        original = db.execute(
-            "SELECT id FROM messages WHERE account = ? AND id != ? AND duplicate_of IS NULL AND state = 'decided' "
-            f"AND coalesce(skip_reason, '') NOT IN {_NOT_ORIGINAL} AND (message_id = ? OR content_hash = ?) "
-            "ORDER BY id LIMIT 1",
-            (account, row, mail.message_id, mail.content_hash),
-        ).fetchone()
-        if not original:
+        # One indexed lookup per column (an OR of the two reads every row of the account),
+        # the first recorded of either.
+        found = [
+            db.execute(
+                "SELECT id FROM messages WHERE account = ? AND id != ? AND duplicate_of IS NULL AND state = 'decided' "
+                f"AND coalesce(skip_reason, '') NOT IN {_NOT_ORIGINAL} AND {column} = ? ORDER BY id LIMIT 1",
+                (account, row, value),
+            ).fetchone()
+            for column, value in (("message_id", mail.message_id), ("content_hash", mail.content_hash))
+            if value is not None
+        ]
+        ids = [int(r["id"]) for r in found if r]
+        if not ids:
             return False
+        original = {"id": min(ids)}
         db.execute(
             "UPDATE messages SET state = 'decided', action = 'skip', skip_reason = 'duplicate', "
             "reason = ?, duplicate_of = ?, message_id = ?, content_hash = ?, updated_at = ? WHERE id = ?",
@@ -304,7 +311,7 @@ class MessagesMixin(StoreBase):
             "ORDER BY m.uid LIMIT ?",
             (account, folder, uidvalidity, limit),
         ).fetchall()
-        return [
+        result = [
             SyncRow(
                 row=int(r["id"]),
                 uid=int(r["uid"]),
@@ -321,6 +328,10 @@ class MessagesMixin(StoreBase):
             )
             for r in rows
         ]
+        if result:
+            # They are about to be applied on the IMAP server: first make their states durable.
+            self._make_durable()
+        return result
 
     def mark_synced(self, rows: Sequence[int]) -> None:
         if not rows:

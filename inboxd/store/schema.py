@@ -84,6 +84,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             backlog INTEGER NOT NULL DEFAULT 0, last_seconds REAL
         )""",
     ),
+    (  # 4: a reply found by customer and subject without reading every ticket
+        "CREATE INDEX IF NOT EXISTS tickets_customer_subject ON tickets (lower(customer), subject_key)",
+    ),
 )
 
 VERSION = 1 + len(MIGRATIONS)

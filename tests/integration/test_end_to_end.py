@@ -271,6 +271,12 @@ def test_cli_poll_dry_run_then_poll(servers: Servers) -> None:
     summary = json.loads(real.stdout)
     assert summary["totals"]["acks_sent"] == 1
     assert sorted(m["action"] for m in summary["messages"]) == ["ack", "skip"]
+    # inboxd's own account of where the time went: every stage a mail passed through took some.
+    stages = summary["totals"]["stages"]
+    assert {"fetch", "parse", "redact", "classify", "decide", "render", "store", "send", "sync"} <= set(stages)
+    assert all(stages[name] > 0 for name in ("fetch", "parse", "redact", "classify", "render", "store", "send"))
+    assert sum(stages.values()) < summary["totals"]["seconds"]
+    assert 0 < summary["totals"]["slowest_mail_seconds"] < stages["parse"] + stages["redact"] + stages["decide"]
     table = subprocess.run([*base, "poll"], capture_output=True, text=True, timeout=120)
     assert table.returncode == 0 and "No new messages." in table.stdout
 

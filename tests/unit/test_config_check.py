@@ -58,6 +58,8 @@ def test_unknown_key_wrong_type_and_missing_key_all_reported(tmp_path: Path, mod
         ({"ack": {"ticket_prefix": "inb"}}, "ack.ticket_prefix", "pattern"),
         ({"extract": {"default_timezone": "Mars/Olympus"}}, "extract.default_timezone", "unknown time zone"),
         ({"imap": {"password_env": "X"}}, "imap", "not both"),
+        ({"processing": {"workers": -1}}, "processing.workers", "greater than or equal to 0"),
+        ({"processing": {"workers": "2"}}, "processing.workers", "integer"),
     ],
 )
 def test_bad_values(tmp_path: Path, model_path: Path, sections: dict, key: str, words: str) -> None:

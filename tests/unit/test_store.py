@@ -227,3 +227,34 @@ def test_a_mail_seen_again_in_its_rebuilt_folder_shows_how_it_was_handled(tmp_pa
     copy = store.claim(key(9, uidvalidity=1), None, "h1", 10)
     row = {r.row: r for r in store.unsynced("acct", "INBOX", 1)}[copy.row]
     assert (row.action, row.skip_reason, row.ack_state) == ("skip", "duplicate", None)
+
+
+def test_sending_and_states_to_apply_on_the_server_are_durable(tmp_path: Path) -> None:
+    """SQLite runs with synchronous = NORMAL, but the commit of `sending` (before SMTP) and the
+    states about to be applied on the IMAP server are made durable: COMMIT under FULL."""
+    store = Store(tmp_path / "s.sqlite3")
+    try:
+        conn: sqlite3.Connection = store._db.conn  # type: ignore[attr-defined]
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+
+        def committed_under_full() -> bool:
+            commits = [i for i, s in enumerate(statements) if s == "COMMIT"]
+            levels = [s for s in statements[: commits[-1]] if s.startswith("PRAGMA synchronous")] if commits else []
+            return bool(levels) and levels[-1] == "PRAGMA synchronous = FULL"
+
+        claim = store.claim(key(1), None, "h1", 10)
+        store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
+        assert not committed_under_full()  # ordinary commits: NORMAL
+        (ack,) = store.acks_due()
+        statements.clear()
+        assert store.mark_sending(ack.id)
+        assert committed_under_full()
+        store.mark_sent(ack.id)
+        statements.clear()
+        assert [r.row for r in store.unsynced("acct", "INBOX", 1)] == [claim.row]
+        assert committed_under_full()
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # and back to NORMAL
+    finally:
+        store.close()

@@ -1,0 +1,145 @@
+"""The pure per-mail work before deciding (parse, then redact), in this process or in worker processes.
+
+Parsing and redaction are most of the CPU a mail costs and need nothing but the raw
+bytes and the limits: no store, no server, no model. A tick with a burst of mail hands
+them to a pool of worker processes (`[processing] workers`), so that every core works
+while the main process fetches, records and sends. The workers only compute: the main
+process still claims each mail before it is parsed and commits every outcome, so the
+order that keeps a mail from being lost or answered twice is unchanged, and a mail's
+text is redacted before anything that stores, logs or answers it sees it.
+
+The pool lives for one tick (it is shut down when the tick ends, is stopped or fails),
+so an idle daemon holds no worker processes and a reload or SIGTERM needs nothing more:
+the workers ignore SIGINT and SIGTERM (the main process finishes the batch in hand and
+shuts them down) and exit on their own if the main process dies.
+Workers are started with `spawn`: a fork of a process with threads (the scheduler, the
+IDLE watcher) is not safe.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Protocol
+
+from inboxd.config import LimitsConfig
+from inboxd.errors import MessageError
+from inboxd.models import ParsedEmail
+from inboxd.parse import parse_message
+from inboxd.sensitive import _lexicon, redact_mail
+
+# A pool costs a start-up (≈0.3 s per worker); below this many mails in a tick, work in place.
+MIN_BACKLOG_FOR_POOL = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One mail parsed and redacted, or why it could not be (`error`; `internal`: a bug, with `trace`)."""
+
+    mail: ParsedEmail | None
+    error: str | None
+    internal: bool
+    trace: str
+    parse_seconds: float
+    redact_seconds: float
+
+
+def prepare(raw: bytes, limits: LimitsConfig) -> Prepared:
+    """Parse and redact one mail. Pure: the same bytes and limits give the same result."""
+    started = time.perf_counter()
+    parsed_at = started
+    try:
+        mail = parse_message(raw, limits)
+        parsed_at = time.perf_counter()
+        mail, _ = redact_mail(mail)
+        return Prepared(mail, None, False, "", parsed_at - started, time.perf_counter() - parsed_at)
+    except MessageError as exc:
+        return Prepared(None, str(exc), False, "", time.perf_counter() - started, 0.0)
+    except Exception as exc:  # a bug must cost one mail, not the mailbox
+        reason = f"internal error while parsing: {type(exc).__name__}: {exc}"
+        return Prepared(None, reason, True, traceback.format_exc(), time.perf_counter() - started, 0.0)
+
+
+class Preparer(Protocol):
+    remote: bool  # True: the work is done in other processes (the tick waits for them)
+
+    def start(self, raws: Sequence[bytes]) -> Callable[[], list[Prepared]]:
+        """Start on `raws`; the returned call gives the results, in order."""
+        ...
+
+
+class InProcess:
+    remote = False
+
+    def __init__(self, limits: LimitsConfig):
+        self.limits = limits
+
+    def start(self, raws: Sequence[bytes]) -> Callable[[], list[Prepared]]:
+        return lambda: [prepare(raw, self.limits) for raw in raws]  # in place, when asked
+
+
+_worker: dict[str, LimitsConfig] = {}  # a worker process's limits, set once when it starts
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose main process died (SIGKILL, OOM) would wait for work forever: it exits."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _init_worker(limits: LimitsConfig) -> None:
+    # Ctrl-C and SIGTERM are for the main process: it stops the tick and shuts the pool down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
+    _worker["limits"] = limits
+    _lexicon()  # load the wordlists once, before the first mail
+
+
+def _prepare_in_worker(raw: bytes) -> Prepared:
+    return prepare(raw, _worker["limits"])
+
+
+class WorkerPool:
+    """`workers` processes; `map` keeps the order of its input."""
+
+    remote = True
+
+    def __init__(self, workers: int, limits: LimitsConfig):
+        self.workers = workers
+        self._executor = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(limits,),
+        )
+
+    def start(self, raws: Sequence[bytes]) -> Callable[[], list[Prepared]]:
+        chunk = max(1, len(raws) // (self.workers * 4))
+        results = self._executor.map(_prepare_in_worker, raws, chunksize=chunk)  # submitted now
+        return lambda: list(results)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def preparer(workers: int, limits: LimitsConfig, backlog: int) -> Iterator[Preparer]:
+    """Worker processes for a burst (`workers` ≥ 2 and at least MIN_BACKLOG_FOR_POOL mails), else in place."""
+    if workers < 2 or backlog < MIN_BACKLOG_FOR_POOL:
+        yield InProcess(limits)
+        return
+    pool = WorkerPool(workers, limits)
+    try:
+        yield pool
+    finally:
+        pool.close()

@@ -1,0 +1,50 @@
+"""The stopwatch behind `totals.stages`: nested stages are not counted twice."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+
+from inboxd.stopwatch import STAGES, Stopwatch
+
+
+def test_a_nested_stage_is_taken_out_of_the_one_around_it() -> None:
+    watch = Stopwatch()
+    started = time.perf_counter()
+    with watch("store"):
+        time.sleep(0.02)
+        with watch("render"):
+            time.sleep(0.03)
+    total = time.perf_counter() - started
+    assert 0.03 <= watch.seconds["render"] < 0.045
+    assert 0.02 <= watch.seconds["store"] < 0.035
+    assert abs(watch.seconds["store"] + watch.seconds["render"] - total) < 0.005
+    assert set(watch.seconds) == set(STAGES)
+
+
+def test_timed_counts_the_time_spent_producing_each_item() -> None:
+    def slow() -> list[int]:
+        time.sleep(0.02)
+        return [1, 2]
+
+    def items() -> Iterator[int]:
+        yield from slow()
+        time.sleep(0.02)
+
+    watch = Stopwatch()
+    got = []
+    for item in watch.timed("fetch", items()):
+        time.sleep(0.01)  # the consumer's time is not the producer's
+        got.append(item)
+    assert got == [1, 2]
+    assert 0.04 <= watch.seconds["fetch"] < 0.055
+
+
+def test_an_exception_still_closes_the_stage() -> None:
+    watch = Stopwatch()
+    with contextlib.suppress(ValueError), watch("parse"):
+        raise ValueError("bad mail")
+    with watch("decide"):
+        pass
+    assert watch.seconds["parse"] >= 0 and watch._nested == []

@@ -1,0 +1,53 @@
+"""Parsing and redaction in worker processes give what they give in place, in order; the pool is
+only started for a burst, and is shut down when the tick's `with` ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inboxd.config import LimitsConfig
+from inboxd.workers import MIN_BACKLOG_FOR_POOL, InProcess, WorkerPool, prepare, preparer
+
+EML = Path(__file__).resolve().parents[1] / "fixtures" / "eml"
+SECRET = (
+    b"From: Customer <c@example.com>\r\nTo: support@exchange.test\r\nSubject: help\r\n"
+    b"Message-ID: <s1@example.com>\r\n\r\nMy login password is Hunter2!xyz and I cannot log in.\r\n"
+)
+
+
+def raws() -> list[bytes]:
+    mails = [path.read_bytes() for path in sorted(EML.glob("*.eml"))]
+    return [*mails, SECRET, b"\x00\xff not a mail at all", *mails]
+
+
+def test_workers_give_what_the_main_process_gives_in_order() -> None:
+    limits = LimitsConfig()
+    mails = raws()
+    here = InProcess(limits).start(mails)()
+    pool = WorkerPool(2, limits)
+    try:
+        there = pool.start(mails)()
+    finally:
+        pool.close()
+    assert [(r.mail, r.error, r.internal) for r in there] == [(r.mail, r.error, r.internal) for r in here]
+    secret = there[mails.index(SECRET)]
+    assert secret.mail is not None and "Hunter2" not in secret.mail.text and secret.mail.redacted
+
+
+def test_a_parse_error_is_reported_not_raised() -> None:
+    result = prepare(b"", LimitsConfig(max_text_chars=1000))
+    assert (result.mail is None) == (result.error is not None)
+
+
+def test_pool_only_for_a_burst_and_closed_afterwards() -> None:
+    limits = LimitsConfig()
+    with preparer(2, limits, MIN_BACKLOG_FOR_POOL - 1) as small:
+        assert isinstance(small, InProcess)
+    with preparer(1, limits, 10_000) as single:
+        assert isinstance(single, InProcess)
+    with preparer(2, limits, MIN_BACKLOG_FOR_POOL) as burst:
+        assert isinstance(burst, WorkerPool)
+        assert len(burst.start([SECRET])()) == 1
+        processes = list(burst._executor._processes.values())  # type: ignore[union-attr]
+        assert processes and all(p.is_alive() for p in processes)
+    assert not any(p.is_alive() for p in processes)  # shut down when the tick ends
