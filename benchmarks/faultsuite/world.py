@@ -13,6 +13,7 @@ from __future__ import annotations
 import imaplib
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -78,6 +79,13 @@ def wait_for(predicate: Callable[[], bool], timeout: float, step: float = 0.2) -
             return True
         time.sleep(step)
     return predicate()
+
+
+# What multiprocessing's resource tracker (it outlives an inboxd killed with its worker pool
+# running) prints while it removes the semaphores the killed process could not.
+_TRACKER_NOTICE = re.compile(
+    r"resource_tracker: There appear to be \d+ leaked semaphore objects|^\s*warnings\.warn\('resource_tracker: "
+)
 
 
 class DaemonProcess:
@@ -152,6 +160,8 @@ class DaemonProcess:
         found = []
         for e in self.events():
             text = str(e.get("message", ""))
+            if e.get("level") == "raw" and _TRACKER_NOTICE.search(text):
+                continue  # the worker pool's semaphores, cleaned up after a SIGKILL: expected
             if "exception" in e or "Traceback" in text or (e.get("level") == "raw" and text.strip()):
                 found.append(f"{self.name}: {text[:200]} {str(e.get('exception', ''))[-300:]}".strip())
         return found
