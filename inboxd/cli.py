@@ -177,6 +177,7 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
     started = time.monotonic()
     report = TickReport()
     rows: list[dict[str, Any]] = []
+    decided: list[tuple[Any, list[int]]] = []  # (app, store rows): --json reads them back in chunks
     failures: list[tuple[int, str]] = []
     for app in apps:
         try:
@@ -185,7 +186,10 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
             _fail(EXIT_STORE, str(exc))
         try:
             one = poll_once(app, store)
-            rows += store.message_rows(one.rows)
+            if as_json:
+                decided.append((app, one.rows))
+            else:
+                rows += store.message_rows(one.rows)
             report = _add(report, one)
         except ConfigError as exc:
             _config_fail(exc)
@@ -232,9 +236,25 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
             "ack_state",
             "ack_subject",
         )
-        messages = [{k: r.get(k) for k in keep} | {"missing": json.loads(r.get("missing") or "[]")} for r in rows]
         errors = [message for _, message in failures]
-        print(json.dumps({"totals": totals, "messages": messages, "errors": errors}, ensure_ascii=False))
+        # The same JSON as one json.dumps of {"totals", "messages", "errors"}, written a chunk
+        # of messages at a time: memory does not grow with the number of mails polled.
+        sys.stdout.write(f'{{"totals": {json.dumps(totals, ensure_ascii=False)}, "messages": [')
+        first = True
+        for app, ids in decided:
+            if not ids:
+                continue
+            store = open_store(app.config, readonly=True)
+            try:
+                for start in range(0, len(ids), 1000):
+                    for r in store.message_rows(ids[start : start + 1000]):
+                        record = {k: r.get(k) for k in keep} | {"missing": json.loads(r.get("missing") or "[]")}
+                        sys.stdout.write(("" if first else ", ") + json.dumps(record, ensure_ascii=False))
+                        first = False
+            finally:
+                store.close()
+        sys.stdout.write(f'], "errors": {json.dumps(errors, ensure_ascii=False)}}}\n')
+        sys.stdout.flush()
     else:
         if rows:
             out.print(_summary_table(rows))
