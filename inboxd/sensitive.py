@@ -199,9 +199,7 @@ def _cue_before(text: str, start: int, reach: int) -> re.Match[str] | None:
     return last
 
 
-def _runs(
-    tokens: list[_Token], masks: list[int], joined: Callable[[int], bool]
-) -> Iterator[tuple[int, list[_Token]]]:
+def _runs(tokens: list[_Token], masks: list[int], joined: Callable[[int], bool]) -> Iterator[tuple[int, list[_Token]]]:
     """Maximal runs of words of one language, every language in one pass: (bit, run).
 
     `masks[i]` says which wordlists token i belongs to (0: none, or not to be read as a
