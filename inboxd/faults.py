@@ -13,8 +13,9 @@ suite can count kills by stage. SIGKILL, not an exception: nothing in inboxd can
 catch it, no `finally` runs, exactly like the OOM killer or a power cut.
 
 The points, in the order a mail meets them (see `inboxd.pipeline`): fetched,
-claimed, before_decision, after_decision, before_send, after_send, keywords,
-before_move, after_move, before_checkpoint.
+claimed, parsing (in the process that parses it: a pool's worker, when there is one),
+before_decision, after_decision, before_send, after_send, keywords, before_move,
+after_move, before_checkpoint.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ POINTS = (
     "after_move",
     "before_checkpoint",
 )
+# In the process that parses a mail: a worker of the pool, when there is one. Not among the
+# suite's kill points: a worker that dies twice on a mail quarantines it (inboxd.workers).
+WORKER_POINTS = ("parsing",)
 
 
 class Plan:
@@ -53,13 +57,13 @@ class Plan:
                 seed = int(value)
             elif key == "log":
                 self.log = value
-            elif key in POINTS:
+            elif key in POINTS or key in WORKER_POINTS:
                 rate = float(value)
                 if not 0.0 <= rate <= 1.0:
                     raise ValueError(f"{ENV}: {key}: {rate} is not a probability")
                 self.rates[key] = rate
             else:
-                raise ValueError(f"{ENV}: unknown point {key!r}; known: {', '.join(POINTS)}")
+                raise ValueError(f"{ENV}: unknown point {key!r}; known: {', '.join(POINTS + WORKER_POINTS)}")
         self.random = random.Random(seed)
 
     def hit(self, name: str) -> bool:

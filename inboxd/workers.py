@@ -18,6 +18,7 @@ IDLE watcher) is not safe.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -26,15 +27,19 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
+from inboxd import faults
 from inboxd.config import LimitsConfig
 from inboxd.errors import MessageError
 from inboxd.models import ParsedEmail
 from inboxd.parse import parse_message
 from inboxd.sensitive import _lexicon, redact_mail
+
+log = logging.getLogger("inboxd.workers")
 
 # A pool costs a start-up (≈0.3 s per worker); below this many mails in a tick, work in place.
 MIN_BACKLOG_FOR_POOL = 50
@@ -56,6 +61,7 @@ def prepare(raw: bytes, limits: LimitsConfig) -> Prepared:
     """Parse and redact one mail. Pure: the same bytes and limits give the same result."""
     started = time.perf_counter()
     parsed_at = started
+    faults.point("parsing")
     try:
         mail = parse_message(raw, limits)
         parsed_at = time.perf_counter()
@@ -109,24 +115,55 @@ def _prepare_in_worker(raw: bytes) -> Prepared:
     return prepare(raw, _worker["limits"])
 
 
+def _executor(workers: int, limits: LimitsConfig) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(limits,),
+    )
+
+
 class WorkerPool:
-    """`workers` processes; `map` keeps the order of its input."""
+    """`workers` processes; `map` keeps the order of its input.
+
+    A worker that dies (the OOM killer on a hostile mail, a crash in a C extension) breaks
+    the pool and every batch in it. The pool is started again, and the mails of a broken
+    batch are parsed once more, each in a process of its own: the mail that kills its
+    process again is quarantined with that reason, instead of failing every tick for ever.
+    """
 
     remote = True
 
     def __init__(self, workers: int, limits: LimitsConfig):
         self.workers = workers
-        self._executor = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(limits,),
-        )
+        self.limits = limits
+        self._executor = _executor(workers, limits)
 
     def start(self, raws: Sequence[bytes]) -> Callable[[], list[Prepared]]:
+        executor = self._executor
         chunk = max(1, len(raws) // (self.workers * 4))
-        results = self._executor.map(_prepare_in_worker, raws, chunksize=chunk)  # submitted now
-        return lambda: list(results)
+        results = executor.map(_prepare_in_worker, raws, chunksize=chunk)  # submitted now
+
+        def collect() -> list[Prepared]:
+            try:
+                return list(results)
+            except BrokenProcessPool:
+                log.error("a worker process died; parsing the %d mails of its batch again, one process each", len(raws))
+                if self._executor is executor:  # the first batch to notice starts a new pool
+                    executor.shutdown(wait=False, cancel_futures=True)
+                    self._executor = _executor(self.workers, self.limits)
+                return [self._alone(raw) for raw in raws]
+
+        return collect
+
+    def _alone(self, raw: bytes) -> Prepared:
+        with _executor(1, self.limits) as one:
+            try:
+                return one.submit(_prepare_in_worker, raw).result()
+            except BrokenProcessPool:
+                reason = "parsing this mail killed the process that parsed it (out of memory?), twice"
+                return Prepared(None, reason, False, "", 0.0, 0.0)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

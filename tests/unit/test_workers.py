@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from inboxd import faults
 from inboxd.config import LimitsConfig
 from inboxd.workers import MIN_BACKLOG_FOR_POOL, InProcess, WorkerPool, prepare, preparer
 
@@ -51,3 +54,21 @@ def test_pool_only_for_a_burst_and_closed_afterwards() -> None:
         processes = list(burst._executor._processes.values())  # type: ignore[union-attr]
         assert processes and all(p.is_alive() for p in processes)
     assert not any(p.is_alive() for p in processes)  # shut down when the tick ends
+
+
+def test_a_mail_that_kills_its_worker_is_quarantined_and_the_pool_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker dying (here: SIGKILL at the `parsing` point, as the OOM killer would) breaks the
+    pool; each mail of the batch is parsed again alone, and the one that kills again is refused
+    with that reason instead of failing every tick for ever."""
+    limits = LimitsConfig()
+    pool = WorkerPool(2, limits)
+    try:
+        monkeypatch.setenv(faults.ENV, "parsing=1")  # spawned processes inherit it
+        dead = pool.start([SECRET, SECRET])()
+        assert [(r.mail, r.internal) for r in dead] == [(None, False), (None, False)]
+        assert all(r.error and "killed the process" in r.error for r in dead)
+        monkeypatch.delenv(faults.ENV)
+        alive = pool.start([SECRET])()  # a new pool took the broken one's place
+        assert alive[0].mail is not None and alive[0].mail.redacted
+    finally:
+        pool.close()
