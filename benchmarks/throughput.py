@@ -58,11 +58,9 @@ from typing import Any, TypeVar
 import mailparser
 from imapclient import IMAPClient
 
-from inboxd.assets import load_assets
-from inboxd.classify import load_classifier, parse_settings, save_model, train
-from inboxd.errors import ConfigError
 from inboxd.stopwatch import STAGES
 from inboxd.testbed.dovecot import Dovecot, free_port
+from inboxd.testbed.model import trained_model as testbed_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mailgen import MailGenerator, message_id, wants_ack
@@ -241,15 +239,8 @@ def measure_floor(port: int, user: str, smtp_port: int) -> Floor:
 
 
 def trained_model(cache: Path) -> Path:
-    """The repo's classifier, trained once into the benchmark's folder and reused while it is current."""
-    assets = load_assets(ROOT / "classifiers")
-    path = cache / "model.skops"
-    try:
-        load_classifier(assets, path)
-    except ConfigError:
-        cache.mkdir(parents=True, exist_ok=True)
-        save_model(train(assets, parse_settings(assets.model_settings, "model.toml")), path)
-    return path
+    """The repo's classifier, trained once into `cache` and reused while it is current."""
+    return testbed_model(cache, ROOT / "classifiers")
 
 
 def write_config(directory: Path, dovecot: Dovecot, user: str, smtp_port: int, model: Path, **extra: Any) -> Path:

@@ -26,10 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inboxd.assets import load_assets
-from inboxd.classify import load_classifier, parse_settings, save_model, train
-from inboxd.errors import ConfigError
 from inboxd.testbed.dovecot import Dovecot, free_port
+from inboxd.testbed.model import trained_model as testbed_model
 from inboxd.testbed.smtpsink import SmtpSink
 from inboxd.testbed.tcpproxy import TcpProxy
 
@@ -40,15 +38,8 @@ KEYWORD_PREFIX = "$Inboxd-"
 
 
 def trained_model(cache: Path) -> Path:
-    """The repo's classifier, trained once and reused while the examples do not change."""
-    assets = load_assets(ROOT / "classifiers")
-    path = cache / "model.skops"
-    try:
-        load_classifier(assets, path)
-    except ConfigError:
-        cache.mkdir(parents=True, exist_ok=True)
-        save_model(train(assets, parse_settings(assets.model_settings, "model.toml")), path)
-    return path
+    """The repo's classifier, trained once into `cache` and reused while it is current."""
+    return testbed_model(cache, ROOT / "classifiers")
 
 
 def toml_value(value: object) -> str:
