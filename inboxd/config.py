@@ -16,7 +16,7 @@ import shlex
 import tomllib
 import zoneinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -339,22 +339,16 @@ def _resolve_optional(base: Path, path: Path | None) -> Path | None:
     return None if path is None else _resolve(base, path)
 
 
-def _resolved_imap(base: Path, imap: ImapConfig) -> ImapConfig:
-    return imap.model_copy(
-        update={
-            "password_file": _resolve_optional(base, imap.password_file),
-            "oauth2_token_file": _resolve_optional(base, imap.oauth2_token_file),
-            "ca_file": _resolve_optional(base, imap.ca_file),
-        }
-    )
+_Login = TypeVar("_Login", ImapConfig, SmtpConfig)
 
 
-def _resolved_smtp(base: Path, smtp: SmtpConfig) -> SmtpConfig:
-    return smtp.model_copy(
+def _resolved_files(base: Path, section: _Login) -> _Login:
+    """The section with its file paths relative to the config file's folder."""
+    return section.model_copy(
         update={
-            "password_file": _resolve_optional(base, smtp.password_file),
-            "oauth2_token_file": _resolve_optional(base, smtp.oauth2_token_file),
-            "ca_file": _resolve_optional(base, smtp.ca_file),
+            "password_file": _resolve_optional(base, section.password_file),
+            "oauth2_token_file": _resolve_optional(base, section.oauth2_token_file),
+            "ca_file": _resolve_optional(base, section.ca_file),
         }
     )
 
@@ -420,8 +414,8 @@ def load_configs(path: Path) -> list[Config]:
         configs.append(
             Config.model_construct(
                 name=box_name,
-                imap=_resolved_imap(base, imap),
-                smtp=_resolved_smtp(base, smtp),
+                imap=_resolved_files(base, imap),
+                smtp=_resolved_files(base, smtp),
                 store=store,
                 schedule=file.schedule,
                 processing=file.processing,

@@ -20,7 +20,7 @@ import pytest
 from inboxd.assets import Assets, load_assets
 from inboxd.classify import Classifier, parse_settings, save_model, train
 from inboxd.config import Config, load_config
-from inboxd.daemon import App, load_app
+from inboxd.daemon import App, load_app, open_store, poll_once
 from inboxd.store import Store
 from inboxd.testbed.dovecot import Dovecot, free_port
 from inboxd.testbed.postgres import Postgres
@@ -177,6 +177,15 @@ class Servers:
 
     def messages(self, folder: str = "INBOX") -> dict[int, tuple[set[str], bytes]]:
         return self.dovecot.messages(folder, user=self.user)
+
+    def poll(self) -> None:
+        """One tick, as `inboxd poll` runs it, with the store opened and closed around it."""
+        app = self.app()
+        store = open_store(app.config)
+        try:
+            poll_once(app, store)
+        finally:
+            store.close()
 
 
 @pytest.fixture

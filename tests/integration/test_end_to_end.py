@@ -40,15 +40,6 @@ SKIPPED = ["auto_reply.eml", "bounce.eml", "newsletter.eml", "noreply.eml"]
 BROKEN = ["hostile_nested.eml"]
 
 
-def poll(servers: Servers) -> None:
-    app = servers.app()
-    store = open_store(app.config)
-    try:
-        poll_once(app, store)
-    finally:
-        store.close()
-
-
 def acks_by_original(servers: Servers) -> Counter[str]:
     return Counter(r["in_reply_to"] for r in servers.sink.received())
 
@@ -56,7 +47,7 @@ def acks_by_original(servers: Servers) -> Counter[str]:
 def test_each_mail_gets_exactly_one_ack_in_its_language(servers: Servers) -> None:
     names = list(ACKED) + SKIPPED + BROKEN
     servers.append(*names)
-    poll(servers)
+    servers.poll()
 
     received = servers.sink.received()
     counts = acks_by_original(servers)
@@ -107,7 +98,7 @@ def test_each_mail_gets_exactly_one_ack_in_its_language(servers: Servers) -> Non
         assert "\\Seen" not in flags  # fetched with BODY.PEEK[]
 
     # A second poll sends nothing and changes nothing.
-    poll(servers)
+    servers.poll()
     assert len(servers.sink.received()) == len(received)
 
 
@@ -129,8 +120,8 @@ def test_crash_between_send_and_commit_never_sends_twice(servers: Servers, monke
     store.close()
     assert len(servers.sink.received()) == 1  # the first ack went out, then the "crash"
 
-    poll(servers)  # restart: a new process, a new store connection
-    poll(servers)
+    servers.poll()  # restart: a new process, a new store connection
+    servers.poll()
     counts = acks_by_original(servers)
     assert set(counts.values()) == {1}
     assert len(counts) == 2  # the second mail was acknowledged after the restart
@@ -178,7 +169,7 @@ def test_crash_after_decision_before_send_sends_once_after_restart(
     assert servers.sink.received() == []
     assert not any(marks(flags) for flags, _ in servers.messages().values())  # not marked before it is handled
 
-    poll(servers)
+    servers.poll()
     assert len(servers.sink.received()) == 1
     (flags,) = [f for f, _ in servers.messages().values()]
     assert "$Inboxd-Acked" in flags
@@ -205,7 +196,7 @@ def test_crash_before_the_decision_is_committed_handles_the_mail_on_restart(
     store.close()
     assert servers.sink.received() == []
 
-    poll(servers)
+    servers.poll()
     assert len(acks_by_original(servers)) == 2
     assert set(acks_by_original(servers).values()) == {1}
 
@@ -213,7 +204,7 @@ def test_crash_before_the_decision_is_committed_handles_the_mail_on_restart(
 def test_smtp_down_then_back(servers: Servers) -> None:
     servers.append("en_account_2fa.eml", "zh_complaint.eml")
     servers.sink.stop()
-    poll(servers)  # decisions are committed, acks stay pending
+    servers.poll()  # decisions are committed, acks stay pending
     assert not any(marks(flags) for flags, _ in servers.messages().values())
     store = Store(servers.config().store.path)
     assert {a.state for a in store.acks()} == {"pending"}
@@ -222,7 +213,7 @@ def test_smtp_down_then_back(servers: Servers) -> None:
     store.close()
 
     servers.sink.start()
-    poll(servers)
+    servers.poll()
     assert len(acks_by_original(servers)) == 2
     assert all("$Inboxd-Acked" in flags for flags, _ in servers.messages().values())
 
@@ -230,8 +221,8 @@ def test_smtp_down_then_back(servers: Servers) -> None:
 def test_permanent_rejection_is_recorded_and_others_go_out(servers: Servers) -> None:
     servers.sink.mode.reject.add("sooah.kim@naver.example")
     servers.append("en_account_2fa.eml", "zh_complaint.eml")
-    poll(servers)
-    poll(servers)
+    servers.poll()
+    servers.poll()
     assert [r["rcpt_tos"] for r in servers.sink.received()] == [["zhoulei_sz@126.com"]]
     store = Store(servers.config().store.path, readonly=True)
     states = sorted(a.state for a in store.acks())
@@ -246,8 +237,8 @@ def test_permanent_rejection_is_recorded_and_others_go_out(servers: Servers) -> 
 def test_connection_dropped_after_data_is_unknown_not_resent(servers: Servers) -> None:
     servers.sink.mode.drop_after_data = 1
     servers.append("en_account_2fa.eml")
-    poll(servers)
-    poll(servers)
+    servers.poll()
+    servers.poll()
     assert len(servers.sink.received()) == 1  # the server has it; inboxd cannot know
     store = Store(servers.config().store.path, readonly=True)
     assert [a.state for a in store.acks()] == ["unknown"]
@@ -318,7 +309,7 @@ def test_tls_and_starttls(servers: Servers, tmp_path: Path, model_path: Path, se
     )
     servers.append("zh_html_only.eml")
     servers.config_path = config
-    poll(servers)
+    servers.poll()
     assert len(servers.sink.received()) == 1
 
 
@@ -351,7 +342,7 @@ def test_move_to_category_folders(servers: Servers, tmp_path: Path, model_path: 
     )
     servers.config_path = config
     servers.append("en_account_2fa.eml", "auto_reply.eml")
-    poll(servers)
+    servers.poll()
     moved = servers.messages("Support/Account")
     assert len(moved) == 1
     ((flags, _),) = moved.values()

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from inboxd.daemon import open_store, poll_once
 from inboxd.store import Store
 from tests.conftest import Servers, write_config
 
@@ -40,15 +39,6 @@ def mail(
         message["References"] = references or in_reply_to
     message.set_content(body)
     return message.as_bytes()
-
-
-def poll(servers: Servers) -> None:
-    app = servers.app()
-    store = open_store(app.config)
-    try:
-        poll_once(app, store)
-    finally:
-        store.close()
 
 
 def cli(servers: Servers, *args: str) -> subprocess.CompletedProcess[str]:
@@ -79,7 +69,7 @@ def first_ticket(servers: Servers) -> tuple[str, dict[str, Any]]:
 
 def test_reply_supplying_the_missing_information_gets_a_confirmation_not_a_second_ack(servers: Servers) -> None:
     servers.append(mail("Hi, my USDT withdrawal never arrived. Please check.", "Withdrawal missing"))
-    poll(servers)
+    servers.poll()
     ref, ack = first_ticket(servers)
     assert ticket(servers, ref)["missing"] == ["tx_or_order_id", "amount", "time"]
 
@@ -93,7 +83,7 @@ def test_reply_supplying_the_missing_information_gets_a_confirmation_not_a_secon
             in_reply_to=ack["message_id"],
         )
     )
-    poll(servers)
+    servers.poll()
     received = servers.sink.received()
     assert len(received) == 2
     confirmation = servers.sink.message(received[1])
@@ -108,20 +98,20 @@ def test_reply_supplying_the_missing_information_gets_a_confirmation_not_a_secon
 
     # A third mail adds nothing new: recorded on the ticket, nothing sent.
     servers.append(mail("any news?", f"Re: {ack['subject']}", in_reply_to=ack["message_id"]))
-    poll(servers)
+    servers.poll()
     assert len(servers.sink.received()) == 2
     assert len(ticket(servers, ref)["messages"]) == 3
 
 
 def test_subject_reference_only_counts_from_the_tickets_customer(servers: Servers) -> None:
     servers.append(mail("I cannot log in since yesterday, it says account frozen", "Account frozen"))
-    poll(servers)
+    servers.poll()
     ref, _ = first_ticket(servers)
     servers.append(mail("my UID is 58213904", f"Re: Account frozen [#{ref}]"))  # no In-Reply-To: client dropped it
     servers.append(
         mail("I also cannot log in, UID 77777777", f"Account frozen [#{ref}]", sender="someone@else.example")
     )
-    poll(servers)
+    servers.poll()
     recipients = [r["rcpt_tos"] for r in servers.sink.received()]
     # The customer's reply completed the ticket (a confirmation); the stranger got a ticket of their own.
     assert recipients == [[CUSTOMER], [CUSTOMER], ["someone@else.example"]]
@@ -131,9 +121,9 @@ def test_subject_reference_only_counts_from_the_tickets_customer(servers: Server
 
 def test_the_same_request_sent_twice_gets_one_ack(servers: Servers) -> None:
     servers.append(mail("deposit of 0.5 BTC not credited", "Deposit not credited"))
-    poll(servers)
+    servers.poll()
     servers.append(mail("hello?? deposit of 0.5 BTC still not credited", "Deposit not credited"))
-    poll(servers)
+    servers.poll()
     assert len(servers.sink.received()) == 1
     (only,) = [json.loads(line) for line in cli(servers, "ticket", "list", "--json").stdout.splitlines()]
     assert [m["role"] for m in ticket(servers, only["ref"])["messages"]] == ["new", "followup"]
@@ -141,7 +131,7 @@ def test_the_same_request_sent_twice_gets_one_ack(servers: Servers) -> None:
 
 def test_reply_to_a_resolved_ticket_reopens_and_escalates(servers: Servers) -> None:
     servers.append(mail("How do I set up the withdrawal whitelist?", "Whitelist"))
-    poll(servers)
+    servers.poll()
     ref, ack = first_ticket(servers)
     result = cli(servers, "ticket", "resolve", ref)
     assert result.returncode == 0, result.stderr
@@ -154,7 +144,7 @@ def test_reply_to_a_resolved_ticket_reopens_and_escalates(servers: Servers) -> N
             in_reply_to=ack["message_id"],
         )
     )
-    poll(servers)
+    servers.poll()
     assert len(servers.sink.received()) == 1  # flagged for a human, no form letter
     data = ticket(servers, ref)
     assert data["state"] == "open" and data["priority"] == "high" and data["escalated"] == 1
@@ -166,13 +156,13 @@ def test_reply_to_a_resolved_ticket_reopens_and_escalates(servers: Servers) -> N
 
 def test_agents_resolve_with_a_keyword_in_their_mail_client(servers: Servers) -> None:
     servers.append(mail("what are the withdrawal fees for BTC?", "Fees"))
-    poll(servers)
+    servers.poll()
     ref, _ = first_ticket(servers)
     client = servers.dovecot.connect(servers.user)
     client.select("INBOX")
     client.uid("STORE", "1", "+FLAGS", "($Inboxd-Resolved)")  # as an agent's mail client does
     client.logout()
-    poll(servers)
+    servers.poll()
     data = ticket(servers, ref)
     assert data["state"] == "resolved"
     assert data["events"][-1]["detail"] == "agent keyword on the mail"
@@ -180,11 +170,11 @@ def test_agents_resolve_with_a_keyword_in_their_mail_client(servers: Servers) ->
 
 def test_repeated_followups_escalate(servers: Servers) -> None:
     servers.append(mail("my withdrawal W123456789 of 2 ETH is stuck since 2026-11-20 10:00", "Stuck withdrawal"))
-    poll(servers)
+    servers.poll()
     ref, ack = first_ticket(servers)
     for text in ("any update?", "hello??", "third time asking, where is my money"):
         servers.append(mail(text, f"Re: {ack['subject']}", in_reply_to=ack["message_id"]))
-    poll(servers)
+    servers.poll()
     data = ticket(servers, ref)
     assert data["escalated"] == 1 and "follow-ups without an answer" in data["escalation_reason"]
     assert len(servers.sink.received()) == 1
@@ -203,7 +193,7 @@ def test_complaints_and_takeovers_escalate_on_arrival(servers: Servers) -> None:
             "HELP account hacked",
         ),
     )
-    poll(servers)
+    servers.poll()
     assert len(servers.sink.received()) == 2  # they still get their acknowledgement
     listed = [json.loads(line) for line in cli(servers, "ticket", "list", "--escalated", "--json").stdout.splitlines()]
     assert sorted(t["priority"] for t in listed) == ["high", "urgent"]
@@ -223,7 +213,7 @@ def test_a_flooding_sender_is_recorded_not_answered(servers: Servers, tmp_path: 
     )
     topics = ["login broken", "deposit missing", "fees question", "order failed", "kyc rejected"]
     servers.append(*[mail(f"problem: {t}", t.title(), sender="flood@example.org") for t in topics])
-    poll(servers)
+    servers.poll()
     assert len(servers.sink.received()) == 2
     limited = [f for f, _ in servers.messages().values() if "$Inboxd-RateLimited" in f]
     assert len(limited) == 3
@@ -248,7 +238,7 @@ def test_quarantine_list_and_retry_after_raising_the_limit(
 
     configure(20)
     servers.append("hostile_nested.eml", "en_account_2fa.eml")
-    poll(servers)
+    servers.poll()
     listed = [json.loads(line) for line in cli(servers, "quarantine", "list", "--json").stdout.splitlines()]
     assert len(listed) == 1 and "max_mime_depth" in listed[0]["reason"]
     assert len(servers.sink.received()) == 1
@@ -259,7 +249,7 @@ def test_quarantine_list_and_retry_after_raising_the_limit(
     result = cli(servers, "quarantine", "retry", "--all")
     assert result.returncode == 0, result.stderr
     assert cli(servers, "quarantine", "list", "--json").stdout.strip() == ""
-    poll(servers)
+    servers.poll()
     assert len(servers.sink.received()) == 2  # the once-hostile mail is handled now
     flags = flags_of(servers, b"nested-60@evil.example", "INBOX")
     assert "$Inboxd-Acked" in flags and "$Inboxd-Quarantined" not in flags
@@ -291,15 +281,15 @@ def dsn(original_message_id: str, recipient: str) -> bytes:
 
 def test_a_bounced_ack_is_attached_to_its_ticket_and_the_address_is_not_mailed_again(servers: Servers) -> None:
     servers.append(mail("please reset my 2fa, UID 58213904", "2FA reset", sender="typo@gmial.example"))
-    poll(servers)
+    servers.poll()
     ref, ack = first_ticket(servers)
     servers.append(dsn(ack["message_id"], "typo@gmial.example"))
-    poll(servers)
+    servers.poll()
     events = [e["kind"] for e in ticket(servers, ref)["events"]]
     assert "ack_bounced" in events
     assert [m["role"] for m in ticket(servers, ref)["messages"]] == ["new", "bounce"]
     servers.append(mail("hello? I also cannot log in now", "Another problem", sender="typo@gmial.example"))
-    poll(servers)
+    servers.poll()
     assert len(servers.sink.received()) == 1  # no acknowledgement to an address that bounced
     store = Store(servers.config().store.path, readonly=True)
     assert store.is_suppressed("typo@gmial.example")
