@@ -78,6 +78,9 @@ _FOOTER_END = re.compile(
     r"(iPhone|iPad|Android|手机|手機|邮箱大师|郵箱大師|邮箱|郵箱|客户端|Mail|Outlook|发送|傳送)\s*$", re.I
 )
 _FOOTER_MAX = 50
+_ON = re.compile(r"^\s*On\b", re.I)
+_WROTE = re.compile(r"\bwrote:\s*$")
+_THREE_DIGITS = re.compile(r"\d{3}")
 
 
 def _is_quote_header(lines: list[str], index: int) -> bool:
@@ -85,7 +88,7 @@ def _is_quote_header(lines: list[str], index: int) -> bool:
     if any(p.search(line) for p in _QUOTE_HEADERS):
         return True
     # "On Mon, 20 Nov 2026 at 14:02, Support <support@x>" wrapped onto the next line.
-    if re.match(r"^\s*On\b", line, re.I) and index + 1 < len(lines) and re.search(r"\bwrote:\s*$", lines[index + 1]):
+    if _ON.match(line) and index + 1 < len(lines) and _WROTE.search(lines[index + 1]):
         return True
     if _FROM_LINE.match(line):
         following = [ln for ln in lines[index + 1 : index + 7] if ln.strip()]
@@ -95,7 +98,7 @@ def _is_quote_header(lines: list[str], index: int) -> bool:
 
 
 def _is_footer(line: str) -> bool:
-    if len(line.strip()) > _FOOTER_MAX or re.search(r"\d{3}", line):
+    if len(line.strip()) > _FOOTER_MAX or _THREE_DIGITS.search(line):
         return False
     if _FOOTER[0].match(line):
         return True
@@ -115,6 +118,10 @@ def new_text(text: str) -> str:
     lines = text.splitlines()
     kept: list[str] = []
     for index, line in enumerate(lines):
+        if line.lstrip().startswith(">"):
+            # An inline-quoted line (interleaved replies keep the lines between). No quote
+            # header, footer or signature starts with ">": most of a reply's lines stop here.
+            continue
         if _FORWARD.match(line):
             kept.extend(lines[index:])
             break
@@ -124,8 +131,6 @@ def new_text(text: str) -> str:
             break
         if any(p.match(line) for p in _SIGNATURE) or _is_footer(line):
             break
-        if line.lstrip().startswith(">"):
-            continue  # inline-quoted line (interleaved replies keep the lines between)
         kept.append(line)
     result = "\n".join(kept).strip()
     # A mail that is nothing but a quote (a forward with no comment) keeps its text,

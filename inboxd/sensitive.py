@@ -82,6 +82,8 @@ _PHRASE_LENGTHS = (24, 21, 18, 15, 12)
 _MAX_UNKNOWN = 2  # mistyped words tolerated inside a phrase that follows a cue word
 _TOKEN = re.compile(r"[^\W\d_]+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_RUN = re.compile(rf"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{{{_MIN_WORDS},}}")
+_ALL_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # What may stand between two words of a phrase: spaces, commas, line breaks, quote
 # markers, bullets and numbering such as "2." "(3)" "4)" "5、".
 _GAP = re.compile(
@@ -139,12 +141,26 @@ class _Token:
     glued: bool = False  # a Chinese character inside a longer word or sentence, not standing alone
 
 
-def _tokens(text: str) -> list[_Token]:
+_WORD_CHAR = re.compile(r"[^\W\d_]")
+
+
+def _tokens(text: str, start: int = 0, end: int | None = None) -> list[_Token]:
+    """The words of `text`, or of the part from `start` to `end` widened to whole words.
+
+    Widened so that a part gives exactly the tokens the whole text has there: a window
+    never cuts a word, and a run of touching Chinese characters never crosses its edge.
+    """
+    end = len(text) if end is None else min(end, len(text))
+    start = max(0, start)
+    while start > 0 and _WORD_CHAR.match(text, start - 1):
+        start -= 1
+    while end < len(text) and _WORD_CHAR.match(text, end):
+        end += 1
     tokens: list[_Token] = []
     append = tokens.append
-    for m in _TOKEN.finditer(text):
+    for m in _TOKEN.finditer(text, start, end):
         word = m.group(0)
-        start = m.start()
+        at = m.start()
         if _CJK.match(word):
             # Chinese is written without spaces: each character is a candidate word. Two
             # letters of one match touch; letters of two matches never do.
@@ -153,9 +169,9 @@ def _tokens(text: str) -> list[_Token]:
             for offset, ch in enumerate(word):
                 is_cjk = flags[offset]
                 glued = is_cjk and ((offset > 0 and flags[offset - 1]) or (offset < last and flags[offset + 1]))
-                append(_Token(start + offset, start + offset + 1, ch, is_cjk, glued))
+                append(_Token(at + offset, at + offset + 1, ch, is_cjk, glued))
         else:
-            append(_Token(start, m.end(), _fold(word), False))
+            append(_Token(at, m.end(), word.lower() if word.isascii() else _fold_unicode(word), False))
     return tokens
 
 
@@ -268,22 +284,109 @@ def _is_phrase(text: str, run: list[_Token], bit: int, lexicon: _Lexicon) -> boo
     return cjk or cue or _valid_window(lexicon, bit, run[:48]) is not None or not _prose_like(text, run)
 
 
+_RUN_OF_WORDS = "1" * _MIN_WORDS_WITH_CUE
+
+
+@dataclass(frozen=True, slots=True)
+class _Marks:
+    """A cheap first look at every word of a text: where it starts, and whether it may be a
+    wordlist word ("1") or surely is not ("0"). No tokens, no positions beyond the start.
+
+    It errs towards "1": a word it cannot judge without the exact rules of `_tokens`
+    (accents, mixed scripts) counts as a wordlist word, and it ignores languages and
+    separators. So the exact rules run only where these marks say a phrase could be.
+    """
+
+    starts: list[int]
+    marks: str
+
+    @classmethod
+    def of(cls, text: str, forms: Mapping[str, int]) -> _Marks:
+        # Lower-casing the whole text keeps every word where it was, except for "İ", which
+        # becomes "i" and a combining dot (not a letter): such text goes word by word.
+        if "\u0130" in text:
+            found = [(m.start(), m.group(0).lower()) for m in _TOKEN.finditer(text)]
+        else:
+            found = [(m.start(), m.group(0)) for m in _TOKEN.finditer(text.lower())]
+        marks = "".join(
+            "1" if w in forms else "0" if w.isascii() or (len(w) > 1 and _ALL_CJK.fullmatch(w)) else "1"
+            for _, w in found
+        )  # fmt: skip
+        return cls([start for start, _ in found], marks)
+
+    def may_hold_run(self) -> bool:
+        """False when no run of `_MIN_WORDS_WITH_CUE` wordlist words can be in the text."""
+        return _RUN_OF_WORDS in self.marks
+
+    def typos_possible(self, cue: re.Match[str]) -> bool:
+        """False when the words after a cue cannot hold a phrase with typos.
+
+        Such a phrase is at least `_MIN_WORDS` words in a row, all but `_MAX_UNKNOWN` of
+        them wordlist words, among the 40 words that start within 400 characters.
+        """
+        first = bisect.bisect_left(self.starts, cue.end())
+        last = bisect.bisect_left(self.starts, cue.end() + 400, first)
+        window = self.marks[first : min(last, first + 40)]
+        need = _MIN_WORDS - _MAX_UNKNOWN
+        if window.count("1") < need:
+            return False
+        return any(window.count("1", i, i + _MIN_WORDS) >= need for i in range(max(1, len(window) - _MIN_WORDS + 1)))
+
+
+def _chinese_phrase_possible(text: str, cue: re.Match[str]) -> bool:
+    """Chinese without separators is a phrase only when 12 characters follow the cue's lead-in."""
+    lead = _CUE_TO_PHRASE.match(text, cue.end())
+    return _CJK_RUN.match(text, lead.end() if lead else cue.end()) is not None
+
+
+def _tokens_around(text: str, windows: list[tuple[int, int]]) -> list[_Token]:
+    """The tokens of the windows (widened to whole words, overlaps read once), in order."""
+    merged: list[list[int]] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    tokens: list[_Token] = []
+    last = -1
+    for start, end in merged:
+        tokens.extend(t for t in _tokens(text, start, end) if t.start > last)
+        last = tokens[-1].start if tokens else last
+    return tokens
+
+
 def _seed_spans(text: str) -> list[tuple[int, int]]:
     lexicon = _lexicon()
-    tokens = _tokens(text)
     forms = lexicon.forms
     spans: list[tuple[int, int]] = []
-    # 你 in 你们 is one word of Chinese prose, not a separated phrase word.
-    masks = [0 if t.glued else forms.get(t.word, 0) for t in tokens]
+    # Words are read only where a phrase can be: the whole text when it may hold a long
+    # enough run, otherwise just around the cue words that may lead into one (quoted
+    # acknowledgements hold "seed phrase" in their safety notice: cues alone are common).
+    chinese_cues = [
+        c for c in (_CHINESE_SEED_CUE.finditer(text) if lexicon.cjk else ()) if _chinese_phrase_possible(text, c)
+    ]  # fmt: skip
+    marks = _Marks.of(text, forms)
+    typo_cues = [c for c in _SEED_CUE.finditer(text) if marks.typos_possible(c)]
+    if marks.may_hold_run():
+        tokens = _tokens(text)
+        # 你 in 你们 is one word of Chinese prose, not a separated phrase word.
+        masks = [0 if t.glued else forms.get(t.word, 0) for t in tokens]
 
-    def separated(i: int) -> bool:
-        return _separated(text, tokens[i - 1], tokens[i])
+        def separated(i: int) -> bool:
+            return _separated(text, tokens[i - 1], tokens[i])
 
-    for bit, run in _runs(tokens, masks, separated):
-        if _is_phrase(text, run, bit, lexicon):
-            spans.append((run[0].start, run[-1].end))
-    # Chinese written without separators counts only right after a cue word.
-    if lexicon.cjk and _CHINESE_SEED_CUE.search(text):
+        for bit, run in _runs(tokens, masks, separated):
+            if _is_phrase(text, run, bit, lexicon):
+                spans.append((run[0].start, run[-1].end))
+    elif chinese_cues or typo_cues:
+        windows = [(c.start() - 13, c.end() + 400) for c in chinese_cues]
+        windows += [(c.end(), c.end() + 400) for c in typo_cues]
+        tokens = _tokens_around(text, windows)
+    else:
+        return spans
+    # Chinese written without separators counts only right after a cue word (a run of
+    # touching characters that reaches within 12 characters of one: _adjacent_phrase).
+    if chinese_cues:
         chinese = [forms.get(t.word, 0) & lexicon.cjk for t in tokens]
 
         def touching(i: int) -> bool:
@@ -293,7 +396,7 @@ def _seed_spans(text: str) -> list[tuple[int, int]]:
             span = _adjacent_phrase(text, run, bit, lexicon)
             if span:
                 spans.append(span)
-    spans.extend(_cue_phrases_with_typos(text, tokens, lexicon))
+    spans.extend(_cue_phrases_with_typos(text, tokens, typo_cues, lexicon))
     return spans
 
 
@@ -321,10 +424,12 @@ def _adjacent_phrase(text: str, run: list[_Token], bit: int, lexicon: _Lexicon) 
     return body[0].start, body[min(len(body), 24) - 1].end
 
 
-def _cue_phrases_with_typos(text: str, tokens: list[_Token], lexicon: _Lexicon) -> Iterator[tuple[int, int]]:
+def _cue_phrases_with_typos(
+    text: str, tokens: list[_Token], cues: list[re.Match[str]], lexicon: _Lexicon
+) -> Iterator[tuple[int, int]]:
     """After a cue word, a list of words with up to two mistyped ones is still a phrase."""
     starts = [t.start for t in tokens]
-    for cue in _SEED_CUE.finditer(text):
+    for cue in cues:
         first = bisect.bisect_left(starts, cue.end())
         following = [t for t in tokens[first : first + 40] if t.start < cue.end() + 400 and not t.cjk]
         if len(following) < _MIN_WORDS:
@@ -633,9 +738,21 @@ def find_secrets(text: str) -> tuple[Secret, ...]:
     return _merge([*((s.kind, s.start, s.end) for s in secrets), *_repeats(text, secrets)])
 
 
-def redact(text: str, field: str = "text") -> tuple[str, tuple[Secret, ...]]:
-    """`text` with every secret replaced by a marker, and the secrets (kind and position only)."""
-    secrets = tuple(replace(s, field=field) for s in find_secrets(text))
+def redact(
+    text: str, field: str = "text", found: dict[str, tuple[Secret, ...]] | None = None
+) -> tuple[str, tuple[Secret, ...]]:
+    """`text` with every secret replaced by a marker, and the secrets (kind and position only).
+
+    `found`: the secrets of texts already scanned for this mail, by text (a mail without
+    quoted history has the same text and new text; the subject is also a header).
+    """
+    if found is None:
+        in_text = find_secrets(text)
+    elif text in found:
+        in_text = found[text]
+    else:
+        in_text = found[text] = find_secrets(text)
+    secrets = tuple(replace(s, field=field) for s in in_text)
     if not secrets:
         return text, ()
     parts: list[str] = []
@@ -664,9 +781,10 @@ def redact_mail(mail: ParsedEmail) -> tuple[ParsedEmail, tuple[Secret, ...]]:
     """
     if mail.redacted:
         return mail, ()
-    subject, in_subject = redact(mail.subject, "subject")
-    text, in_text = redact(mail.text, "text")
-    new_text, in_new = redact(mail.new_text, "new_text")
+    seen: dict[str, tuple[Secret, ...]] = {}
+    subject, in_subject = redact(mail.subject, "subject", seen)
+    text, in_text = redact(mail.text, "text", seen)
+    new_text, in_new = redact(mail.new_text, "new_text", seen)
     # The new text is part of the text: a secret found in the whole text is removed from
     # the new text too, even where the new text alone would not show it as one.
     for secret in in_text:
@@ -674,14 +792,14 @@ def redact_mail(mail: ParsedEmail) -> tuple[ParsedEmail, tuple[Secret, ...]]:
         for piece in (value, *value.splitlines()):
             if len(piece.strip()) >= 6 and piece in new_text:
                 new_text = new_text.replace(piece, PLACEHOLDER[secret.kind])
-    sender_name, in_name = redact(mail.sender_name, "sender_name")
+    sender_name, in_name = redact(mail.sender_name, "sender_name", seen)
     headers: dict[str, str] = {}
     in_headers: list[Secret] = []
     for name, value in mail.headers.items():
         if name in _STRUCTURAL_HEADERS or name.startswith(("arc-", "list-", "content-")):
             headers[name] = value  # identifiers and routing, never typed by the customer
             continue
-        headers[name], found_here = redact(value, f"header:{name}")
+        headers[name], found_here = redact(value, f"header:{name}", seen)
         if name not in ("subject", "thread-topic"):  # the subject is reported once, above
             in_headers.extend(found_here)
     # The new text is a part of the text: its findings are new only when the text had none.
