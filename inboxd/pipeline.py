@@ -22,7 +22,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -42,7 +42,16 @@ from inboxd.errors import (
     StoreError,
 )
 from inboxd.mailbox import Fetched
-from inboxd.models import Action, Decision, MessageKey, OutgoingMail, ParsedEmail, SkipReason
+from inboxd.models import (
+    Action,
+    Classification,
+    Decision,
+    MessageKey,
+    OutgoingMail,
+    ParsedEmail,
+    Screening,
+    SkipReason,
+)
 from inboxd.reference import ticket_reference
 from inboxd.render import Renderer
 from inboxd.screen import screen
@@ -303,15 +312,20 @@ class Processor:
             else:
                 fetchable.append(uid)
 
-        claimed: list[tuple[int, Fetched]] = []
+        fetched: list[Fetched] = []
         for item in watch.timed("fetch", box.fetch(fetchable, sizes)):
             faults.point("fetched")
-            digest = hashlib.sha256(item.raw).hexdigest()
-            with watch("store"):
+            fetched.append(item)
+        # The batch is claimed in one commit, after the fetch: the write lock is never
+        # held while the server sends (other mailboxes may share the store).
+        claimed: list[tuple[int, Fetched]] = []
+        with watch("store"), self.store.batch():
+            for item in fetched:
+                digest = hashlib.sha256(item.raw).hexdigest()
                 claim = self.store.claim(self._key(uidvalidity, item.uid), None, digest, len(item.raw))
-            if claim.state == "new":
-                faults.point("claimed")
-                claimed.append((claim.row, item))
+                if claim.state == "new":
+                    faults.point("claimed")
+                    claimed.append((claim.row, item))
         # Customer secrets are redacted before anything else sees the mail: nothing
         # downstream (store, logs, the acknowledgement) can hold one.
         return _Fetching(uids, claimed, self._prepare.start([item.raw for _, item in claimed]))
@@ -354,6 +368,19 @@ class Processor:
                     except Exception:
                         results.append(None)  # type: ignore[arg-type]
         classification = dict(zip(to_classify, results, strict=True))
+        # The batch's decisions are committed together (each one still all or nothing);
+        # nothing is sent or applied on the server before that commit.
+        with self.store.batch():
+            self._decide_each(parsed, screenings, classification, report)
+
+    def _decide_each(
+        self,
+        parsed: list[_Parsed],
+        screenings: list[Screening],
+        classification: Mapping[int, Classification | None],
+        report: TickReport,
+    ) -> None:
+        watch = self._watch
         for index, p in enumerate(parsed):
             self._keep_lease()
             row, mail = p.row, p.mail

@@ -130,6 +130,7 @@ class StoreBase:
 
     def __init__(self, target: Path | str, *, readonly: bool = False, password: str | None = None):
         self.path = target
+        self._batch_depth = 0  # > 0: inside `batch()`, write transactions are savepoints of one
         try:
             if is_url(target):
                 from inboxd.store.postgres import PostgresDb  # noqa: PLC0415 - only when PostgreSQL is used
@@ -187,12 +188,37 @@ class StoreBase:
             self._set_version(db, version)
 
     @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One commit for every write inside (claims of a fetched batch, its decisions).
+
+        Each write inside keeps its all-or-nothing: it is a savepoint, rolled back alone
+        when it fails. If the batch fails, none of it is committed, and the mails it
+        held are handled again on the next tick, as after a crash. A commit per mail
+        cost more than the writes themselves. No durable write (`sending`) may be in a
+        batch: it must be on disk before its SMTP transaction starts.
+        """
+        if self._batch_depth:
+            yield
+            return
+        with self._tx():
+            self._batch_depth = 1
+            try:
+                yield
+            finally:
+                self._batch_depth = 0
+
+    @contextmanager
     def _tx(self, durable: bool = False) -> Iterator[Db]:
         """A write transaction; `durable`: it (and all before it) must survive a power cut too.
 
         SQLite: its COMMIT runs under synchronous = FULL, which syncs the WAL (a setting that
         can only change outside a transaction); PostgreSQL: every commit is durable.
         """
+        if self._batch_depth:
+            if durable:
+                raise RuntimeError("a durable write cannot be part of a batch: it would commit late")
+            yield from self._savepoint()
+            return
         full = durable and isinstance(self._db, SqliteDb)
         if full:
             self._db.execute("PRAGMA synchronous = FULL")
@@ -214,6 +240,22 @@ class StoreBase:
             if full:
                 with suppress(StoreError):
                     self._db.execute("PRAGMA synchronous = NORMAL")
+
+    def _savepoint(self) -> Iterator[Db]:
+        name = f"write_{self._batch_depth}"
+        self._batch_depth += 1
+        try:
+            self._db.execute(f"SAVEPOINT {name}")
+            try:
+                yield self._db
+            except BaseException:
+                with suppress(StoreError):
+                    self._db.execute(f"ROLLBACK TO {name}")
+                    self._db.execute(f"RELEASE {name}")
+                raise
+            self._db.execute(f"RELEASE {name}")
+        finally:
+            self._batch_depth -= 1
 
     def _make_durable(self) -> None:
         """Every commit so far survives a power cut (SQLite: a synced WAL; PostgreSQL: always)."""

@@ -103,16 +103,18 @@ class MessagesMixin(StoreBase):
             ).fetchone()
             if row:
                 return Claim(int(row["id"]), str(row["state"]), row["duplicate_of"])
-            original = None
-            same = [(column, value) for column, value in (("message_id", message_id), ("content_hash", content_hash))
-                    if value]  # fmt: skip
-            if same:
-                original = db.execute(
+            # One indexed lookup per column (an OR of the two reads every row of the
+            # account, once per claim), the first recorded of either.
+            found = [
+                db.execute(
                     "SELECT id, state FROM messages WHERE account = ? AND duplicate_of IS NULL "
-                    f"AND coalesce(skip_reason, '') NOT IN {_NOT_ORIGINAL} AND "
-                    f"({' OR '.join(f'{column} = ?' for column, _ in same)}) ORDER BY id LIMIT 1",
-                    (key.account, *(value for _, value in same)),
+                    f"AND coalesce(skip_reason, '') NOT IN {_NOT_ORIGINAL} AND {column} = ? ORDER BY id LIMIT 1",
+                    (key.account, value),
                 ).fetchone()
+                for column, value in (("message_id", message_id), ("content_hash", content_hash))
+                if value
+            ]
+            original = min((r for r in found if r), key=lambda r: int(r["id"]), default=None)
             if original and original["state"] == "decided":
                 cur = db.execute(
                     "INSERT INTO messages (account, folder, uidvalidity, uid, message_id, content_hash, size, state, "

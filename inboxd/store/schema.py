@@ -87,6 +87,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 4: a reply found by customer and subject without reading every ticket
         "CREATE INDEX IF NOT EXISTS tickets_customer_subject ON tickets (lower(customer), subject_key)",
     ),
+    (  # 5: the copies of a message found without reading every message (when its ack ends)
+        "CREATE INDEX IF NOT EXISTS messages_duplicate_of ON messages (duplicate_of) WHERE duplicate_of IS NOT NULL",
+    ),
 )
 
 VERSION = 1 + len(MIGRATIONS)
