@@ -11,6 +11,7 @@ short mail is Chinese, a Chinese signature under an English mail is not.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from functools import cache
@@ -51,7 +52,11 @@ def _simplifier() -> opencc.OpenCC:
 @cache
 def _pinyin_table() -> dict[int, str]:
     # Imported here: pypinyin takes a quarter of a second to import, and only a model
-    # that reads pinyin needs it.
+    # that reads pinyin needs it. Importing it also loads its phrase dictionary and
+    # copies both tables (43 MiB held by the daemon for good); only the per-character
+    # table is read here, so those are turned off unless the operator set them.
+    os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
+    os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
     from pypinyin.pinyin_dict import pinyin_dict  # noqa: PLC0415
 
     table: dict[int, str] = {}
