@@ -284,53 +284,46 @@ def _is_phrase(text: str, run: list[_Token], bit: int, lexicon: _Lexicon) -> boo
     return cjk or cue or _valid_window(lexicon, bit, run[:48]) is not None or not _prose_like(text, run)
 
 
-_RUN_OF_WORDS = "1" * _MIN_WORDS_WITH_CUE
+_RUN_OF_WORDS = b"\x01" * _MIN_WORDS_WITH_CUE
 
 
-@dataclass(frozen=True, slots=True)
-class _Marks:
-    """A cheap first look at every word of a text: where it starts, and whether it may be a
-    wordlist word ("1") or surely is not ("0"). No tokens, no positions beyond the start.
+def _word_marks(text: str, forms: Mapping[str, int]) -> bytearray:
+    """A cheap first look at the words of `text`: 1 where a word is, or may be, a wordlist
+    word, 0 where it surely is not. No tokens, no positions, at the speed of C.
 
-    It errs towards "1": a word it cannot judge without the exact rules of `_tokens`
+    It errs towards 1: a word it cannot judge without the exact rules of `_tokens`
     (accents, mixed scripts) counts as a wordlist word, and it ignores languages and
     separators. So the exact rules run only where these marks say a phrase could be.
     """
+    # Lower-casing the whole text keeps its words as they were, except for "İ", which
+    # becomes "i" and a combining dot (not a letter): such text goes word by word.
+    words = [w.lower() for w in _TOKEN.findall(text)] if "\u0130" in text else _TOKEN.findall(text.lower())
+    marks = bytearray(map(forms.__contains__, words))
+    if not text.isascii():
+        for i in [i for i, w in enumerate(words) if not w.isascii()]:
+            # Chinese written without spaces: every character is glued, none a phrase word.
+            if not marks[i] and not (len(words[i]) > 1 and _ALL_CJK.fullmatch(words[i])):
+                marks[i] = 1
+    return marks
 
-    starts: list[int]
-    marks: str
 
-    @classmethod
-    def of(cls, text: str, forms: Mapping[str, int]) -> _Marks:
-        # Lower-casing the whole text keeps every word where it was, except for "İ", which
-        # becomes "i" and a combining dot (not a letter): such text goes word by word.
-        if "\u0130" in text:
-            found = [(m.start(), m.group(0).lower()) for m in _TOKEN.finditer(text)]
-        else:
-            found = [(m.start(), m.group(0)) for m in _TOKEN.finditer(text.lower())]
-        marks = "".join(
-            "1" if w in forms else "0" if w.isascii() or (len(w) > 1 and _ALL_CJK.fullmatch(w)) else "1"
-            for _, w in found
-        )  # fmt: skip
-        return cls([start for start, _ in found], marks)
+def _may_hold_run(text: str, forms: Mapping[str, int]) -> bool:
+    """False when no run of `_MIN_WORDS_WITH_CUE` wordlist words can be in `text`."""
+    return _RUN_OF_WORDS in _word_marks(text, forms)
 
-    def may_hold_run(self) -> bool:
-        """False when no run of `_MIN_WORDS_WITH_CUE` wordlist words can be in the text."""
-        return _RUN_OF_WORDS in self.marks
 
-    def typos_possible(self, cue: re.Match[str]) -> bool:
-        """False when the words after a cue cannot hold a phrase with typos.
+def _typos_possible(text: str, cue: re.Match[str], forms: Mapping[str, int]) -> bool:
+    """False when the words after a cue cannot hold a phrase with typos.
 
-        Such a phrase is at least `_MIN_WORDS` words in a row, all but `_MAX_UNKNOWN` of
-        them wordlist words, among the 40 words that start within 400 characters.
-        """
-        first = bisect.bisect_left(self.starts, cue.end())
-        last = bisect.bisect_left(self.starts, cue.end() + 400, first)
-        window = self.marks[first : min(last, first + 40)]
-        need = _MIN_WORDS - _MAX_UNKNOWN
-        if window.count("1") < need:
-            return False
-        return any(window.count("1", i, i + _MIN_WORDS) >= need for i in range(max(1, len(window) - _MIN_WORDS + 1)))
+    Such a phrase is at least `_MIN_WORDS` words in a row, all but `_MAX_UNKNOWN` of
+    them wordlist words, among the 40 words that start within 400 characters (40 more
+    are read, so that the last of them is whole).
+    """
+    marks = _word_marks(text[cue.end() : cue.end() + 440], forms)[:40]
+    need = _MIN_WORDS - _MAX_UNKNOWN
+    if sum(marks) < need:
+        return False
+    return any(sum(marks[i : i + _MIN_WORDS]) >= need for i in range(max(1, len(marks) - _MIN_WORDS + 1)))
 
 
 def _chinese_phrase_possible(text: str, cue: re.Match[str]) -> bool:
@@ -365,9 +358,8 @@ def _seed_spans(text: str) -> list[tuple[int, int]]:
     chinese_cues = [
         c for c in (_CHINESE_SEED_CUE.finditer(text) if lexicon.cjk else ()) if _chinese_phrase_possible(text, c)
     ]  # fmt: skip
-    marks = _Marks.of(text, forms)
-    typo_cues = [c for c in _SEED_CUE.finditer(text) if marks.typos_possible(c)]
-    if marks.may_hold_run():
+    typo_cues = [c for c in _SEED_CUE.finditer(text) if _typos_possible(text, c, forms)]
+    if _may_hold_run(text, forms):
         tokens = _tokens(text)
         # 你 in 你们 is one word of Chinese prose, not a separated phrase word.
         masks = [0 if t.glued else forms.get(t.word, 0) for t in tokens]
@@ -476,18 +468,24 @@ def _called_a_key(text: str, start: int, end: int) -> bool:
     return nearest_cue(text, start, _KEY_VS_OTHER, before=100, after=40, end=end) == "key"
 
 
+# Every key above but the byte array is a whole run of letters and digits, at least 51 long:
+# the patterns are tried only where such a run starts (scanning a text with each cost more).
+_LONG_RUN = re.compile(r"[0-9A-Za-z]{51,}")
+
+
 def _key_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
-    for m in _HEX_KEY.finditer(text):
+    runs = [m.start() for m in _LONG_RUN.finditer(text)]
+    for m in _matches_at(_HEX_KEY, text, runs):
         if _called_a_key(text, m.start(), m.end()):
             spans.append(m.span())
-    for m in _WIF.finditer(text):
+    for m in _matches_at(_WIF, text, runs):
         if wif_valid(m.group(0)) or _called_a_key(text, m.start(), m.end()):
             spans.append(m.span())
-    for m in _XPRV.finditer(text):
+    for m in _matches_at(_XPRV, text, runs):
         if extended_private_key_valid(m.group(0)) or _called_a_key(text, m.start(), m.end()):
             spans.append(m.span())
-    for m in _BASE58_KEY.finditer(text):
+    for m in _matches_at(_BASE58_KEY, text, runs):
         if base58_length(m.group(0)) in (32, 64) and _called_a_key(text, m.start(), m.end()):
             spans.append(m.span())
     for m in _BYTE_ARRAY_KEY.finditer(text):
@@ -594,26 +592,64 @@ def _looks_like_password(value: str, explicit: bool) -> bool:
     return explicit and len(value) >= 6  # "Password: sunshine" is labelled, so it is one
 
 
+# Where a password word can start ("pass", "pw", "pin"; "密码", "口令"): the patterns above
+# are tried only near these, since scanning a whole text with them cost 0.5 ms.
+_PASSWORD_EN_CORE = re.compile(r"[pP](?:[aA][sS][sS]|[wW]|[iI][nN])")
+_PASSWORD_ZH_CORE = re.compile(r"密码|密碼|口令")
+_PASSWORD_PREFIX_MAX = 16  # the longest word before the English password word: "anti-phishing "
+
+
+def _en_starts(text: str, core: int) -> range | tuple[int, ...]:
+    """Where an English match with its password word at `core` can start: there, or at a
+    prefix word ("login", "anti-phishing") before the spaces in front of it."""
+    space = core
+    while space > 0 and text[space - 1].isspace():
+        space -= 1
+    return (core,) if space == core else (*range(max(0, space - _PASSWORD_PREFIX_MAX), space), core)
+
+
+def _matches_at(pattern: re.Pattern[str], text: str, starts: Iterable[int]) -> Iterator[re.Match[str]]:
+    """What `pattern.finditer(text)` gives, when every match starts at one of `starts`.
+
+    Tried in order and never inside a match already found, as finditer does.
+    """
+    last_end = 0
+    for start in sorted(set(starts)):
+        if start < last_end:
+            continue
+        m = pattern.match(text, start)
+        if m:
+            last_end = m.end()
+            yield m
+
+
+def _password_matches(text: str) -> Iterator[re.Match[str]]:
+    english = (p for hit in _PASSWORD_EN_CORE.finditer(text) for p in _en_starts(text, hit.start()))
+    yield from _matches_at(_PASSWORD_EN, text, english)
+    # Chinese: at most two characters (登录, 资金, 新) stand before the password word.
+    chinese = (p for hit in _PASSWORD_ZH_CORE.finditer(text) for p in range(max(0, hit.start() - 2), hit.start() + 1))
+    yield from _matches_at(_PASSWORD_ZH, text, chinese)
+
+
 def _password_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
-    for pattern in (_PASSWORD_EN, _PASSWORD_ZH):
-        for m in pattern.finditer(text):
-            link = m.group("link")
-            v = _TOKEN_VALUE.match(text, m.end())
-            if v is None:
-                continue
-            if text.startswith(_PLACEHOLDER_START, v.start()):
-                continue  # already redacted: "my password is [REDACTED PASSWORD]"
-            value = v.group("value").rstrip(".,;:")
-            # "Password: sunshine" labels a value; "password was denied" describes one.
-            explicit = bool(re.search(r"[:：=]|[^\x00-\x7f]", link))
-            if not link.strip() and not any(c.isdigit() for c in value):
-                continue  # "password reset" — no link word and nothing password-like
-            after = text[v.end() : v.end() + 12].strip().split(" ")[0].casefold().strip(".,!")
-            if after in _JUDGEMENTS:
-                continue  # "my password is 100% correct"
-            if _looks_like_password(value, explicit):
-                spans.append((v.start("value"), v.start("value") + len(value)))
+    for m in _password_matches(text):
+        link = m.group("link")
+        v = _TOKEN_VALUE.match(text, m.end())
+        if v is None:
+            continue
+        if text.startswith(_PLACEHOLDER_START, v.start()):
+            continue  # already redacted: "my password is [REDACTED PASSWORD]"
+        value = v.group("value").rstrip(".,;:")
+        # "Password: sunshine" labels a value; "password was denied" describes one.
+        explicit = bool(re.search(r"[:：=]|[^\x00-\x7f]", link))
+        if not link.strip() and not any(c.isdigit() for c in value):
+            continue  # "password reset" — no link word and nothing password-like
+        after = text[v.end() : v.end() + 12].strip().split(" ")[0].casefold().strip(".,!")
+        if after in _JUDGEMENTS:
+            continue  # "my password is 100% correct"
+        if _looks_like_password(value, explicit):
+            spans.append((v.start("value"), v.start("value") + len(value)))
     return spans
 
 
