@@ -13,7 +13,6 @@ see inboxd.oauth).
 from __future__ import annotations
 
 import base64
-import binascii
 import quopri
 import smtplib
 import socket
@@ -81,7 +80,7 @@ def _body(text: str) -> tuple[str, bytes]:
     raw = "\n".join(lines).encode("utf-8", "replace") + b"\n"
     qp = quopri.encodestring(raw)
     # RFC 2045 6.8: text is base64-encoded in its canonical form, with CRLF line ends.
-    b64 = binascii.b2a_base64(raw.replace(b"\n", b"\r\n"), newline=False)
+    b64 = base64.b64encode(raw.replace(b"\n", b"\r\n"))
     if len(qp) <= len(b64) * 1.1:  # mostly ASCII (English): readable in the raw mail
         return "quoted-printable", qp.replace(b"\n", b"\r\n")
     folded = b"\r\n".join(b64[i : i + 76] for i in range(0, len(b64), 76))

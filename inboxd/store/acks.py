@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inboxd.models import OutgoingMail
-from inboxd.store.base import NO_LIMIT, Db, StoreBase, marks, now
+from inboxd.store.base import NO_LIMIT, StoreBase, marks, now
 
 ACK_TERMINAL = ("sent", "failed", "unknown", "cancelled")
 
@@ -71,8 +71,21 @@ class AcksMixin(StoreBase):
         return self._ack_rows(f"a.message_id IN ({marks(message_ids)})", tuple(message_ids))
 
     def _set_ack(self, ack_id: int, state: str, expect: Sequence[str], **fields: Any) -> bool:
+        sets = "".join(f", {k} = ?" for k in fields)
         with self._tx() as db:
-            return _set_ack(db, ack_id, state, expect, **fields)
+            cur = db.execute(
+                f"UPDATE acks SET state = ?, updated_at = ?{sets} WHERE id = ? AND state IN ({marks(expect)})",
+                (state, now(), *fields.values(), ack_id, *expect),
+            )
+            changed = cur.rowcount == 1
+            if changed and state in ACK_TERMINAL:
+                # The message's keywords depend on how its ack ended: sync them again (and on
+                # its sightings under a rebuilt folder's new UIDs, which show the same). Two
+                # indexed updates: an OR of the two made SQLite read every message, per ack.
+                message_row = db.execute("SELECT message_row FROM acks WHERE id = ?", (ack_id,)).fetchone()[0]
+                db.execute("UPDATE messages SET synced = 0 WHERE id = ?", (message_row,))
+                db.execute("UPDATE messages SET synced = 0 WHERE duplicate_of = ?", (message_row,))
+            return changed
 
     def mark_sending(self, ack_id: int) -> bool:
         """Commit the intent to send. False if the ack is no longer pending (never send then).
@@ -146,20 +159,3 @@ class AcksMixin(StoreBase):
             (address, since),
         ).fetchone()
         return int(row[0])
-
-
-def _set_ack(db: Db, ack_id: int, state: str, expect: Sequence[str], **fields: Any) -> bool:
-    sets = "".join(f", {k} = ?" for k in fields)
-    cur = db.execute(
-        f"UPDATE acks SET state = ?, updated_at = ?{sets} WHERE id = ? AND state IN ({marks(expect)})",
-        (state, now(), *fields.values(), ack_id, *expect),
-    )
-    changed = cur.rowcount == 1
-    if changed and state in ACK_TERMINAL:
-        # The message's keywords depend on how its ack ended: sync them again (and on
-        # its sightings under a rebuilt folder's new UIDs, which show the same). Two
-        # indexed updates: one with OR would read every message (once per ack).
-        message_row = db.execute("SELECT message_row FROM acks WHERE id = ?", (ack_id,)).fetchone()[0]
-        db.execute("UPDATE messages SET synced = 0 WHERE id = ?", (message_row,))
-        db.execute("UPDATE messages SET synced = 0 WHERE duplicate_of = ?", (message_row,))
-    return changed
