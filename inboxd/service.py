@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from inboxd.credentials import load_credentials
@@ -68,7 +70,11 @@ class Worker:
             if self._running or self.scheduler is None:
                 return
         self._not_before = 0.0
-        self.scheduler.modify_job(self.job_id, next_run_time=datetime.now(UTC))
+        # The service may be stopping (or reloading) meanwhile: a scheduler that is shut down no
+        # longer knows the job, and there is nothing to wake (a reload's first tick runs at once).
+        # An IDLE watcher that reconnects late, after an outage, lands here.
+        with contextlib.suppress(JobLookupError, SchedulerNotRunningError):
+            self.scheduler.modify_job(self.job_id, next_run_time=datetime.now(UTC))
 
     def job(self) -> None:
         with self._lock:

@@ -207,3 +207,21 @@ def test_the_daemon_waits_out_what_may_pass_and_stops_on_what_will_not(
     assert (daemon.fatal is error) is fatal
     if not fatal:
         assert daemon._not_before > 0  # backing off before the next try
+
+
+def test_a_wake_up_after_the_scheduler_stopped_is_not_an_error(offline_app: App) -> None:
+    """An IDLE watcher that reconnects late (after an outage) may wake its mailbox while the
+    service is stopping: the scheduler no longer knows the job, and the watcher must not die."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    daemon = Worker(offline_app, new_owner(), threading.Event(), Metrics(), threading.Event())
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(daemon.job, "interval", seconds=3600, id=daemon.job_id)
+    scheduler.start(paused=True)
+    daemon.scheduler = scheduler
+    try:
+        daemon.wake()  # running: the job is moved to now
+        scheduler.shutdown(wait=False)
+        daemon.wake()  # stopped: nothing to wake, and no JobLookupError
+    finally:
+        daemon.close()
