@@ -80,10 +80,13 @@ _MIN_WORDS = 12  # without a cue word or a checksum
 _MIN_WORDS_WITH_CUE = 8  # a partial phrase after "my seed phrase is" is still a secret
 _PHRASE_LENGTHS = (24, 21, 18, 15, 12)
 _MAX_UNKNOWN = 2  # mistyped words tolerated inside a phrase that follows a cue word
-_TOKEN = re.compile(r"[^\W\d_]+")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_CJK_RUN = re.compile(rf"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{{{_MIN_WORDS},}}")
-_ALL_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LETTER = r"[^\W\d_]"
+_HAN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+_TOKEN = re.compile(f"{_LETTER}+")
+_WORD_CHAR = re.compile(_LETTER)
+_CJK = re.compile(_HAN)
+_CJK_RUN = re.compile(f"{_HAN}{{{_MIN_WORDS},}}")
+_ALL_CJK = re.compile(f"{_HAN}+")
 # What may stand between two words of a phrase: spaces, commas, line breaks, quote
 # markers, bullets and numbering such as "2." "(3)" "4)" "5、".
 _GAP = re.compile(
@@ -139,9 +142,6 @@ class _Token:
     word: str  # folded
     cjk: bool
     glued: bool = False  # a Chinese character inside a longer word or sentence, not standing alone
-
-
-_WORD_CHAR = re.compile(r"[^\W\d_]")
 
 
 def _tokens(text: str, start: int = 0, end: int | None = None) -> list[_Token]:
