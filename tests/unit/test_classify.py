@@ -3,19 +3,27 @@ storage that refuses stale models, explanations, and Chinese normalisation."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from inboxd import classify
 from inboxd.assets import load_assets
 from inboxd.classify import (
     Classifier,
+    _pack_vocabulary,
+    _unpack_vocabulary,
+    _vectorizers,
     cross_validated,
     expected_meta,
     load_classifier,
     load_model,
     parse_settings,
+    prepare,
     save_model,
     settings_of,
     train,
@@ -164,6 +172,43 @@ def test_saved_model_loads_and_refuses_when_stale(tmp_path: Path) -> None:
         load_classifier(load_assets(root), path)
     retrained = load_classifier(load_assets(root), path, train_if_stale=True)
     assert retrained.model.meta["examples"] == 97
+
+
+def test_a_saved_model_decides_exactly_as_the_trained_one(tmp_path: Path) -> None:
+    assets = load_assets(make_tiny_classifiers(tmp_path / "c"))
+    settings = settings_of(assets)
+    trained = train(assets, settings)
+    path = tmp_path / "model.skops"
+    save_model(trained, path)
+    loaded = load_model(path, expected_meta(assets, settings))
+    for name, vectorizer in _vectorizers(trained.pipeline).items():
+        assert _vectorizers(loaded.pipeline)[name].vocabulary_ == vectorizer.vocabulary_
+    texts = ["我的提现一直没到账", "cannot log in after password reset", "充值 USDT 没有到账 txid abc", ""]
+    prepared = prepare(texts, settings)
+    assert np.array_equal(loaded.probabilities(prepared, 4.0), trained.probabilities(prepared, 4.0))
+    # Saving set the vocabularies aside only while writing: the trained model still works.
+    assert trained.probabilities(prepared, 4.0).shape == (len(texts), len(trained.classes))
+
+
+def test_a_vocabulary_survives_packing_term_for_term() -> None:
+    vocabulary = {"提币": 2, "a\x00": 0, "": 3, "wallet address": 1, "😀x": 4}
+    assert _unpack_vocabulary(_pack_vocabulary(vocabulary)) == vocabulary
+    assert _unpack_vocabulary(_pack_vocabulary({})) == {}
+
+
+def test_a_model_without_its_vocabularies_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assets = load_assets(make_tiny_classifiers(tmp_path / "c"))
+    settings = settings_of(assets)
+    path = tmp_path / "model.skops"
+
+    @contextlib.contextmanager
+    def none_set_aside(pipeline: Any) -> Iterator[dict[str, Any]]:
+        yield {}
+
+    monkeypatch.setattr(classify, "_vocabularies_set_aside", none_set_aside)
+    save_model(train(assets, settings), path)
+    with pytest.raises(ConfigError, match="damaged vocabulary in the model"):
+        load_model(path, expected_meta(assets, settings))
 
 
 def test_a_damaged_or_missing_model_is_a_clear_error(tmp_path: Path) -> None:
