@@ -13,7 +13,7 @@ What it adds to mail-parser, and why:
 - Obsolete header syntax (RFC 5322 4.5: white space before the colon) is
   repaired so such messages still have headers, and a top-level multipart whose
   body uses other delimiters than its declared boundary is re-read with them.
-- Limits (LimitsConfig): message size, MIME depth and part count, header count
+- Limits (`[limits]`: LimitsConfig, or ParseLimits in a worker): message size, MIME depth and part count, header count
   and size, HTML size and a wall-clock budget. Boundary nesting and delimiter
   count are checked on the raw bytes before the stdlib parser runs, because its
   cost grows with lines x nesting depth; the rest is checked on the tree before
@@ -36,15 +36,17 @@ import re
 import time
 from datetime import datetime
 from email.errors import HeaderParseError
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mailparser
 
 from inboxd.charset import decode_text
-from inboxd.config import LimitsConfig
 from inboxd.errors import MessageError
 from inboxd.html_text import html_to_text
-from inboxd.models import Attachment, ParsedEmail
+from inboxd.models import Attachment, ParsedEmail, ParseLimits
+
+if TYPE_CHECKING:  # only for annotations: a worker process must not load the config schema
+    from inboxd.config import LimitsConfig
 from inboxd.quotes import new_text
 
 # mail-parser logs raw header text (customer data) and a warning for every part
@@ -117,7 +119,7 @@ def _repair_field_names(raw: bytes) -> bytes:
     return raw if fixed == head else fixed + raw[len(head) :]
 
 
-def _prescan_boundaries(raw: bytes, limits: LimitsConfig) -> None:
+def _prescan_boundaries(raw: bytes, limits: LimitsConfig | ParseLimits) -> None:
     """Bound multipart nesting, delimiter count and the stdlib parser's cost on the raw bytes.
 
     The stdlib parser tests every line against every enclosing boundary, so a
@@ -188,7 +190,7 @@ def _recover_boundary(message: email.message.Message, raw: bytes) -> bytes | Non
     return new_head + raw[len(head) :] if replaced else None
 
 
-def _check_structure(message: email.message.Message, limits: LimitsConfig) -> None:
+def _check_structure(message: email.message.Message, limits: LimitsConfig | ParseLimits) -> None:
     """Walk the MIME tree iteratively (no recursion) and enforce the limits."""
     stack: list[tuple[email.message.Message, int]] = [(message, 1)]
     parts = 0
@@ -221,7 +223,7 @@ def _charset_of(part: email.message.Message) -> str | None:
         return None
 
 
-def _normalise_bodies(message: email.message.Message, limits: LimitsConfig, budget: _Budget) -> None:
+def _normalise_bodies(message: email.message.Message, limits: LimitsConfig | ParseLimits, budget: _Budget) -> None:
     """Decode the inline text bodies here and hand them to mail-parser as 8-bit UTF-8.
 
     Only until limits.max_text_chars of text is decoded: the text is cut there
@@ -252,7 +254,7 @@ def _normalise_bodies(message: email.message.Message, limits: LimitsConfig, budg
         budget.check("decoding bodies")
 
 
-def _html_text(html: list[str], limits: LimitsConfig) -> str:
+def _html_text(html: list[str], limits: LimitsConfig | ParseLimits) -> str:
     """Convert HTML bodies to text, at most limits.max_html_chars of HTML in all."""
     left = limits.max_html_chars
     texts: list[str] = []
@@ -373,9 +375,12 @@ def _attachment_size(item: dict[str, Any]) -> int:
     return len(str(payload).encode("utf-8", "surrogateescape"))
 
 
-def parse_message(raw: bytes, limits: LimitsConfig | None = None) -> ParsedEmail:
+def parse_message(raw: bytes, limits: LimitsConfig | ParseLimits | None = None) -> ParsedEmail:
     """Parse one message; raise MessageError when it cannot be handled."""
-    limits = limits or LimitsConfig()
+    if limits is None:  # the defaults; imported here because workers must not load the config schema
+        from inboxd.config import LimitsConfig  # noqa: PLC0415 - see above
+
+        limits = LimitsConfig()
     budget = _Budget(limits.max_parse_seconds)
     if len(raw) > limits.max_message_bytes:
         raise MessageError(f"{len(raw)} bytes is over limits.max_message_bytes ({limits.max_message_bytes})")

@@ -31,12 +31,14 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from inboxd import faults
-from inboxd.config import LimitsConfig
 from inboxd.errors import MessageError
-from inboxd.models import ParsedEmail
+from inboxd.models import ParsedEmail, ParseLimits
+
+if TYPE_CHECKING:  # only for annotations: a worker process must not load the config schema
+    from inboxd.config import LimitsConfig
 from inboxd.parse import parse_message
 from inboxd.sensitive import _lexicon, redact_mail
 
@@ -58,7 +60,7 @@ class Prepared:
     redact_seconds: float
 
 
-def prepare(raw: bytes, limits: LimitsConfig) -> Prepared:
+def prepare(raw: bytes, limits: LimitsConfig | ParseLimits) -> Prepared:
     """Parse and redact one mail. Pure: the same bytes and limits give the same result."""
     started = time.perf_counter()
     parsed_at = started
@@ -86,14 +88,14 @@ class Preparer(Protocol):
 class InProcess:
     remote = False
 
-    def __init__(self, limits: LimitsConfig):
+    def __init__(self, limits: LimitsConfig | ParseLimits):
         self.limits = limits
 
     def start(self, raws: Sequence[bytes]) -> Callable[[], list[Prepared]]:
         return lambda: [prepare(raw, self.limits) for raw in raws]  # in place, when asked
 
 
-_worker: dict[str, LimitsConfig] = {}  # a worker process's limits, set once when it starts
+_worker: dict[str, ParseLimits] = {}  # a worker process's limits, set once when it starts
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -109,7 +111,7 @@ def _exit_with_parent(parent: int) -> None:
 WORKER_NICENESS = 5
 
 
-def _init_worker(limits: LimitsConfig) -> None:
+def _init_worker(limits: ParseLimits) -> None:
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
     # Ctrl-C and SIGTERM are for the main process: it stops the tick and shuts the pool down.
@@ -124,12 +126,12 @@ def _prepare_in_worker(raw: bytes) -> Prepared:
     return prepare(raw, _worker["limits"])
 
 
-def _executor(workers: int, limits: LimitsConfig) -> ProcessPoolExecutor:
+def _executor(workers: int, limits: LimitsConfig | ParseLimits) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_init_worker,
-        initargs=(limits,),
+        initargs=(ParseLimits.of(limits),),  # a plain value: unpickling it needs no pydantic
     )
 
 
@@ -144,7 +146,7 @@ class WorkerPool:
 
     remote = True
 
-    def __init__(self, workers: int, limits: LimitsConfig):
+    def __init__(self, workers: int, limits: LimitsConfig | ParseLimits):
         self.workers = workers
         self.limits = limits
         self._executor = _executor(workers, limits)
@@ -179,7 +181,7 @@ class WorkerPool:
 
 
 @contextmanager
-def preparer(workers: int, limits: LimitsConfig, backlog: int) -> Iterator[Preparer]:
+def preparer(workers: int, limits: LimitsConfig | ParseLimits, backlog: int) -> Iterator[Preparer]:
     """Worker processes for a burst (`workers` ≥ 2 and at least MIN_BACKLOG_FOR_POOL mails), else in place."""
     if workers < 2 or backlog < MIN_BACKLOG_FOR_POOL:
         yield InProcess(limits)

@@ -3,12 +3,16 @@ only started for a burst, and is shut down when the tick's `with` ends."""
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from inboxd import faults
 from inboxd.config import LimitsConfig
+from inboxd.models import ParseLimits
 from inboxd.workers import MIN_BACKLOG_FOR_POOL, InProcess, WorkerPool, prepare, preparer
 
 EML = Path(__file__).resolve().parents[1] / "fixtures" / "eml"
@@ -40,6 +44,23 @@ def test_workers_give_what_the_main_process_gives_in_order() -> None:
 def test_a_parse_error_is_reported_not_raised() -> None:
     result = prepare(b"", LimitsConfig(max_text_chars=1000))
     assert (result.mail is None) == (result.error is not None)
+
+
+def test_the_workers_limits_are_all_of_the_limits_section() -> None:
+    assert set(ParseLimits.__dataclass_fields__) == set(LimitsConfig.model_fields)
+    assert ParseLimits.of(LimitsConfig(max_headers=42)).max_headers == 42
+
+
+def test_a_worker_loads_no_config_schema() -> None:
+    """What a worker unpickles and imports leaves pydantic out: it would cost ~13 MiB per worker."""
+    limits = pickle.dumps(ParseLimits.of(LimitsConfig(max_mime_parts=77)))
+    code = (
+        "import pickle, sys; import inboxd.workers; "
+        f"limits = pickle.loads({limits!r}); assert limits.max_mime_parts == 77; "
+        "print(sorted(m for m in sys.modules if m.startswith(('pydantic', 'inboxd.config', 'sklearn'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_pool_only_for_a_burst_and_closed_afterwards() -> None:
