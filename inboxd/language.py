@@ -1,6 +1,6 @@
 """Which language the customer wrote in, and Chinese text normalised for the model.
 
-The only module importing OpenCC (Traditional → Simplified) and pypinyin (its
+The only module importing OpenCC (Traditional → Simplified) and reading pypinyin (its
 character → pinyin table).
 
 The acknowledgement follows the customer's language. Chinese customers often mix
@@ -11,10 +11,12 @@ short mail is Chinese, a Chinese signature under an English mail is not.
 
 from __future__ import annotations
 
-import os
+import importlib.util
+import json
 import re
 import unicodedata
 from functools import cache
+from pathlib import Path
 
 import opencc
 
@@ -51,21 +53,23 @@ def _simplifier() -> opencc.OpenCC:
 
 @cache
 def _pinyin_table() -> dict[int, str]:
-    # Imported here: pypinyin takes a quarter of a second to import, and only a model
-    # that reads pinyin needs it. Importing it also loads its phrase dictionary and
-    # copies both tables (43 MiB held by the daemon for good); only the per-character
-    # table is read here, so those are turned off unless the operator set them.
-    os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
-    os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
-    from pypinyin.pinyin_dict import pinyin_dict  # noqa: PLC0415
-
+    # pypinyin's per-character table is read from its data file, without importing
+    # pypinyin: the import takes a quarter of a second, builds its phrase dictionary and
+    # keeps the table (as text) for good, 12 MiB of the daemon's memory where this table
+    # needs 6. Only a model that reads pinyin asks for it.
+    spec = importlib.util.find_spec("pypinyin")
+    locations = spec.submodule_search_locations if spec else None
+    if not locations:
+        raise RuntimeError("pypinyin is not installed")
+    readings: dict[str, str] = json.loads((Path(locations[0]) / "pinyin_dict.json").read_text("utf-8"))
     table: dict[int, str] = {}
-    for codepoint, readings in pinyin_dict.items():
+    syllables: dict[str, str] = {}  # one string per syllable (~400), not per character (~42,000)
+    for codepoint, reading in readings.items():
         # The first reading is the most common one; tone marks are dropped so that a
         # homophone typed in the wrong tone still matches.
-        syllable = unicodedata.normalize("NFKD", readings.split(",")[0])
-        plain = "".join(ch for ch in syllable if not unicodedata.combining(ch)).replace("ü", "v")
-        table[codepoint] = f"{plain} "
+        syllable = unicodedata.normalize("NFKD", reading.split(",")[0])
+        spaced = "".join(ch for ch in syllable if not unicodedata.combining(ch)).replace("ü", "v") + " "
+        table[int(codepoint)] = syllables.setdefault(spaced, spaced)
     return table
 
 
