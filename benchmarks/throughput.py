@@ -267,16 +267,31 @@ def write_config(directory: Path, dovecot: Dovecot, user: str, smtp_port: int, m
     return path
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _tree(pid: int) -> list[int]:
-    """The process and its descendants."""
-    out, todo = [], [pid]
+    """The process and its descendants, less any child caught between fork and exec.
+
+    Starting a worker forks the main process and then executes a new interpreter; in
+    between, the child maps every page of its parent and /proc counts them again in its
+    RSS. Such a child still has its parent's command line.
+    """
+    out, todo = [], [(pid, b"")]
     while todo:
-        current = todo.pop()
+        current, parent_cmdline = todo.pop()
+        cmdline = _cmdline(current)
+        if parent_cmdline and cmdline == parent_cmdline:
+            continue
         out.append(current)
         with contextlib.suppress(OSError):
             for task in Path(f"/proc/{current}/task").iterdir():
                 children = (task / "children").read_text().split()
-                todo.extend(int(c) for c in children)
+                todo.extend((int(c), cmdline) for c in children)
     return out
 
 
