@@ -169,6 +169,7 @@ def cue_pattern(words: tuple[str, ...] | list[str]) -> re.Pattern[str]:
             body += r"(?![A-Za-z0-9])"
         group = bounded if head.isascii() and head.isalnum() else free
         group.setdefault(head.lower(), []).append(body)
+
     # These patterns scan every mail's whole text, so they are shaped for `re`: the
     # word-start check stands once before all the ASCII words (one look-behind per
     # position, not one per word), and words are grouped by their first letter (one
