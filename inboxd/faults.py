@@ -14,8 +14,9 @@ catch it, no `finally` runs, exactly like the OOM killer or a power cut.
 
 The points, in the order a mail meets them (see `inboxd.pipeline`): fetched,
 claimed, parsing (in the process that parses it: a pool's worker, when there is one),
-before_decision, after_decision, before_send, after_send, keywords, before_move,
-after_move, before_checkpoint.
+before_decision, after_decision, reserved (after a group of acks is committed as
+`sending`), before_send, after_send, keywords, before_move, after_move,
+before_checkpoint.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ POINTS = (
     "claimed",
     "before_decision",
     "after_decision",
+    "reserved",
     "before_send",
     "after_send",
     "keywords",

@@ -2,8 +2,10 @@
 
 The order is what makes it safe (see `inboxd.store` for the state machine):
 
-1. acks left `sending` by a dead process become `unknown` (never re-sent blindly);
-2. due acks are sent (`sending` committed before SMTP, `sent` after);
+1. acks left `sending` by a dead process become `unknown` (never re-sent blindly), except
+   those it reserved but never handed to SMTP, which are pending again;
+2. due acks are sent (`sending` committed durably for up to RESERVE_AT_ONCE of them
+   before SMTP, each marked as attempted just before its transaction, `sent` after);
 3. decided messages get their IMAP keywords / move — only after their state is committed;
 4. new UIDs after the checkpoint are fetched in batches with BODY.PEEK[]; each is
    claimed (idempotent), parsed, screened, classified (one model call per batch),
@@ -23,7 +25,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -56,7 +58,7 @@ from inboxd.reference import ticket_reference
 from inboxd.render import Renderer
 from inboxd.screen import screen
 from inboxd.stopwatch import STAGES, Stopwatch
-from inboxd.store import Store, SyncRow
+from inboxd.store import AckRow, Store, SyncRow
 from inboxd.tickets import (
     TicketPlan,
     TicketPolicy,
@@ -68,6 +70,10 @@ from inboxd.tickets import (
 from inboxd.workers import InProcess, Prepared, Preparer
 
 log = logging.getLogger("inboxd.pipeline")
+
+# Acks committed as `sending` in one synced commit (see store/acks.py); after a power cut, up to
+# this many are unknown (a crash of inboxd alone leaves at most the one in flight unknown).
+RESERVE_AT_ONCE = 16
 
 KW_ACKED = "$Inboxd-Acked"
 KW_MISSING = "$Inboxd-MissingInfo"
@@ -529,45 +535,65 @@ class Processor:
         watch = self._watch
         with watch("store"):
             due = self.store.acks_due(self.clock())
-        for ack in due:
+        for start in range(0, len(due), RESERVE_AT_ONCE):
             if self.stop.is_set():
                 return
             self._keep_lease()
+            group = due[start : start + RESERVE_AT_ONCE]
             with watch("store"):
-                if not self.store.mark_sending(ack.id):
-                    continue
-            attempts = ack.attempts + 1
-            faults.point("before_send")
+                reserved = self.store.reserve_sending([ack.id for ack in group])
+            faults.point("reserved")
+            left = list(reserved)  # reserved and not attempted: pending again if the tick stops here
             try:
-                with watch("send"):
-                    outbox.send(ack.mail, ack.ticket_ref)
-            except SendTemporary as exc:
-                if attempts >= self.config.ack.max_send_attempts:
-                    self.store.mark_failed(ack.id, f"gave up after {attempts} attempts: {exc}")
-                    report.failed += 1
-                else:
-                    self.store.mark_retry(ack.id, str(exc), self.clock() + self._backoff(attempts))
-                    report.retrying += 1
-                log.warning("ack %s to %s not sent yet: %s", ack.id, ack.ticket_ref, exc)
-                if isinstance(exc, SmtpUnavailable):
-                    return  # the others stay pending for the next tick
-            except SendPermanent as exc:
-                self.store.mark_failed(ack.id, str(exc))
-                report.failed += 1
-                log.error("ack %s for %s refused: %s", ack.id, ack.ticket_ref, exc)
-            except SendUnknown as exc:
-                self.store.mark_unknown(ack.id, str(exc))
-                report.unknown += 1
-                log.error("ack %s for %s: fate unknown: %s", ack.id, ack.ticket_ref, exc)
-            else:
-                faults.point("after_send")
-                try:
+                for ack in (a for a in group if a.id in reserved):
+                    if self.stop.is_set():
+                        return
+                    self._keep_lease()
+                    left.remove(ack.id)
                     with watch("store"):
-                        self.store.mark_sent(ack.id)
-                except StoreError:
-                    self._sent_unrecorded.add(ack.id)
-                    raise
-                report.sent += 1
+                        if not self.store.begin_attempt(ack.id):
+                            continue
+                    if not self._send_one(ack, outbox, report):
+                        return  # SMTP is down: the others stay pending for the next tick
+            finally:
+                if left:
+                    with suppress(StoreError):  # if not now, the next tick's recovery does it
+                        self.store.release_reserved(left)
+
+    def _send_one(self, ack: AckRow, outbox: Outbox, report: TickReport) -> bool:
+        """Hand one attempted ack to SMTP and record how it went; False when SMTP is unavailable."""
+        attempts = ack.attempts + 1
+        faults.point("before_send")
+        try:
+            with self._watch("send"):
+                outbox.send(ack.mail, ack.ticket_ref)
+        except SendTemporary as exc:
+            if attempts >= self.config.ack.max_send_attempts:
+                self.store.mark_failed(ack.id, f"gave up after {attempts} attempts: {exc}")
+                report.failed += 1
+            else:
+                self.store.mark_retry(ack.id, str(exc), self.clock() + self._backoff(attempts))
+                report.retrying += 1
+            log.warning("ack %s to %s not sent yet: %s", ack.id, ack.ticket_ref, exc)
+            return not isinstance(exc, SmtpUnavailable)
+        except SendPermanent as exc:
+            self.store.mark_failed(ack.id, str(exc))
+            report.failed += 1
+            log.error("ack %s for %s refused: %s", ack.id, ack.ticket_ref, exc)
+        except SendUnknown as exc:
+            self.store.mark_unknown(ack.id, str(exc))
+            report.unknown += 1
+            log.error("ack %s for %s: fate unknown: %s", ack.id, ack.ticket_ref, exc)
+        else:
+            faults.point("after_send")
+            try:
+                with self._watch("store"):
+                    self.store.mark_sent(ack.id)
+            except StoreError:
+                self._sent_unrecorded.add(ack.id)
+                raise
+            report.sent += 1
+        return True
 
     # -- agents --------------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ PASSES_PER_MAIL = {
     "claimed": 1.0,
     "before_decision": 1.0,
     "after_decision": 1.0,
+    "reserved": 0.05,  # once per group of up to 16 acks committed as `sending`
     "before_send": 0.8,
     "after_send": 0.8,
     "keywords": 0.15,  # once per keyword set per batch of 25

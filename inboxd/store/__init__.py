@@ -17,10 +17,11 @@ Acknowledgement (at most one per message, enforced by a UNIQUE constraint; `kind
          (4xx/down,                   a human decides with `inboxd acks`)
           backoff)
 
-`sending` is committed *before* the SMTP transaction starts and `sent` right after
-it ends. A process that dies between the two leaves `sending`; the next run turns
-it into `unknown` instead of sending again: a customer may miss an
-acknowledgement (a human is told) but never gets two. That is the one window.
+`sending` is committed *before* the SMTP transaction starts (durably, for a group of
+acks, each then marked as attempted just before its transaction: see `acks`) and
+`sent` right after it ends. A process that dies between the two leaves `sending`;
+the next run turns it into `unknown` instead of sending again: a customer may miss
+an acknowledgement (a human is told) but never gets two. That is the one window.
 
 SQLite failures come out as StoreError (a damaged file, a newer schema: stop) or
 its subclass StoreUnavailable (locked by another process, disk full, I/O error:

@@ -5,10 +5,32 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from inboxd.models import OutgoingMail
-from inboxd.store.base import NO_LIMIT, StoreBase, marks, now
+from inboxd.store.base import NO_LIMIT, Db, StoreBase, marks, now
+
+
+def _boot_id() -> str | None:
+    """This boot of the machine (Linux); None where the kernel does not say."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
+    except OSError:
+        return None
+
+
+BOOT = _boot_id()
+
+
+def _unreserve(db: Db, ack_ids: Sequence[int]) -> None:
+    """Reserved acks never handed to SMTP: pending again."""
+    db.execute(
+        "UPDATE acks SET state = 'pending', reserved_boot = NULL, updated_at = ? "
+        f"WHERE id IN ({marks(ack_ids)}) AND state = 'sending' AND attempt_at IS NULL",
+        (now(), *ack_ids),
+    )
+
 
 ACK_TERMINAL = ("sent", "failed", "unknown", "cancelled")
 
@@ -87,18 +109,54 @@ class AcksMixin(StoreBase):
                 db.execute("UPDATE messages SET synced = 0 WHERE duplicate_of = ?", (message_row,))
             return changed
 
-    def mark_sending(self, ack_id: int) -> bool:
-        """Commit the intent to send. False if the ack is no longer pending (never send then).
+    # Sending takes two commits per ack, and only the first must reach the disk:
+    # - `reserve_sending` commits `sending` for several pending acks at once, durably (a synced
+    #   commit costs about as much as the rest of the store's work for a mail). After a power cut
+    #   each of them still reads `sending`, so none can go out twice.
+    # - `begin_attempt` marks one of them just before its SMTP transaction, with an ordinary
+    #   commit. That commit survives any crash of inboxd (SQLite's WAL is in the kernel's page
+    #   cache), but not a power cut.
+    # So after a restart in the same boot of the machine, an ack in `sending` with no attempt mark
+    # was never handed to SMTP and is pending again; with the mark its fate is unknown (one ack,
+    # the one in flight). After a reboot (a power cut) every reserved ack is unknown, since a mark
+    # may be lost. The boot is the kernel's boot_id; without one, every reserved ack is unknown.
+    boot: str | None = BOOT
 
-        Durable: after a power cut the ack must still read `sending`, or it could go out twice.
-        """
+    def reserve_sending(self, ack_ids: Sequence[int]) -> list[int]:
+        """Commit the intent to send these acks, durably; the ones still pending, in order."""
+        taken: list[int] = []
         with self._tx(durable=True) as db:
+            at = now()
+            for ack_id in ack_ids:
+                cur = db.execute(
+                    "UPDATE acks SET state = 'sending', reserved_boot = ?, attempt_at = NULL, updated_at = ? "
+                    "WHERE id = ? AND state = 'pending'",
+                    (self.boot, at, ack_id),
+                )
+                if cur.rowcount == 1:
+                    taken.append(ack_id)
+        return taken
+
+    def begin_attempt(self, ack_id: int) -> bool:
+        """Mark a reserved ack as handed to SMTP now. False: it is not reserved (any more): never send it."""
+        with self._tx() as db:
+            at = now()
             cur = db.execute(
-                "UPDATE acks SET state = 'sending', attempts = attempts + 1, updated_at = ? "
-                "WHERE id = ? AND state = 'pending'",
-                (now(), ack_id),
+                "UPDATE acks SET attempt_at = ?, attempts = attempts + 1, updated_at = ? "
+                "WHERE id = ? AND state = 'sending' AND attempt_at IS NULL",
+                (at, at, ack_id),
             )
             return cur.rowcount == 1
+
+    def release_reserved(self, ack_ids: Sequence[int]) -> None:
+        """Reserved acks that were not attempted (the tick stopped) are pending again."""
+        if ack_ids:
+            with self._tx() as db:
+                _unreserve(db, ack_ids)
+
+    def mark_sending(self, ack_id: int) -> bool:
+        """Reserve one ack and begin its attempt. False if it is no longer pending (never send then)."""
+        return bool(self.reserve_sending([ack_id])) and self.begin_attempt(ack_id)
 
     def mark_sent(self, ack_id: int) -> None:
         self._set_ack(ack_id, "sent", ("sending",), sent_at=now(), last_error=None)
@@ -113,20 +171,23 @@ class AcksMixin(StoreBase):
         self._set_ack(ack_id, "unknown", ("sending",), last_error=error)
 
     def recover_interrupted(self, account: str, folder: str) -> list[int]:
-        """Acks of this mailbox left in `sending` by a process that died: their fate is unknown.
+        """Acks of this mailbox left in `sending` by a process that died: the unknown ones.
 
+        Reserved but never attempted in this boot: pending again. Otherwise (attempted, or
+        reserved before a reboot, or by an inboxd before schema 6): unknown, and returned.
         Call under the mailbox's lease: then no live process is sending them. Acks of other
         mailboxes are left alone — their workers may be sending right now.
         """
         with self._tx() as db:
-            rows = [
-                int(r[0])
-                for r in db.execute(
-                    "SELECT a.id FROM acks a JOIN messages m ON m.id = a.message_row "
-                    "WHERE a.state = 'sending' AND m.account = ? AND m.folder = ?",
-                    (account, folder),
-                ).fetchall()
-            ]
+            found = db.execute(
+                "SELECT a.id, a.attempt_at, a.reserved_boot FROM acks a JOIN messages m ON m.id = a.message_row "
+                "WHERE a.state = 'sending' AND m.account = ? AND m.folder = ?",
+                (account, folder),
+            ).fetchall()
+            untouched = [int(r[0]) for r in found if r[1] is None and self.boot is not None and r[2] == self.boot]
+            rows = [int(r[0]) for r in found if int(r[0]) not in untouched]
+            if untouched:
+                _unreserve(db, untouched)
             if rows:
                 db.execute(
                     "UPDATE acks SET state = 'unknown', updated_at = ?, last_error = "

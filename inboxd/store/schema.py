@@ -90,6 +90,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 5: the copies of a message found without reading every message (when its ack ends)
         "CREATE INDEX IF NOT EXISTS messages_duplicate_of ON messages (duplicate_of) WHERE duplicate_of IS NOT NULL",
     ),
+    (  # 6: acks reserved for sending several at a time, each marked when its SMTP transaction begins
+        "ALTER TABLE acks ADD COLUMN reserved_boot TEXT",
+        "ALTER TABLE acks ADD COLUMN attempt_at REAL",
+    ),
 )
 
 VERSION = 1 + len(MIGRATIONS)

@@ -159,10 +159,10 @@ def test_crash_after_decision_before_send_sends_once_after_restart(
     app = servers.app()
     store = open_store(app.config)
 
-    def die(ack_id: int) -> bool:
+    def die(ack_ids: list[int]) -> list[int]:
         raise Crash
 
-    monkeypatch.setattr(store, "mark_sending", die)
+    monkeypatch.setattr(store, "reserve_sending", die)
     with pytest.raises(Crash):
         poll_once(app, store)
     store.close()
@@ -173,6 +173,38 @@ def test_crash_after_decision_before_send_sends_once_after_restart(
     assert len(servers.sink.received()) == 1
     (flags,) = [f for f, _ in servers.messages().values()]
     assert "$Inboxd-Acked" in flags
+
+
+def test_acks_reserved_but_never_attempted_are_sent_once_after_a_crash(
+    servers: Servers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three acks are reserved in one durable commit; the process dies handing the second to SMTP.
+    The first went out, the other two never did: each is sent once after the restart, none unknown."""
+    servers.append("en_withdrawal_complete.eml", "zh_gbk_deposit.eml", "en_account_2fa.eml")
+    app = servers.app()
+    store = open_store(app.config)
+    real = store.begin_attempt
+    calls = {"n": 0}
+
+    def die_on_second(ack_id: int) -> bool:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise Crash
+        return real(ack_id)
+
+    monkeypatch.setattr(store, "begin_attempt", die_on_second)
+    with pytest.raises(Crash):
+        poll_once(app, store)
+    store.close()
+    assert len(servers.sink.received()) == 1
+
+    servers.poll()
+    servers.poll()
+    counts = acks_by_original(servers)
+    assert len(counts) == 3 and set(counts.values()) == {1}
+    flags = [f for f, _ in servers.messages().values()]
+    assert sum("$Inboxd-Acked" in f for f in flags) == 3
+    assert not any("$Inboxd-AckUnknown" in f for f in flags)
 
 
 def test_crash_before_the_decision_is_committed_handles_the_mail_on_restart(

@@ -116,6 +116,58 @@ def test_ack_states(make_store: Callable[[], Store]) -> None:
     assert [a.id for a in store.acks_due()] == [ack.id]
 
 
+def _acks(store: Store, n: int) -> list[int]:
+    for i in range(1, n + 1):
+        claim = store.claim(key(i), None, f"h{i}", 10)
+        store.record_decision(claim.row, FakeMail(f"<m{i}@x>", f"h{i}"), ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
+    return [a.id for a in store.acks_due()]
+
+
+def test_a_reserved_ack_never_attempted_is_pending_again_after_a_crash(make_store: Callable[[], Store]) -> None:
+    """The process dies while sending the first of three reserved acks: that one is unknown,
+    the two it never handed to SMTP are sent on the next run."""
+    store = make_store()
+    first, second, third = _acks(store, 3)
+    assert store.reserve_sending([first, second, third]) == [first, second, third]
+    assert store.reserve_sending([first, second]) == []  # only one sender can take them
+    assert store.begin_attempt(first)
+    assert not store.begin_attempt(first)  # never handed to SMTP twice
+    # The process dies here, in the same boot of the machine.
+    assert store.recover_interrupted("acct", "INBOX") == [first]
+    assert [a.id for a in store.acks("unknown")] == [first]
+    assert [(a.id, a.attempts) for a in store.acks_due()] == [(second, 0), (third, 0)]
+
+
+def test_after_a_reboot_every_reserved_ack_is_unknown(make_store: Callable[[], Store]) -> None:
+    """A power cut may have lost an attempt mark (an ordinary commit): then no reserved ack can be
+    proven untouched, and none is sent again."""
+    store = make_store()
+    first, second = _acks(store, 2)
+    store.reserve_sending([first, second])
+    store.boot = "a later boot"
+    assert store.recover_interrupted("acct", "INBOX") == [first, second]
+    assert store.acks_due() == []
+
+
+def test_without_a_boot_id_every_reserved_ack_is_unknown(make_store: Callable[[], Store]) -> None:
+    store = make_store()
+    store.boot = None
+    (only,) = _acks(store, 1)
+    store.reserve_sending([only])
+    assert store.recover_interrupted("acct", "INBOX") == [only]
+
+
+def test_released_acks_are_pending_and_an_attempted_one_stays_sending(make_store: Callable[[], Store]) -> None:
+    store = make_store()
+    first, second = _acks(store, 2)
+    store.reserve_sending([first, second])
+    assert store.begin_attempt(first)
+    store.release_reserved([first, second])  # the tick stopped: only the unattempted one goes back
+    assert [a.id for a in store.acks_due()] == [second]
+    assert [a.id for a in store.acks("sending")] == [first]
+    assert not store.begin_attempt(second)  # released: not ours to send any more
+
+
 def test_lease(make_store: Callable[[], Store]) -> None:
     store = make_store()
     assert store.acquire_lease("m", "a", 60)
@@ -230,8 +282,8 @@ def test_a_mail_seen_again_in_its_rebuilt_folder_shows_how_it_was_handled(tmp_pa
 
 
 def test_sending_and_states_to_apply_on_the_server_are_durable(tmp_path: Path) -> None:
-    """SQLite runs with synchronous = NORMAL, but the commit of `sending` (before SMTP) and the
-    states about to be applied on the IMAP server are made durable: COMMIT under FULL."""
+    """SQLite runs with synchronous = NORMAL, but the commit of `sending` (the reservation, before
+    SMTP) and the states about to be applied on the IMAP server are made durable: COMMIT under FULL."""
     store = Store(tmp_path / "s.sqlite3")
     try:
         conn: sqlite3.Connection = store._db.conn  # type: ignore[attr-defined]
@@ -249,8 +301,11 @@ def test_sending_and_states_to_apply_on_the_server_are_durable(tmp_path: Path) -
         assert not committed_under_full()  # ordinary commits: NORMAL
         (ack,) = store.acks_due()
         statements.clear()
-        assert store.mark_sending(ack.id)
+        assert store.reserve_sending([ack.id]) == [ack.id]
         assert committed_under_full()
+        statements.clear()
+        assert store.begin_attempt(ack.id)
+        assert not committed_under_full()  # the attempt mark needs only to survive a crash of inboxd
         store.mark_sent(ack.id)
         statements.clear()
         assert [r.row for r in store.unsynced("acct", "INBOX", 1)] == [claim.row]
