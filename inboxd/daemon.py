@@ -154,7 +154,7 @@ def make_processor(
         return store.acquire_lease(lease_name(config), owner or "", config.schedule.lease_seconds)
 
     def prepare(backlog: int) -> AbstractContextManager[Preparer]:
-        return preparer(config.processing.workers, config.limits, backlog)
+        return preparer(config.processing.workers, config.limits, backlog, app.policy.fact_settings)
 
     return Processor(
         config=config,

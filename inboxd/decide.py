@@ -14,13 +14,13 @@ the acknowledgement is the `security_incident` variant.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
 from inboxd.assets import Category
 from inboxd.checks import missing_fields
-from inboxd.extract import BUILTIN_RULES, OrderRules, extract_facts
+from inboxd.extract import BUILTIN_RULES, FactSettings, OrderRules, facts_of_mail
 from inboxd.language import detect_language
 from inboxd.models import Action, Classification, Decision, Facts, OutgoingMail, ParsedEmail, Screening
 from inboxd.render import INVALID_ADDRESS, SECURITY_TEMPLATE, Rendered, Renderer
@@ -44,6 +44,10 @@ class Policy:
     # Order-ID cue words and patterns (classifiers/extraction.toml, `Assets.order_rules`).
     order_rules: OrderRules = field(default=BUILTIN_RULES)
 
+    @property
+    def fact_settings(self) -> FactSettings:
+        return FactSettings(self.zone, self.own_addresses, self.order_rules)
+
     def is_own_message_id(self, message_id: str) -> bool:
         return message_id.startswith(OWN_ID_PREFIX) and message_id.endswith(f"@{self.message_id_domain}>")
 
@@ -55,17 +59,17 @@ def classifier_text(mail: ParsedEmail) -> str:
 
 def mail_facts(mail: ParsedEmail, policy: Policy) -> Facts:
     """The facts of a redacted mail: its subject and new words, and the secrets removed from it."""
-    facts = extract_facts(
-        f"{mail.subject}\n{mail.new_text}",
-        mail.date,
-        policy.zone,
-        own_addresses=policy.own_addresses,
-        rules=policy.order_rules,
-    )
-    return replace(facts, secrets=mail.secrets)
+    return facts_of_mail(mail, policy.fact_settings)
 
 
-def decide(mail: ParsedEmail, screening: Screening, classification: Classification | None, policy: Policy) -> Decision:
+def decide(
+    mail: ParsedEmail,
+    screening: Screening,
+    classification: Classification | None,
+    policy: Policy,
+    facts: Facts | None = None,
+) -> Decision:
+    """`facts`: the mail's facts if they were already extracted (by the worker that parsed it)."""
     mail, _ = redact_mail(mail)
     incident = bool(mail.secrets)
     language = detect_language(classifier_text(mail), policy.default_language)
@@ -81,7 +85,8 @@ def decide(mail: ParsedEmail, screening: Screening, classification: Classificati
         )
     if classification is None:
         raise ValueError("a mail that is not skipped needs a classification")
-    facts = mail_facts(mail, policy)
+    if facts is None:
+        facts = mail_facts(mail, policy)
     category = policy.categories[classification.category]
     missing = missing_fields(category, policy.fields, facts)
     return Decision(

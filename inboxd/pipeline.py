@@ -48,6 +48,7 @@ from inboxd.models import (
     Action,
     Classification,
     Decision,
+    Facts,
     MessageKey,
     OutgoingMail,
     ParsedEmail,
@@ -141,6 +142,7 @@ class _Parsed:
     mail: ParsedEmail
     raw: bytes
     seconds: float
+    facts: Facts | None = None  # extracted along with parsing (in the worker), if it was
 
 
 @dataclass(slots=True)
@@ -219,8 +221,8 @@ class Processor:
         self._category_keywords = {c.name: c.keyword for c in policy.categories.values()}
         self._watch = Stopwatch()
         # Parsing and redaction, given the tick's backlog: in place, or in worker processes.
-        self._preparer = preparer or (lambda backlog: nullcontext(InProcess(config.limits)))
-        self._prepare: Preparer = InProcess(config.limits)
+        self._preparer = preparer or (lambda backlog: nullcontext(InProcess(config.limits, policy.fact_settings)))
+        self._prepare: Preparer = InProcess(config.limits, policy.fact_settings)
 
     # -- the tick ----------------------------------------------------------------------------
 
@@ -346,7 +348,7 @@ class Processor:
             watch.seconds["redact"] += result.redact_seconds
             if result.mail is not None:
                 seconds = result.parse_seconds + result.redact_seconds
-                parsed.append(_Parsed(row, result.mail, item.raw, seconds))
+                parsed.append(_Parsed(row, result.mail, item.raw, seconds, result.facts))
                 continue
             if result.internal:  # a bug must cost one mail, not the mailbox
                 log.error("uid %s: unexpected error while parsing\n%s", item.uid, result.trace.rstrip())
@@ -396,7 +398,7 @@ class Processor:
                     raise MessageError("the classifier failed on this mail")
                 started = time.perf_counter()
                 with watch("decide"):
-                    decision = decide(mail, screenings[index], c, self.policy)
+                    decision = decide(mail, screenings[index], c, self.policy, p.facts)
                 p.seconds += time.perf_counter() - started
                 report.slowest_mail_seconds = max(report.slowest_mail_seconds, p.seconds)
                 if decision.skip_reason == SkipReason.BOUNCE:

@@ -1,4 +1,4 @@
-"""The pure per-mail work before deciding (parse, then redact), in this process or in worker processes.
+"""The pure per-mail work before deciding (parse, redact, extract facts), in this process or in workers.
 
 Parsing and redaction are most of the CPU a mail costs and need nothing but the raw
 bytes and the limits: no store, no server, no model. A tick with a burst of mail hands
@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from inboxd import faults
 from inboxd.errors import MessageError
-from inboxd.models import ParsedEmail, ParseLimits
+from inboxd.extract import FactSettings, facts_of_mail
+from inboxd.models import Facts, ParsedEmail, ParseLimits
 
 if TYPE_CHECKING:  # only for annotations: a worker process must not load the config schema
     from inboxd.config import LimitsConfig
@@ -57,11 +58,13 @@ class Prepared:
     internal: bool
     trace: str
     parse_seconds: float
-    redact_seconds: float
+    redact_seconds: float  # redaction, and extraction when asked for
+    facts: Facts | None = None  # extracted here when `prepare` had the settings
 
 
-def prepare(raw: bytes, limits: LimitsConfig | ParseLimits) -> Prepared:
-    """Parse and redact one mail. Pure: the same bytes and limits give the same result."""
+def prepare(raw: bytes, limits: LimitsConfig | ParseLimits, facts: FactSettings | None = None) -> Prepared:
+    """Parse and redact one mail (and extract its facts, given `facts`). Pure: the same
+    bytes and settings give the same result."""
     started = time.perf_counter()
     parsed_at = started
     faults.point("parsing")
@@ -69,7 +72,8 @@ def prepare(raw: bytes, limits: LimitsConfig | ParseLimits) -> Prepared:
         mail = parse_message(raw, limits)
         parsed_at = time.perf_counter()
         mail, _ = redact_mail(mail)
-        return Prepared(mail, None, False, "", parsed_at - started, time.perf_counter() - parsed_at)
+        found = facts_of_mail(mail, facts) if facts is not None else None
+        return Prepared(mail, None, False, "", parsed_at - started, time.perf_counter() - parsed_at, found)
     except MessageError as exc:
         return Prepared(None, str(exc), False, "", time.perf_counter() - started, 0.0)
     except Exception as exc:  # a bug must cost one mail, not the mailbox
@@ -88,14 +92,16 @@ class Preparer(Protocol):
 class InProcess:
     remote = False
 
-    def __init__(self, limits: LimitsConfig | ParseLimits):
+    def __init__(self, limits: LimitsConfig | ParseLimits, facts: FactSettings | None = None):
         self.limits = limits
+        self.facts = facts
 
     def start(self, raws: Sequence[bytes]) -> Callable[[], list[Prepared]]:
-        return lambda: [prepare(raw, self.limits) for raw in raws]  # in place, when asked
+        return lambda: [prepare(raw, self.limits, self.facts) for raw in raws]  # in place, when asked
 
 
-_worker: dict[str, ParseLimits] = {}  # a worker process's limits, set once when it starts
+# A worker process's limits and extraction settings, set once when it starts.
+_worker: dict[str, tuple[ParseLimits, FactSettings | None]] = {}
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -111,27 +117,28 @@ def _exit_with_parent(parent: int) -> None:
 WORKER_NICENESS = 5
 
 
-def _init_worker(limits: ParseLimits) -> None:
+def _init_worker(limits: ParseLimits, facts: FactSettings | None) -> None:
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
     # Ctrl-C and SIGTERM are for the main process: it stops the tick and shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
-    _worker["limits"] = limits
+    _worker["settings"] = (limits, facts)
     _lexicon()  # load the wordlists once, before the first mail
 
 
 def _prepare_in_worker(raw: bytes) -> Prepared:
-    return prepare(raw, _worker["limits"])
+    limits, facts = _worker["settings"]
+    return prepare(raw, limits, facts)
 
 
-def _executor(workers: int, limits: LimitsConfig | ParseLimits) -> ProcessPoolExecutor:
+def _executor(workers: int, limits: LimitsConfig | ParseLimits, facts: FactSettings | None) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_init_worker,
-        initargs=(ParseLimits.of(limits),),  # a plain value: unpickling it needs no pydantic
+        initargs=(ParseLimits.of(limits), facts),  # plain values: unpickling them needs no pydantic
     )
 
 
@@ -146,10 +153,11 @@ class WorkerPool:
 
     remote = True
 
-    def __init__(self, workers: int, limits: LimitsConfig | ParseLimits):
+    def __init__(self, workers: int, limits: LimitsConfig | ParseLimits, facts: FactSettings | None = None):
         self.workers = workers
         self.limits = limits
-        self._executor = _executor(workers, limits)
+        self.facts = facts
+        self._executor = _executor(workers, limits, facts)
 
     def start(self, raws: Sequence[bytes]) -> Callable[[], list[Prepared]]:
         executor = self._executor
@@ -163,13 +171,13 @@ class WorkerPool:
                 log.error("a worker process died; parsing the %d mails of its batch again, one process each", len(raws))
                 if self._executor is executor:  # the first batch to notice starts a new pool
                     executor.shutdown(wait=False, cancel_futures=True)
-                    self._executor = _executor(self.workers, self.limits)
+                    self._executor = _executor(self.workers, self.limits, self.facts)
                 return [self._alone(raw) for raw in raws]
 
         return collect
 
     def _alone(self, raw: bytes) -> Prepared:
-        with _executor(1, self.limits) as one:
+        with _executor(1, self.limits, self.facts) as one:
             try:
                 return one.submit(_prepare_in_worker, raw).result()
             except BrokenProcessPool:
@@ -181,12 +189,14 @@ class WorkerPool:
 
 
 @contextmanager
-def preparer(workers: int, limits: LimitsConfig | ParseLimits, backlog: int) -> Iterator[Preparer]:
+def preparer(
+    workers: int, limits: LimitsConfig | ParseLimits, backlog: int, facts: FactSettings | None = None
+) -> Iterator[Preparer]:
     """Worker processes for a burst (`workers` ≥ 2 and at least MIN_BACKLOG_FOR_POOL mails), else in place."""
     if workers < 2 or backlog < MIN_BACKLOG_FOR_POOL:
-        yield InProcess(limits)
+        yield InProcess(limits, facts)
         return
-    pool = WorkerPool(workers, limits)
+    pool = WorkerPool(workers, limits, facts)
     try:
         yield pool
     finally:

@@ -21,6 +21,7 @@ the customer says now, and a private key is never read as a transaction.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 
 from inboxd.extract.accounts import account_ids
@@ -30,10 +31,11 @@ from inboxd.extract.context import Masked, mask
 from inboxd.extract.hashes import transaction_ids
 from inboxd.extract.orders import BUILTIN_RULES, OrderRules, compile_rules, order_ids
 from inboxd.extract.times import times
-from inboxd.models import Facts
+from inboxd.models import Facts, ParsedEmail
 
 __all__ = [
     "BUILTIN_RULES",
+    "FactSettings",
     "Masked",
     "OrderRules",
     "account_ids",
@@ -41,6 +43,7 @@ __all__ = [
     "amounts",
     "compile_rules",
     "extract_facts",
+    "facts_of_mail",
     "mask",
     "order_ids",
     "times",
@@ -68,3 +71,20 @@ def extract_facts(
         account_ids=account_ids(text, own_addresses),
         addresses=wallets,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class FactSettings:
+    """What extraction reads besides the mail: plain values, so the worker processes get them too."""
+
+    zone: tzinfo
+    own_addresses: frozenset[str] = frozenset()
+    rules: OrderRules = BUILTIN_RULES
+
+
+def facts_of_mail(mail: ParsedEmail, settings: FactSettings) -> Facts:
+    """The facts of a redacted mail: its subject and new words, and the secrets removed from it."""
+    facts = extract_facts(
+        f"{mail.subject}\n{mail.new_text}", mail.date, settings.zone, settings.own_addresses, settings.rules
+    )
+    return replace(facts, secrets=mail.secrets)

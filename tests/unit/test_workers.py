@@ -7,11 +7,13 @@ import pickle
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from inboxd import faults
 from inboxd.config import LimitsConfig
+from inboxd.extract import FactSettings, facts_of_mail
 from inboxd.models import ParseLimits
 from inboxd.workers import MIN_BACKLOG_FOR_POOL, InProcess, WorkerPool, prepare, preparer
 
@@ -39,6 +41,20 @@ def test_workers_give_what_the_main_process_gives_in_order() -> None:
     assert [(r.mail, r.error, r.internal) for r in there] == [(r.mail, r.error, r.internal) for r in here]
     secret = there[mails.index(SECRET)]
     assert secret.mail is not None and "Hunter2" not in secret.mail.text and secret.mail.redacted
+
+
+def test_facts_extracted_in_a_worker_are_the_ones_deciding_would_extract() -> None:
+    settings = FactSettings(ZoneInfo("Asia/Shanghai"), frozenset({"support@exchange.test"}))
+    mails = raws()
+    pool = WorkerPool(2, LimitsConfig(), settings)
+    try:
+        there = pool.start(mails)()
+    finally:
+        pool.close()
+    parsed = [r for r in there if r.mail is not None]
+    assert parsed and all(r.facts == facts_of_mail(r.mail, settings) for r in parsed if r.mail is not None)
+    assert any(r.facts is not None and (r.facts.tx_ids or r.facts.amounts) for r in parsed)
+    assert all(r.facts is None for r in InProcess(LimitsConfig()).start(mails)())  # not asked for: left to deciding
 
 
 def test_a_parse_error_is_reported_not_raised() -> None:
