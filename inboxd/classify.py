@@ -15,7 +15,8 @@ softmax over the categories, sharpened by `confidence_scale`.
 
 Trained models are stored with skops (no pickle) together with the fingerprint of
 the examples and settings they came from; a model that does not match the current
-assets is refused rather than silently used.
+assets is refused rather than silently used. A stored model is read and audited in a
+short-lived child process, which hands back only the fitted pipeline (`model_child`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from typing import Any
 
 import numpy as np
 import sklearn
-import skops.io
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -43,11 +43,11 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
-from skops.io.exceptions import UntrustedTypesFoundException
 
 from inboxd.assets import FALLBACK, Assets, Example
 from inboxd.errors import ConfigError, Problem
 from inboxd.language import pinyin, to_simplified
+from inboxd.model_child import ModelRead
 from inboxd.models import Classification
 
 ESTIMATORS: dict[str, type[BaseEstimator]] = {
@@ -448,6 +448,8 @@ def _vocabularies_set_aside(pipeline: Pipeline) -> Iterator[dict[str, dict[str, 
 
 
 def save_model(model: Model, path: Path) -> None:
+    import skops.io  # noqa: PLC0415 - see _read_stored
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     with _vocabularies_set_aside(model.pipeline) as vocabularies:
@@ -455,20 +457,51 @@ def save_model(model: Model, path: Path) -> None:
     tmp.replace(path)  # atomic: a crash never leaves half a model
 
 
-def load_model(path: Path, expected: dict[str, Any]) -> Model:
-    """Load a stored model; ConfigError if it is untrusted or does not match the assets."""
-    where = str(path)
+def _read_stored(path: str) -> tuple[str, str, dict[str, Any], Pipeline | None]:
+    """Read and audit a stored model: (problem, detail, meta, pipeline); problem "" when it was read.
+
+    Runs in a child process (`model_child`), or here when none could be started. skops
+    is imported only here and when saving: to audit a file it imports the whole of
+    scikit-learn, which a daemon would then keep for its whole life.
+    """
+    import skops.io  # noqa: PLC0415
+    from skops.io.exceptions import UntrustedTypesFoundException  # noqa: PLC0415
+
     try:
         # skops audits every type before it builds anything and refuses any that is not
         # on its trusted list: a model file is never a way to run code.
         stored = skops.io.load(path)
-    except FileNotFoundError as exc:
-        raise ConfigError([Problem(where, "", "no trained model: run `inboxd train`")]) from exc
+    except FileNotFoundError:
+        return "missing", "", {}, None
     except UntrustedTypesFoundException as exc:
-        raise ConfigError([Problem(where, "", f"refusing to load: {exc}")]) from exc
+        return "untrusted", str(exc), {}, None
     except Exception as exc:  # a damaged zip or schema raises several kinds
-        raise ConfigError([Problem(where, "", f"not a readable skops model: {exc}")]) from exc
-    meta = stored.get("meta", {}) if isinstance(stored, dict) else {}
+        return "unreadable", str(exc), {}, None
+    if not isinstance(stored, dict) or not isinstance(stored.get("meta", {}), dict):
+        return "unreadable", "not an inboxd model", {}, None
+    meta, pipeline = stored.get("meta", {}), stored.get("pipeline")
+    try:
+        for name, vectorizer in _vectorizers(pipeline).items():
+            vectorizer.vocabulary_ = _unpack_vocabulary(stored["vocabularies"][name])
+    except (AttributeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
+        return "damaged", f"damaged vocabulary in the model ({exc!r})", meta, None
+    return "", "", meta, pipeline
+
+
+def load_model(path: Path, expected: dict[str, Any], reading: ModelRead | None = None) -> Model:
+    """Load a stored model; ConfigError if it is untrusted or does not match the assets.
+
+    `reading`: the child process already reading `path` (`model_child`); one is started if not.
+    """
+    where = str(path)
+    stored = (reading or ModelRead(path)).result()
+    problem, detail, meta, pipeline = stored if stored is not None else _read_stored(str(path))
+    if problem == "missing":
+        raise ConfigError([Problem(where, "", "no trained model: run `inboxd train`")])
+    if problem == "untrusted":
+        raise ConfigError([Problem(where, "", f"refusing to load: {detail}")])
+    if problem == "unreadable":
+        raise ConfigError([Problem(where, "", f"not a readable skops model: {detail}")])
     differing = [k for k, v in expected.items() if meta.get(k) != v]
     if differing:
         reasons = {
@@ -480,13 +513,8 @@ def load_model(path: Path, expected: dict[str, Any]) -> Model:
         }
         text = "; ".join(reasons.get(k, k) for k in differing)
         raise ConfigError([Problem(where, "", f"stale model ({text}): run `inboxd train`")])
-    pipeline = stored["pipeline"]
-    try:
-        for name, vectorizer in _vectorizers(pipeline).items():
-            vectorizer.vocabulary_ = _unpack_vocabulary(stored["vocabularies"][name])
-    except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
-        problem = f"damaged vocabulary in the model ({exc!r}): run `inboxd train`"
-        raise ConfigError([Problem(where, "", problem)]) from exc
+    if problem or pipeline is None:
+        raise ConfigError([Problem(where, "", f"{detail or 'no pipeline in the model'}: run `inboxd train`")])
     _return_freed_memory()
     return Model(pipeline, meta)
 
@@ -619,12 +647,14 @@ class Classifier:
         return Explanation(result, tuple(features), tuple((c, round(p, 4)) for c, p in ranked), intent)
 
 
-def load_classifier(assets: Assets, model_path: Path, train_if_stale: bool = False) -> Classifier:
+def load_classifier(
+    assets: Assets, model_path: Path, train_if_stale: bool = False, reading: ModelRead | None = None
+) -> Classifier:
     """The classifier for these assets: the stored model, or (if allowed) one trained now."""
     settings = settings_of(assets)
     expected = expected_meta(assets, settings)
     try:
-        model = load_model(model_path, expected)
+        model = load_model(model_path, expected, reading)
     except ConfigError:
         if not train_if_stale:
             raise

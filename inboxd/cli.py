@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -177,7 +178,7 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
     started = time.monotonic()
     report = TickReport()
     rows: list[dict[str, Any]] = []
-    decided: list[tuple[Any, list[int]]] = []  # (app, store rows): --json reads them back in chunks
+    decided: list[tuple[Any, Sequence[int]]] = []  # (app, store rows): --json reads them back in chunks
     failures: list[tuple[int, str]] = []
     for app in apps:
         try:
@@ -267,10 +268,12 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
 
 def _add(a: Any, b: Any) -> Any:
     """Two tick reports summed (for a poll over several mailboxes)."""
+    from array import array
+    from collections import Counter
     from dataclasses import fields, replace
 
     summed = {f.name: getattr(a, f.name) + getattr(b, f.name) for f in fields(a)
-              if isinstance(getattr(a, f.name), (int, list)) and f.name != "error"}  # fmt: skip
+              if isinstance(getattr(a, f.name), (int, list, array, Counter)) and f.name != "error"}  # fmt: skip
     stages = {name: a.stages.get(name, 0.0) + b.stages.get(name, 0.0) for name in {*a.stages, *b.stages}}
     slowest = max(a.slowest_mail_seconds, b.slowest_mail_seconds)
     return replace(a, **summed, stages=stages, slowest_mail_seconds=slowest)

@@ -18,22 +18,25 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inboxd.assets import Assets, load_assets
-from inboxd.classify import Classifier, load_classifier, settings_problems
 from inboxd.config import Config, load_configs, read_secret
 from inboxd.credentials import Credentials, Login, load_credentials
 from inboxd.decide import Policy
 from inboxd.errors import ConfigError, InboxdError, MailboxError
 from inboxd.escalation import EscalationRules, load_escalation
 from inboxd.mailbox import ImapMailbox
+from inboxd.model_child import ModelRead
 from inboxd.outbox import SmtpOutbox
 from inboxd.pipeline import KW_QUARANTINED, Processor, TickReport
 from inboxd.render import Renderer, load_templates
 from inboxd.store import Store
 from inboxd.tickets import TicketPolicy
 from inboxd.workers import Preparer, preparer
+
+if TYPE_CHECKING:  # scikit-learn is imported in load_apps, once the model is being read
+    from inboxd.classify import Classifier
 
 log = logging.getLogger("inboxd.daemon")
 
@@ -73,14 +76,27 @@ def load_apps(config_path: Path, *, with_model: bool = True) -> list[App]:
     """
     configs = load_configs(config_path)
     first = configs[0]
+    # The model is read in a child process (inboxd.model_child) while this one reads the
+    # other assets; scikit-learn is imported here only after the child has ended.
+    reading = ModelRead(first.classifier.model_path) if with_model else None
+    try:
+        return _load_apps(configs, reading)
+    finally:
+        if reading is not None:
+            reading.close()
+
+
+def _load_apps(configs: list[Config], reading: ModelRead | None) -> list[App]:
+    first = configs[0]
     problems = []
+    assets_problems = False
     assets: Assets | None = None
     renderers: dict[Path, Renderer] = {}
     try:
         assets = load_assets(first.classifier.dir)
     except ConfigError as exc:
         problems.extend(exc.problems)
-        problems.extend(settings_problems(first.classifier.dir / "model.toml"))
+        assets_problems = True
     escalation = EscalationRules({}, ())
     if assets is not None:
         for config in configs:
@@ -94,10 +110,17 @@ def load_apps(config_path: Path, *, with_model: bool = True) -> list[App]:
             escalation = load_escalation(first.classifier.dir / "escalation.toml", assets.categories)
         except ConfigError as exc:
             problems.extend(exc.problems)
+    # Only now, with the child gone, scikit-learn is imported here (see load_apps).
+    if reading is not None:
+        reading.wait()
+    from inboxd.classify import load_classifier, settings_problems  # noqa: PLC0415
+
+    if assets_problems:
+        problems.extend(settings_problems(first.classifier.dir / "model.toml"))
     classifier: Classifier | None = None
-    if assets is not None and with_model:
+    if assets is not None and reading is not None:
         try:
-            classifier = load_classifier(assets, first.classifier.model_path, first.classifier.train_if_stale)
+            classifier = load_classifier(assets, first.classifier.model_path, first.classifier.train_if_stale, reading)
         except ConfigError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -147,8 +147,8 @@ class Worker:
         m.tick_seconds.labels(name).observe(seconds)
         m.last_success.labels(name).set(time.time())
         m.backlog.labels(name).set(report.backlog)
-        for category, outcome in report.outcomes:
-            m.mails.labels(name, category, outcome).inc()
+        for (category, outcome), count in report.outcomes.items():
+            m.mails.labels(name, category, outcome).inc(count)
         m.acks.labels(name).inc(report.sent)
         for state, count in (("retrying", report.retrying), ("failed", report.failed),
                              ("unknown", report.unknown + report.recovered_unknown)):  # fmt: skip

@@ -4,6 +4,9 @@ storage that refuses stale models, explanations, and Chinese normalisation."""
 from __future__ import annotations
 
 import contextlib
+import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from inboxd import classify
+from inboxd import classify, model_child
 from inboxd.assets import load_assets
 from inboxd.classify import (
     Classifier,
@@ -209,6 +212,34 @@ def test_a_model_without_its_vocabularies_is_refused(tmp_path: Path, monkeypatch
     save_model(train(assets, settings), path)
     with pytest.raises(ConfigError, match="damaged vocabulary in the model"):
         load_model(path, expected_meta(assets, settings))
+
+
+def test_a_model_is_read_in_a_child_process_and_skops_stays_out_of_this_one(tmp_path: Path) -> None:
+    """skops imports all of scikit-learn to audit a file (21 MiB the daemon would keep)."""
+    root = make_tiny_classifiers(tmp_path / "c")
+    assets = load_assets(root)
+    save_model(train(assets, settings_of(assets)), tmp_path / "model.skops")
+    code = (
+        "import sys; from pathlib import Path; from inboxd.assets import load_assets; "
+        "from inboxd.classify import load_classifier; "
+        f"c = load_classifier(load_assets(Path({str(root)!r})), Path({str(tmp_path / 'model.skops')!r})); "
+        "print(len(c.model.classes), sorted(m for m in sys.modules if m.startswith('skops'))[:1])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [str(len(assets.category_names)), "[]"]
+
+
+def test_without_a_child_process_the_model_is_read_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    assets = load_assets(make_tiny_classifiers(tmp_path / "c"))
+    settings = settings_of(assets)
+    save_model(train(assets, settings), tmp_path / "model.skops")
+    monkeypatch.setattr(model_child.sys, "executable", str(tmp_path / "no-such-python"))
+    with caplog.at_level(logging.WARNING, logger="inboxd.model"):
+        model = load_model(tmp_path / "model.skops", expected_meta(assets, settings))
+    assert model.classes == tuple(sorted(assets.category_names))
+    assert "could not read the model in a child process" in caplog.text
 
 
 def test_a_damaged_or_missing_model_is_a_clear_error(tmp_path: Path) -> None:
