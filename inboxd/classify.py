@@ -520,10 +520,11 @@ def load_model(path: Path, expected: dict[str, Any], reading: ModelRead | None =
 
 
 def _return_freed_memory() -> None:
-    """Give back to the system what reading the model freed (about 30 MiB).
+    """Give back to the system what reading the model freed.
 
-    skops reads the model's schema as tens of MB of JSON; glibc keeps the freed pages
-    for later, so the daemon would hold them for its whole life.
+    The pickled pipeline from the child (14 MB), or skops's own buffers when the file
+    was read here; glibc keeps freed pages for later, so the daemon would hold them for
+    its whole life.
     """
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):  # not glibc: the pages are reused instead
