@@ -89,14 +89,12 @@ def load_apps(config_path: Path, *, with_model: bool = True) -> list[App]:
 def _load_apps(configs: list[Config], reading: ModelRead | None) -> list[App]:
     first = configs[0]
     problems = []
-    assets_problems = False
     assets: Assets | None = None
     renderers: dict[Path, Renderer] = {}
     try:
         assets = load_assets(first.classifier.dir)
     except ConfigError as exc:
         problems.extend(exc.problems)
-        assets_problems = True
     escalation = EscalationRules({}, ())
     if assets is not None:
         for config in configs:
@@ -110,12 +108,15 @@ def _load_apps(configs: list[Config], reading: ModelRead | None) -> list[App]:
             escalation = load_escalation(first.classifier.dir / "escalation.toml", assets.categories)
         except ConfigError as exc:
             problems.extend(exc.problems)
-    # Only now, with the child gone, scikit-learn is imported here (see load_apps).
-    if reading is not None:
+    # Only now, with the child gone, scikit-learn is imported here (see load_apps). Without
+    # assets the model is not loaded: the child is stopped rather than waited for.
+    if reading is not None and assets is not None:
         reading.wait()
+    elif reading is not None:
+        reading.close()
     from inboxd.classify import load_classifier, settings_problems  # noqa: PLC0415
 
-    if assets_problems:
+    if assets is None:
         problems.extend(settings_problems(first.classifier.dir / "model.toml"))
     classifier: Classifier | None = None
     if assets is not None and reading is not None:
