@@ -150,6 +150,20 @@ def mask(text: str) -> Masked:
     return Masked("".join(chars), tuple(explorer))
 
 
+# Characters outside ASCII that `re.IGNORECASE` equates with an ASCII letter (found by
+# trying every code point; a test checks the table against `re` itself).
+_ASCII_FOLDS = {"i": "\u0130\u0131", "k": "\u212a", "s": "\u017f"}
+
+
+def _case_variants(head: str) -> list[str] | None:
+    """Every character that `head` matches under `re.IGNORECASE`, or None when that is not known here."""
+    if head.isascii():
+        return sorted({head.lower(), head.upper(), *_ASCII_FOLDS.get(head.lower(), "")})
+    if head.lower() == head == head.upper():
+        return [head]  # Chinese, punctuation: no case
+    return None
+
+
 def cue_pattern(words: tuple[str, ...] | list[str]) -> re.Pattern[str]:
     """One case-insensitive pattern for literal cue words; a space matches any spacing.
 
@@ -170,18 +184,25 @@ def cue_pattern(words: tuple[str, ...] | list[str]) -> re.Pattern[str]:
         group = bounded if head.isascii() and head.isalnum() else free
         group.setdefault(head.lower(), []).append(body)
 
-    # These patterns scan every mail's whole text, so they are shaped for `re`: the
-    # word-start check stands once before all the ASCII words (one look-behind per
-    # position, not one per word), and words are grouped by their first letter (one
-    # comparison per group, not per word). Within a group the longest comes first, as
-    # in a plain list of words: the same matches, five to eight times faster.
-    def grouped(groups: dict[str, list[str]]) -> str:
-        return "|".join(f"{re.escape(head)}(?:{'|'.join(bodies)})" for head, bodies in groups.items())
-
-    parts = [rf"(?<![A-Za-z0-9])(?:{grouped(bounded)})"] if bounded else []
-    if free:
-        parts.append(grouped(free))
-    return re.compile("|".join(parts), re.I)
+    # These patterns scan every mail's whole text, so they are shaped for `re`: words are
+    # grouped by their first character (one comparison per group, not per word; within a
+    # group the longest comes first, as in a plain list of words), and every alternative
+    # starts with one literal character, spelled out in each case it may take. Then `re`
+    # knows the characters a match can start with and skips the rest of the text in C,
+    # instead of trying the whole pattern at every position: two to five times faster than
+    # one case-insensitive pattern, with the same matches. The word-start check runs only
+    # where such a character is found. A first character whose case variants are not known
+    # here (a cased letter outside ASCII) is matched case-insensitively, which is right but
+    # turns the skipping off.
+    alternatives: list[str] = []
+    for groups, boundary in ((bounded, True), (free, False)):
+        for head, bodies in groups.items():
+            rest = "|".join(bodies)
+            for char in _case_variants(head) or [f"(?i:{re.escape(head)})"]:
+                first = re.escape(char) if len(char) == 1 else char
+                check = f"(?<![A-Za-z0-9]{first})" if boundary else ""
+                alternatives.append(f"{first}(?i:{check}(?:{rest}))")
+    return re.compile("|".join(alternatives))
 
 
 def nearest_cue(
