@@ -46,6 +46,25 @@ def test_outlook_windows_1252_html() -> None:
     assert "MsoNormal" not in mail.text
 
 
+def test_html_text_keeps_the_customers_characters() -> None:
+    """html2text writes Markdown; the customer's numbered steps, dashes and paths must not come out escaped."""
+    raw = (
+        b"From: Li Ming <li.ming@example.com>\r\nTo: support@exchange.test\r\nSubject: withdrawal stuck\r\n"
+        b"Message-ID: <html-steps-1@example.com>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+        b"<div>1. I withdrew 250 USDT at 09:40</div><div>2. It says completed</div>"
+        b"<div>- TRC20</div><div>+ network fee 1 USDT</div><div>saved to C:\\Users\\li\\tx.png</div>"
+        b'<div>see <a href="https://tronscan.org/#/transaction/ab12">tronscan</a></div>\r\n'
+    )
+    mail = parse_message(raw)
+    assert mail.html_only
+    lines = mail.text.splitlines()
+    assert "1. I withdrew 250 USDT at 09:40" in lines and "2. It says completed" in lines
+    assert "- TRC20" in lines and "+ network fee 1 USDT" in lines
+    assert "saved to C:\\Users\\li\\tx.png" in lines
+    assert "https://tronscan.org/#/transaction/ab12" in mail.text  # links stay inline
+
+
 def test_multipart_alternative_prefers_plain_text() -> None:
     mail = parse_message(fixture_bytes("en_withdrawal_complete.eml"))
     assert not mail.html_only
