@@ -9,8 +9,9 @@ The order is what makes it safe (see `inboxd.store` for the state machine):
 3. decided messages get their IMAP keywords / move — only after their state is committed;
 4. new UIDs after the checkpoint are fetched in batches with BODY.PEEK[]; each is
    claimed (idempotent), parsed, screened, classified (one model call per batch),
-   decided and committed with its ticket and pending ack; then 2 and 3 run for the
-   batch and the checkpoint moves past it.
+   decided and committed with its ticket and pending ack; then 2 runs for the batch,
+   and the checkpoint moves past it. 3 runs every SYNC_AT_ONCE mails or
+   SYNC_EVERY_SECONDS of a burst, and when the tick ends.
 
 A mail that fails anywhere in parse/decide is quarantined with its reason and the
 batch goes on. A server or store failure stops the tick; nothing is lost, the next
@@ -79,6 +80,15 @@ log = logging.getLogger("inboxd.pipeline")
 # Acks committed as `sending` in one synced commit (see store/acks.py); after a power cut, up to
 # this many are unknown (a crash of inboxd alone leaves at most the one in flight unknown).
 RESERVE_AT_ONCE = 16
+
+# During a burst, keywords and moves are applied to the server for several batches at once.
+# On a maildir, Dovecot renames a file for each keyword it sets and then reads the whole
+# directory again before the next command, so each STORE costs more the larger the mailbox:
+# syncing every batch of 200 cost 0.05 ms a mail at 10,000 mails and 0.18 ms at 50,000. What
+# is still to apply is in the store (synced = 0), so waiting loses nothing; agents see the
+# keywords of a burst at most this late, and the tick's last mails when it ends.
+SYNC_AT_ONCE = 1000
+SYNC_EVERY_SECONDS = 10.0
 
 KW_ACKED = "$Inboxd-Acked"
 KW_MISSING = "$Inboxd-MissingInfo"
@@ -226,6 +236,8 @@ class Processor:
         self.folder = config.imap.folder
         self._category_keywords = {c.name: c.keyword for c in policy.categories.values()}
         self._watch = Stopwatch()
+        self._unsynced_mails = 0  # decided since the last sync to the server
+        self._synced_at = 0.0  # time.monotonic() of that sync
         # Parsing and redaction, given the tick's backlog: in place, or in worker processes.
         self._preparer = preparer or (lambda backlog: nullcontext(InProcess(config.limits, policy.fact_settings)))
         self._prepare: Preparer = InProcess(config.limits, policy.fact_settings)
@@ -278,6 +290,8 @@ class Processor:
                     previous = fetching
                 if previous is not None:
                     self._finish(box, outbox, uidvalidity, previous, report)
+            if uids:  # the rest of the burst (and what was quarantined unread) on the server now
+                self._sync(box, uidvalidity, report)
         return report
 
     def _keep_lease(self) -> None:
@@ -288,10 +302,13 @@ class Processor:
         self._lease_renewed = time.monotonic()
 
     def _finish(self, box: Mailbox, outbox: Outbox, uidvalidity: int, batch: _Fetching, report: TickReport) -> None:
-        """Decide a fetched batch, send its acks, apply it on the server, move the checkpoint past it."""
+        """Decide a fetched batch, send its acks, move the checkpoint past it; apply a burst's
+        outcomes on the server every SYNC_AT_ONCE mails or SYNC_EVERY_SECONDS."""
         self._decide_fetched(batch, report)
         self._send_due(outbox, report)
-        self._sync(box, uidvalidity, report)
+        self._unsynced_mails += len(batch.claimed)
+        if self._unsynced_mails >= SYNC_AT_ONCE or time.monotonic() - self._synced_at >= SYNC_EVERY_SECONDS:
+            self._sync(box, uidvalidity, report)
         faults.point("before_checkpoint")
         with self._watch("store"):
             self.store.set_checkpoint(self.account, self.folder, uidvalidity, batch.uids[-1])
@@ -617,6 +634,7 @@ class Processor:
     # -- server sync ---------------------------------------------------------------------------
 
     def _sync(self, box: Mailbox, uidvalidity: int, report: TickReport) -> None:
+        self._unsynced_mails, self._synced_at = 0, time.monotonic()
         with self._watch("store"):
             unsynced = self.store.unsynced(self.account, self.folder, uidvalidity)
         rows = [r for r in unsynced if r.ack_state not in ("pending", "sending")]

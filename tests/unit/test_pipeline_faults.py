@@ -6,6 +6,7 @@ tests/faults/); these pin down each decision the daemon makes about such a failu
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from inboxd import pipeline
 from inboxd.daemon import App, new_owner
 from inboxd.errors import FolderMissing, LeaseLost, MailboxError, StoreError, StoreUnavailable
 from inboxd.mailbox import Fetched
@@ -225,3 +227,58 @@ def test_a_wake_up_after_the_scheduler_stopped_is_not_an_error(offline_app: App)
         daemon.wake()  # stopped: nothing to wake, and no JobLookupError
     finally:
         daemon.close()
+
+
+class RecordingMailbox(FakeMailbox):
+    """Records the order of fetches and keyword updates."""
+
+    def __init__(self, names: Sequence[str]):
+        super().__init__(names)
+        self.events: list[str] = []
+
+    def fetch(self, uids: Sequence[int], sizes: dict[int, int], max_batch_bytes: int = 0) -> Iterable[Fetched]:
+        self.events.append("fetch")
+        return super().fetch(uids, sizes, max_batch_bytes)
+
+    def add_keywords(self, uids: Sequence[int], keywords: Iterable[str]) -> None:
+        if self.events[-1:] != ["sync"]:
+            self.events.append("sync")
+        super().add_keywords(uids, keywords)
+
+
+BURST = (
+    "en_account_2fa.eml",
+    "zh_complaint.eml",
+    "en_withdrawal_complete.eml",
+    "zh_gbk_deposit.eml",
+    "en_deposit_incomplete.eml",
+    "zh_qp_account.eml",
+    "noreply.eml",
+    "en_html_only_trade.eml",
+)
+
+
+def burst_processor(app: App, store: Store, box: FakeMailbox, outbox: FakeOutbox) -> Processor:
+    """Two mails a batch, so that a tick over BURST has four."""
+    imap = app.config.imap.model_copy(update={"batch_size": 2})
+    small = dataclasses.replace(app, config=app.config.model_copy(update={"imap": imap}))
+    return processor(small, store, box, outbox)
+
+
+def test_a_burst_is_synced_to_the_server_at_once_when_the_tick_ends(offline_app: App, tmp_path: Path) -> None:
+    box, outbox = RecordingMailbox(BURST), FakeOutbox()
+    burst_processor(offline_app, Store(tmp_path / "s.db"), box, outbox).tick()
+    assert box.events == ["fetch"] * 4 + ["sync"]  # one round of STOREs, not one per batch
+    assert sorted(box.keywords) == list(range(1, len(BURST) + 1))  # every mail has its keywords
+    assert len(outbox.sent) == len(BURST) - 1  # all but the no-reply sender
+
+
+def test_a_long_burst_is_synced_every_sync_at_once_mails(
+    offline_app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "SYNC_AT_ONCE", 4)
+    box = RecordingMailbox(BURST)
+    burst_processor(offline_app, Store(tmp_path / "s.db"), box, FakeOutbox()).tick()
+    # Batches are fetched one ahead of deciding: after the third fetch the first two are decided.
+    assert box.events == ["fetch", "fetch", "fetch", "sync", "fetch", "sync"]
+    assert sorted(box.keywords) == list(range(1, len(BURST) + 1))
