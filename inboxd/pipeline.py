@@ -85,8 +85,9 @@ RESERVE_AT_ONCE = 16
 # On a maildir, Dovecot renames a file for each keyword it sets and then reads the whole
 # directory again before the next command, so each STORE costs more the larger the mailbox:
 # syncing every batch of 200 cost 0.05 ms a mail at 10,000 mails and 0.18 ms at 50,000. What
-# is still to apply is in the store (synced = 0), so waiting loses nothing; agents see the
-# keywords of a burst at most this late, and the tick's last mails when it ends.
+# is still to apply is in the store (synced = 0), so waiting loses nothing. Agents see a
+# burst's keywords this late (plus the batch in hand, which a sync waits for), and the
+# tick's last mails' when it ends.
 SYNC_AT_ONCE = 1000
 SYNC_EVERY_SECONDS = 10.0
 
