@@ -198,8 +198,8 @@ def cue_pattern(words: tuple[str, ...] | list[str]) -> re.Pattern[str]:
     for groups, boundary in ((bounded, True), (free, False)):
         for head, bodies in groups.items():
             rest = "|".join(bodies)
-            for char in _case_variants(head) or [f"(?i:{re.escape(head)})"]:
-                first = re.escape(char) if len(char) == 1 else char
+            variants = _case_variants(head)
+            for first in [re.escape(c) for c in variants] if variants else [f"(?i:{re.escape(head)})"]:
                 check = f"(?<![A-Za-z0-9]{first})" if boundary else ""
                 alternatives.append(f"{first}(?i:{check}(?:{rest}))")
     return re.compile("|".join(alternatives))
