@@ -42,7 +42,9 @@ class ParsedEmail:
     message_id_synthetic: bool
     sender: str  # address from From:, lower-cased; "" when absent
     sender_name: str
-    reply_to: str  # where an answer goes: Reply-To if valid, else From
+    # The Reply-To address, recorded for agents; "" when absent. Automatic mail never goes
+    # there: anyone can name anyone in Reply-To (see inboxd.trust).
+    reply_to: str
     to: tuple[str, ...]
     cc: tuple[str, ...]
     subject: str
@@ -61,6 +63,28 @@ class ParsedEmail:
     # Customer secrets removed from this mail by `sensitive.redact_mail` (kind and place only).
     secrets: tuple[Secret, ...] = ()
     redacted: bool = False  # sensitive.redact_mail has run: it need not (and does not) run again
+    # Authentication-Results header values, top to bottom as in the mail (inboxd.trust reads them).
+    auth_results: tuple[str, ...] = ()
+
+
+# Sender verdicts (inboxd.trust): how far the From address is proven.
+PASS = "pass"
+FAIL = "fail"
+NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class SenderAuth:
+    """The verdict on a mail's From address and the evidence it rests on (printable ASCII)."""
+
+    verdict: str  # pass | fail | none
+    evidence: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"verdict": self.verdict, "evidence": self.evidence}
+
+
+UNCHECKED = SenderAuth(NONE, "not checked")
 
 
 class SkipReason(StrEnum):
@@ -74,6 +98,8 @@ class SkipReason(StrEnum):
     NO_SENDER = "no_sender"
     DUPLICATE = "duplicate"
     RATE_LIMITED = "rate_limited"  # the sender had its share of acknowledgements in the window
+    DOMAIN_LIMITED = "domain_limited"  # so had the sender's domain
+    BUDGET = "budget"  # the hourly budget of automatic mail is spent: decided, not answered
     SUPPRESSED = "suppressed"  # an earlier acknowledgement to this address bounced
 
 
@@ -166,6 +192,7 @@ class Facts:
 class Action(StrEnum):
     ACK = "ack"  # a new ticket, acknowledged
     FOLLOWUP = "followup"  # a reply on an existing ticket: no second generic acknowledgement
+    ESCALATE = "escalate"  # for a human only, never answered: the From address is forged
     SKIP = "skip"
     QUARANTINE = "quarantine"
 
@@ -184,6 +211,7 @@ class Decision:
     # The mail held a customer secret (now redacted): flag it, raise its priority, and
     # answer with the security-incident acknowledgement. Facts.secrets says which kinds.
     security_incident: bool = False
+    sender: SenderAuth = UNCHECKED
 
 
 @dataclass(frozen=True, slots=True)

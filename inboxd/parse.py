@@ -353,6 +353,13 @@ def _addresses(value: Any, hint: str | None) -> list[tuple[str, str]]:
     return out
 
 
+def _auth_results(message: email.message.Message) -> tuple[str, ...]:
+    """Every Authentication-Results header, top to bottom, unfolded (inboxd.trust decides which
+    one to believe). Bounded: the header block's size is already limited by `_check_structure`."""
+    values = message.get_all("authentication-results") or []
+    return tuple(" ".join(str(v).split()) for v in values[:50])
+
+
 def _message_ids(value: str) -> list[str]:
     return _MSGID.findall(value or "")
 
@@ -429,7 +436,6 @@ def parse_message(raw: bytes, limits: LimitsConfig | ParseLimits | None = None) 
     senders = _addresses(mail.get("from"), hint)
     sender_name, sender = senders[0] if senders else ("", "")
     reply_to = _addresses(mail.get("reply-to"), hint)
-    reply_address = reply_to[0][1] if reply_to else sender
 
     plain = [t for t in parser.text_plain if t and t.strip()]
     html = [t for t in parser.text_html if t and t.strip()]
@@ -459,7 +465,7 @@ def parse_message(raw: bytes, limits: LimitsConfig | ParseLimits | None = None) 
         message_id_synthetic=synthetic,
         sender=sender,
         sender_name=sender_name,
-        reply_to=reply_address,
+        reply_to=reply_to[0][1] if reply_to else "",
         to=tuple(a for _, a in _addresses(mail.get("to"), hint)),
         cc=tuple(a for _, a in _addresses(mail.get("cc"), hint)),
         subject=" ".join(headers.get("subject", "").split()),
@@ -475,4 +481,5 @@ def parse_message(raw: bytes, limits: LimitsConfig | ParseLimits | None = None) 
         content_hash=content_hash,
         size=len(raw),
         defects=tuple(sorted(parser.defects_categories)),
+        auth_results=_auth_results(message),
     )
