@@ -9,6 +9,13 @@ Customer secrets: both redact the mail first (`sensitive.redact_mail`, idempoten
 nothing they produce can hold a secret even when the caller forgot to redact. A mail
 with a secret is a security incident: the decision says so and carries the kinds, and
 the acknowledgement is the `security_incident` variant.
+
+Sender trust (inboxd.trust): automatic mail goes to the From address only, never to
+Reply-To. A mail whose From is proven forged (`fail`) is for a human (`escalate`), never
+answered. Only an authenticated sender (`pass`) hears back the facts we read, its own
+subject and its name (each checked by inboxd.echo); anyone else gets the kinds of fact
+found and the templates' neutral wording, so nothing a stranger wrote goes out in the
+exchange's name.
 """
 
 from __future__ import annotations
@@ -20,11 +27,24 @@ from typing import Any
 
 from inboxd.assets import Category
 from inboxd.checks import missing_fields
+from inboxd.echo import greeting_name, masked_email, quotable_subject
 from inboxd.extract import BUILTIN_RULES, FactSettings, OrderRules, facts_of_mail
 from inboxd.language import detect_language
-from inboxd.models import Action, Classification, Decision, Facts, OutgoingMail, ParsedEmail, Screening
+from inboxd.models import (
+    FAIL,
+    PASS,
+    Action,
+    Classification,
+    Decision,
+    Facts,
+    OutgoingMail,
+    ParsedEmail,
+    Screening,
+    SenderAuth,
+)
 from inboxd.render import INVALID_ADDRESS, SECURITY_TEMPLATE, Rendered, Renderer
 from inboxd.sensitive import redact_mail, secret_kinds
+from inboxd.trust import TrustSettings, sender_auth
 
 OWN_ID_PREFIX = "<inboxd."
 
@@ -43,6 +63,8 @@ class Policy:
     reply_within_hours: int
     # Order-ID cue words and patterns (classifiers/extraction.toml, `Assets.order_rules`).
     order_rules: OrderRules = field(default=BUILTIN_RULES)
+    # Which receiving servers' Authentication-Results count ([trust]).
+    trust: TrustSettings = field(default=TrustSettings())
 
     @property
     def fact_settings(self) -> FactSettings:
@@ -68,11 +90,16 @@ def decide(
     classification: Classification | None,
     policy: Policy,
     facts: Facts | None = None,
+    sender: SenderAuth | None = None,
 ) -> Decision:
-    """`facts`: the mail's facts if they were already extracted (by the worker that parsed it)."""
+    """`facts`: the mail's facts if they were already extracted (by the worker that parsed it);
+    `sender`: its verdict if already known (with DKIM checked on the raw bytes), else read
+    from its Authentication-Results here."""
     mail, _ = redact_mail(mail)
     incident = bool(mail.secrets)
     language = detect_language(classifier_text(mail), policy.default_language)
+    if sender is None:
+        sender = sender_auth(mail.sender, mail.auth_results, policy.trust)
     if screening.skip_reason is not None:
         # Not answered, but a secret in it still makes it an incident for the mailbox.
         return Decision(
@@ -82,6 +109,7 @@ def decide(
             skip_reason=screening.skip_reason,
             reason=screening.detail,
             security_incident=incident,
+            sender=sender,
         )
     if classification is None:
         raise ValueError("a mail that is not skipped needs a classification")
@@ -89,13 +117,16 @@ def decide(
         facts = mail_facts(mail, policy)
     category = policy.categories[classification.category]
     missing = missing_fields(category, policy.fields, facts)
+    forged = sender.verdict == FAIL
     return Decision(
-        Action.ACK,
+        Action.ESCALATE if forged else Action.ACK,
         language=language,
         classification=classification,
         facts=facts,
         missing=missing,
+        reason=f"forged sender, for a human: {sender.evidence}" if forged else "",
         security_incident=incident,
+        sender=sender,
     )
 
 
@@ -103,7 +134,9 @@ def understood(facts: Facts, labels: Mapping[str, str]) -> list[dict[str, str]]:
     """The facts we read, as label/value lines the customer can check and correct."""
     items: list[dict[str, str]] = []
     for account in facts.account_ids:
-        items.append({"label": labels["account_id"], "value": account.value})
+        # An address in our mail would be a link the mail client makes; the customer knows it masked.
+        value = masked_email(account.value) if account.kind == "email" else account.value
+        items.append({"label": labels["account_id"], "value": value})
     for tx in facts.tx_ids:
         chain = f" ({tx.chain})" if tx.chain != "unknown" else ""
         items.append({"label": labels["tx_id"], "value": tx.value + chain})
@@ -139,22 +172,45 @@ def _offset(value: datetime) -> str:
 
 
 def reply_subject(subject: str) -> str:
-    subject = subject.strip() or "(no subject)"
+    """ "Re: <subject>" for a subject fit to quote (inboxd.echo), else "" (the template's own wording)."""
+    subject = quotable_subject(subject)
+    if not subject:
+        return ""
     return subject if subject[:3].lower() in ("re:", "回复：", "回复:") else f"Re: {subject}"
 
 
+def understood_kinds(facts: Facts, labels: Mapping[str, str]) -> list[str]:
+    """The kinds of fact we read, named but not repeated (for a sender we cannot authenticate)."""
+    kinds = facts.kinds_present()
+    return [labels[kind] for kind in ("account_id", "tx_id", "order_id", "amount", "address", "time") if kind in kinds]
+
+
 def _context(
-    mail: ParsedEmail, ticket: str, category: Category, language: str, facts: Facts, renderer: Renderer, policy: Policy
+    mail: ParsedEmail,
+    ticket: str,
+    category: Category,
+    language: str,
+    facts: Facts,
+    renderer: Renderer,
+    policy: Policy,
+    sender: SenderAuth,
 ) -> dict[str, Any]:
-    """What every acknowledgement template may use (render.VARIABLES), but `missing`."""
+    """What every acknowledgement template may use (render.VARIABLES), but `missing`.
+
+    Only an authenticated sender's own words and facts are repeated: a mail whose From may be
+    forged would otherwise let a stranger put text and values in the exchange's mail to someone.
+    """
+    labels = renderer.fact_labels[language]
+    verified = sender.verdict == PASS
     return {
         "ticket": ticket,
-        "subject": mail.subject,
-        "reply_subject": reply_subject(mail.subject),
-        "customer_name": mail.sender_name,
+        "subject": quotable_subject(mail.subject) if verified else "",
+        "reply_subject": reply_subject(mail.subject) if verified else "",
+        "customer_name": greeting_name(mail.sender_name) if verified else "",
         "category": category.name,
         "category_name": category.display[language],
-        "understood": understood(facts, renderer.fact_labels[language]),
+        "understood": understood(facts, labels) if verified else [],
+        "understood_kinds": [] if verified else understood_kinds(facts, labels),
         "missing": [],
         "reply_within_hours": policy.reply_within_hours,
         "team": policy.team,
@@ -162,10 +218,10 @@ def _context(
     }
 
 
-def _outgoing(mail: ParsedEmail, rendered: Rendered, ticket: str, policy: Policy) -> OutgoingMail:
+def _outgoing(mail: ParsedEmail, rendered: Rendered, ticket: str, policy: Policy, to: str) -> OutgoingMail:
     references = (*mail.references, mail.message_id) if mail.message_id not in mail.references else mail.references
     return OutgoingMail(
-        to=mail.reply_to,
+        to=to,
         subject=rendered.subject,
         body=rendered.body,
         message_id=f"{OWN_ID_PREFIX}{ticket}.{mail.content_hash[:16]}@{policy.message_id_domain}>",
@@ -175,15 +231,18 @@ def _outgoing(mail: ParsedEmail, rendered: Rendered, ticket: str, policy: Policy
 
 
 def build_ack(mail: ParsedEmail, decision: Decision, ticket: str, renderer: Renderer, policy: Policy) -> OutgoingMail:
+    """The acknowledgement of a new request, to its From address (never Reply-To)."""
     assert decision.classification is not None
+    if decision.action == Action.ESCALATE or decision.sender.verdict == FAIL:
+        raise ValueError("a mail from a forged sender is never answered")
     mail, _ = redact_mail(mail)  # the subject and name are quoted back: never with a secret in them
     language = decision.language
     category = policy.categories[decision.classification.category]
     texts = renderer.field_text[language]
-    context = _context(mail, ticket, category, language, decision.facts, renderer, policy)
+    context = _context(mail, ticket, category, language, decision.facts, renderer, policy, decision.sender)
     context["missing"] = [{"field": f, "label": texts[f].label, "ask": texts[f].ask} for f in decision.missing]
     template = SECURITY_TEMPLATE if decision.security_incident else category.template
-    return _outgoing(mail, renderer.render(language, template, context), ticket, policy)
+    return _outgoing(mail, renderer.render(language, template, context), ticket, policy, mail.sender)
 
 
 def build_confirmation(
@@ -194,9 +253,15 @@ def build_confirmation(
     ticket: str,
     renderer: Renderer,
     policy: Policy,
+    owner: str,
 ) -> OutgoingMail:
-    """The short note for a reply that completed the information a ticket was missing."""
+    """The short note for a reply that completed the information a ticket was missing.
+
+    It goes to the ticket's owner, who is this mail's From address: only the owner's mail
+    joins a ticket (inboxd.tickets), and a confirmation is never sent to anyone else."""
+    if decision.sender.verdict == FAIL or mail.sender.lower() != owner.lower():
+        raise ValueError("a confirmation goes only to the ticket's owner, from a sender not proven forged")
     mail, _ = redact_mail(mail)
     category = policy.categories.get(category_name) or policy.categories["other"]
-    context = _context(mail, ticket, category, decision.language, facts, renderer, policy)
-    return _outgoing(mail, renderer.render(decision.language, "confirmation", context), ticket, policy)
+    context = _context(mail, ticket, category, decision.language, facts, renderer, policy, decision.sender)
+    return _outgoing(mail, renderer.render(decision.language, "confirmation", context), ticket, policy, owner)

@@ -26,6 +26,7 @@ from inboxd.parse import parse_message
 from inboxd.render import Renderer
 from inboxd.screen import screen
 from inboxd.sensitive import redact_mail, secret_kinds
+from inboxd.trust import DnsLookup, sender_auth
 
 PREVIEW_TICKET = "DRYRUN"
 
@@ -93,7 +94,9 @@ def decision_record(
         "source": source,
         "message_id": mail.message_id if mail else None,
         "from": mail.sender if mail else None,
+        "reply_to": mail.reply_to or None if mail else None,
         "subject": mail.subject if mail else None,
+        "sender": decision.sender.as_dict() if decision else None,
         "language": decision.language if decision else None,
         "action": decision.action.value if decision else "quarantine",
         "category": c.category if c else None,
@@ -124,7 +127,16 @@ def decision_record(
 class OfflineDecider:
     """parse → screen → classify → decide → render for one raw message at a time."""
 
-    def __init__(self, classifier: Classifier, renderer: Renderer, policy: Policy, limits: LimitsConfig, prefix: str):
+    def __init__(
+        self,
+        classifier: Classifier,
+        renderer: Renderer,
+        policy: Policy,
+        limits: LimitsConfig,
+        prefix: str,
+        dnsfunc: DnsLookup | None = None,
+    ):
+        self.dnsfunc = dnsfunc  # DKIM key lookups ([trust] verify_dkim); None: DNS
         self.classifier = classifier
         self.renderer = renderer
         self.policy = policy
@@ -152,7 +164,8 @@ class OfflineDecider:
             classification = None
             if screening.skip_reason is None:
                 classification = self.classifier.classify([classifier_text(mail)])[0]
-            decision = decide(mail, screening, classification, self.policy)
+            auth = sender_auth(mail.sender, mail.auth_results, self.policy.trust, raw, self.dnsfunc)
+            decision = decide(mail, screening, classification, self.policy, sender=auth)
             ack = None
             if decision.action == Action.ACK:
                 out = build_ack(mail, decision, self.ticket, self.renderer, self.policy)

@@ -122,8 +122,9 @@ def screen(
 ) -> Screening:
     """Return why `mail` must not be acknowledged, or a Screening with no reason."""
     h = mail.headers
-    if not mail.sender and not mail.reply_to:
-        return Screening(SkipReason.NO_SENDER, "no usable From or Reply-To address")
+    if not mail.sender:
+        # Automatic mail goes to the From address only (never Reply-To: inboxd.trust).
+        return Screening(SkipReason.NO_SENDER, "no usable From address")
     if mail.sender in own_addresses or mail.reply_to in own_addresses:
         return Screening(SkipReason.OWN_ADDRESS, f"sent from our own address {mail.sender}")
     if is_own_message_id(mail.message_id):

@@ -23,6 +23,7 @@ from inboxd.config import Config, load_config
 from inboxd.daemon import App, load_app, open_store, poll_once
 from inboxd.store import Store
 from inboxd.testbed.dovecot import Dovecot, free_port
+from inboxd.testbed.mx import AUTHSERV_ID, stamp
 from inboxd.testbed.postgres import Postgres
 from inboxd.testbed.postgres import bin_dir as pg_bin_dir
 from inboxd.testbed.smtpsink import SmtpSink
@@ -49,6 +50,11 @@ def marks(flags: set[str]) -> set[str]:
 
 def fixture_bytes(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
+
+
+def authenticated_fixture(name: str) -> bytes:
+    """A fixture as the exchange's MX delivers it after DMARC passed for its sender."""
+    return stamp(fixture_bytes(name))
 
 
 @pytest.fixture(scope="session")
@@ -102,6 +108,8 @@ def write_config(
         "classifier": {"dir": str(ROOT / "classifiers"), "model_path": str(model_path)},
         "templates": {"dir": str(ROOT / "templates")},
         "ack": {"retry_base_seconds": 1},
+        # The tests' mail arrives through a stand-in for the exchange's MX (inboxd.testbed.mx).
+        "trust": {"authserv_ids": [AUTHSERV_ID]},
     }
     if cert is not None:
         values["imap"]["ca_file"] = str(cert)
@@ -171,8 +179,12 @@ class Servers:
     def app(self) -> App:
         return load_app(self.config_path)
 
-    def append(self, *names_or_bytes: str | bytes, folder: str = "INBOX") -> None:
+    def append(self, *names_or_bytes: str | bytes, folder: str = "INBOX", authenticated: bool = True) -> None:
+        """Deliver mail to the user's folder; as through the exchange's MX, which found each
+        sender authentic (DMARC pass), unless `authenticated` is False (the mail as given)."""
         raws = [fixture_bytes(x) if isinstance(x, str) else x for x in names_or_bytes]
+        if authenticated:
+            raws = [stamp(raw) for raw in raws]
         self.dovecot.append_many(raws, folder=folder, user=self.user)
 
     def messages(self, folder: str = "INBOX") -> dict[int, tuple[set[str], bytes]]:

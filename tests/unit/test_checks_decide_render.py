@@ -8,7 +8,7 @@ from inboxd.decide import build_ack, decide
 from inboxd.models import Action, Classification, Facts, TxId
 from inboxd.parse import parse_message
 from inboxd.screen import screen
-from tests.conftest import fixture_bytes
+from tests.conftest import authenticated_fixture, fixture_bytes
 
 
 def test_missing_fields_follow_the_category_config(offline_app: App) -> None:
@@ -22,7 +22,7 @@ def test_missing_fields_follow_the_category_config(offline_app: App) -> None:
 
 
 def _decide(app: App, name: str, category: str) -> tuple[object, object]:
-    mail = parse_message(fixture_bytes(name))
+    mail = parse_message(authenticated_fixture(name))
     s = screen(mail, app.policy.own_addresses, app.policy.is_own_message_id)
     decision = decide(mail, s, Classification(category, 0.9, category), app.policy)
     return mail, decision

@@ -70,7 +70,8 @@ def test_multipart_alternative_prefers_plain_text() -> None:
     assert not mail.html_only
     assert "<div" not in mail.text
     assert "TXID: 4f1c1e0b6f0a7d3f6b5c2a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c" in mail.text
-    assert mail.reply_to == "dan.whitaker84@gmail.com"
+    assert mail.sender == "dan.whitaker84@gmail.com"
+    assert mail.reply_to == ""  # no Reply-To header: nothing is recorded for agents
     assert mail.to == ("support@exchange.test",)
 
 

@@ -13,6 +13,7 @@ from inboxd.models import Action, Classification, Facts, ParsedEmail, Screening,
 from inboxd.offline import OfflineDecider
 from inboxd.parse import parse_message
 from inboxd.sensitive import redact_mail
+from inboxd.testbed.mx import stamp
 from inboxd.tickets import facts_dict, kinds_in, merge_facts
 
 EN12 = "legal winner thank year wave sausage worth useful legal winner thank yellow"
@@ -29,7 +30,7 @@ def raw_mail(subject: str, body: str, sender: str = "Dan Whitaker <dan@example.o
 
 
 def _decide(app: App, raw: bytes, category: str) -> tuple[ParsedEmail, object]:
-    mail = parse_message(raw)
+    mail = parse_message(stamp(raw))  # as the MX delivers it: DMARC passed, so facts are quoted
     decision = decide(mail, Screening(None), Classification(category, 0.9, category), app.policy)
     return mail, decision
 
