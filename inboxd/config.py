@@ -24,6 +24,7 @@ from inboxd.errors import ConfigError, Problem
 
 Security = Literal["tls", "starttls", "none"]
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_-]{1,63})*\.?$")
 
 
 class _Section(BaseModel):
@@ -200,6 +201,18 @@ class AckConfig(_Section):
     # A sender gets at most this many acknowledgements per window; more mail is recorded, not answered.
     max_per_sender: int = Field(5, ge=1)
     sender_window_minutes: float = Field(60.0, gt=0)
+    # And so does a sender's domain (someone rotating addresses of one domain), except the
+    # large mail providers that many customers share, listed here.
+    max_per_sender_domain: int = Field(30, ge=1)
+    domain_limit_exempt: tuple[str, ...] = (
+        "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "yahoo.com",
+        "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de", "mail.ru",
+        "yandex.ru", "qq.com", "foxmail.com", "163.com", "126.com", "yeah.net", "sina.com", "sina.cn",
+        "sohu.com", "aliyun.com", "139.com", "189.cn", "naver.com", "hanmail.net", "yahoo.co.jp",
+    )  # fmt: skip
+    # At most this many automatic mails (acknowledgements and confirmations) an hour in all;
+    # above it inboxd keeps deciding and recording, stops answering, and says so (metric, log).
+    max_per_hour: int = Field(1000, ge=1)
 
     @field_validator("own_addresses")
     @classmethod
@@ -208,6 +221,32 @@ class AckConfig(_Section):
         if bad:
             raise ValueError(f"not e-mail addresses: {', '.join(map(repr, bad))}")
         return tuple(a.lower() for a in value)
+
+    @field_validator("domain_limit_exempt")
+    @classmethod
+    def _domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [d for d in value if not _HOST.match(d)]
+        if bad:
+            raise ValueError(f"not domain names: {', '.join(map(repr, bad))}")
+        return tuple(d.lower().rstrip(".") for d in value)
+
+
+class TrustConfig(_Section):
+    """Whose word about a sender counts (see inboxd.trust)."""
+
+    # authserv-ids of the exchange's own receiving servers: only their Authentication-Results
+    # headers are read (the topmost one with such an id), every other one is ignored.
+    authserv_ids: tuple[str, ...] = ()
+    # Check DKIM signatures ourselves (DNS lookups) when no trusted header is there.
+    verify_dkim: bool = False
+
+    @field_validator("authserv_ids")
+    @classmethod
+    def _ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [i for i in value if not _HOST.match(i)]
+        if bad:
+            raise ValueError(f"not authserv-ids (host names as the server writes them): {', '.join(map(repr, bad))}")
+        return tuple(i.lower().rstrip(".") for i in value)
 
 
 class TicketsConfig(_Section):
@@ -279,6 +318,7 @@ class _Sections(_Section):
     templates: TemplatesConfig = TemplatesConfig()
     ack: AckConfig = AckConfig()
     tickets: TicketsConfig = TicketsConfig()
+    trust: TrustConfig = TrustConfig()
     limits: LimitsConfig = LimitsConfig()
     extract: ExtractConfig = ExtractConfig()
     logging: LoggingConfig = LoggingConfig()
@@ -423,6 +463,7 @@ def load_configs(path: Path) -> list[Config]:
                 templates=TemplatesConfig.model_construct(dir=_resolve(base, templates.dir)),
                 ack=section.ack if section and section.ack else file.ack,
                 tickets=file.tickets,
+                trust=file.trust,
                 limits=section.limits if section and section.limits else file.limits,
                 extract=file.extract,
                 logging=file.logging,

@@ -33,6 +33,7 @@ from inboxd.pipeline import KW_QUARANTINED, Processor, TickReport
 from inboxd.render import Renderer, load_templates
 from inboxd.store import Store
 from inboxd.tickets import TicketPolicy
+from inboxd.trust import TrustSettings
 from inboxd.workers import Preparer, preparer
 
 if TYPE_CHECKING:  # scikit-learn is imported in load_apps, once the model is being read
@@ -64,6 +65,7 @@ def make_policy(config: Config, assets: Assets) -> Policy:
         team=config.smtp.from_name,
         reply_within_hours=config.ack.reply_within_hours,
         order_rules=assets.order_rules,
+        trust=TrustSettings(frozenset(config.trust.authserv_ids), config.trust.verify_dkim),
     )
 
 

@@ -1,7 +1,8 @@
 """Prometheus metrics: the only module importing prometheus-client.
 
 What an operator alerts on: mail handled by category and outcome, acknowledgements
-sent and failed, quarantined mail, escalations, tick duration and errors, and the
+sent and failed or withheld by a limit (the hourly budget above all), forged senders,
+quarantined mail, escalations, tick duration and errors, and the
 time of the last successful poll per mailbox — so an alert fires when fetching
 stops silently. `inboxd_info` carries the version, the model and the config digest.
 """
@@ -30,6 +31,17 @@ class Metrics:
         )
         self.quarantined = Counter("inboxd_quarantined", "Mails quarantined", ["mailbox"], registry=r)
         self.escalations = Counter("inboxd_escalations", "Tickets escalated", ["mailbox"], registry=r)
+        self.spoofed = Counter(
+            "inboxd_forged_senders", "Mails whose From the trusted receiving server found forged", ["mailbox"],
+            registry=r,
+        )  # fmt: skip
+        # Alert on reason="budget": automatic mail has stopped for the hour (ack.max_per_hour).
+        self.withheld = Counter(
+            "inboxd_acks_withheld",
+            "Acknowledgements not sent because of a limit (rate_limited, domain_limited, budget)",
+            ["mailbox", "reason"],
+            registry=r,
+        )
         self.tick_seconds = Histogram(
             "inboxd_poll_duration_seconds", "Duration of one poll of a mailbox", ["mailbox"], registry=r,
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),

@@ -36,6 +36,7 @@ from inboxd import faults
 from inboxd.bounce import read_bounce
 from inboxd.config import Config
 from inboxd.decide import Policy, build_ack, build_confirmation, classifier_text, decide
+from inboxd.domains import domain_of
 from inboxd.errors import (
     LeaseLost,
     MessageError,
@@ -68,8 +69,10 @@ from inboxd.tickets import (
     facts_from_dict,
     normalise_subject,
     plan_followup,
+    plan_forged,
     plan_new,
 )
+from inboxd.trust import sender_auth
 from inboxd.workers import InProcess, Prepared, Preparer
 
 if TYPE_CHECKING:  # scikit-learn is imported when the model is loaded, not with this module
@@ -103,6 +106,9 @@ KW_ESCALATED = "$Inboxd-Escalated"
 KW_REOPENED = "$Inboxd-Reopened"
 KW_RATE_LIMITED = "$Inboxd-RateLimited"
 KW_SECRET = "$Inboxd-Secret"
+KW_SPOOFED = "$Inboxd-Spoofed"
+# Skip reasons of a request answered no more because of a limit: all flagged alike.
+_LIMITED = frozenset({"rate_limited", "domain_limited", "budget"})
 _ACK_KEYWORD = {
     "sent": KW_ACKED,
     "failed": KW_ACK_FAILED,
@@ -143,6 +149,8 @@ class TickReport:
     backlog: int = 0  # new or pending UIDs this tick found
     quarantined: int = 0
     escalations: int = 0
+    spoofed: int = 0  # mails whose From is proven forged (for a human, never answered)
+    withheld: Counter[str] = field(default_factory=Counter)  # acks not sent by the limits, by skip reason
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)  # decided mails by (category, outcome)
     error: str | None = None
     # Seconds per stage (inboxd.stopwatch.STAGES), and the most one mail took to parse,
@@ -176,8 +184,10 @@ def keywords_for(row: SyncRow, category_keywords: dict[str, str]) -> list[str]:
     if row.action == Action.QUARANTINE:
         return [KW_QUARANTINED]
     if row.action == Action.SKIP:
-        return [KW_SKIPPED, KW_RATE_LIMITED] if row.skip_reason == "rate_limited" else [KW_SKIPPED]
+        return [KW_SKIPPED, KW_RATE_LIMITED] if row.skip_reason in _LIMITED else [KW_SKIPPED]
     keywords: list[str] = []
+    if row.action == Action.ESCALATE:
+        keywords.append(KW_SPOOFED)
     if row.action == Action.FOLLOWUP:
         keywords.append(KW_FOLLOWUP)
     if row.ack_state in _ACK_KEYWORD:
@@ -238,6 +248,7 @@ class Processor:
         self._category_keywords = {c.name: c.keyword for c in policy.categories.values()}
         self._watch = Stopwatch()
         self._unsynced_mails = 0  # decided since the last sync to the server
+        self._budget_warned = False  # the hourly budget's warning is logged once per tick
         self._synced_at = 0.0  # time.monotonic() of that sync
         # Parsing and redaction, given the tick's backlog: in place, or in worker processes.
         self._preparer = preparer or (lambda backlog: nullcontext(InProcess(config.limits, policy.fact_settings)))
@@ -247,6 +258,7 @@ class Processor:
 
     def tick(self) -> TickReport:
         report = TickReport()
+        self._budget_warned = False
         self._watch = watch = Stopwatch()
         report.stages = watch.seconds
         self._lease_renewed = time.monotonic()
@@ -422,7 +434,10 @@ class Processor:
                     raise MessageError("the classifier failed on this mail")
                 started = time.perf_counter()
                 with watch("decide"):
-                    decision = decide(mail, screenings[index], c, self.policy, p.facts)
+                    # DKIM checked on the raw bytes only when asked for: it may mean a DNS lookup.
+                    raw = p.raw if self.policy.trust.verify_dkim else None
+                    auth = sender_auth(mail.sender, mail.auth_results, self.policy.trust, raw)
+                    decision = decide(mail, screenings[index], c, self.policy, p.facts, auth)
                 p.seconds += time.perf_counter() - started
                 report.slowest_mail_seconds = max(report.slowest_mail_seconds, p.seconds)
                 if decision.skip_reason == SkipReason.BOUNCE:
@@ -447,19 +462,32 @@ class Processor:
                                                              "failed": list(bounce.failed_recipients)})  # fmt: skip
 
     def _route(self, row: int, mail: ParsedEmail, decision: Decision, report: TickReport) -> None:
-        """New request, reply on a ticket, or not to be answered: decide what to commit."""
+        """New request, reply on a ticket, for a human only, or not to be answered: decide what to commit.
+
+        Every automatic mail goes to the From address: a reply joins a ticket only when it
+        comes from the ticket's owner, and a new request is answered only within the limits
+        per sender, per sender domain and per hour.
+        """
+        text = classifier_text(mail)
+        if decision.action == Action.ESCALATE:
+            report.spoofed += 1
+            log.warning("forged sender: for a human, not answered",
+                        extra={"event": "forged_sender", "row": row, "evidence": decision.sender.evidence})  # fmt: skip
+            self._record(row, mail, decision, plan_forged(decision, text, self.ticket_policy), None, report)
+            return
         if decision.action != Action.ACK:
             self._record(row, mail, decision, None, None, report)
             return
         cfg = self.config.tickets
-        text = classifier_text(mail)
         watch = self._watch
+        referenced = [x for x in (mail.in_reply_to, *mail.references) if x]
+        subject_ref = ticket_reference(mail.subject, self.config.ack.ticket_prefix)
         with watch("store"):
             found = self.store.ticket_for_reply(
                 self.account,
-                [x for x in (mail.in_reply_to, *mail.references) if x],
-                ticket_reference(mail.subject, self.config.ack.ticket_prefix),
-                mail.reply_to,
+                referenced,
+                subject_ref,
+                mail.sender,
                 normalise_subject(mail.subject),
                 subject_window=cfg.subject_window_hours * 3600,
                 followup_window=cfg.followup_window_hours * 3600,
@@ -476,31 +504,65 @@ class Processor:
                 def confirm(ref: str) -> OutgoingMail:
                     with watch("render"):
                         return build_confirmation(
-                            mail, followup, ticket.category, facts, ref, self.renderer, self.policy
+                            mail, followup, ticket.category, facts, ref, self.renderer, self.policy, ticket.customer
                         )
 
             self._record(row, mail, followup, plan, confirm, report)
             return
-        limit = self.config.ack.max_per_sender
-        window = self.config.ack.sender_window_minutes
-        with watch("store"):
-            suppressed = self.store.is_suppressed(mail.reply_to)
-            recent = 0 if suppressed else self.store.acks_to_since(mail.reply_to, self.clock() - window * 60)
-        if suppressed:
-            reason = f"an earlier acknowledgement to {mail.reply_to} bounced"
-            skip = replace(decision, action=Action.SKIP, skip_reason=SkipReason.SUPPRESSED, reason=reason)
+        notes: tuple[str, ...] = ()
+        if referenced or subject_ref:
+            with watch("store"):
+                foreign = self.store.foreign_reference(self.account, referenced, subject_ref)
+            if foreign:
+                # Not its owner's mail: a ticket of its own, and the other ticket is not touched.
+                notes = (f"refers to {foreign}, which another address opened: not joined to it",)
+        withheld = self._withheld(mail)
+        if withheld is not None:
+            reason, text_reason = withheld
+            report.withheld[reason.value] += 1
+            skip = replace(decision, action=Action.SKIP, skip_reason=reason, reason=text_reason)
             self._record(row, mail, skip, None, None, report)
-        elif recent >= limit:
-            reason = f"{mail.reply_to} had {limit} acknowledgements in {window:g} minutes"
-            skip = replace(decision, action=Action.SKIP, skip_reason=SkipReason.RATE_LIMITED, reason=reason)
-            self._record(row, mail, skip, None, None, report)
-        else:
+            return
 
-            def ack(ref: str) -> OutgoingMail:
-                with watch("render"):
-                    return build_ack(mail, decision, ref, self.renderer, self.policy)
+        def ack(ref: str) -> OutgoingMail:
+            with watch("render"):
+                return build_ack(mail, decision, ref, self.renderer, self.policy)
 
-            self._record(row, mail, decision, plan_new(decision, text, self.ticket_policy), ack, report)
+        plan = replace(plan_new(decision, text, self.ticket_policy), notes=notes)
+        self._record(row, mail, decision, plan, ack, report)
+
+    def _withheld(self, mail: ParsedEmail) -> tuple[SkipReason, str] | None:
+        """Why a new request gets no acknowledgement although it would deserve one, if it does not:
+        a bounced address, or the limits per sender, per sender domain and per hour."""
+        ack = self.config.ack
+        now = self.clock()
+        address, domain = mail.sender, domain_of(mail.sender)
+        window = ack.sender_window_minutes
+        with self._watch("store"):
+            if self.store.is_suppressed(address):
+                return SkipReason.SUPPRESSED, f"an earlier acknowledgement to {address} bounced"
+            if self.store.acks_to_since(address, now - window * 60) >= ack.max_per_sender:
+                limit = ack.max_per_sender
+                return SkipReason.RATE_LIMITED, f"{address} had {limit} acknowledgements in {window:g} minutes"
+            if (
+                domain not in ack.domain_limit_exempt
+                and self.store.acks_to_domain_since(domain, now - window * 60) >= ack.max_per_sender_domain
+            ):
+                return (
+                    SkipReason.DOMAIN_LIMITED,
+                    f"{domain} had {ack.max_per_sender_domain} acknowledgements in {window:g} minutes",
+                )
+            if self.store.acks_since(now - 3600) >= ack.max_per_hour:
+                if not self._budget_warned:
+                    self._budget_warned = True
+                    log.warning(
+                        "automatic mail stopped: the budget of %d an hour (ack.max_per_hour) is spent; mail is "
+                        "still decided and recorded, and answered again once the hour's count falls",
+                        ack.max_per_hour,
+                        extra={"event": "ack_budget_spent", "limit": ack.max_per_hour},
+                    )
+                return SkipReason.BUDGET, f"the budget of {ack.max_per_hour} automatic mails an hour is spent"
+        return None
 
     def _record(
         self,
@@ -536,6 +598,7 @@ class Processor:
                 "category": c.category if c else None,
                 "confidence": c.confidence if c else None,
                 "language": decision.language,
+                "sender_verdict": decision.sender.verdict,
                 "missing": list(plan.missing if plan else decision.missing),
                 "ticket": ticket,
                 "escalation": plan.escalation.reason if plan and plan.escalation else None,

@@ -156,6 +156,9 @@ class Worker:
                 m.ack_problems.labels(name, state).inc(count)
         m.quarantined.labels(name).inc(report.quarantined)
         m.escalations.labels(name).inc(report.escalations)
+        m.spoofed.labels(name).inc(report.spoofed)
+        for reason, count in report.withheld.items():
+            m.withheld.labels(name, reason).inc(count)
         self.store.record_poll(
             name, self.app.config.account, self.app.config.imap.folder, backlog=report.backlog, seconds=seconds
         )

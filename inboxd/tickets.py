@@ -10,6 +10,14 @@ A reply gets no second generic acknowledgement: it adds its facts to the ticket 
 clears the missing items it supplies; when that completes the information, the
 customer gets a short confirmation instead (configurable). Repeated follow-ups
 within a window escalate, as do complaints and the patterns of escalation.toml.
+
+Only the ticket's owner (the From address that opened it) can add to it (the store
+finds the ticket; inboxd.trust says who sent the mail). A follow-up adds facts, never
+replaces them: values that differ from earlier ones stay side by side with a note for
+the agent, and a wallet address that differs from an earlier one, or comes from a
+sender we cannot authenticate, is a payout risk: the ticket is escalated and nothing
+is confirmed to anyone. A mail whose sender is proven forged opens a ticket of its own
+for a human, escalated, and is never answered.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from typing import Any
 from inboxd.assets import Category
 from inboxd.checks import missing_for_kinds
 from inboxd.escalation import Escalation, EscalationRules, higher
-from inboxd.models import AccountId, Amount, Decision, EventTime, Facts, TxId, WalletAddress
+from inboxd.models import PASS, AccountId, Amount, Decision, EventTime, Facts, TxId, WalletAddress
 
 _FACT_KEYS = ("tx_ids", "order_ids", "amounts", "times", "account_ids", "addresses", "secrets")
 _KIND_OF_KEY = {
@@ -68,6 +76,7 @@ class TicketPlan:
     reopened: bool
     send: str | None  # "ack" | "confirmation" | None
     security_incident: bool
+    notes: tuple[str, ...] = ()  # for the agent, in the ticket's history
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +165,46 @@ def plan_new(decision: Decision, text: str, policy: TicketPolicy) -> TicketPlan:
     )
 
 
+def plan_forged(decision: Decision, text: str, policy: TicketPolicy) -> TicketPlan:
+    """A mail whose From is proven forged: a ticket of its own for a human, escalated, no mail sent."""
+    plan = plan_new(decision, text, policy)
+    reason = f"forged sender, not answered ({decision.sender.evidence})"
+    return TicketPlan(
+        ticket_id=None,
+        state="open",
+        priority=higher(plan.priority, "high"),
+        missing=plan.missing,
+        facts=plan.facts,
+        escalation=Escalation(reason, higher(plan.priority, "high")),
+        reopened=False,
+        send=None,
+        security_incident=plan.security_incident,
+    )
+
+
+def _conflicts(old: Mapping[str, Any], new: Mapping[str, Any], authenticated: bool) -> tuple[list[str], bool]:
+    """Notes on values a follow-up gives that differ from the ticket's, and whether a wallet
+    address is at stake (a different one, or any new one from a sender we cannot authenticate)."""
+    notes: list[str] = []
+    risky = False
+    for key, kind in _KIND_OF_KEY.items():
+        before = [item for item in old.get(key, []) if item]
+        added = [item for item in new.get(key, []) if item and item not in before]
+        if not added:
+            continue
+        if kind == "address":
+            if before or not authenticated:
+                risky = True
+                notes.append(
+                    "wallet address "
+                    + ("differs from the one given before" if before else "from a sender we cannot authenticate")
+                    + ": both kept; confirm with the customer before any payout or refund"
+                )
+        elif before:
+            notes.append(f"{kind}: a value that differs from the one given before; both kept")
+    return notes, risky
+
+
 def plan_followup(
     ticket: TicketView,
     decision: Decision,
@@ -165,7 +214,9 @@ def plan_followup(
     policy: TicketPolicy,
 ) -> TicketPlan:
     """A mail on an existing ticket: merge its facts, reopen or escalate, maybe confirm."""
-    facts = merge_facts(ticket.facts, facts_dict(decision.facts))
+    new_facts = facts_dict(decision.facts)
+    facts = merge_facts(ticket.facts, new_facts)
+    notes, payout_risk = _conflicts(ticket.facts, new_facts, decision.sender.verdict == PASS)
     missing = missing_for_kinds(category, fields, kinds_in(facts)) if category else ()
     incident = ticket.security_incident or decision.security_incident
     escalation: Escalation | None = None
@@ -177,13 +228,16 @@ def plan_followup(
     matched = policy.rules.match(text, None)
     if matched and (escalation is None or higher(matched.priority, escalation.priority) == matched.priority):
         escalation = matched
+    if payout_risk and (escalation is None or higher("high", escalation.priority) == "high"):
+        escalation = Escalation("a follow-up brought a wallet address to confirm", "high")
     if decision.security_incident:
         escalation = Escalation("customer secret in the mail (security incident)", "urgent")
     priority = ticket.priority
     if escalation:
         priority = higher(priority, escalation.priority)
     completed = bool(ticket.missing) and not missing and not reopened
-    send = "confirmation" if completed and policy.confirm_when_complete else None
+    # Nothing is confirmed while a wallet address is in doubt: a human looks first.
+    send = "confirmation" if completed and policy.confirm_when_complete and not payout_risk else None
     return TicketPlan(
         ticket_id=ticket.id,
         state="waiting" if missing and not reopened else "open",
@@ -194,4 +248,5 @@ def plan_followup(
         reopened=reopened,
         send=send,
         security_incident=incident,
+        notes=tuple(notes),
     )

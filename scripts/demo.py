@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from inboxd.config import load_config  # noqa: E402
 from inboxd.testbed.dovecot import Dovecot  # noqa: E402
+from inboxd.testbed.mx import stamp  # noqa: E402
 
 DEMO = ROOT / "var" / "demo"
 INBOXD = [sys.executable, "-m", "inboxd", "--config", str(ROOT / "config.toml")]
@@ -77,7 +78,9 @@ def main() -> int:
             time.sleep(0.05)
 
         mails = sorted((ROOT / "tests" / "fixtures" / "eml").glob("*.eml"))
-        dovecot.append_many([m.read_bytes() for m in mails], user=config.imap.username)
+        # As the exchange's receiving server delivers them: with its Authentication-Results
+        # (config.toml trusts that server), so inboxd may quote each sender's facts back.
+        dovecot.append_many([stamp(m.read_bytes()) for m in mails], user=config.imap.username)
         print(f"Loaded {len(mails)} sample mails into {config.imap.username} on 127.0.0.1:{config.imap.port}\n")
 
         check = subprocess.run([*INBOXD, "check"], capture_output=True, text=True, check=False)

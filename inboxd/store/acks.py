@@ -213,6 +213,21 @@ class AcksMixin(StoreBase):
                 )
         return changed
 
+    def acks_to_domain_since(self, domain: str, since: float) -> int:
+        """Automatic mails created for addresses of `domain` since `since` (per-domain limit)."""
+        row = self._db.execute(
+            "SELECT count(*) FROM acks WHERE to_domain = ? AND created_at >= ? AND state != 'cancelled'",
+            (domain, since),
+        ).fetchone()
+        return int(row[0])
+
+    def acks_since(self, since: float) -> int:
+        """Automatic mails created since `since`, to anyone (the hourly budget)."""
+        row = self._db.execute(
+            "SELECT count(*) FROM acks WHERE created_at >= ? AND state != 'cancelled'", (since,)
+        ).fetchone()
+        return int(row[0])
+
     def acks_to_since(self, address: str, since: float) -> int:
         """Acknowledgements created for `address` since `since` (for the per-sender limit)."""
         row = self._db.execute(

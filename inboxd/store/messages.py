@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from inboxd.domains import domain_of
 from inboxd.models import Decision, MessageKey, OutgoingMail, ParsedEmail
 from inboxd.store.base import Db, StoreBase, marks, now
 from inboxd.tickets import TicketPlan, facts_dict, normalise_subject
@@ -176,12 +177,12 @@ class MessagesMixin(StoreBase):
                 if plan.send and render is not None:
                     out = render(ticket_ref)
                     db.execute(
-                        "INSERT INTO acks (message_row, ticket_id, kind, to_addr, subject, body, message_id, "
-                        "in_reply_to, refs, state, created_at, updated_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                        "INSERT INTO acks (message_row, ticket_id, kind, to_addr, to_domain, subject, body, "
+                        "message_id, in_reply_to, refs, state, created_at, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
                         (
-                            row, ticket_id, plan.send, out.to, out.subject, out.body, out.message_id,
-                            out.in_reply_to, json.dumps(list(out.references)), at, at,
+                            row, ticket_id, plan.send, out.to, domain_of(out.to), out.subject, out.body,
+                            out.message_id, out.in_reply_to, json.dumps(list(out.references)), at, at,
                         ),
                     )  # fmt: skip
             escalation = plan.escalation.reason if plan and plan.escalation else None
@@ -189,6 +190,7 @@ class MessagesMixin(StoreBase):
                 escalation = f"reopened: {escalation}"
             db.execute(
                 "UPDATE messages SET state = 'decided', action = ?, skip_reason = ?, reason = ?, sender = ?, "
+                "reply_to = ?, sender_verdict = ?, sender_evidence = ?, "
                 "subject = ?, language = ?, category = ?, confidence = ?, rule = ?, facts = ?, missing = ?, "
                 "ticket_id = coalesce(?, ticket_id), role = coalesce(?, role), escalation = ?, "
                 "message_id = coalesce(?, message_id), "
@@ -198,6 +200,9 @@ class MessagesMixin(StoreBase):
                     decision.skip_reason.value if decision.skip_reason else None,
                     decision.reason or None,
                     mail.sender if mail else None,
+                    (mail.reply_to or None) if mail else None,
+                    decision.sender.verdict if mail else None,
+                    decision.sender.evidence if mail else None,
                     mail.subject if mail else None,
                     decision.language,
                     c.category if c else None,
@@ -217,17 +222,23 @@ class MessagesMixin(StoreBase):
         return ticket_ref
 
     def _duplicate_after_parse(self, db: Db, row: int, account: str, mail: ParsedEmail, at: float) -> bool:
-        # A duplicate seen only now that the body is parsed: the same Message-ID under
-        # another UID, with bytes that differ (a header added on the way).
+        # A duplicate seen only now that the body is parsed: the same Message-ID from the same
+        # sender under another UID, with bytes that differ (a header added on the way). The
+        # sender must match: a broken web form that gives every customer's mail one Message-ID
+        # must not make the second customer a duplicate of the first.
         # One indexed lookup per column (an OR of the two reads every row of the account),
         # the first recorded of either.
         found = [
             db.execute(
                 "SELECT id FROM messages WHERE account = ? AND id != ? AND duplicate_of IS NULL AND state = 'decided' "
-                f"AND coalesce(skip_reason, '') NOT IN {_NOT_ORIGINAL} AND {column} = ? ORDER BY id LIMIT 1",
-                (account, row, value),
+                f"AND coalesce(skip_reason, '') NOT IN {_NOT_ORIGINAL} AND {column} = ? "
+                f"{sender_match} ORDER BY id LIMIT 1",
+                (account, row, value, *sender),
             ).fetchone()
-            for column, value in (("message_id", mail.message_id), ("content_hash", mail.content_hash))
+            for column, value, sender_match, sender in (
+                ("message_id", mail.message_id, "AND lower(coalesce(sender, '')) = lower(?)", (mail.sender,)),
+                ("content_hash", mail.content_hash, "", ()),
+            )
             if value is not None
         ]
         ids = [int(r["id"]) for r in found if r]
@@ -250,14 +261,15 @@ class MessagesMixin(StoreBase):
         reason = plan.escalation.reason if plan.escalation else None
         if plan.ticket_id is None:
             c = decision.classification
+            # The ticket belongs to the From address (never Reply-To), with the verdict on it.
             cur = db.execute(
                 "INSERT INTO tickets (customer, subject, subject_key, category, language, state, priority, missing, "
-                "facts, escalated, escalation_reason, security_incident, last_customer_at, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "facts, escalated, escalation_reason, security_incident, sender_verdict, last_customer_at, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
-                    mail.reply_to, mail.subject, normalise_subject(mail.subject), c.category if c else "other",
+                    mail.sender, mail.subject, normalise_subject(mail.subject), c.category if c else "other",
                     decision.language, plan.state, plan.priority, missing, facts, escalated, reason,
-                    int(plan.security_incident), at, at, at,
+                    int(plan.security_incident), decision.sender.verdict, at, at, at,
                 ),
             )  # fmt: skip
             ticket_id = int(cur.fetchone()["id"])
@@ -289,6 +301,8 @@ class MessagesMixin(StoreBase):
                 _event(db, ticket_id, "info_complete", "the customer supplied the missing information", row)
         if plan.escalation:
             _event(db, ticket_id, "escalated", f"{plan.escalation.reason} (priority {plan.priority})", row)
+        for note in plan.notes:
+            _event(db, ticket_id, "note", note, row)
         if plan.security_incident and decision.facts.secrets:
             kinds = ", ".join(sorted({s.kind for s in decision.facts.secrets}))
             _event(db, ticket_id, "security_incident", f"customer secret in the mail, redacted: {kinds}", row)

@@ -94,6 +94,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE acks ADD COLUMN reserved_boot TEXT",
         "ALTER TABLE acks ADD COLUMN attempt_at REAL",
     ),
+    (  # 7: sender trust: the verdict on each mail and ticket opener, Reply-To kept for agents only,
+        # and the per-domain and hourly limits of automatic mail counted without reading every ack
+        "ALTER TABLE messages ADD COLUMN sender_verdict TEXT",
+        "ALTER TABLE messages ADD COLUMN sender_evidence TEXT",
+        "ALTER TABLE messages ADD COLUMN reply_to TEXT",
+        "ALTER TABLE tickets ADD COLUMN sender_verdict TEXT",
+        "ALTER TABLE acks ADD COLUMN to_domain TEXT",
+        "CREATE INDEX IF NOT EXISTS acks_domain ON acks (to_domain, created_at)",
+        "CREATE INDEX IF NOT EXISTS acks_created ON acks (created_at)",
+    ),
 )
 
 VERSION = 1 + len(MIGRATIONS)

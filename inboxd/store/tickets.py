@@ -48,27 +48,33 @@ class TicketsMixin(StoreBase):
     ) -> tuple[TicketView, str] | None:
         """The ticket a mail continues, and how it was found; None for a new request.
 
-        1. In-Reply-To/References naming one of our acknowledgements, or an earlier mail of
-           the ticket (any sender: mail clients keep these headers reliably);
-        2. the reference in the subject, e.g. [#INB-000123] — only from the ticket's customer,
-           so nobody can attach mail to someone else's ticket by copying a subject;
-        3. the same subject from the same customer on a ticket that is not resolved, within
-           `subject_window` seconds: a second mail about the same thing gets no second ack.
+        A ticket belongs to the address that opened it (`customer`, a From address), and
+        only mail from that address joins it: nobody can attach mail to someone else's
+        ticket, or make inboxd write to its owner, by copying a reference or a Message-ID
+        (Message-IDs are no secret: every CC and forward carries them). A ticket opened by a
+        forged sender is joined by nothing. The mail joins by
+        1. In-Reply-To/References naming one of our acknowledgements or an earlier mail of it;
+        2. the reference in the subject, e.g. [#INB-000123];
+        3. the same subject on a ticket that is not resolved, within `subject_window` seconds:
+           a second mail about the same thing gets no second ack.
         """
         if referenced:
             row = self._db.execute(
-                f"SELECT ticket_id FROM acks WHERE message_id IN ({marks(referenced)}) "
+                "SELECT id FROM tickets WHERE lower(customer) = lower(?) AND coalesce(sender_verdict, '') != 'fail' "
+                f"AND id IN (SELECT ticket_id FROM acks WHERE message_id IN ({marks(referenced)}) "
                 "UNION ALL SELECT ticket_id FROM messages WHERE account = ? AND ticket_id IS NOT NULL "
-                f"AND message_id IN ({marks(referenced)}) LIMIT 1",
-                (*referenced, account, *referenced),
+                f"AND message_id IN ({marks(referenced)})) ORDER BY id DESC LIMIT 1",
+                (customer, *referenced, account, *referenced),
             ).fetchone()
-            if row and row[0] is not None:
+            if row:
                 view = self._view(int(row[0]), followup_window)
                 if view:
                     return view, "references"
         if subject_ref:
             row = self._db.execute(
-                "SELECT id FROM tickets WHERE ref = ? AND lower(customer) = lower(?)", (subject_ref, customer)
+                "SELECT id FROM tickets WHERE ref = ? AND lower(customer) = lower(?) "
+                "AND coalesce(sender_verdict, '') != 'fail'",
+                (subject_ref, customer),
             ).fetchone()
             if row:
                 view = self._view(int(row[0]), followup_window)
@@ -77,13 +83,31 @@ class TicketsMixin(StoreBase):
         if subject_key:
             row = self._db.execute(
                 "SELECT id FROM tickets WHERE lower(customer) = lower(?) AND subject_key = ? AND state != 'resolved' "
-                "AND updated_at >= ? ORDER BY id DESC LIMIT 1",
+                "AND coalesce(sender_verdict, '') != 'fail' AND updated_at >= ? ORDER BY id DESC LIMIT 1",
                 (customer, subject_key, now() - subject_window),
             ).fetchone()
             if row:
                 view = self._view(int(row[0]), followup_window)
                 if view:
                     return view, "same subject"
+        return None
+
+    def foreign_reference(self, account: str, referenced: Sequence[str], subject_ref: str | None) -> str | None:
+        """The ticket a mail refers to (by references or subject) when it is not the sender's own:
+        for the agent's eyes on the new ticket only; that ticket and its owner are not touched."""
+        if referenced:
+            row = self._db.execute(
+                f"SELECT t.ref FROM tickets t WHERE t.id IN (SELECT ticket_id FROM acks WHERE message_id IN "
+                f"({marks(referenced)}) UNION ALL SELECT ticket_id FROM messages WHERE account = ? "
+                f"AND ticket_id IS NOT NULL AND message_id IN ({marks(referenced)})) ORDER BY t.id DESC LIMIT 1",
+                (*referenced, account, *referenced),
+            ).fetchone()
+            if row:
+                return str(row[0])
+        if subject_ref:
+            row = self._db.execute("SELECT ref FROM tickets WHERE ref = ?", (subject_ref,)).fetchone()
+            if row:
+                return str(row[0])
         return None
 
     # -- agents and operators ---------------------------------------------------------------
@@ -152,8 +176,8 @@ class TicketsMixin(StoreBase):
         out["messages"] = [
             dict(r)
             for r in self._db.execute(
-                "SELECT id, folder, uid, message_id, sender, subject, action, role, category, escalation, created_at "
-                "FROM messages WHERE ticket_id = ? ORDER BY id",
+                "SELECT id, folder, uid, message_id, sender, reply_to, sender_verdict, sender_evidence, subject, "
+                "action, role, category, escalation, created_at FROM messages WHERE ticket_id = ? ORDER BY id",
                 (row["id"],),
             )
         ]
