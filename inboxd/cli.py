@@ -10,6 +10,7 @@ Exit codes, for scripts:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -187,7 +188,12 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
         except StoreError as exc:
             _fail(EXIT_STORE, str(exc))
         try:
+            tick_started = time.monotonic()
             one = poll_once(app, store)
+            # Recorded as the daemon's ticks record it (inboxd.service.Worker): `inboxd status`
+            # is right whether the mailbox is polled by `inboxd run` or by cron.
+            store.record_poll(app.config.name, app.config.account, app.config.imap.folder,
+                              backlog=one.backlog, seconds=time.monotonic() - tick_started)  # fmt: skip
             if as_json:
                 decided.append((app, one.rows))
             else:
@@ -195,16 +201,21 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
             report = _add(report, one)
         except ConfigError as exc:
             _config_fail(exc)
-        except LeaseHeld as exc:
+        except LeaseHeld as exc:  # the holder records its own polls
             failures.append((EXIT_LEASE, f"{app.config.name}: {exc}"))
         except StoreError as exc:
             _fail(EXIT_STORE, str(exc))
         except FolderMissing as exc:
+            _record_failed_poll(store, app.config, str(exc))
             failures.append((EXIT_FAILED, f"{app.config.name}: {exc}: check imap.folder in {ctx.config_path}"))
         except TransientError as exc:
+            _record_failed_poll(store, app.config, str(exc))
             failures.append(
                 (EXIT_FAILED, f"{app.config.name}: poll failed, nothing was lost (the next poll retries): {exc}")
             )
+        except Exception as exc:  # a bug: recorded as the daemon records it, then shown with its traceback
+            _record_failed_poll(store, app.config, f"{type(exc).__name__}: {exc}")
+            raise
         finally:
             store.close()
     for _, message in failures:
@@ -265,6 +276,13 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
         out.print(" ".join(f"{k}={v}" for k, v in totals.items()))
     if failures:
         sys.exit(max(code for code, _ in failures))
+
+
+def _record_failed_poll(store: Any, config: Any, error: str) -> None:
+    """The error that stopped a mailbox's poll, for `inboxd status`, as the daemon records it."""
+    # The store's own trouble is not this poll's to report: it is reported where it happens.
+    with contextlib.suppress(StoreError):
+        store.record_poll(config.name, config.account, config.imap.folder, error=error)
 
 
 def _add(a: Any, b: Any) -> Any:

@@ -1,4 +1,4 @@
-"""What a mail's sender wrote reaches the operator's terminal as text.
+"""What a mail's sender wrote reaches the operator's terminal as text, and `status` after a cron `poll`.
 
 Every command that shows mail data runs as `python -m inboxd` (stdout a pipe, as under cron or
 `| less`) on a store filled by a real poll of a hostile mail: rich markup, a terminal hyperlink,
@@ -22,7 +22,8 @@ import pytest
 from inboxd.models import Action, Decision, MessageKey
 from inboxd.parse import parse_message
 from inboxd.store import Store
-from tests.conftest import Servers
+from inboxd.testbed.dovecot import free_port
+from tests.conftest import Servers, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -128,3 +129,56 @@ def test_every_command_shows_a_hostile_mail_as_text(servers: Servers) -> None:
     shows_literally(quarantined, SHOWN_PREFIX, f"cannot parse: {SHOWN_PREFIX}")
     (row,) = [no_raw_controls(line) for line in inboxd(config, "quarantine", "list", "--json").stdout.splitlines()]
     assert row["subject"] == HOSTILE and row["reason"] == f"cannot parse: {HOSTILE}"
+
+
+# -- status after `inboxd poll` (cron) rather than `inboxd run` ----------------------------------
+
+
+def status(config: Path) -> tuple[int, dict[str, Any]]:
+    result = inboxd(config, "status", "--json")
+    (mailbox,) = json.loads(result.stdout)["mailboxes"]
+    return result.returncode, mailbox
+
+
+def test_status_is_right_for_a_mailbox_polled_by_cron(servers: Servers, tmp_path: Path, model_path: Path) -> None:
+    # One store for both configs; an interval long enough that a success cannot go stale during the test.
+    shared: dict[str, dict[str, object]] = {
+        "store": {"path": str(tmp_path / "store.sqlite3")},
+        "schedule": {"interval_seconds": 600},
+    }
+    good = write_config(
+        tmp_path / "good",
+        model_path=model_path,
+        imap_port=servers.dovecot.port,
+        imap_user=servers.user,
+        smtp_port=servers.sink.port,
+        sections=shared,
+    )
+    # The same mailbox and store, but nothing listens on the IMAP port: the server is down.
+    down = write_config(
+        tmp_path / "down",
+        model_path=model_path,
+        imap_port=free_port(),
+        imap_user=servers.user,
+        smtp_port=servers.sink.port,
+        sections=shared,
+    )
+    servers.append(hostile_mail())
+
+    assert inboxd(good, "poll").returncode == 0
+    code, mailbox = status(good)
+    assert code == 0 and mailbox["healthy"] is True and mailbox["last_error"] is None
+    assert mailbox["last_success_at"] is not None and mailbox["last_poll_at"] == mailbox["last_success_at"]
+
+    failed = inboxd(down, "poll")
+    assert failed.returncode == 1
+    code, mailbox = status(good)
+    assert code == 1 and mailbox["healthy"] is False
+    assert mailbox["last_error"] and mailbox["last_error"] in failed.stderr
+    assert mailbox["last_poll_at"] > mailbox["last_success_at"]
+    text = inboxd(good, "status")
+    assert text.returncode == 1 and mailbox["last_error"] in text.stdout
+
+    assert inboxd(good, "poll").returncode == 0  # the server is back
+    code, mailbox = status(good)
+    assert code == 0 and mailbox["healthy"] is True and mailbox["last_error"] is None
