@@ -10,6 +10,7 @@ Exit codes, for scripts:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -20,27 +21,28 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from inboxd import __version__
 from inboxd.errors import ConfigError, FolderMissing, InboxdError, Problem, StoreError, TransientError
+from inboxd.terminal import Table, Terminal, json_text, styled
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_LEASE, EXIT_STORE = 1, 2, 3, 4
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Everything printed goes through these: a mail's text (subjects, names, errors quoting it) is
+# shown, never read as markup or control characters (inboxd.terminal).
+out = Terminal()
+err = Terminal(stderr=True)
 
 
 def _fail(code: int, message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", markup=True)
+    err.print(styled("error:", "bold red"), message)
     sys.exit(code)
 
 
 def _config_fail(exc: ConfigError) -> NoReturn:
-    err.print(f"[bold red]{len(exc.problems)} problem(s) found:[/]")
+    err.print(styled(f"{len(exc.problems)} problem(s) found:", "bold red"))
     for problem in exc.problems:
-        err.print(f"  {problem}", markup=False)
+        err.print(f"  {problem}")
     sys.exit(EXIT_CONFIG)
 
 
@@ -186,7 +188,12 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
         except StoreError as exc:
             _fail(EXIT_STORE, str(exc))
         try:
+            tick_started = time.monotonic()
             one = poll_once(app, store)
+            # Recorded as the daemon's ticks record it (inboxd.service.Worker): `inboxd status`
+            # is right whether the mailbox is polled by `inboxd run` or by cron.
+            store.record_poll(app.config.name, app.config.account, app.config.imap.folder,
+                              backlog=one.backlog, seconds=time.monotonic() - tick_started)  # fmt: skip
             if as_json:
                 decided.append((app, one.rows))
             else:
@@ -194,20 +201,25 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
             report = _add(report, one)
         except ConfigError as exc:
             _config_fail(exc)
-        except LeaseHeld as exc:
+        except LeaseHeld as exc:  # the holder records its own polls
             failures.append((EXIT_LEASE, f"{app.config.name}: {exc}"))
         except StoreError as exc:
             _fail(EXIT_STORE, str(exc))
         except FolderMissing as exc:
+            _record_failed_poll(store, app.config, str(exc))
             failures.append((EXIT_FAILED, f"{app.config.name}: {exc}: check imap.folder in {ctx.config_path}"))
         except TransientError as exc:
+            _record_failed_poll(store, app.config, str(exc))
             failures.append(
                 (EXIT_FAILED, f"{app.config.name}: poll failed, nothing was lost (the next poll retries): {exc}")
             )
+        except Exception as exc:  # a bug: recorded as the daemon records it, then shown with its traceback
+            _record_failed_poll(store, app.config, f"{type(exc).__name__}: {exc}")
+            raise
         finally:
             store.close()
     for _, message in failures:
-        err.print(f"[bold red]error:[/] {message}", markup=True)
+        err.print(styled("error:", "bold red"), message)
     totals = {
         "decided": len(report.rows),
         "acks_sent": report.sent,
@@ -240,7 +252,7 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
         errors = [message for _, message in failures]
         # The same JSON as one json.dumps of {"totals", "messages", "errors"}, written a chunk
         # of messages at a time: memory does not grow with the number of mails polled.
-        sys.stdout.write(f'{{"totals": {json.dumps(totals, ensure_ascii=False)}, "messages": [')
+        sys.stdout.write(f'{{"totals": {json_text(totals)}, "messages": [')
         first = True
         for app, ids in decided:
             if not ids:
@@ -250,11 +262,11 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
                 for start in range(0, len(ids), 1000):
                     for r in store.message_rows(ids[start : start + 1000]):
                         record = {k: r.get(k) for k in keep} | {"missing": json.loads(r.get("missing") or "[]")}
-                        sys.stdout.write(("" if first else ", ") + json.dumps(record, ensure_ascii=False))
+                        sys.stdout.write(("" if first else ", ") + json_text(record))
                         first = False
             finally:
                 store.close()
-        sys.stdout.write(f'], "errors": {json.dumps(errors, ensure_ascii=False)}}}\n')
+        sys.stdout.write(f'], "errors": {json_text(errors)}}}\n')
         sys.stdout.flush()
     else:
         if rows:
@@ -264,6 +276,13 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
         out.print(" ".join(f"{k}={v}" for k, v in totals.items()))
     if failures:
         sys.exit(max(code for code, _ in failures))
+
+
+def _record_failed_poll(store: Any, config: Any, error: str) -> None:
+    """The error that stopped a mailbox's poll, for `inboxd status`, as the daemon records it."""
+    # The store's own trouble is not this poll's to report: it is reported where it happens.
+    with contextlib.suppress(StoreError):
+        store.record_poll(config.name, config.account, config.imap.folder, error=error)
 
 
 def _add(a: Any, b: Any) -> Any:
@@ -309,7 +328,7 @@ def _dry_run(app: Any, as_json: bool) -> None:
     except TransientError as exc:
         _fail(EXIT_FAILED, str(exc))
     if as_json:
-        print(json.dumps({"dry_run": True, "messages": records}, ensure_ascii=False))
+        print(json_text({"dry_run": True, "messages": records}))
         return
     table = Table(title="Dry run: nothing was sent, marked or stored")
     for column in ("UID", "From", "Subject", "Lang", "Category", "Missing", "Would"):
@@ -334,7 +353,7 @@ def _dry_run(app: Any, as_json: bool) -> None:
     for r in records:
         if r["ack"]:
             out.rule(f"UID {r['uid']} → {r['ack']['to']}")
-            out.print(f"Subject: {r['ack']['subject']}\n\n{r['ack']['body']}", markup=False)
+            out.print(f"Subject: {r['ack']['subject']}\n\n{r['ack']['body']}")
 
 
 # -- check / train / classify ------------------------------------------------------------------
@@ -479,12 +498,12 @@ def evaluate(
         _config_fail(exc)
     seconds = round(time.monotonic() - started, 2)
     if report_dir is not None:
-        err.print(f"report: {write_report(report_dir, ev, comparison)}", markup=False)
+        err.print(f"report: {write_report(report_dir, ev, comparison)}")
     if as_json:
         result = ev.to_json() | {"seconds": seconds}
         if comparison is not None:
             result["compare"] = comparison.to_json()
-        print(json.dumps(result, ensure_ascii=False))
+        print(json_text(result))
         return
     _print_evaluation(ev)
     if comparison is not None:
@@ -495,14 +514,14 @@ def evaluate(
 def _print_evaluation(ev: Any) -> None:
     from inboxd.evaluate import SUGGESTION_TOLERANCE
 
-    out.print(ev.method, markup=False)
+    out.print(ev.method)
     table = Table("category", "precision", "recall", "F1", "support", title="Per category")
     for s in ev.per_category:
         table.add_row(s.category, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", str(s.support))
     out.print(table)
-    out.print(f"[bold]macro-F1 {ev.macro_f1:.4f}[/]  accuracy {ev.accuracy:.4f}  ({len(ev.scored)} mails)")
+    out.print(styled(f"macro-F1 {ev.macro_f1:.4f}", "bold"), f" accuracy {ev.accuracy:.4f}  ({len(ev.scored)} mails)")
     if ev.predicted_outside_data:
-        out.print(f"decided as a category the data has no example of: {ev.predicted_outside_data}", markup=False)
+        out.print(f"decided as a category the data has no example of: {ev.predicted_outside_data}")
     matrix = Table("truth \\ decided", *(c[:12] for c in ev.categories), title="Confusion matrix")
     for name, row in zip(ev.categories, ev.confusion, strict=True):
         matrix.add_row(name, *(str(n) for n in row))
@@ -515,7 +534,7 @@ def _print_evaluation(ev: Any) -> None:
     )
     if len(ev.by_source) > 1:
         for name, (f1, acc, n) in ev.by_source.items():
-            out.print(f"  {name}: macro-F1 {f1:.4f}, accuracy {acc:.4f}, n={n}", markup=False)
+            out.print(f"  {name}: macro-F1 {f1:.4f}, accuracy {acc:.4f}, n={n}")
 
 
 def _print_comparison(comparison: Any) -> None:
@@ -554,7 +573,7 @@ def classify(ctx: Ctx, paths: tuple[str, ...], as_json: bool, explain: bool) -> 
         for source, raw in read_inputs(paths):
             record = decider.record(source, raw)
             if as_json:
-                print(json.dumps(record, ensure_ascii=False), flush=True)
+                print(json_text(record), flush=True)
             else:
                 _print_record(record)
             if explain and record["error"] is None and record["category"] is not None:
@@ -562,7 +581,7 @@ def classify(ctx: Ctx, paths: tuple[str, ...], as_json: bool, explain: bool) -> 
                 expl = app.classifier.explain(classifier_text(redacted))
                 _print_explanation(expl, as_json)
     except UnreadableInput as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {exc}")
         failed = True
     sys.exit(EXIT_FAILED if failed else 0)
 
@@ -570,21 +589,22 @@ def classify(ctx: Ctx, paths: tuple[str, ...], as_json: bool, explain: bool) -> 
 def _print_record(r: dict[str, Any]) -> None:
     out.rule(r["source"])
     if r["error"]:
-        out.print(f"[red]cannot handle:[/] {r['error']}")
+        out.print(styled("cannot handle:", "red"), r["error"])
         return
-    out.print(f"From: {r['from']}   Subject: {r['subject']}", markup=False)
+    out.print(f"From: {r['from']}   Subject: {r['subject']}")
     if r["skip_reason"]:
         out.print(f"skipped: {r['skip_reason']}")
         return
     out.print(f"language={r['language']} category={r['category']} confidence={r['confidence']} rule={r['rule']}")
     if r["security_incident"]:
-        out.print(f"[bold red]security incident:[/] secrets removed: {', '.join(r['secrets'])}")
+        out.print(styled("security incident:", "bold red"), f"secrets removed: {', '.join(r['secrets'])}")
     for key in ("transactions", "order_ids", "amounts", "addresses", "times", "account_ids", "secrets", "missing"):
         if r[key]:
-            out.print(f"  {key}: {json.dumps(r[key], ensure_ascii=False)}", markup=False)
+            out.print(f"  {key}: {json_text(r[key])}")
     if r["ack"]:
-        out.print(f"\n[bold]Subject:[/] {r['ack']['subject']}")
-        out.print(r["ack"]["body"], markup=False)
+        out.print()
+        out.print(styled("Subject:", "bold"), r["ack"]["subject"])
+        out.print(r["ack"]["body"])
 
 
 def _print_explanation(expl: Any, as_json: bool) -> None:
@@ -601,17 +621,17 @@ def _print_explanation(expl: Any, as_json: bool) -> None:
         "probabilities": dict(expl.probabilities),
     }
     if as_json:
-        print(json.dumps({"explain": data}, ensure_ascii=False))
+        print(json_text({"explain": data}))
         return
     if c.rule:
-        out.print(f"decided by rule [bold]{c.rule}[/] → {c.category}")
+        out.print("decided by rule", styled(c.rule, "bold"), f"→ {c.category}")
     else:
         floor = " (below the confidence floor → other)" if c.category != c.predicted else ""
         out.print(
             f"model: {c.predicted} {c.confidence:.2f}{floor}; runner-up {c.runner_up} {c.runner_up_confidence:.2f}"
         )
     if expl.intent:
-        out.print(f"closest intent within {c.predicted}: {expl.intent}", markup=False)
+        out.print(f"closest intent within {c.predicted}: {expl.intent}")
     table = Table(
         "feature (word__ = word n-gram, char__ = character n-gram, pinyin__ = pinyin of the Chinese)",
         "weight",
@@ -641,7 +661,7 @@ def acks_list(ctx: Ctx, state: str | None, as_json: bool) -> None:
     if as_json:
         for a in rows:
             print(
-                json.dumps(
+                json_text(
                     {
                         "id": a.id,
                         "ticket": a.ticket_ref,
@@ -650,8 +670,7 @@ def acks_list(ctx: Ctx, state: str | None, as_json: bool) -> None:
                         "state": a.state,
                         "attempts": a.attempts,
                         "error": a.last_error,
-                    },
-                    ensure_ascii=False,
+                    }
                 )
             )
         return
@@ -735,7 +754,7 @@ def ticket_list(ctx: Ctx, state: str | None, escalated: bool, as_json: bool) -> 
         for r in rows:
             r["missing"] = json.loads(r["missing"])
             r["facts"] = json.loads(r["facts"])
-            print(json.dumps(r, ensure_ascii=False))
+            print(json_text(r))
         return
     table = Table(title="Tickets")
     for column in (
@@ -771,20 +790,21 @@ def ticket_show(ctx: Ctx, ref: str, as_json: bool) -> None:
     data["missing"] = json.loads(data["missing"])
     data["facts"] = json.loads(data["facts"])
     if as_json:
-        print(json.dumps(data, ensure_ascii=False))
+        print(json_text(data))
         return
-    out.print(f"[bold]{data['ref']}[/]  {data['state']}  priority {data['priority']}  {data['category']}")
-    out.print(f"customer {data['customer']}  subject {data['subject']!r}", markup=False)
+    out.print(styled(data["ref"], "bold"), f" {data['state']}  priority {data['priority']}  {data['category']}")
+    out.print(f"customer {data['customer']}  subject {data['subject']!r}")
     if data["escalated"]:
-        out.print(f"[red]escalated:[/] {data['escalation_reason']}")
+        out.print(styled("escalated:", "red"), data["escalation_reason"])
     if data["security_incident"]:
         out.print(
-            "[red]security incident:[/] the customer sent a secret (redacted; the mail is in the restricted folder)"
+            styled("security incident:", "red"),
+            "the customer sent a secret (redacted; the mail is in the restricted folder)",
         )
     out.print(f"missing: {', '.join(data['missing']) or '-'}")
     for key, values in data["facts"].items():
         if values:
-            out.print(f"  {key}: {json.dumps(values, ensure_ascii=False)}", markup=False)
+            out.print(f"  {key}: {json_text(values)}")
     mails = Table("row", "UID", "From", "Subject", "Role", "Action", "Escalation", "At", title="Mails")
     for m in data["messages"]:
         mails.add_row(str(m["id"]), str(m["uid"]), m["sender"] or "", (m["subject"] or "")[:50], m["role"] or "",
@@ -828,7 +848,7 @@ def quarantine_list(ctx: Ctx, as_json: bool) -> None:
     rows = store.quarantined()
     if as_json:
         for r in rows:
-            print(json.dumps(r, ensure_ascii=False))
+            print(json_text(r))
         return
     table = Table("ID", "Folder", "UID", "From", "Subject", "Size", "Reason", "At", title="Quarantine")
     for r in rows:
@@ -864,7 +884,7 @@ def quarantine_retry(ctx: Ctx, row_id: int | None, retry_all: bool) -> None:
     except TransientError as exc:
         _fail(EXIT_FAILED, f"IMAP: {exc}")
     for message in problems:
-        err.print(f"not retried: {message}", markup=False)
+        err.print(f"not retried: {message}")
     out.print(f"{done} message(s) will be handled again on the next tick")
     if problems:
         sys.exit(EXIT_FAILED)
@@ -914,7 +934,7 @@ def status(ctx: Ctx, as_json: bool) -> None:
             }
         )
     if as_json:
-        print(json.dumps({"mailboxes": report}, ensure_ascii=False))
+        print(json_text({"mailboxes": report}))
     else:
         table = Table(title="inboxd status")
         for column in ("Mailbox", "Folder", "Last poll", "Last success", "Backlog", "Pending acks",

@@ -2,15 +2,18 @@
 
 Log records carry structured fields in `extra` (event, row, message_id, action,
 category …). Callers never put mail bodies or customer secrets in a log record:
-only identifiers, decisions and server errors.
+only identifiers, decisions and server errors. Those still come from the mail (a
+Message-ID, a subject in an error) and the log is often a terminal: a record is written
+with its control characters shown, never obeyed (inboxd.terminal).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from typing import Any
+
+from inboxd.terminal import json_text, shown
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
@@ -30,7 +33,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             out["exception"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False, default=str)
+        return json_text(out, default=str)
 
 
 class TextFormatter(logging.Formatter):
@@ -42,7 +45,7 @@ class TextFormatter(logging.Formatter):
         fields = {k: v for k, v in _fields(record).items() if v not in (None, [], "")}
         if fields:
             text += " " + " ".join(f"{k}={v}" for k, v in fields.items() if k != "event")
-        return text
+        return shown(text)
 
 
 def setup_logging(level: str, fmt: str) -> None:
