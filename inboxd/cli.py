@@ -592,6 +592,10 @@ def _print_record(r: dict[str, Any]) -> None:
         out.print(styled("cannot handle:", "red"), r["error"])
         return
     out.print(f"From: {r['from']}   Subject: {r['subject']}")
+    if r["sender"]:
+        out.print(f"sender: {r['sender']['verdict']} ({r['sender']['evidence']})")
+    if r["action"] == "escalate":
+        out.print(styled("forged sender:", "bold red"), "for a human, never answered")
     if r["skip_reason"]:
         out.print(f"skipped: {r['skip_reason']}")
         return
@@ -805,11 +809,15 @@ def ticket_show(ctx: Ctx, ref: str, as_json: bool) -> None:
     for key, values in data["facts"].items():
         if values:
             out.print(f"  {key}: {json_text(values)}")
-    mails = Table("row", "UID", "From", "Subject", "Role", "Action", "Escalation", "At", title="Mails")
+    mails = Table("row", "UID", "From", "Sender", "Subject", "Role", "Action", "Escalation", "At", title="Mails")
     for m in data["messages"]:
-        mails.add_row(str(m["id"]), str(m["uid"]), m["sender"] or "", (m["subject"] or "")[:50], m["role"] or "",
-                      m["action"] or "", m["escalation"] or "", _when(m["created_at"]))  # fmt: skip
+        mails.add_row(str(m["id"]), str(m["uid"]), m["sender"] or "", m["sender_verdict"] or "",
+                      (m["subject"] or "")[:50], m["role"] or "", m["action"] or "", m["escalation"] or "",
+                      _when(m["created_at"]))  # fmt: skip
     out.print(mails)
+    for m in data["messages"]:  # what the verdict rests on, and the Reply-To that was not used
+        extra = f"  reply-to {m['reply_to']} (recorded, never answered)" if m["reply_to"] else ""
+        out.print(f"row {m['id']}: sender {m['sender_verdict'] or '-'}: {m['sender_evidence'] or '-'}{extra}")
     acks_table = Table("ID", "Kind", "To", "State", "Attempts", "Sent", title="Acknowledgements")
     for a in data["acks"]:
         acks_table.add_row(str(a["id"]), a["kind"], a["to_addr"], a["state"], str(a["attempts"]), _when(a["sent_at"]))

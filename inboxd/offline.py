@@ -136,7 +136,7 @@ class OfflineDecider:
         prefix: str,
         dnsfunc: DnsLookup | None = None,
     ):
-        self.dnsfunc = dnsfunc  # DKIM key lookups ([trust] verify_dkim); None: DNS
+        self.dnsfunc = dnsfunc  # DKIM key lookups ([trust] verify_dkim); None: DKIM is not checked here
         self.classifier = classifier
         self.renderer = renderer
         self.policy = policy
@@ -164,7 +164,9 @@ class OfflineDecider:
             classification = None
             if screening.skip_reason is None:
                 classification = self.classifier.classify([classifier_text(mail)])[0]
-            auth = sender_auth(mail.sender, mail.auth_results, self.policy.trust, raw, self.dnsfunc)
+            # DKIM keys are looked up only with a lookup given: `inboxd classify` makes no network calls.
+            dkim_raw = raw if self.dnsfunc is not None else None
+            auth = sender_auth(mail.sender, mail.auth_results, self.policy.trust, dkim_raw, self.dnsfunc)
             decision = decide(mail, screening, classification, self.policy, sender=auth)
             ack = None
             if decision.action == Action.ACK:

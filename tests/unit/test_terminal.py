@@ -152,7 +152,8 @@ def test_classify_shows_a_hostile_mail_as_text(tmp_path: Path, model_path: Path)
         assert not [c for c in RAW if c in text], text
     assert f"Subject: {SHOWN}" in result.stdout
     assert "mail [red]:warning: \\x1b[31m\\u202e.eml" in result.stdout
-    assert "Hello Dan [/bold] \\x1b[31mW," in result.stdout  # the acknowledgement's greeting
+    # The acknowledgement greets neutrally: a name with markup and escapes is no name (inboxd.echo).
+    assert "Hello," in result.stdout and "Hello Dan" not in result.stdout
 
     as_json = inboxd(config, "classify", "--json", str(eml))
     assert as_json.returncode == 0, as_json.stderr
