@@ -107,6 +107,7 @@ KW_REOPENED = "$Inboxd-Reopened"
 KW_RATE_LIMITED = "$Inboxd-RateLimited"
 KW_SECRET = "$Inboxd-Secret"
 KW_SPOOFED = "$Inboxd-Spoofed"
+_HOUR = ""  # the key of the last hour's count among the per-domain counts (no domain is "")
 # Skip reasons of a request answered no more because of a limit: all flagged alike.
 _LIMITED = frozenset({"rate_limited", "domain_limited", "budget"})
 _ACK_KEYWORD = {
@@ -249,6 +250,8 @@ class Processor:
         self._watch = Stopwatch()
         self._unsynced_mails = 0  # decided since the last sync to the server
         self._budget_warned = False  # the hourly budget's warning is logged once per tick
+        # Acks per sender domain, and in the last hour (key _HOUR), for the batch being decided.
+        self._ack_counts: dict[str, int] = {}
         self._synced_at = 0.0  # time.monotonic() of that sync
         # Parsing and redaction, given the tick's backlog: in place, or in worker processes.
         self._preparer = preparer or (lambda backlog: nullcontext(InProcess(config.limits, policy.fact_settings)))
@@ -412,6 +415,7 @@ class Processor:
                     except Exception:
                         results.append(None)  # type: ignore[arg-type]
         classification = dict(zip(to_classify, results, strict=True))
+        self._ack_counts = {}  # the limits' counts, read afresh for each batch
         # The batch's decisions are committed together (each one still all or nothing);
         # nothing is sent or applied on the server before that commit.
         with self.store.batch():
@@ -530,6 +534,7 @@ class Processor:
 
         plan = replace(plan_new(decision, text, self.ticket_policy), notes=notes)
         self._record(row, mail, decision, plan, ack, report)
+        self._count_ack(mail)
 
     def _withheld(self, mail: ParsedEmail) -> tuple[SkipReason, str] | None:
         """Why a new request gets no acknowledgement although it would deserve one, if it does not:
@@ -538,21 +543,26 @@ class Processor:
         now = self.clock()
         address, domain = mail.sender, domain_of(mail.sender)
         window = ack.sender_window_minutes
+        counts = self._ack_counts
         with self._watch("store"):
             if self.store.is_suppressed(address):
                 return SkipReason.SUPPRESSED, f"an earlier acknowledgement to {address} bounced"
-            if self.store.acks_to_since(address, now - window * 60) >= ack.max_per_sender:
-                limit = ack.max_per_sender
+            limit = ack.max_per_sender
+            if self.store.acks_to_since(address, now - window * 60) >= limit:
                 return SkipReason.RATE_LIMITED, f"{address} had {limit} acknowledgements in {window:g} minutes"
-            if (
-                domain not in ack.domain_limit_exempt
-                and self.store.acks_to_domain_since(domain, now - window * 60) >= ack.max_per_sender_domain
-            ):
-                return (
-                    SkipReason.DOMAIN_LIMITED,
-                    f"{domain} had {ack.max_per_sender_domain} acknowledgements in {window:g} minutes",
-                )
-            if self.store.acks_since(now - 3600) >= ack.max_per_hour:
+            # The domain's and the hour's counts are read once per batch and kept up to date here:
+            # read per mail, a burst from one domain would count that domain's acks once per mail.
+            if domain not in ack.domain_limit_exempt:
+                if domain not in counts:
+                    counts[domain] = self.store.acks_to_domain_since(
+                        domain, now - window * 60, ack.max_per_sender_domain
+                    )
+                if counts[domain] >= ack.max_per_sender_domain:
+                    limit = ack.max_per_sender_domain
+                    return SkipReason.DOMAIN_LIMITED, f"{domain} had {limit} acknowledgements in {window:g} minutes"
+            if _HOUR not in counts:
+                counts[_HOUR] = self.store.acks_since(now - 3600, ack.max_per_hour)
+            if counts[_HOUR] >= ack.max_per_hour:
                 if not self._budget_warned:
                     self._budget_warned = True
                     log.warning(
@@ -563,6 +573,14 @@ class Processor:
                     )
                 return SkipReason.BUDGET, f"the budget of {ack.max_per_hour} automatic mails an hour is spent"
         return None
+
+    def _count_ack(self, mail: ParsedEmail) -> None:
+        """An acknowledgement was planned: the batch's counts for the limits include it."""
+        counts = self._ack_counts
+        domain = domain_of(mail.sender)
+        for key in (domain, _HOUR):
+            if key in counts:
+                counts[key] += 1
 
     def _record(
         self,

@@ -213,18 +213,21 @@ class AcksMixin(StoreBase):
                 )
         return changed
 
-    def acks_to_domain_since(self, domain: str, since: float) -> int:
-        """Automatic mails created for addresses of `domain` since `since` (per-domain limit)."""
+    def acks_to_domain_since(self, domain: str, since: float, limit: int) -> int:
+        """Automatic mails created for addresses of `domain` since `since`, counted up to `limit`
+        (the per-domain limit: counting further would only cost time)."""
         row = self._db.execute(
-            "SELECT count(*) FROM acks WHERE to_domain = ? AND created_at >= ? AND state != 'cancelled'",
-            (domain, since),
+            "SELECT count(*) FROM (SELECT 1 FROM acks WHERE to_domain = ? AND created_at >= ? "
+            "AND state != 'cancelled' LIMIT ?)",
+            (domain, since, limit),
         ).fetchone()
         return int(row[0])
 
-    def acks_since(self, since: float) -> int:
-        """Automatic mails created since `since`, to anyone (the hourly budget)."""
+    def acks_since(self, since: float, limit: int) -> int:
+        """Automatic mails created since `since`, to anyone, counted up to `limit` (the hourly budget)."""
         row = self._db.execute(
-            "SELECT count(*) FROM acks WHERE created_at >= ? AND state != 'cancelled'", (since,)
+            "SELECT count(*) FROM (SELECT 1 FROM acks WHERE created_at >= ? AND state != 'cancelled' LIMIT ?)",
+            (since, limit),
         ).fetchone()
         return int(row[0])
 
