@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from inboxd.extract.hashes import transaction_ids
-from inboxd.sensitive import find_secrets, redact
+from inboxd.extract.hashes import KEY_CUES, transaction_ids
+from inboxd.sensitive import _KEY_CUE_CORES, find_secrets, redact
 
 EN12 = "legal winner thank year wave sausage worth useful legal winner thank yellow"
 EN12_BAD = "legal winner thank year wave sausage worth useful legal winner thank thank"  # no checksum
@@ -37,6 +37,63 @@ def assert_redacted(text: str, secret: str) -> None:
         if len(piece) >= 4:
             assert piece not in redacted, (piece, redacted)
     assert redact(redacted) == (redacted, ())
+
+
+# -- private keys in pieces ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (f"my private key:\n{HEX[:32]}\n{HEX[32:]}\nis it safe?", f"{HEX[:32]}\n{HEX[32:]}"),
+        (f"私钥：\n{HEX[:32]}\n{HEX[32:]}\n怎么导入", f"{HEX[:32]}\n{HEX[32:]}"),
+        (f"私钥是 0x{HEX[:40]}\n{HEX[40:]}", f"0x{HEX[:40]}\n{HEX[40:]}"),  # wrapped anywhere
+        (f"> my private key:\n> {HEX[:32]}\n> {HEX[32:]}", f"{HEX[:32]}\n> {HEX[32:]}"),  # quoted back
+        (f"private key: {groups(HEX, 4, ' ')}", groups(HEX, 4, " ")),
+        (f"private key: {groups(HEX, 4, '-')} thanks", groups(HEX, 4, "-")),
+        (f"Private Key {groups(HEX.upper(), 8, ' ')}", groups(HEX.upper(), 8, " ")),
+        (f"{groups(HEX, 4, ' ')} is my private key", groups(HEX, 4, " ")),  # the cue after the key
+        (f"my private key is {HEX[:32]} {HEX[32:]}", f"{HEX[:32]} {HEX[32:]}"),
+    ],
+)
+def test_hex_key_in_pieces(text: str, secret: str) -> None:
+    assert found(text) == [("private_key", secret)]
+    assert_redacted(text, secret)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (f"paper wallet: {WIF[:25]} {WIF[25:]}", f"{WIF[:25]} {WIF[25:]}"),  # no cue: the checksum decides
+        (f"here {WIF[:10]} {WIF[10:]} ok", f"{WIF[:10]} {WIF[10:]}"),
+        (
+            f"私钥{WIF_COMPRESSED[:26]}\n{WIF_COMPRESSED[26:]}，怎么导入",
+            f"{WIF_COMPRESSED[:26]}\n{WIF_COMPRESSED[26:]}",
+        ),
+    ],
+)
+def test_wif_key_in_two_parts(text: str, secret: str) -> None:
+    assert found(text) == [("private_key", secret)]
+    assert_redacted(text, secret)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"tx hash:\n{HEX[:32]}\n{HEX[32:]}\nplease check",  # a transaction, wrapped
+        f"交易哈希 {groups(HEX, 4, ' ')}",
+        f"{HEX[:32]}\n{HEX[32:]}",  # no cue word at all
+        f"api key: {groups(HEX, 8, '-')}",  # a checksum cue ("api key") is not a private key
+        f"paper wallet: {WIF[:25]} {WIF[25:-1]}K",  # two parts whose checksum fails
+        f"order {WIF[:25]} {WIF[25:]}x",  # the second part runs on: not a key
+    ],
+)
+def test_pieces_that_are_no_key(text: str) -> None:
+    assert find_secrets(text) == ()
+
+
+def test_every_key_cue_holds_a_core_the_quick_look_knows() -> None:
+    assert all(any(core in cue.lower() for core in _KEY_CUE_CORES) for cue in KEY_CUES)
 
 
 # -- a transaction signed with a key --------------------------------------------------------------
