@@ -88,9 +88,11 @@ _CJK = re.compile(_HAN)
 _CJK_RUN = re.compile(f"{_HAN}{{{_MIN_WORDS},}}")
 _ALL_CJK = re.compile(f"{_HAN}+")
 # What may stand between two words of a phrase: spaces, commas, line breaks, quote
-# markers, bullets and numbering such as "2." "(3)" "4)" "5、".
+# markers, bullets and numbering such as "2." "(3)" "4)" "5、"; underscores and zero-width
+# characters too ("abandon_ability_able", or words joined invisibly to get past a filter).
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 _GAP = re.compile(
-    r"[\s,，、;；|/·•*>\-–—]*(?:[#(（\[]?\d{1,2}[.)）\]:：、\-]?)?[\s,，、;；|/·•*>\-–—]*",
+    rf"[\s,，、;；|/·•*>\-–—_{_ZERO_WIDTH}]*(?:[#(（\[]?\d{{1,2}}[.)）\]:：、\-]?)?[\s,，、;；|/·•*>\-–—_{_ZERO_WIDTH}]*",
 )
 _MAX_GAP = 14
 

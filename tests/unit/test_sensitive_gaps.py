@@ -124,3 +124,42 @@ def test_a_transaction_signed_with_a_key_stays_a_transaction(text: str) -> None:
 def test_a_key_named_as_a_tool_alone_is_still_a_key(text: str) -> None:
     assert found(text) == [("private_key", f"0x{HEX}")]
     assert transaction_ids(text) == ()
+
+
+# -- seed phrases with hidden or unusual separators -----------------------------------------------
+
+
+@pytest.mark.parametrize("separator", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "_", " \u200b", "\u200b\n"])
+def test_seed_phrase_with_zero_width_or_underscore_separators(separator: str) -> None:
+    phrase = separator.join(EN12.split())
+    text = f"hi, here it is: {phrase}\nthx"
+    assert found(text) == [("seed_phrase", phrase)]
+    assert_redacted(text, EN12)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (f"my seed phrase is {'_'.join(EN12_BAD.split())}", "_".join(EN12_BAD.split())),
+        (f"助记词：{chr(0x200B).join(ZH12.split())}", "\u200b".join(ZH12.split())),
+    ],
+)
+def test_hidden_separators_after_a_cue(text: str, secret: str) -> None:
+    assert found(text) == [("seed_phrase", secret)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see config_file_path and user_account_balance_history in the export_task_status table",
+        "IMG_2024_11_20_withdrawal_screenshot_final_v2.png",
+        "____________________\nSupport team\n____________________",
+        "\ufeffHello,\u200b my with\u200cdrawal is late.\u200d Please check the order\u2060 today.",
+        "the\u200bquick\u200bbrown\u200bfox\u200bjumps\u200bover\u200bthe\u200blazy\u200bdog",
+        "👨\u200d👩\u200d👧 family account, need help with a deposit",
+        # Eleven wordlist words joined by underscores: too short without a cue word.
+        "_".join(EN12.split()[:11]),
+    ],
+)
+def test_underscores_and_zero_width_characters_in_ordinary_text(text: str) -> None:
+    assert find_secrets(text) == ()
