@@ -785,8 +785,20 @@ BACKUP_CUES = (
     "备用码", "備用碼", "恢复码", "恢復碼", "备份码", "備份碼", "备份密钥", "備份密鑰", "救援码", "紧急码", "紧急代码",
     "恢复代码", "备用验证码", "谷歌密钥", "谷歌验证器密钥", "谷歌验证器的密钥", "谷歌驗證器的密鑰", "验证器密钥",
     "验证器的密钥", "2fa密钥", "二次验证密钥", "两步验证备用码",
+    "authenticator secret", "authenticator seed", "google authenticator secret", "2fa seed", "2fa secret key",
+    "totp key", "totp seed",
+    # 秘钥 is a common misspelling of 密钥.
+    "谷歌秘钥", "谷歌验证密钥", "谷歌验证秘钥", "谷歌验证器秘钥", "谷歌验证器的秘钥", "身份验证器密钥",
+    "身份验证器秘钥", "验证器秘钥", "2fa秘钥", "二次验证秘钥",
 )  # fmt: skip
 _BACKUP_CUE = cue_pattern(BACKUP_CUES)
+# An authenticator's setup link (the QR code's text), or Google Authenticator's export of
+# all its accounts: the whole link is the secret. Also percent-encoded, inside a QR image link.
+# Lower-case as every authenticator writes it: a literal start that `re` finds in C.
+_OTPAUTH = re.compile(
+    r"otpauth(?i:(?:-migration)?(?::|%3A)(?://|%2F%2F)[^\s<>\"'）)\]]*?(?:[?&]|%3F|%26)(?:secret|data)(?:=|%3D)"
+    r"[^\s<>\"'）)\]&]+[^\s<>\"'）)\]]*)"
+)
 _CODE = re.compile(
     r"(?<![0-9A-Za-z])(?:"
     r"[A-Za-z2-7]{4}(?: [A-Za-z2-7]{4}){3,15}"  # setup key in groups of four
@@ -817,7 +829,7 @@ def _is_code(value: str) -> bool:
 
 
 def _code_spans(text: str) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
+    spans = [m.span() for m in _OTPAUTH.finditer(text)]
     for cue in _BACKUP_CUE.finditer(text):
         line_end = text.find("\n", cue.end())
         line_end = len(text) if line_end < 0 else line_end

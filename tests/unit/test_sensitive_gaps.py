@@ -163,3 +163,47 @@ def test_hidden_separators_after_a_cue(text: str, secret: str) -> None:
 )
 def test_underscores_and_zero_width_characters_in_ordinary_text(text: str) -> None:
     assert find_secrets(text) == ()
+
+
+# -- TOTP secrets ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (
+            f"the QR code said otpauth://totp/Exchange:alice%40mail.com?secret={TOTP}&issuer=Exchange can you reset",
+            f"otpauth://totp/Exchange:alice%40mail.com?secret={TOTP}&issuer=Exchange",
+        ),
+        (f"otpauth://totp/X?issuer=X&secret={TOTP}", f"otpauth://totp/X?issuer=X&secret={TOTP}"),
+        (
+            f"https://chart.example/qr?chl=otpauth%3A%2F%2Ftotp%2FEx%3Fsecret%3D{TOTP} (the image link)",
+            f"otpauth%3A%2F%2Ftotp%2FEx%3Fsecret%3D{TOTP}",
+        ),
+        (
+            "export: otpauth-migration://offline?data=CjEKCkhlbGxvId6tvu8SGGpvaG4uZG9lQGV4YW1wbGUuY29t",
+            "otpauth-migration://offline?data=CjEKCkhlbGxvId6tvu8SGGpvaG4uZG9lQGV4YW1wbGUuY29t",
+        ),
+        (f"authenticator secret: {TOTP}", TOTP),
+        (f"2FA key: {groups(TOTP, 4, ' ')}", groups(TOTP, 4, " ")),
+        (f"2fa key: {groups(TOTP.lower(), 4, ' ')}", groups(TOTP.lower(), 4, " ")),
+        (f"谷歌验证器密钥：{TOTP}", TOTP),
+        (f"谷歌验证器秘钥是 {groups(TOTP * 2, 4, ' ')}", groups(TOTP * 2, 4, " ")),
+        (f"TOTP seed {TOTP}", TOTP),
+    ],
+)
+def test_totp_secrets(text: str, secret: str) -> None:
+    assert found(text) == [("backup_code", secret)]
+    assert_redacted(text, secret)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "otpauth://totp/Exchange:alice?issuer=Exchange",  # a setup link without its secret
+        "I lost my phone and the authenticator secret with it, please reset my 2FA.",
+        "the authenticator code 482913 does not work",
+    ],
+)
+def test_no_totp_secret(text: str) -> None:
+    assert find_secrets(text) == ()
