@@ -207,3 +207,54 @@ def test_totp_secrets(text: str, secret: str) -> None:
 )
 def test_no_totp_secret(text: str) -> None:
     assert find_secrets(text) == ()
+
+
+# -- passwords in free phrasing -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "secrets"),
+    [
+        ("I use Hunter2024! as my password", ["Hunter2024!"]),
+        ("I used 'Qw3rty99' as my login password.", ["Qw3rty99"]),
+        ("Qw3rty99 is my password, why does it fail?", ["Qw3rty99"]),
+        ("pass: Xy9!pq77", ["Xy9!pq77"]),
+        ("login alice pass Xy9!pq77", ["Xy9!pq77"]),
+        ("username: bob@example.org pass sunshine", ["sunshine"]),
+        ("credentials: user alice / Xy9!pq", ["Xy9!pq"]),
+        ("my credentials are alice | Xy9!pq", ["Xy9!pq"]),
+        ("my login is bob and the password Qw3rty99", ["Qw3rty99"]),
+        ("密码用的是abc12345", ["abc12345"]),
+        ("登录密码设置为 Abc12345，还是登不上", ["Abc12345"]),
+        ("账号密码：alice / abc12345", ["abc12345"]),
+    ],
+)
+def test_passwords_in_free_phrasing(text: str, secrets: list[str]) -> None:
+    assert found(text) == [("password", s) for s in secrets]
+    assert_redacted(text, " ".join(secrets))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Password: forgot it",
+        "Password: Forgot it, can you reset it?",
+        "password: forgot",
+        "password: I don't remember",
+        "密码：忘记了",
+        "密码用的是生日",
+        "I cannot pass 2FA on my account",
+        "my account cannot pass KYC2 verification",
+        "login: bob, still cannot pass 2FA",
+        "user alice failed to pass KYC2",
+        "Pass the KYC check first",
+        "What is my password?",
+        "I use the same as my password",
+        "We will never ask for your password, seed phrase or private key.",
+        "my credentials are stolen, please help",
+        "credentials: see the ticket, thanks",
+        "bypass: none, passport: E12345678",
+    ],
+)
+def test_no_password_in_these(text: str) -> None:
+    assert find_secrets(text) == ()
