@@ -10,14 +10,22 @@ secret — and on the subject and headers.
 - seed phrases: runs of BIP39 words from any wordlist the `mnemonic` package ships
   (English, Chinese simplified and traditional, Japanese, Korean, Spanish, French,
   Italian, Portuguese, Czech, Russian, Turkish), 12–24 words, tolerant of numbering,
-  commas, line breaks and quote markers; Chinese words written without separators
-  count after a cue word (助记词) and are pinned by the BIP39 checksum. Ordinary prose
-  uses many BIP39 words, so a run must be long; a short or prose-like run needs the
-  checksum or a cue word;
+  commas, line breaks, quote markers, underscores and zero-width characters; Chinese
+  words written without separators count after a cue word (助记词) and are pinned by
+  the BIP39 checksum. Ordinary prose uses many BIP39 words, so a run must be long; a
+  short or prose-like run needs the checksum or a cue word;
 - private keys: 64 hex (with or without `0x`) that the text calls a key, WIF keys and
   BIP-32 extended private keys (base58check verified), Solana 64-byte keys after a cue;
-- passwords stated in the text (`my password is …`, `密码是…`, `资金密码：…`);
-- 2FA backup codes and authenticator setup keys listed after a cue (备用码, backup codes).
+  64 hex or a WIF key also in pieces (groups of four, two lines, two halves). A key word
+  that only names the tool ("the tx I signed with my private key: 0x…") does not make
+  the value a key: `extract.context.nearest_cue`;
+- passwords stated in the text (`my password is …`, `密码是…`, `资金密码：…`, `I use … as
+  my password`, `pass: …`, `login alice pass …`, `credentials: alice / …`, `密码用的是…`);
+- 2FA backup codes and authenticator setup keys listed after a cue (备用码, backup codes,
+  authenticator secret), and `otpauth://` setup links.
+
+`redact_mail` also scans the text of a mail's small text attachments
+(`ParsedEmail.attachment_text`).
 
 This module is the only user of `mnemonic`; its wordlists are loaded once.
 """
@@ -1048,7 +1056,7 @@ _STRUCTURAL_HEADERS = frozenset(
 
 
 def redact_mail(mail: ParsedEmail) -> tuple[ParsedEmail, tuple[Secret, ...]]:
-    """The mail with secrets removed from subject, body, new text, headers and display name.
+    """The mail with secrets removed from subject, body, new text, headers, display name and text attachments.
 
     Returns the redacted mail (its `secrets` hold what was found) and the secrets found
     now. A mail already redacted is returned as it is, at no cost: the scan is the most
@@ -1078,8 +1086,15 @@ def redact_mail(mail: ParsedEmail) -> tuple[ParsedEmail, tuple[Secret, ...]]:
         headers[name], found_here = redact(value, f"header:{name}", seen)
         if name not in ("subject", "thread-topic"):  # the subject is reported once, above
             in_headers.extend(found_here)
+    # A seed phrase saved as "wallet.txt" is as much an incident as one in the body.
+    attachment_text: list[str] = []
+    in_attachments: list[Secret] = []
+    for index, value in enumerate(mail.attachment_text):
+        redacted_value, found_here = redact(value, f"attachment:{index}", seen) if value else (value, ())
+        attachment_text.append(redacted_value)
+        in_attachments.extend(found_here)
     # The new text is a part of the text: its findings are new only when the text had none.
-    found = in_subject + in_text + (() if in_text else in_new) + in_name + tuple(in_headers)
+    found = in_subject + in_text + (() if in_text else in_new) + in_name + tuple(in_headers) + tuple(in_attachments)
     if not found:
         return replace(mail, redacted=True), ()
     redacted = replace(
@@ -1089,6 +1104,7 @@ def redact_mail(mail: ParsedEmail) -> tuple[ParsedEmail, tuple[Secret, ...]]:
         new_text=new_text,
         sender_name=sender_name,
         headers=headers,
+        attachment_text=tuple(attachment_text),
         secrets=mail.secrets + found,
         redacted=True,
     )

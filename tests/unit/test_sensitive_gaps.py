@@ -7,10 +7,18 @@ or zero-width characters) is left alone.
 
 from __future__ import annotations
 
+import base64
+from datetime import UTC
+
 import pytest
 
+from inboxd.daemon import App
+from inboxd.decide import classifier_text, decide
+from inboxd.extract import FactSettings, facts_of_mail
 from inboxd.extract.hashes import KEY_CUES, transaction_ids
-from inboxd.sensitive import _KEY_CUE_CORES, find_secrets, redact
+from inboxd.models import Classification, ParseLimits, Screening
+from inboxd.parse import parse_message
+from inboxd.sensitive import _KEY_CUE_CORES, find_secrets, redact, redact_mail
 
 EN12 = "legal winner thank year wave sausage worth useful legal winner thank yellow"
 EN12_BAD = "legal winner thank year wave sausage worth useful legal winner thank thank"  # no checksum
@@ -258,3 +266,116 @@ def test_passwords_in_free_phrasing(text: str, secrets: list[str]) -> None:
 )
 def test_no_password_in_these(text: str) -> None:
     assert find_secrets(text) == ()
+
+
+# -- text attachments -----------------------------------------------------------------------------
+
+
+def mail_with_attachment(
+    body: str,
+    attachment: bytes,
+    content_type: str = "text/plain",
+    filename: str = "wallet.txt",
+    charset: str = "utf-8",
+    extra_parts: str = "",
+) -> bytes:
+    encoded = base64.encodebytes(attachment).decode()
+    return (
+        "From: Dan <dan@example.org>\r\nTo: support@exchange.test\r\nSubject: wallet emptied\r\n"
+        "Message-ID: <att-1@example.org>\r\nDate: Sat, 21 Nov 2026 10:00:00 +0800\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+        "--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        f"{body}\r\n"
+        f"{extra_parts}"
+        f"--b1\r\nContent-Type: {content_type}; charset={charset}; name={filename}\r\n"
+        f"Content-Disposition: attachment; filename={filename}\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        f"{encoded}\r\n--b1--\r\n"
+    ).encode()
+
+
+PNG = base64.b64encode(b"\x89PNG\r\n" + bytes(range(256))).decode()
+PNG_PART = (
+    "--b1\r\nContent-Type: image/png; name=shot.png\r\nContent-Disposition: attachment; filename=shot.png\r\n"
+    f"Content-Transfer-Encoding: base64\r\n\r\n{PNG}\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "filename", "charset", "content"),
+    [
+        ("text/plain", "wallet.txt", "utf-8", f"my wallet\n{EN12}\n"),
+        (
+            "text/csv",
+            "backup.csv",
+            "utf-8",
+            "index,word\n" + "\n".join(f"{i},{w}" for i, w in enumerate(EN12.split(), 1)),
+        ),
+        ("application/octet-stream", "words.TXT", "utf-8", f"助记词：{ZH12}"),
+        ("text/plain", "notes.txt", "gb18030", f"我的助记词是：{ZH12}\n"),
+    ],
+)
+def test_a_seed_phrase_in_a_text_attachment_is_found_and_redacted(
+    content_type: str, filename: str, charset: str, content: str
+) -> None:
+    raw = mail_with_attachment(
+        "Everything is gone, see the file.", content.encode(charset), content_type, filename, charset
+    )
+    mail = parse_message(raw)
+    assert [a.filename for a in mail.attachments] == [filename]
+    assert mail.attachment_text == (content.replace("\r\n", "\n"),)
+    redacted, secrets = redact_mail(mail)
+    assert [(s.kind, s.field) for s in secrets] == [("seed_phrase", "attachment:0")]
+    assert redacted.secrets == secrets and redacted.redacted
+    words = EN12.split() if "legal" in content else ZH12.split()
+    assert " ".join(words[:4]) not in redacted.attachment_text[0]
+    assert "".join(words[:4]) not in redacted.attachment_text[0]
+    assert "[REDACTED SEED PHRASE]" in redacted.attachment_text[0]
+    assert redacted.text == mail.text  # the body held nothing
+
+
+def test_only_text_attachments_are_read_and_kept_in_line_with_the_attachments() -> None:
+    raw = mail_with_attachment("see both files", f"seed: {EN12}".encode(), extra_parts=PNG_PART)
+    mail = parse_message(raw)
+    assert [a.content_type for a in mail.attachments] == ["image/png", "text/plain"]
+    assert mail.attachment_text == ("", f"seed: {EN12}")
+    _, secrets = redact_mail(mail)
+    assert [s.field for s in secrets] == ["attachment:1"]
+    only_png = parse_message(mail_with_attachment("a screenshot", b"\x89PNG\r\n\x00\x01", "image/png", "shot.png"))
+    assert only_png.attachment_text == ()
+
+
+def test_attachment_text_is_bounded() -> None:
+    big = ("x" * 99 + "\n") * 1000  # 100,000 bytes
+    mail = parse_message(mail_with_attachment("a log", big.encode()))
+    assert 60 * 1024 < len(mail.attachment_text[0]) <= 64 * 1024
+    parts = "".join(
+        f"--b1\r\nContent-Type: text/plain; name=f{i}.txt\r\nContent-Disposition: attachment; filename=f{i}.txt\r\n"
+        f"Content-Transfer-Encoding: base64\r\n\r\n{base64.encodebytes(big.encode()).decode()}\r\n"
+        for i in range(6)
+    )
+    many = parse_message(mail_with_attachment("logs", big.encode(), extra_parts=parts))
+    assert len(many.attachment_text) == 7
+    assert sum(map(len, many.attachment_text)) <= 256 * 1024
+    assert many.attachment_text[-1] == ""  # the bound was reached before the last one
+    limits = ParseLimits(25 << 20, 250, 20, 2000, 1000, 65536, 1_000_000, 5.0)
+    small = parse_message(mail_with_attachment("a log", big.encode()), limits)
+    assert len(small.attachment_text[0]) <= 2000  # never more than limits.max_text_chars
+
+
+def test_attachment_text_is_never_the_customers_words() -> None:
+    tx = "0x" + HEX
+    raw = mail_with_attachment("I sent 500 USDT yesterday.", f"txid {tx}\norder W20261120143255781\n".encode())
+    mail, secrets = redact_mail(parse_message(raw))
+    assert secrets == () and tx in mail.attachment_text[0]
+    assert tx not in classifier_text(mail)
+    facts = facts_of_mail(mail, FactSettings(UTC))
+    assert facts.tx_ids == () and facts.order_ids == ()
+
+
+def test_a_mail_whose_only_secret_is_in_an_attachment_is_a_security_incident(offline_app: App) -> None:
+    raw = mail_with_attachment("My wallet was emptied. My notes are attached.", f"backup words:\n{EN12}\n".encode())
+    decision = decide(
+        parse_message(raw), Screening(None), Classification("account", 0.9, "account"), offline_app.policy
+    )
+    assert decision.security_incident
+    assert [(s.kind, s.field) for s in decision.facts.secrets] == [("seed_phrase", "attachment:0")]
