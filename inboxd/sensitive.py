@@ -601,6 +601,8 @@ def _keys_in_pieces(text: str, group: list[tuple[int, int]]) -> Iterator[tuple[i
 
 def _key_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
+    if len(text) < _LONG_RUN:
+        return spans  # every key, in one piece or more, is longer: a header or a name holds none
     all_runs = list(_RUN.finditer(text))
     runs = [m.start() for m in all_runs if m.end() - m.start() >= _LONG_RUN]
     for m in _matches_at(_HEX_KEY, text, runs):
@@ -619,10 +621,11 @@ def _key_spans(text: str) -> list[tuple[int, int]]:
         if all(int(n) < 256 for n in re.findall(r"\d+", m.group(0))) and _called_a_key(text, m.start(), m.end()):
             spans.append(m.span())
     hex_windows, wif_windows = _piece_windows(text, all_runs)
-    for pattern, windows in ((_HEX_PIECES, hex_windows), (_BASE58_PIECES, wif_windows)):
+    for pattern, shortest, windows in ((_HEX_PIECES, 64, hex_windows), (_BASE58_PIECES, 51, wif_windows)):
         for start, end in windows:
             for m in pattern.finditer(text, start, end):
-                spans.extend(_keys_in_pieces(text, [p.span() for p in _PIECE.finditer(text, m.start(), m.end())]))
+                if m.end() - m.start() >= shortest:  # pieces and gaps: a key's length at least
+                    spans.extend(_keys_in_pieces(text, [p.span() for p in _PIECE.finditer(text, m.start(), m.end())]))
     return spans
 
 
@@ -861,6 +864,8 @@ def _password_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     english = [m.start() for m in _PASSWORD_EN_CORE.finditer(text)]
     chinese = [m.start() for m in _PASSWORD_ZH_CORE.finditer(text)]
+    if not english and not chinese:
+        return spans
     words = [at for at in english if text[at] in "pP"]
     for m in _password_matches(text, words, chinese):
         link = m.group("link")
@@ -942,7 +947,7 @@ def _is_code(value: str) -> bool:
 
 
 def _code_spans(text: str) -> list[tuple[int, int]]:
-    spans = [m.span() for m in _OTPAUTH.finditer(text)]
+    spans = [m.span() for m in _OTPAUTH.finditer(text)] if "otpauth" in text else []
     for cue in _BACKUP_CUE.finditer(text):
         line_end = text.find("\n", cue.end())
         line_end = len(text) if line_end < 0 else line_end
