@@ -60,6 +60,10 @@ class ParsedEmail:
     content_hash: str  # sha256 of the raw bytes, hex
     size: int  # raw bytes
     defects: tuple[str, ...] = ()
+    # The decoded text of each small text attachment ("" for the others; () when none is
+    # text), read only for customer secrets: never the customer's words for facts or the
+    # classifier. `sensitive.redact_mail` redacts it like the body.
+    attachment_text: tuple[str, ...] = ()
     # Customer secrets removed from this mail by `sensitive.redact_mail` (kind and place only).
     secrets: tuple[Secret, ...] = ()
     redacted: bool = False  # sensitive.redact_mail has run: it need not (and does not) run again
@@ -159,7 +163,7 @@ class Secret:
     kind: str  # seed_phrase | private_key | password | backup_code
     start: int
     end: int
-    field: str = "text"  # where it was: text | new_text | subject | sender_name | header:<name>
+    field: str = "text"  # where: text | new_text | subject | sender_name | header:<name> | attachment:<index>
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,9 @@ What it adds to mail-parser, and why:
   quarantined; so does one that mail-parser itself fails on.
 - A Message-ID is always present: synthesised from the hash of the raw bytes when
   the mail has none, so every message has a stable identity.
+- Small text attachments (text/plain, text/csv: a "wallet.txt") are decoded into
+  `attachment_text`, at most 64 KiB of each and 256 KiB (and `max_text_chars`) in
+  all, for the secret scan alone: never read as the customer's words.
 """
 
 from __future__ import annotations
@@ -81,6 +84,12 @@ _TOP_BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"[^"]*"|[^\s;"]+)', re.I)
 # An Outlook .msg file (OLE2 compound document) saved where a .eml belongs.
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BODY_TYPES = ("text/plain", "text/html")
+# Text attachments read for the secret scan (a seed phrase saved as "wallet.txt"); phones
+# send such files as octet-stream too, so the name also counts.
+_TEXT_ATTACHMENT_TYPES = frozenset({"text/plain", "text/csv"})
+_TEXT_ATTACHMENT_NAMES = (".txt", ".csv")
+_ATTACHMENT_TEXT_BYTES = 64 * 1024  # read of each one
+_ATTACHMENT_TEXT_TOTAL = 256 * 1024  # of all of a mail's (and never more than limits.max_text_chars)
 # The stdlib parser's cost is lines x enclosing multiparts; 10 million such tests take
 # about 2 s here, and a real 25 MiB mail with an attachment three levels deep needs ~1 million.
 _MAX_BOUNDARY_CHECKS = 10_000_000
@@ -382,6 +391,46 @@ def _attachment_size(item: dict[str, Any]) -> int:
     return len(str(payload).encode("utf-8", "surrogateescape"))
 
 
+def _attachment_bytes(item: dict[str, Any], limit: int) -> bytes | None:
+    """The first `limit` bytes of an attachment: mail-parser holds it as base64 text."""
+    payload = item.get("payload")
+    if not isinstance(payload, str):
+        return None
+    if not item.get("binary"):
+        return payload.encode("utf-8", "surrogateescape")[:limit]
+    # Only the base64 that holds the first `limit` bytes is decoded (twice the length it
+    # needs leaves room for its line breaks): the file may be megabytes long.
+    compact = "".join(payload[: (limit // 3 + 1) * 8].split())
+    try:
+        return binascii.a2b_base64(compact[: len(compact) // 4 * 4])[:limit]
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _attachment_text(
+    items: list[dict[str, Any]], limits: LimitsConfig | ParseLimits, budget: _Budget
+) -> tuple[str, ...]:
+    """The decoded text of each small text attachment, "" for the others; () when none is text."""
+    texts: list[str] = []
+    left = min(_ATTACHMENT_TEXT_TOTAL, limits.max_text_chars)
+    for item in items:
+        content_type = str(item.get("mail_content_type") or "").lower()
+        name = str(item.get("filename") or "").lower()
+        readable = content_type in _TEXT_ATTACHMENT_TYPES or (
+            content_type == "application/octet-stream" and name.endswith(_TEXT_ATTACHMENT_NAMES)
+        )
+        data = _attachment_bytes(item, min(_ATTACHMENT_TEXT_BYTES, left)) if readable and left > 0 else None
+        if not data:
+            texts.append("")
+            continue
+        text = decode_text(data, str(item.get("charset") or "") or None).text
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")[:left]
+        left -= len(text)
+        texts.append(text)
+        budget.check("reading text attachments")
+    return tuple(texts) if any(texts) else ()
+
+
 def parse_message(raw: bytes, limits: LimitsConfig | ParseLimits | None = None) -> ParsedEmail:
     """Parse one message; raise MessageError when it cannot be handled."""
     if limits is None:  # the defaults; imported here because workers must not load the config schema
@@ -459,6 +508,7 @@ def parse_message(raw: bytes, limits: LimitsConfig | ParseLimits | None = None) 
         )
         for a in parser.attachments
     )
+    attachment_text = _attachment_text(parser.attachments, limits, budget)
     in_reply_to = _message_ids(headers.get("in-reply-to", ""))
     return ParsedEmail(
         message_id=message_id,
@@ -482,4 +532,5 @@ def parse_message(raw: bytes, limits: LimitsConfig | ParseLimits | None = None) 
         size=len(raw),
         defects=tuple(sorted(parser.defects_categories)),
         auth_results=_auth_results(message),
+        attachment_text=attachment_text,
     )

@@ -10,14 +10,22 @@ secret — and on the subject and headers.
 - seed phrases: runs of BIP39 words from any wordlist the `mnemonic` package ships
   (English, Chinese simplified and traditional, Japanese, Korean, Spanish, French,
   Italian, Portuguese, Czech, Russian, Turkish), 12–24 words, tolerant of numbering,
-  commas, line breaks and quote markers; Chinese words written without separators
-  count after a cue word (助记词) and are pinned by the BIP39 checksum. Ordinary prose
-  uses many BIP39 words, so a run must be long; a short or prose-like run needs the
-  checksum or a cue word;
+  commas, line breaks, quote markers, underscores and zero-width characters; Chinese
+  words written without separators count after a cue word (助记词) and are pinned by
+  the BIP39 checksum. Ordinary prose uses many BIP39 words, so a run must be long; a
+  short or prose-like run needs the checksum or a cue word;
 - private keys: 64 hex (with or without `0x`) that the text calls a key, WIF keys and
   BIP-32 extended private keys (base58check verified), Solana 64-byte keys after a cue;
-- passwords stated in the text (`my password is …`, `密码是…`, `资金密码：…`);
-- 2FA backup codes and authenticator setup keys listed after a cue (备用码, backup codes).
+  64 hex or a WIF key also in pieces (groups of four, two lines, two halves). A key word
+  that only names the tool ("the tx I signed with my private key: 0x…") does not make
+  the value a key: `extract.context.nearest_cue`;
+- passwords stated in the text (`my password is …`, `密码是…`, `资金密码：…`, `I use … as
+  my password`, `pass: …`, `login alice pass …`, `credentials: alice / …`, `密码用的是…`);
+- 2FA backup codes and authenticator setup keys listed after a cue (备用码, backup codes,
+  authenticator secret), and `otpauth://` setup links.
+
+`redact_mail` also scans the text of a mail's small text attachments
+(`ParsedEmail.attachment_text`).
 
 This module is the only user of `mnemonic`; its wordlists are loaded once.
 """
@@ -48,6 +56,7 @@ PLACEHOLDER = {
     "backup_code": "[REDACTED 2FA CODE]",
 }
 _PLACEHOLDER_START = "[REDACTED "
+_PLACEHOLDERS = tuple(PLACEHOLDER.values())
 # When two findings overlap, the merged secret takes the kind that comes first here.
 _PRIORITY = {"private_key": 0, "seed_phrase": 1, "backup_code": 2, "password": 3}
 
@@ -88,9 +97,11 @@ _CJK = re.compile(_HAN)
 _CJK_RUN = re.compile(f"{_HAN}{{{_MIN_WORDS},}}")
 _ALL_CJK = re.compile(f"{_HAN}+")
 # What may stand between two words of a phrase: spaces, commas, line breaks, quote
-# markers, bullets and numbering such as "2." "(3)" "4)" "5、".
+# markers, bullets and numbering such as "2." "(3)" "4)" "5、"; underscores and zero-width
+# characters too ("abandon_ability_able", or words joined invisibly to get past a filter).
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 _GAP = re.compile(
-    r"[\s,，、;；|/·•*>\-–—]*(?:[#(（\[]?\d{1,2}[.)）\]:：、\-]?)?[\s,，、;；|/·•*>\-–—]*",
+    rf"[\s,，、;；|/·•*>\-–—_{_ZERO_WIDTH}]*(?:[#(（\[]?\d{{1,2}}[.)）\]:：、\-]?)?[\s,，、;；|/·•*>\-–—_{_ZERO_WIDTH}]*",
 )
 _MAX_GAP = 14
 
@@ -468,18 +479,132 @@ _KEY_VS_OTHER = {
 }
 
 
+# Every key cue holds one of these (lower-cased; the Kelvin sign that `re.I` reads as "k"
+# lowers to "k" too): where none is near, no cue can call the value a key, and the cue
+# patterns need not run. A quoted acknowledgement's transaction hash is checked at every mail.
+_KEY_CUE_CORES = ("key", "钥", "鑰")  # a test checks that each of KEY_CUES holds one
+
+
 def _called_a_key(text: str, start: int, end: int) -> bool:
+    near = text[max(0, start - 100) : end + 40].lower()
+    if not any(core in near for core in _KEY_CUE_CORES):
+        return False
     return nearest_cue(text, start, _KEY_VS_OTHER, before=100, after=40, end=end) == "key"
 
 
 # Every key above but the byte array is a whole run of letters and digits, at least 51 long:
 # the patterns are tried only where such a run starts (scanning a text with each cost more).
-_LONG_RUN = re.compile(r"[0-9A-Za-z]{51,}")
+# Runs from 16 on are read too: they may be a piece of a key written in pieces (below).
+_RUN = re.compile(r"[0-9A-Za-z]{16,}")
+_LONG_RUN = 51
+
+# A key written in pieces: 64 hex in groups of four or eight, or over two lines (a client
+# wrapped it, a phone copied half at a time); a WIF key in two parts. A piece is a run of at
+# least 4 letters and digits; pieces are joined by one space, tab or dash, or by a line break
+# (with the indentation and quote markers of the next line). The same rules as for a key in
+# one piece decide: 64 hex must be called a key, a WIF key must pass its checksum. Pieces are
+# looked for only around a piece of 16 or more (a key in at most four pieces has one) and
+# around groups of four hex: searching every text for pieces cost 0.12 ms a mail.
+_PIECE = re.compile(r"[0-9A-Za-z]+")
+_PIECE_GAP = r"(?:[ \t-]|[ \t]*\r?\n[ \t>]*)"
+_GAP_CHARS = frozenset(" \t-\r\n>")
+_HEX_PIECES = re.compile(
+    rf"(?<![0-9A-Za-z])(?:0[xX])?[0-9a-fA-F]{{4,}}(?:{_PIECE_GAP}[0-9a-fA-F]{{4,}}(?![0-9A-Za-z]))+"
+)
+_BASE58_PIECES = re.compile(
+    rf"(?<![0-9A-Za-z])[{BASE58_ALPHABET}]{{4,}}(?:{_PIECE_GAP}[{BASE58_ALPHABET}]{{4,}}(?![0-9A-Za-z]))+"
+)
+_HEX_DIGITS = re.compile(r"(?:0[xX])?(?P<digits>[0-9a-fA-F]+)")
+_BASE58_DIGITS = re.compile(rf"[{BASE58_ALPHABET}]+")
+_HEX_GROUPS = (  # a literal first character: `re` skips to it in C
+    re.compile(r" (?:[0-9a-fA-F]{4}){1,2} [0-9a-fA-F]{4}"),
+    re.compile(r"-(?:[0-9a-fA-F]{4}){1,2}-[0-9a-fA-F]{4}"),
+)
+# How far from where it was seen a key in pieces may reach: 64 hex in 16 groups with their
+# gaps are 79 characters, a WIF key in parts at most 52 and a few gaps.
+_HEX_REACH = 90
+_WIF_REACH = 60
+
+
+def _merged(windows: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """Overlapping windows as one, each widened to whole words (a piece is never cut in two)."""
+    if not windows:
+        return []
+    merged: list[list[int]] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for window in merged:
+        window[0] = max(0, window[0])
+        while window[1] < len(text) and text[window[1]].isascii() and text[window[1]].isalnum():
+            window[1] += 1
+    return [(start, end) for start, end in merged]
+
+
+def _piece_windows(text: str, runs: list[re.Match[str]]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Where 64 hex, and where a WIF key, may be written in pieces: around a run that touches a
+    gap (hex shorter than 64, base58 shorter than a WIF key), and around groups of four hex."""
+    hexes: list[tuple[int, int]] = []
+    wifs: list[tuple[int, int]] = []
+    for run in runs:
+        start, end = run.span()
+        if text[start - 1 : start] not in _GAP_CHARS and text[end : end + 1] not in _GAP_CHARS:
+            continue
+        value = run.group(0)
+        if end - start < 64 and _HEX_DIGITS.fullmatch(value):
+            hexes.append((start - _HEX_REACH, end + _HEX_REACH))
+        if end - start <= 48 and _BASE58_DIGITS.fullmatch(value):
+            wifs.append((start - _WIF_REACH, end + _WIF_REACH))
+    for pattern in _HEX_GROUPS:
+        hexes.extend((m.start() - _HEX_REACH, m.end() + _HEX_REACH) for m in pattern.finditer(text))
+    return _merged(hexes, text), _merged(wifs, text)
+
+
+def _joined_to(lengths: list[int], valid: list[bool], first: int, first_length: int, wanted: tuple[int, ...]) -> int:
+    """The last piece of a run from piece `first` (counting `first_length` for it) whose length is
+    one of `wanted`, all its other pieces `valid`; -1 if none.
+
+    Pieces are at least 4 long, so a key spans at most 16: a pasted hex dump of thousands of
+    groups costs a short walk from each, not a walk to its end.
+    """
+    for total in wanted:
+        rest = total - first_length
+        j = first
+        sums = 0
+        while rest > sums and j + 1 < len(lengths) and valid[j + 1] and j - first < 16:
+            j += 1
+            sums += lengths[j]
+        if j > first and sums == rest:
+            return j
+    return -1
+
+
+def _keys_in_pieces(text: str, group: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """Spans of two or more pieces that join into a key: 64 hex the text calls a key, or a valid WIF."""
+    values = [text[s:e] for s, e in group]
+    lengths = [len(v) for v in values]
+    hexes = [_HEX_DIGITS.fullmatch(v) for v in values]
+    plain_hex = [h is not None and h.start("digits") == 0 for h in hexes]  # 0x only on the first piece
+    base58 = [_BASE58_DIGITS.fullmatch(v) is not None for v in values]
+    for i, h in enumerate(hexes):
+        if h is not None:
+            j = _joined_to(lengths, plain_hex, i, len(h.group("digits")), (64,))
+            if j > i and _called_a_key(text, group[i][0], group[j][1]):
+                yield group[i][0], group[j][1]
+        if base58[i] and values[i][0] in "5KL9c":
+            j = _joined_to(lengths, base58, i, lengths[i], (51, 52))
+            if j > i and wif_valid("".join(values[i : j + 1])):
+                yield group[i][0], group[j][1]
 
 
 def _key_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
-    runs = [m.start() for m in _LONG_RUN.finditer(text)]
+    if len(text) < _LONG_RUN:
+        return spans  # every key, in one piece or more, is longer: a header or a name holds none
+    all_runs = list(_RUN.finditer(text))
+    runs = [m.start() for m in all_runs if m.end() - m.start() >= _LONG_RUN]
     for m in _matches_at(_HEX_KEY, text, runs):
         if _called_a_key(text, m.start(), m.end()):
             spans.append(m.span())
@@ -495,6 +620,12 @@ def _key_spans(text: str) -> list[tuple[int, int]]:
     for m in _BYTE_ARRAY_KEY.finditer(text):
         if all(int(n) < 256 for n in re.findall(r"\d+", m.group(0))) and _called_a_key(text, m.start(), m.end()):
             spans.append(m.span())
+    hex_windows, wif_windows = _piece_windows(text, all_runs)
+    for pattern, shortest, windows in ((_HEX_PIECES, 64, hex_windows), (_BASE58_PIECES, 51, wif_windows)):
+        for start, end in windows:
+            for m in pattern.finditer(text, start, end):
+                if m.end() - m.start() >= shortest:  # pieces and gaps: a key's length at least
+                    spans.extend(_keys_in_pieces(text, [p.span() for p in _PIECE.finditer(text, m.start(), m.end())]))
     return spans
 
 
@@ -502,7 +633,8 @@ def _key_spans(text: str) -> list[tuple[int, int]]:
 
 _PASSWORD_EN = re.compile(
     r"(?<![A-Za-z])(?:(?:login|log-in|account|fund|funds|trading|withdrawal|security|new|old|current|e-?mail|wallet|"
-    r"app|exchange|anti-phishing)\s+)?(?:password|passcode|passphrase|pass\s*word|pwd|pw|pin(?:\s*code)?)(?![A-Za-z])"
+    r"app|exchange|anti-phishing)\s+)?(?P<word>password|passcode|passphrase|pass\s*word|pwd|pw|pin(?:\s*code)?|pass)"
+    r"(?![A-Za-z])"
     r"(?:\s+(?:for|on|of)\s+(?:the\s+|my\s+)?\w+)?"
     r"(?P<link>\s*(?:is|was|=|:|：|-)\s*(?:still\s+|now\s+|just\s+)?|\s+(?:is|was)\s+set\s+to\s+|\s+)",
     re.I,
@@ -510,7 +642,8 @@ _PASSWORD_EN = re.compile(
 _PASSWORD_ZH = re.compile(
     r"(?:登录|登錄|资金|資金|交易|支付|提现|提現|提币|提幣|邮箱|郵箱|钱包|錢包|解锁|解鎖|旧|舊|新|原|账户|帳戶|账号|帳號)?"
     r"(?:密码|密碼|口令)"
-    r"(?P<link>\s*(?:是|为|為|:|：|=|就是|设置的是|設置的是|设的是|設的是|改成了?|改为|改為)\s*|\s+)"
+    r"(?P<link>\s*(?:是|为|為|:|：|=|就是|设置的是|設置的是|设的是|設的是|改成了?|改为|改為|用的是|用的|是用的|用了|"
+    r"设置为|設置為|设置成|設置成|设为|設為|设成|設成)\s*|\s+)"
 )
 _TOKEN_VALUE = re.compile(
     r"[\"'“‘「『]?(?P<value>[\x21-\x7e]{4,64}?)[\"'”’」』]?(?=[\s，。；、！？）)\]]|$|[^\x00-\x7f])"
@@ -536,6 +669,8 @@ _NOT_A_PASSWORD = frozenset(
         "encrypted",
         "expired",
         "fine",
+        "forget",
+        "forgot",
         "forgotten",
         "hidden",
         "incorrect",
@@ -556,6 +691,7 @@ _NOT_A_PASSWORD = frozenset(
         "ok",
         "okay",
         "protected",
+        "remember",
         "required",
         "reset",
         "right",
@@ -596,9 +732,10 @@ def _looks_like_password(value: str, explicit: bool) -> bool:
     return explicit and len(value) >= 6  # "Password: sunshine" is labelled, so it is one
 
 
-# Where a password word can start ("pass", "pw", "pin"; "密码", "口令"): the patterns above
-# are tried only near these, since scanning a whole text with them cost 0.5 ms.
-_PASSWORD_EN_CORE = re.compile(r"[pP](?:[aA][sS][sS]|[wW]|[iI][nN])")
+# Where a password word can start ("pass", "pw", "pin"; "密码", "口令"), or "credentials": the
+# patterns are tried only near these, since scanning a whole text with them cost 0.5 ms. One
+# character class first, so that `re` skips to it in C (an alternation of two was 3x slower).
+_PASSWORD_EN_CORE = re.compile(r"[cCpP](?:(?<=[pP])(?:[aA][sS][sS]|[wW]|[iI][nN])|(?<=[cC])[rR][eE][dD])")
 _PASSWORD_ZH_CORE = re.compile(r"密码|密碼|口令")
 _PASSWORD_PREFIX_MAX = 16  # the longest word before the English password word: "anti-phishing "
 
@@ -627,33 +764,133 @@ def _matches_at(pattern: re.Pattern[str], text: str, starts: Iterable[int]) -> I
             yield m
 
 
-def _password_matches(text: str) -> Iterator[re.Match[str]]:
-    english = (p for hit in _PASSWORD_EN_CORE.finditer(text) for p in _en_starts(text, hit.start()))
-    yield from _matches_at(_PASSWORD_EN, text, english)
+def _password_matches(text: str, english_words: list[int], chinese_words: list[int]) -> Iterator[re.Match[str]]:
+    """The labelled passwords' patterns, tried where a password word is (`english_words`, `chinese_words`)."""
+    yield from _matches_at(_PASSWORD_EN, text, (p for at in english_words for p in _en_starts(text, at)))
     # Chinese: at most two characters (登录, 资金, 新) stand before the password word.
-    chinese = (p for hit in _PASSWORD_ZH_CORE.finditer(text) for p in range(max(0, hit.start() - 2), hit.start() + 1))
-    yield from _matches_at(_PASSWORD_ZH, text, chinese)
+    yield from _matches_at(_PASSWORD_ZH, text, (p for at in chinese_words for p in range(max(0, at - 2), at + 1)))
+
+
+# A login named just before the password word makes its value a labelled one: "login alice
+# pass Xy9!pq", "my login is bob and the password Qw3rty99".
+_LOGIN_BEFORE = re.compile(
+    r"(?<![A-Za-z])(?:user\s*name|user|login|log-in|account|e-?mail|id|uid)\s*(?:is\s+|[:：=]\s*)?"
+    r"[^\s,;|/]{2,64}[\s,;|/]+(?:and\s+)?(?:(?:the|my)\s+)?\Z",
+    re.I,
+)
+_PASSWORD_WORD = re.compile(
+    r"(?<![A-Za-z])(?:password|passcode|passphrase|pass\s*word|pwd|pw|pin(?:\s*code)?|pass)(?![A-Za-z])", re.I
+)
+# A value named before the password word: "I use Hunter2024! as my password", "Qw3rty99 is my login pin".
+_VALUE_BEFORE = re.compile(
+    r"(?<![\x21-\x7e])[\"'“‘「『]?(?P<value>[\x21-\x7e]{4,64}?)[\"'”’」』]?\s+(?:as|for|is|was)\s+"
+    r"(?:my|the|our)\s+(?:[A-Za-z-]+\s+)?\Z",
+    re.I,
+)
+_OWNERS = frozenset({"my", "the", "our"})
+_QUOTES = "\"'“”‘’「」『』"
+_NAMED_AS = frozenset({"as", "for", "is", "was"})
+# A login and its password given together: "credentials: user alice / Xy9!pq", "账号密码：alice / abc12345".
+_CREDENTIALS_EN = re.compile(r"(?<![A-Za-z])(?:credentials?|creds)(?![A-Za-z])", re.I)
+_CREDENTIALS_ZH = frozenset({"账号", "帐号", "账户", "帳號", "帳戶", "賬號", "賬戶"})  # before 密码
+_CREDENTIALS = re.compile(
+    r"\s*(?:are|is|were|was)?\s*[:：=\-]?\s*(?:(?:user\s*name|user|login|id|account|e-?mail|账号|帐号|用户名)\s*[:：=]?\s*)?"
+    r"[^\s/|,;，、／]{2,64}\s*[/|,;，、／]\s*(?:(?:password|pass|pwd|pw|密码|密碼)\s*[:：=]?\s*)?",
+    re.I,
+)
+# Before "pass", these make it a verb: "my account cannot pass KYC".
+_VERB_MARKERS = frozenset(
+    {"can", "cannot", "can't", "cant", "could", "couldn't", "not", "did", "didn't", "does", "doesn't", "don't", "do",
+     "will", "won't", "would", "should", "must", "may", "might", "never", "to", "still", "fail", "fails", "failed"}
+)  # fmt: skip
+_NEXT_WORD = re.compile(r"[ \t]+([A-Za-z]+)")
+_CLAUSE_GOES_ON = frozenset({"and", "but", "or"})
+
+
+def _ends_its_clause(text: str, end: int) -> bool:
+    """No other word follows on the line, save "and", "or", "but": "Password: forgot it" goes on."""
+    nxt = _NEXT_WORD.match(text, end)
+    return nxt is None or nxt.group(1).casefold() in _CLAUSE_GOES_ON
+
+
+def _a_verb(text: str, at: int) -> bool:
+    """The word before `at` makes the word at `at` a verb ("cannot pass")."""
+    before = text[max(0, at - 12) : at].split()
+    return bool(before) and before[-1].casefold().replace("’", "'") in _VERB_MARKERS
+
+
+def _strong(value: str) -> bool:
+    """Digits, a symbol, or a capital inside: not a word of the sentence ("What is my password?")."""
+    core = value.rstrip(".,;:!?")
+    return any(c.isdigit() or not c.isalnum() for c in core) or any(c.isupper() for c in core[1:])
+
+
+def _password_value(text: str, at: int, explicit: bool, *, need_digit: bool = False) -> tuple[int, int] | None:
+    """The span of the password written at `at`, if what is there looks like one."""
+    v = _TOKEN_VALUE.match(text, at)
+    if v is None or text.startswith(_PLACEHOLDER_START, v.start()):
+        return None  # nothing, or already redacted: "my password is [REDACTED PASSWORD]"
+    value = v.group("value").rstrip(".,;:")
+    if need_digit and not any(c.isdigit() for c in value):
+        return None  # "password reset" — no link word and nothing password-like
+    after = text[v.end() : v.end() + 12].strip().split(" ")[0].casefold().strip(".,!")
+    if after in _JUDGEMENTS:
+        return None  # "my password is 100% correct"
+    end = v.start("value") + len(value)
+    if value.isalpha() and not _ends_its_clause(text, end):
+        return None  # a word a sentence goes on from: "Password: forgot it"
+    if not _looks_like_password(value, explicit):
+        return None
+    return v.start("value"), end
+
+
+def _value_before(text: str, at: int) -> tuple[int, int] | None:
+    """The password named before the password word at `at`: "I use Hunter2024! as my password"."""
+    # A cheap look at the last words first: "we never ask for your password" is in every
+    # acknowledgement quoted back.
+    words = text[max(0, at - 40) : at].split()
+    owner = next((i for i in (len(words) - 1, len(words) - 2) if i >= 2 and words[i].casefold() in _OWNERS), None)
+    if owner is None or words[owner - 1].casefold() not in _NAMED_AS or not _strong(words[owner - 2].strip(_QUOTES)):
+        return None  # not "… X as my [login] password"
+    v = _VALUE_BEFORE.search(text, max(0, at - 100), at)
+    if v is None or not _strong(v.group("value")) or not _looks_like_password(v.group("value"), False):
+        return None
+    if text.endswith(_PLACEHOLDERS, 0, v.end("value")):
+        return None  # already redacted: "I use [REDACTED PASSWORD] as my password"
+    return v.span("value")
 
 
 def _password_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
-    for m in _password_matches(text):
+    english = [m.start() for m in _PASSWORD_EN_CORE.finditer(text)]
+    chinese = [m.start() for m in _PASSWORD_ZH_CORE.finditer(text)]
+    if not english and not chinese:
+        return spans
+    words = [at for at in english if text[at] in "pP"]
+    for m in _password_matches(text, words, chinese):
         link = m.group("link")
-        v = _TOKEN_VALUE.match(text, m.end())
-        if v is None:
-            continue
-        if text.startswith(_PLACEHOLDER_START, v.start()):
-            continue  # already redacted: "my password is [REDACTED PASSWORD]"
-        value = v.group("value").rstrip(".,;:")
         # "Password: sunshine" labels a value; "password was denied" describes one.
         explicit = bool(re.search(r"[:：=]|[^\x00-\x7f]", link))
-        if not link.strip() and not any(c.isdigit() for c in value):
-            continue  # "password reset" — no link word and nothing password-like
-        after = text[v.end() : v.end() + 12].strip().split(" ")[0].casefold().strip(".,!")
-        if after in _JUDGEMENTS:
-            continue  # "my password is 100% correct"
-        if _looks_like_password(value, explicit):
-            spans.append((v.start("value"), v.start("value") + len(value)))
+        if not explicit and _LOGIN_BEFORE.search(text, max(0, m.start() - 100), m.start()):
+            explicit = True  # "login alice pass Xy9!pq": a login, then its password
+        if (m.groupdict().get("word") or "").casefold() == "pass" and (not explicit or _a_verb(text, m.start())):
+            continue  # unlabelled, or after "cannot", "to" …, "pass" is a verb: "I cannot pass 2FA"
+        span = _password_value(text, m.end(), explicit, need_digit=not link.strip() and not explicit)
+        if span:
+            spans.append(span)
+    for at in words:
+        if _PASSWORD_WORD.match(text, at):
+            span = _value_before(text, at)
+            if span:
+                spans.append(span)
+    credentials = [cue.end() for at in english if text[at] in "cC" and (cue := _CREDENTIALS_EN.match(text, at))]
+    credentials += [at + 2 for at in chinese if text[max(0, at - 2) : at] in _CREDENTIALS_ZH]
+    for at in credentials:
+        c = _CREDENTIALS.match(text, at)
+        if c:
+            span = _password_value(text, c.end(), True)
+            if span:
+                spans.append(span)
     return spans
 
 
@@ -666,8 +903,20 @@ BACKUP_CUES = (
     "备用码", "備用碼", "恢复码", "恢復碼", "备份码", "備份碼", "备份密钥", "備份密鑰", "救援码", "紧急码", "紧急代码",
     "恢复代码", "备用验证码", "谷歌密钥", "谷歌验证器密钥", "谷歌验证器的密钥", "谷歌驗證器的密鑰", "验证器密钥",
     "验证器的密钥", "2fa密钥", "二次验证密钥", "两步验证备用码",
+    "authenticator secret", "authenticator seed", "google authenticator secret", "2fa seed", "2fa secret key",
+    "totp key", "totp seed",
+    # 秘钥 is a common misspelling of 密钥.
+    "谷歌秘钥", "谷歌验证密钥", "谷歌验证秘钥", "谷歌验证器秘钥", "谷歌验证器的秘钥", "身份验证器密钥",
+    "身份验证器秘钥", "验证器秘钥", "2fa秘钥", "二次验证秘钥",
 )  # fmt: skip
 _BACKUP_CUE = cue_pattern(BACKUP_CUES)
+# An authenticator's setup link (the QR code's text), or Google Authenticator's export of
+# all its accounts: the whole link is the secret. Also percent-encoded, inside a QR image link.
+# Lower-case as every authenticator writes it: a literal start that `re` finds in C.
+_OTPAUTH = re.compile(
+    r"otpauth(?i:(?:-migration)?(?::|%3A)(?://|%2F%2F)[^\s<>\"'）)\]]*?(?:[?&]|%3F|%26)(?:secret|data)(?:=|%3D)"
+    r"[^\s<>\"'）)\]&]+[^\s<>\"'）)\]]*)"
+)
 _CODE = re.compile(
     r"(?<![0-9A-Za-z])(?:"
     r"[A-Za-z2-7]{4}(?: [A-Za-z2-7]{4}){3,15}"  # setup key in groups of four
@@ -698,7 +947,7 @@ def _is_code(value: str) -> bool:
 
 
 def _code_spans(text: str) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
+    spans = [m.span() for m in _OTPAUTH.finditer(text)] if "otpauth" in text else []
     for cue in _BACKUP_CUE.finditer(text):
         line_end = text.find("\n", cue.end())
         line_end = len(text) if line_end < 0 else line_end
@@ -812,7 +1061,7 @@ _STRUCTURAL_HEADERS = frozenset(
 
 
 def redact_mail(mail: ParsedEmail) -> tuple[ParsedEmail, tuple[Secret, ...]]:
-    """The mail with secrets removed from subject, body, new text, headers and display name.
+    """The mail with secrets removed from subject, body, new text, headers, display name and text attachments.
 
     Returns the redacted mail (its `secrets` hold what was found) and the secrets found
     now. A mail already redacted is returned as it is, at no cost: the scan is the most
@@ -842,8 +1091,15 @@ def redact_mail(mail: ParsedEmail) -> tuple[ParsedEmail, tuple[Secret, ...]]:
         headers[name], found_here = redact(value, f"header:{name}", seen)
         if name not in ("subject", "thread-topic"):  # the subject is reported once, above
             in_headers.extend(found_here)
+    # A seed phrase saved as "wallet.txt" is as much an incident as one in the body.
+    attachment_text: list[str] = []
+    in_attachments: list[Secret] = []
+    for index, value in enumerate(mail.attachment_text):
+        redacted_value, found_here = redact(value, f"attachment:{index}", seen) if value else (value, ())
+        attachment_text.append(redacted_value)
+        in_attachments.extend(found_here)
     # The new text is a part of the text: its findings are new only when the text had none.
-    found = in_subject + in_text + (() if in_text else in_new) + in_name + tuple(in_headers)
+    found = in_subject + in_text + (() if in_text else in_new) + in_name + tuple(in_headers) + tuple(in_attachments)
     if not found:
         return replace(mail, redacted=True), ()
     redacted = replace(
@@ -853,6 +1109,7 @@ def redact_mail(mail: ParsedEmail) -> tuple[ParsedEmail, tuple[Secret, ...]]:
         new_text=new_text,
         sender_name=sender_name,
         headers=headers,
+        attachment_text=tuple(attachment_text),
         secrets=mail.secrets + found,
         redacted=True,
     )

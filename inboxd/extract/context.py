@@ -4,7 +4,8 @@
 hash or address in a block-explorer link), Message-IDs, e-mail addresses, PGP armour
 and base64 blobs. Blanking keeps every other character at its place, so positions in
 the masked text are positions in the original. `nearest_cue` decides between
-competing readings of a value by the closest cue word before it.
+competing readings of a value by the closest cue word before it (passing over one that only
+names a tool: "the tx I signed with my key").
 """
 
 from __future__ import annotations
@@ -205,6 +206,42 @@ def cue_pattern(words: tuple[str, ...] | list[str]) -> re.Pattern[str]:
     return re.compile("|".join(alternatives))
 
 
+# A cue word after "with", "using", "via", "by" (用, 使用, 通过) names the tool of an action, not
+# the value: in "the tx I signed with my private key: 0x…" the value is the transaction, and
+# the key only signed it. The tool is passed over when the same clause names something before
+# it ("the tx"); alone ("I signed with my private key: 0x…") it still names the value.
+_TOOL = re.compile(
+    r"(?:(?<![A-Za-z])(?:with|using|via|by)\s+(?:(?:my|the|a|an|our|your|his|her|their|this|that)\s+)?(?:own\s+)?"
+    r"|(?:用|使用|通过|通過)(?:我的|我|的)?)\Z",
+    re.I,
+)
+_TOOL_WORDS = ("with", "using", "via", "by", "用", "通过", "通過")  # a cheap look before the pattern
+_CLAUSE_END = re.compile(r"[.!?](?:\s|$)|[。！？；;\n]")
+
+
+def _after_a_tool_word(text: str, at: int) -> bool:
+    head = text[max(0, at - 24) : at].lower()
+    return any(word in head for word in _TOOL_WORDS) and _TOOL.search(text, max(0, at - 24), at) is not None
+
+
+def _past_the_tool(
+    text: str, start: int, cues: dict[str, re.Pattern[str]], window_start: int, best: tuple[int, int, str]
+) -> tuple[int, int, str]:
+    """The closest cue before `start` that is not a tool of an earlier cue in its clause (rare: read slowly)."""
+    hits = sorted(
+        ((start - hit.end(), -len(hit.group(0)), name, hit.start(), hit.end())
+         for name, pattern in cues.items() for hit in pattern.finditer(text, window_start, start)),
+        key=lambda h: h[:2],
+    )  # fmt: skip
+    for distance, negative_length, name, at, _ in hits:
+        if _after_a_tool_word(text, at) and any(
+            end <= at and _CLAUSE_END.search(text, end, at) is None for *_, end in hits
+        ):
+            continue
+        return distance, negative_length, name
+    return best
+
+
 def nearest_cue(
     text: str,
     start: int,
@@ -214,15 +251,22 @@ def nearest_cue(
     after: int = 0,
     end: int | None = None,
 ) -> str | None:
-    """The name of the cue closest to the value at [start, end), looking `before`/`after` chars."""
+    """The name of the cue closest to the value at [start, end), looking `before`/`after` chars.
+
+    A cue before the value that only names the tool of an action told about an earlier cue
+    of the same clause (`_TOOL`) is passed over: the earlier one says what the value is.
+    """
     # Closest first; at equal distance the longer cue wins ("api key" over "key").
-    best: tuple[int, int, str] | None = None
     window_start = max(0, start - before)
+    best: tuple[int, int, str] | None = None
+    at = 0
     for name, pattern in cues.items():
         for hit in pattern.finditer(text, window_start, start):
             rank = (start - hit.end(), -len(hit.group(0)))
             if best is None or rank < best[:2]:
-                best = (*rank, name)
+                best, at = (*rank, name), hit.start()
+    if best is not None and _after_a_tool_word(text, at):
+        best = _past_the_tool(text, start, cues, window_start, best)
     if after and end is not None:
         for name, pattern in cues.items():
             m = pattern.search(text, end, min(len(text), end + after))
