@@ -5,16 +5,25 @@ and the reason, so an operator fixes the file in one pass. Relative paths are
 resolved against the folder that holds the config file. Secrets are never read
 from this file: only the name of an environment variable or of a file that holds
 them (see `read_secret`).
+
+Loading reads no file but the config itself (the demo loads it to learn where to create
+the files it names). `path_problems` then checks every file and folder it names, as
+`inboxd check` and start-up do (inboxd.daemon.load_apps): a CA file that is missing or
+not PEM is a config problem at start, not a traceback at the first connection.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import shlex
+import ssl
+import stat
 import tomllib
 import zoneinfo
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -333,6 +342,10 @@ class _File(_Sections):
     smtp: SmtpConfig | None = None
 
 
+# What a path of the config must be (see `path_problems`).
+PathUse = Literal["file", "ca_file", "token_file", "folder", "created"]
+
+
 class Config(_Sections):
     """Everything one mailbox runs with (the shared sections plus its own)."""
 
@@ -340,6 +353,9 @@ class Config(_Sections):
     imap: ImapConfig
     smtp: SmtpConfig
     source: Path = Path("config.toml")  # set by load_config, not read from the file
+    # Every file and folder this mailbox uses: (key as written in the file, what it must be,
+    # resolved path). Set by load_configs, which knows which sections are shared.
+    paths: tuple[tuple[str, PathUse, Path], ...] = ()
 
     @property
     def own_addresses(self) -> frozenset[str]:
@@ -446,21 +462,36 @@ def load_configs(path: Path) -> list[Config]:
     classifier = file.classifier.model_copy(
         update={"dir": _resolve(base, file.classifier.dir), "model_path": _resolve(base, file.classifier.model_path)}
     )
+    shared_paths: list[tuple[str, PathUse, Path | None]] = [
+        ("store.path", "created", store.path),
+        ("store.password_file", "file", store.password_file),
+        ("classifier.dir", "folder", classifier.dir),
+        ("classifier.model_path", "created", classifier.model_path),
+    ]
     configs = []
-    for box_name, _, section, imap in entries:
+    for box_name, key, section, imap in entries:
         smtp = section.smtp if section and section.smtp else file.smtp
         templates = section.templates if section and section.templates else file.templates
         assert smtp is not None
+        resolved_imap, resolved_smtp = _resolved_files(base, imap), _resolved_files(base, smtp)
+        templates_dir = _resolve(base, templates.dir)
+        # Keys as the operator finds them in the file: a [[mailbox]]'s own sections, or the shared ones.
+        paths = [
+            *shared_paths,
+            *_login_paths("imap" if section is None else f"{key}.imap", resolved_imap),
+            *_login_paths(f"{key}.smtp" if section and section.smtp else "smtp", resolved_smtp),
+            (f"{key}.templates.dir" if section and section.templates else "templates.dir", "folder", templates_dir),
+        ]
         configs.append(
             Config.model_construct(
                 name=box_name,
-                imap=_resolved_files(base, imap),
-                smtp=_resolved_files(base, smtp),
+                imap=resolved_imap,
+                smtp=resolved_smtp,
                 store=store,
                 schedule=file.schedule,
                 processing=file.processing,
                 classifier=classifier,
-                templates=TemplatesConfig.model_construct(dir=_resolve(base, templates.dir)),
+                templates=TemplatesConfig.model_construct(dir=templates_dir),
                 ack=section.ack if section and section.ack else file.ack,
                 tickets=file.tickets,
                 trust=file.trust,
@@ -469,9 +500,110 @@ def load_configs(path: Path) -> list[Config]:
                 logging=file.logging,
                 metrics=file.metrics,
                 source=path,
+                paths=tuple((k, use, p) for k, use, p in paths if p is not None),
             )
         )
     return configs
+
+
+def _login_paths(key: str, section: ImapConfig | SmtpConfig) -> list[tuple[str, PathUse, Path | None]]:
+    return [
+        (f"{key}.password_file", "file", section.password_file),
+        (f"{key}.oauth2_token_file", "token_file", section.oauth2_token_file),
+        (f"{key}.ca_file", "ca_file", section.ca_file),
+    ]
+
+
+def _file_problem(path: Path) -> str | None:
+    """Why `path` is not a readable file (worded as `read_secret` words it), or None."""
+    try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            return f"cannot read {path}: {os.strerror(errno.EISDIR)}"
+        if not stat.S_ISREG(mode):  # a FIFO would block the reader
+            return f"cannot read {path}: not a regular file"
+        with path.open("rb"):
+            return None
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror or exc}"
+
+
+def _ca_file_problem(path: Path) -> str | None:
+    """Why `path` cannot verify a server: unreadable, or no PEM certificate in it (DER, a key, junk)."""
+    problem = _file_problem(path)
+    if problem is not None:
+        return problem
+    try:
+        ssl.create_default_context(cafile=str(path))  # as inboxd.mailbox.tls_context loads it
+    except (ssl.SSLError, ValueError) as exc:
+        detail = re.sub(r"\s*\(_ssl\.c:\d+\)$", "", str(exc))  # where in CPython's source: no help
+        return f"{path} is not a PEM certificate file ({detail})"
+    return None
+
+
+def _token_file_problem(path: Path) -> str | None:
+    """A token file is read at every login and may be written after start-up by a refresher
+    (`inboxd check` fetches it): only an unreadable file or a missing folder is a problem now."""
+    if path.exists() or path.is_symlink():
+        return _file_problem(path)
+    if _folder_problem(path.parent) is not None:  # worded as the login's own reading words it
+        return f"cannot read {path}: {os.strerror(errno.ENOENT)}"
+    return None
+
+
+def _folder_problem(path: Path) -> str | None:
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return f"cannot read the folder {path}: {exc.strerror or exc}"
+    if not stat.S_ISDIR(mode):
+        return f"{path} is not a folder"
+    if not os.access(path, os.R_OK | os.X_OK):
+        return f"cannot read the folder {path}: {os.strerror(errno.EACCES)}"
+    return None
+
+
+def _created_problem(path: Path) -> str | None:
+    """A file inboxd creates (the store, the model) with its folders: it is a file, or can be made."""
+    try:
+        return None if stat.S_ISREG(path.stat().st_mode) else f"{path} is not a file"
+    except (FileNotFoundError, NotADirectoryError):
+        pass  # to be created: can its folder be?
+    except OSError as exc:
+        return f"cannot use {path}: {exc.strerror or exc}"
+    folder = path.parent
+    while True:  # the nearest folder that exists: the others are created
+        try:
+            mode = folder.stat().st_mode
+            break
+        except FileNotFoundError:
+            folder = folder.parent  # "/" exists: this ends
+        except OSError as exc:  # a file on the way (ENOTDIR), a folder that cannot be searched
+            return f"cannot create {path}: {exc.strerror or exc}"
+    if not stat.S_ISDIR(mode):
+        return f"cannot create {path}: {folder} is not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"cannot create {path}: {folder}: {os.strerror(errno.EACCES)}"
+    return None
+
+
+_PATH_CHECKS: dict[str, Callable[[Path], str | None]] = {
+    "file": _file_problem,
+    "ca_file": _ca_file_problem,
+    "token_file": _token_file_problem,
+    "folder": _folder_problem,
+    "created": _created_problem,
+}
+
+
+def path_problems(config: Config) -> list[Problem]:
+    """Every file and folder the mailbox's config names that cannot be used as it must be."""
+    found = []
+    for key, use, path in config.paths:
+        reason = _PATH_CHECKS[use](path)
+        if reason is not None:
+            found.append(Problem(str(config.source), key, reason))
+    return found
 
 
 def load_config(path: Path) -> Config:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inboxd.assets import Assets, load_assets
-from inboxd.config import Config, load_configs, read_secret
+from inboxd.config import Config, load_configs, path_problems, read_secret
 from inboxd.credentials import Credentials, Login, load_credentials
 from inboxd.decide import Policy
 from inboxd.errors import ConfigError, InboxdError, MailboxError
@@ -77,6 +77,12 @@ def load_apps(config_path: Path, *, with_model: bool = True) -> list[App]:
     ConfigError, so that an operator sees all of them at once.
     """
     configs = load_configs(config_path)
+    # Every file and folder the config names, before anything is read from them: a missing
+    # templates dir is one problem rather than one per template, and a bad CA file a problem
+    # now rather than a traceback at each connection.
+    problems = [problem for config in configs for problem in path_problems(config)]
+    if problems:
+        raise ConfigError(problems)
     first = configs[0]
     # The model is read in a child process (inboxd.model_child) while this one reads the
     # other assets; scikit-learn is imported here only after the child has ended.

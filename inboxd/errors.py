@@ -51,8 +51,10 @@ class ConfigError(InboxdError):
     """The configuration, a template or a classifier asset is invalid."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        # Once each: a shared section is checked for every mailbox, and `inboxd check` reads
+        # a password file both as a credential and as a path of the config.
+        self.problems = list(dict.fromkeys(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 class StoreError(InboxdError):

@@ -4,7 +4,8 @@ Log records carry structured fields in `extra` (event, row, message_id, action,
 category …). Callers never put mail bodies or customer secrets in a log record:
 only identifiers, decisions and server errors. Those still come from the mail (a
 Message-ID, a subject in an error) and the log is often a terminal: a record is written
-with its control characters shown, never obeyed (inboxd.terminal).
+with its control characters shown, never obeyed (inboxd.terminal). No level, DEBUG
+included, lets a library write message bytes: see `_CAPPED`.
 """
 
 from __future__ import annotations
@@ -48,11 +49,26 @@ class TextFormatter(logging.Formatter):
         return shown(text)
 
 
+# Libraries' loggers held at WARNING whatever the configured level. What the others write
+# at DEBUG was read and holds no mail: psycopg (host and port of connection attempts),
+# charset_normalizer (code page names and scores), asyncio; mail-parser, which logs raw
+# header text, is silenced where it is imported (inboxd.parse, also in worker processes);
+# smtplib prints the SMTP conversation only after set_debuglevel, never called.
+_CAPPED = {
+    # The whole IMAP conversation at DEBUG, through its children imapclient.imaplib and
+    # imapclient.util: every FETCH literal, i.e. every mail with the seed phrases, keys and
+    # passwords customers send, before inboxd.sensitive has removed them.
+    "imapclient": logging.WARNING,
+    # Every job run at INFO.
+    "apscheduler": logging.WARNING,
+}
+
+
 def setup_logging(level: str, fmt: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # APScheduler logs every job run at INFO; keep its warnings only.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for name, floor in _CAPPED.items():
+        logging.getLogger(name).setLevel(max(floor, root.level))

@@ -8,6 +8,12 @@ last two apart the DATA phase is driven by hand: the message counts as "maybe
 sent" only once the server has said 354 and the first byte of data is on the wire.
 Logs in with a password (AUTH PLAIN/LOGIN) or an OAuth2 access token (AUTH XOAUTH2,
 see inboxd.oauth).
+
+Internationalised addresses (RFC 6530: 张三@例子.测试, josé@example.com) and message IDs go
+out with SMTPUTF8 (RFC 6531, headers in UTF-8 as RFC 6532 allows) when the server offers it.
+Without it, an address whose local part is ASCII is sent to the IDNA form of its domain;
+any other is a permanent failure that says why: nothing was handed over, and retrying
+the same server cannot help.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import quopri
 import smtplib
 import socket
 import ssl
+from dataclasses import replace
 from email.utils import formataddr, formatdate
 from types import TracebackType
 
@@ -100,7 +107,7 @@ def build_message(mail: OutgoingMail, from_address: str, from_name: str, ticket:
         if "\r" in value or "\n" in value:
             raise ValueError(f"a line break in a header value: {value[:40]!r}")
     display = " ".join(from_name.split())
-    if display.isascii():
+    if display.isascii() and from_address.isascii():  # formataddr refuses a non-ASCII address
         sender = f"From: {formataddr((display, from_address))}"
     else:
         sender = _fold("From", [*_encoded_words(display), f"<{from_address}>"])
@@ -142,6 +149,49 @@ def _dot_stuff(data: bytes) -> bytes:
 def _refusal(stage: str, code: int, reply: bytes) -> Exception:
     text = f"{stage} refused: {code} {reply.decode('utf-8', 'replace')}"
     return SendPermanent(text) if 500 <= code < 600 else SendTemporary(text)
+
+
+def _international(mail: OutgoingMail, sender: str) -> bool:
+    """Whether an address or a message ID of this acknowledgement is not ASCII (RFC 6532)."""
+    return not (
+        mail.to.isascii()
+        and sender.isascii()
+        and (mail.in_reply_to or "").isascii()
+        and all(ref.isascii() for ref in mail.references)
+    )
+
+
+def _idna_address(address: str) -> str:
+    """`address` with its domain in IDNA A-labels, for a server without SMTPUTF8; else SendPermanent."""
+    if address.isascii():
+        return address
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        raise SendPermanent(f"the SMTP server does not offer SMTPUTF8 (RFC 6531), which the address {address} needs")
+    reason = "the SMTP server does not offer SMTPUTF8 (RFC 6531) and the domain of"
+    try:
+        # The stdlib codec is IDNA 2003, whose mapping can turn a name into another one
+        # (straße -> strasse): the A-labels are used only if they read back as the same domain.
+        a_labels = domain.encode("idna").decode("ascii")
+        same = a_labels.encode("ascii").decode("idna") == domain.lower()
+    except UnicodeError as exc:
+        raise SendPermanent(f"{reason} {address} has no IDNA form: {exc}") from exc
+    if not same:
+        raise SendPermanent(f"{reason} {address} has no IDNA form that names the same domain ({a_labels})")
+    return f"{local}@{a_labels}"
+
+
+def _envelope(smtp: smtplib.SMTP, sender: str, mail: OutgoingMail) -> tuple[str, OutgoingMail, list[str]]:
+    """The sender, the acknowledgement and the MAIL FROM options for an international one on this server."""
+    if smtp.has_extn("smtputf8"):
+        # As smtplib's send_message does: the UTF-8 header makes the content 8-bit (RFC 6532 3.5).
+        return sender, mail, ["SMTPUTF8", "BODY=8BITMIME"] if smtp.has_extn("8bitmime") else ["SMTPUTF8"]
+    # Without SMTPUTF8 every command and header must be ASCII: the addresses in IDNA, and the
+    # customer's non-ASCII message IDs left out of In-Reply-To/References (threading hints only).
+    in_reply_to = mail.in_reply_to if mail.in_reply_to and mail.in_reply_to.isascii() else None
+    references = tuple(ref for ref in mail.references if ref.isascii())
+    ascii_mail = replace(mail, to=_idna_address(mail.to), in_reply_to=in_reply_to, references=references)
+    return _idna_address(sender), ascii_mail, []
 
 
 def _authenticate(smtp: smtplib.SMTP, login: Login) -> None:
@@ -222,20 +272,26 @@ class SmtpOutbox:
 
     def send(self, mail: OutgoingMail, ticket: str | None = None) -> None:
         cfg = self._config
-        data = build_message(mail, cfg.from_address, cfg.from_name, ticket)
+        international = _international(mail, cfg.from_address)
+        sender, outgoing = cfg.from_address, mail
+        options: list[str] = []
+        data = b"" if international else build_message(mail, sender, cfg.from_name, ticket)
         for attempt in (1, 2):
             if self._smtp is None:
                 self._smtp = self._connect()
             smtp = self._smtp
+            if international:  # on every connection: what the server offers decides the form
+                sender, outgoing, options = _envelope(smtp, cfg.from_address, mail)
+                data = build_message(outgoing, sender, cfg.from_name, ticket)
             try:
-                code, reply = smtp.mail(cfg.from_address)
+                code, reply = smtp.mail(sender, options)
                 if code != 250:
                     smtp.rset()
                     raise _refusal("MAIL FROM", code, reply)
-                code, reply = smtp.rcpt(mail.to)
+                code, reply = smtp.rcpt(outgoing.to)
                 if code not in (250, 251):
                     smtp.rset()
-                    raise _refusal(f"RCPT TO <{mail.to}>", code, reply)
+                    raise _refusal(f"RCPT TO <{outgoing.to}>", code, reply)
                 smtp.putcmd("data")
                 code, reply = smtp.getreply()
                 if code != 354:

@@ -1,9 +1,10 @@
 """The time of the event, in Chinese and English forms, resolved to an aware datetime.
 
-`2026-11-20 14:32 UTC`, `2026年11月20日 下午3点`, `11月20日下午3点`, `Nov 20 at 3pm`,
-`昨天晚上8点`, `yesterday around 3pm`, `this morning`. Relative and zone-less times are
-the customer's own: they are resolved against the mail's Date header (its offset is the
-best evidence of the customer's zone) or, without one, the configured default zone.
+`2026-11-20 14:32 UTC`, `2026-11-20 at 14:32`, `2026-11-20T14:32:00Z`, `2026年11月20日 下午3点`,
+`11月20日下午3点`, `Nov 20 at 3pm`, `昨天晚上8点`, `yesterday around 3pm`, `this morning`.
+Relative and zone-less times are the customer's own: they are resolved against the mail's
+Date header (its offset is the best evidence of the customer's zone) or, without one, the
+configured default zone.
 """
 
 from __future__ import annotations
@@ -14,27 +15,34 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from inboxd.extract.context import Masked, as_masked
 from inboxd.models import EventTime
 
-_MARKER = r"(?P<mk>上午|下午|晚上|凌晨|早上|中午|傍晚|夜里|夜裡)"
+_MARKERS = r"上午|下午|晚上|凌晨|早上|中午|傍晚|夜里|夜裡"
+_MARKER = rf"(?P<mk>{_MARKERS})"
 _ZONE = (
     r"(?:\s*[（(]?\s*(?:(?P<utc>UTC|GMT)\s*(?P<off>[+-]\s*\d{1,2}(?::?\d{2})?)?"
     r"|(?P<bj>北京时间|北京時間|Beijing\s+time|CST|HKT|SGT))\s*[)）]?)?"
 )
+# What joins a date to its time: a word ("at", "at around", "around", "about", "@", "~", 大约),
+# a comma ("," "，"), or only spaces or ISO 8601's "T". After a word or a comma the time must
+# look like one (9:30, 9am, 9点, 上午9…), so that "2026-11-22 at 3 people" or "2026-11-22，3个BTC"
+# stay a date; after spaces a bare hour still counts, as it always did ("2026-11-20 14").
+_JOINER = r"(?:\s*(?P<jw>(?:[,，]\s*)?(?:(?:at\s+)?(?:around|about)|at|@|~|大约|约)|[,，])\s*|[ T]*)"
+_CLOCK_AHEAD = rf"(?(jw)(?=(?:(?:{_MARKERS})\s*)?\d{{1,2}}\s*(?:[:：点點时時]|[ap]m\b)))"
 _DATE_TIME = re.compile(
     r"(?<!\d)(?P<y>20\d\d)\s*[-/.年]\s*(?P<mo>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?!\d)\s*[日号號]?"
-    rf"(?:[ T,]*(?:{_MARKER}\s*)?(?P<h>\d{{1,2}})(?:\s*[:：点點时時]\s*(?P<mi>\d{{1,2}})?)?(?::(?P<s>\d{{2}}))?"
-    rf"\s*(?P<ap>am|pm)?(?![\d])分?)?{_ZONE}",
+    rf"(?:{_JOINER}{_CLOCK_AHEAD}(?:{_MARKER}\s*)?(?P<h>\d{{1,2}})(?:\s*[:：点點时時]\s*(?P<mi>\d{{1,2}})?)?"
+    rf"(?::(?P<s>\d{{2}})(?:\.\d{{1,9}})?)?\s*(?P<ap>am|pm)?(?![\d])分?(?P<zulu>Z(?![a-z]))?)?{_ZONE}",
     re.I,
 )
 _CN_MONTH_DAY = re.compile(
     rf"(?<!\d)(?P<mo>\d{{1,2}})\s*月\s*(?P<d>\d{{1,2}})\s*[日号號]"
-    rf"(?:\s*{_MARKER}?\s*(?P<h>\d{{1,2}})\s*[点點:：时時](?P<mi>\d{{1,2}})?分?)?{_ZONE}"
+    rf"(?:[\s,，]*{_MARKER}?\s*(?P<h>\d{{1,2}})\s*[点點:：时時](?P<mi>\d{{1,2}})?分?)?{_ZONE}"
 )
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH = (
     r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
-_CLOCK = r"(?:,?\s*(?:at|around|about|~)?\s*(?P<h>\d{1,2})(?::(?P<mi>\d{2}))?\s*(?P<ap>am|pm)?)?"
+_CLOCK = r"(?:,?\s*(?:(?:at\s+)?(?:around|about)|at|@|~)?\s*(?P<h>\d{1,2})(?::(?P<mi>\d{2}))?\s*(?P<ap>am|pm)?)?"
 _EN_DATE = re.compile(
     rf"\b(?:{_MONTH}\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?"
     rf"|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH.replace('mon>', 'mon2>')})"
@@ -117,9 +125,8 @@ def times(masked: Masked | str, received: datetime | None, zone: tzinfo) -> tupl
 
     for m in _DATE_TIME.finditer(text):
         hour = _hour(int(m.group("h")), m.group("mk") or m.group("ap")) if m.group("h") else 0
-        value = _at(
-            int(m.group("y")), int(m.group("mo")), int(m.group("d")), hour, int(m.group("mi") or 0), _zone(m, zone)
-        )
+        stated = UTC if m.group("zulu") else _zone(m, zone)  # ISO 8601's "Z": 2026-11-22T09:30:00Z
+        value = _at(int(m.group("y")), int(m.group("mo")), int(m.group("d")), hour, int(m.group("mi") or 0), stated)
         add(m, value, "minute" if m.group("h") else "day")
     for m in _CN_MONTH_DAY.finditer(text):
         hour = _hour(int(m.group("h")), m.group("mk")) if m.group("h") else 0

@@ -5,8 +5,10 @@ the sink's directory: tests count acknowledgements from the server's own record,
 not from inboxd's. `mode` makes it fail the way real servers do: refuse to
 connect, answer 4xx, reject some recipients with 5xx, answer slowly, or drop the
 connection right after the message data arrived (the message is kept: the client
-cannot know). With `SinkMode.xoauth2` it requires AUTH XOAUTH2 (as Gmail and Microsoft 365
-do), checks each token the way the mode says, and records who logged in (`auth_user`).
+cannot know). With `SinkMode.smtputf8` it offers SMTPUTF8 (RFC 6531), as Gmail and
+Postfix do; without it, like aiosmtpd's default, it refuses non-ASCII commands. With
+`SinkMode.xoauth2` it requires AUTH XOAUTH2 (as Gmail and Microsoft 365 do), checks each
+token the way the mode says, and records who logged in (`auth_user`).
 
 Run standalone: python -m inboxd.testbed.smtpsink --port 10025 --dir var/demo/sink
 """
@@ -41,6 +43,7 @@ class SinkMode:
     # belongs to, or None for a token that is not (or no longer) valid.
     xoauth2: Callable[[str], str | None] | None = None
     delay_seconds: float = 0.0  # a slow server: wait this long before answering each DATA
+    smtputf8: bool = False  # offer SMTPUTF8 (RFC 6531): internationalised addresses, UTF-8 headers
 
 
 # What Gmail answers to a rejected XOAUTH2 token, as a 334 challenge, before its 535.
@@ -129,6 +132,7 @@ class _Handler:
                 "n": self.count,
                 "time": time.time(),
                 "mail_from": envelope.mail_from,
+                "mail_options": list(envelope.mail_options),
                 "rcpt_tos": list(envelope.rcpt_tos),
                 "message_id": str(parsed.get("Message-ID", "")),
                 "in_reply_to": str(parsed.get("In-Reply-To", "")),
@@ -159,12 +163,12 @@ class SmtpSink:
         self._controller: Controller | None = None
 
     def start(self) -> None:
-        auth: dict[str, Any] = {}
+        options: dict[str, Any] = {"enable_SMTPUTF8": self.mode.smtputf8}
         if self.mode.xoauth2 is not None:
             # Loopback without TLS in tests: a real server would insist on TLS before AUTH.
             # (AUTH itself is demanded at MAIL FROM: aiosmtpd's auth_required warns without TLS.)
-            auth = {"auth_require_tls": False, "auth_exclude_mechanism": ["PLAIN", "LOGIN"]}
-        self._controller = Controller(self._handler, hostname="127.0.0.1", port=self.port, ready_timeout=10, **auth)
+            options |= {"auth_require_tls": False, "auth_exclude_mechanism": ["PLAIN", "LOGIN"]}
+        self._controller = Controller(self._handler, hostname="127.0.0.1", port=self.port, ready_timeout=10, **options)
         self._controller.start()
 
     @property

@@ -179,3 +179,131 @@ def test_the_shipped_extraction_rules_are_the_built_in_ones() -> None:
     assert tuple(data["cues"]) == BUILTIN_CUES
     assert tuple(data["patterns"]) == BUILTIN_PATTERNS
     assert tuple(data["exclude"]) == BUILTIN_EXCLUDE
+
+
+# -- every path the config names -------------------------------------------------------------------
+
+NOT_PEM = "-----BEGIN PRIVATE KEY-----\nnot a certificate\n-----END PRIVATE KEY-----\n"
+
+
+def _bad_path_cases(tmp_path: Path) -> dict[str, tuple[dict[str, dict[str, object]], str, str]]:
+    """name -> (config sections, key, reason) for a config whose one path cannot be used."""
+    missing = tmp_path / "missing"
+    return {
+        "imap ca_file missing": (
+            {"imap": {"ca_file": str(missing / "ca.pem")}},
+            "imap.ca_file",
+            f"cannot read {missing / 'ca.pem'}: No such file or directory",
+        ),
+        "imap ca_file not PEM": (
+            {"imap": {"ca_file": "not-pem.crt"}},  # relative to the config file
+            "imap.ca_file",
+            f"{tmp_path / 'not-pem.crt'} is not a PEM certificate file ([X509] PEM lib)",
+        ),
+        "smtp ca_file not a certificate": (
+            {"smtp": {"ca_file": "a-file"}},
+            "smtp.ca_file",
+            f"{tmp_path / 'a-file'} is not a PEM certificate file ([X509: NO_CERTIFICATE_OR_CRL_FOUND] no certificate or crl found)",
+        ),
+        "smtp ca_file a folder": (
+            {"smtp": {"ca_file": str(tmp_path / "a-folder")}},
+            "smtp.ca_file",
+            f"cannot read {tmp_path / 'a-folder'}: Is a directory",
+        ),
+        "password_file a folder": (
+            {"imap": {"password_file": "a-folder"}},
+            "imap.password_file",
+            f"cannot read {tmp_path / 'a-folder'}: Is a directory",
+        ),
+        "token file in a missing folder": (
+            {"imap": {"auth": "xoauth2", "password_file": None, "oauth2_token_file": str(missing / "token")}},
+            "imap.oauth2_token_file",
+            f"cannot read {missing / 'token'}: No such file or directory",
+        ),
+        "classifier dir missing": (
+            {"classifier": {"dir": str(missing / "classifiers")}},
+            "classifier.dir",
+            f"cannot read the folder {missing / 'classifiers'}: No such file or directory",
+        ),
+        "templates dir a file": (
+            {"templates": {"dir": str(tmp_path / "a-file")}},
+            "templates.dir",
+            f"{tmp_path / 'a-file'} is not a folder",
+        ),
+        "model under a file": (
+            {"classifier": {"model_path": str(tmp_path / "a-file" / "model.skops")}},
+            "classifier.model_path",
+            f"cannot create {tmp_path / 'a-file' / 'model.skops'}: {tmp_path / 'a-file'} is not a folder",
+        ),
+        "store under a file": (
+            {"store": {"path": "a-file/state/inboxd.sqlite3"}},
+            "store.path",
+            f"cannot create {tmp_path / 'a-file' / 'state' / 'inboxd.sqlite3'}: Not a directory",
+        ),
+        "store a folder": (
+            {"store": {"path": "a-folder"}},
+            "store.path",
+            f"{tmp_path / 'a-folder'} is not a file",
+        ),
+    }
+
+
+CASE_NAMES = list(_bad_path_cases(Path("/unused")))
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+@pytest.mark.parametrize("command", ["check", "poll", "run"])
+def test_every_path_is_checked_at_check_and_start_up(tmp_path: Path, model_path: Path, case: str, command: str) -> None:
+    (tmp_path / "a-file").write_text("x\n")
+    (tmp_path / "not-pem.crt").write_text(NOT_PEM)
+    (tmp_path / "a-folder").mkdir()
+    sections, key, reason = _bad_path_cases(tmp_path)[case]
+    config = write_config(tmp_path, model_path=model_path, sections=sections)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "inboxd", "--config", str(config), command],
+            capture_output=True,
+            text=True,
+            timeout=60,  # `run` refuses to start at once; a daemon that started is a failure
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"`inboxd {command}` did not stop: {exc.stderr!r}"[-2000:])
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "1 problem(s) found" in result.stderr, result.stderr
+    assert f"{config}: {key}: {reason}" in result.stderr
+
+
+def test_a_mailbox_s_own_paths_are_named_by_its_key(tmp_path: Path, model_path: Path) -> None:
+    extra = f"""
+[[mailbox]]
+name = "zh"
+templates = {{ dir = "{tmp_path / "no-templates"}" }}
+[mailbox.imap]
+host = "127.0.0.1"
+port = 10143
+username = "kefu@exchange.test"
+password_file = "imap-password"
+ca_file = "kefu-ca.pem"
+"""
+    config = write_config(tmp_path, model_path=model_path, extra=extra)
+    result = run_check(config)
+    assert result.returncode == 2
+    assert f"{config}: mailbox[0].templates.dir: cannot read the folder {tmp_path / 'no-templates'}" in result.stderr
+    assert f"{config}: mailbox[0].imap.ca_file: cannot read {tmp_path / 'kefu-ca.pem'}" in result.stderr
+    assert "2 problem(s) found" in result.stderr  # the shared sections once, not once per mailbox
+
+
+def test_a_pem_ca_file_and_a_store_folder_still_to_create_pass(tmp_path: Path, model_path: Path) -> None:
+    import ssl
+
+    bundle = ssl.get_default_verify_paths().cafile
+    if bundle is None:
+        pytest.skip("no system CA bundle to use as a PEM file")
+    sections: dict[str, dict[str, object]] = {
+        "imap": {"ca_file": bundle},
+        "smtp": {"ca_file": bundle},
+        "store": {"path": "var/new/inboxd.sqlite3"},  # created by the store when first opened
+    }
+    result = run_check(write_config(tmp_path, model_path=model_path, sections=sections))
+    assert result.returncode == 0, result.stderr

@@ -278,11 +278,29 @@ def test_chinese_numbers() -> None:
         ("2026-11-20 14:32（北京时间）", datetime(2026, 11, 20, 14, 32, tzinfo=CST), "minute"),
         ("12月30日", datetime(2025, 12, 30, 0, 0, tzinfo=CST), "day"),  # last December, not next
         ("前天", datetime(2026, 11, 19, 0, 0, tzinfo=CST), "day"),
+        # A date joined to its time by a word, a sign or a comma keeps the time of day.
+        ("2026-11-20 at 09:30 UTC", datetime(2026, 11, 20, 9, 30, tzinfo=UTC), "minute"),
+        ("20 Nov 2026 at 9:30am", datetime(2026, 11, 20, 9, 30, tzinfo=CST), "minute"),
+        ("2026-11-20 at 09:30 UTC+8", datetime(2026, 11, 20, 9, 30, tzinfo=CST), "minute"),
+        ("2026年11月20日 上午9点30分", datetime(2026, 11, 20, 9, 30, tzinfo=CST), "minute"),
+        ("2026-11-20 at around 21:05", datetime(2026, 11, 20, 21, 5, tzinfo=CST), "minute"),
+        ("2026/11/20 around 9:30pm", datetime(2026, 11, 20, 21, 30, tzinfo=CST), "minute"),
+        ("2026-11-20 @ 09:30 GMT", datetime(2026, 11, 20, 9, 30, tzinfo=UTC), "minute"),
+        ("2026-11-20，09:30", datetime(2026, 11, 20, 9, 30, tzinfo=CST), "minute"),
+        ("2026年11月20日，下午3点", datetime(2026, 11, 20, 15, 0, tzinfo=CST), "minute"),
+        ("11月20日，上午9点30分", datetime(2026, 11, 20, 9, 30, tzinfo=CST), "minute"),
+        ("2026-11-20T09:30:00Z", datetime(2026, 11, 20, 9, 30, tzinfo=UTC), "minute"),
+        ("2026-11-20T09:30", datetime(2026, 11, 20, 9, 30, tzinfo=CST), "minute"),
+        ("Nov 20 @ 9:30pm", datetime(2026, 11, 20, 21, 30, tzinfo=CST), "minute"),
+        # After a joiner, a number that is not a clock leaves the date alone.
+        ("2026-11-20 at 3 people", datetime(2026, 11, 20, 0, 0, tzinfo=CST), "day"),
+        ("2026-11-20，3个BTC", datetime(2026, 11, 20, 0, 0, tzinfo=CST), "day"),
     ],
 )
 def test_more_time_forms(text: str, value: datetime, precision: str) -> None:
     found = times(text, RECEIVED, UTC)
     assert found and found[0].value == value and found[0].precision == precision
+    assert len(found) == 1, found  # not the date, and then its clock again against the mail's date
 
 
 @pytest.mark.parametrize(

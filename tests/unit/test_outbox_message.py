@@ -120,3 +120,12 @@ def test_a_subject_with_line_breaks_stays_one_header() -> None:
     parsed = email.message_from_bytes(build_message(hostile, "support@exchange.test", "Support", None), policy=default)
     assert parsed["bcc"] is None
     assert str(parsed["subject"]) == "Re: hi Bcc: victim@example.com"
+
+
+@pytest.mark.parametrize("from_name", ["Exchange Support", "交易所客服"])
+def test_an_internationalised_sender_address(from_name: str) -> None:
+    """RFC 6532: the address as it is, in UTF-8 (sent only with SMTPUTF8); formataddr refuses it."""
+    data = build_message(CASES["chinese"], "客服@交易所.测试", from_name, None)
+    parsed = email.message_from_string(data.decode("utf-8"), policy=default)
+    assert parsed["from"].addresses[0].addr_spec == "客服@交易所.测试"
+    assert parsed["from"].addresses[0].display_name == from_name

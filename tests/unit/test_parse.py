@@ -160,3 +160,20 @@ def test_body_delimiters_that_differ_from_the_declared_boundary_are_recovered() 
     mail = parse_message(raw)
     assert mail.text.strip() == "TXID 4f1c1e0b6f0a"
     assert "Content-Type" not in mail.text
+
+
+@pytest.mark.parametrize(
+    ("from_header", "address"),
+    [
+        ("张三@例子.测试", "张三@例子.测试"),  # RFC 6532: raw UTF-8, as Gmail and Coremail send it
+        ('"张三" <张三@例子.测试>', "张三@例子.测试"),
+        ("=?utf-8?b?5byg5LiJ?= <josé@example.com>", "josé@example.com"),
+        ("Zhang San <zhang.san@例子.测试>", "zhang.san@例子.测试"),
+        # An encoded word is never an address (RFC 2047 5): no sender rather than a wrong one.
+        ("=?utf-8?b?5byg5LiJQOS+i+WtkC7mtYvor5U=?=", ""),
+    ],
+)
+def test_internationalised_sender_addresses_reach_the_reply_as_written(from_header: str, address: str) -> None:
+    raw = f"From: {from_header}\r\nTo: support@exchange.test\r\nSubject: hi\r\n\r\nhello\r\n".encode()
+    mail = parse_message(raw)
+    assert (mail.sender, mail.reply_to) == (address, address)
