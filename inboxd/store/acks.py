@@ -218,7 +218,7 @@ class AcksMixin(StoreBase):
         (the per-domain limit: counting further would only cost time)."""
         row = self._db.execute(
             "SELECT count(*) FROM (SELECT 1 FROM acks WHERE to_domain = ? AND created_at >= ? "
-            "AND state != 'cancelled' LIMIT ?)",
+            "AND state != 'cancelled' LIMIT ?) AS recent",
             (domain, since, limit),
         ).fetchone()
         return int(row[0])
@@ -226,7 +226,8 @@ class AcksMixin(StoreBase):
     def acks_since(self, since: float, limit: int) -> int:
         """Automatic mails created since `since`, to anyone, counted up to `limit` (the hourly budget)."""
         row = self._db.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM acks WHERE created_at >= ? AND state != 'cancelled' LIMIT ?)",
+            "SELECT count(*) FROM (SELECT 1 FROM acks WHERE created_at >= ? AND state != 'cancelled' LIMIT ?) "
+            "AS recent",
             (since, limit),
         ).fetchone()
         return int(row[0])

@@ -51,7 +51,7 @@ class FakeMail:
         self.message_id = message_id
         self.content_hash = content_hash
         self.sender = "c@example.com"
-        self.reply_to = "c@example.com"
+        self.reply_to = ""
         self.subject = "x"
 
 
@@ -313,3 +313,34 @@ def test_sending_and_states_to_apply_on_the_server_are_durable(tmp_path: Path) -
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # and back to NORMAL
     finally:
         store.close()
+
+
+def test_ownership_limits_and_duplicates_on_both_backends(make_store: Callable[[], Store]) -> None:
+    """The sender-trust queries (schema 7) as SQLite and PostgreSQL both answer them."""
+    store = make_store()
+    claim = store.claim(key(1), None, "h1", 10)
+    ref = store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
+    assert ref is not None
+    by_reference = ([f"<inboxd.{ref}.x@exchange.test>", "<m1@x>"], f"{ref}")
+    # The owner joins by references or by the subject's reference; a stranger does neither.
+    for referenced, subject_ref in ((by_reference[0], None), ([], by_reference[1])):
+        owner = store.ticket_for_reply("acct", referenced, subject_ref, "C@Example.com", "",
+                                       subject_window=3600, followup_window=3600)  # fmt: skip
+        stranger = store.ticket_for_reply("acct", referenced, subject_ref, "mallory@evil.example", "",
+                                          subject_window=3600, followup_window=3600)  # fmt: skip
+        assert owner is not None and owner[0].ref == ref and stranger is None
+        assert store.foreign_reference("acct", referenced, subject_ref) == ref
+    assert store.foreign_reference("acct", ["<nothing@x>"], "INB-999999") is None
+    # Limits count up to their limit, per domain and in all.
+    assert store.acks_to_domain_since("example.com", 0, 10) == 1
+    assert store.acks_to_domain_since("other.example", 0, 10) == 0
+    assert store.acks_since(0, 10) == 1 and store.acks_since(0, 1) == 1
+    # The same Message-ID from another sender is another mail; from the same sender, a duplicate.
+    other = FakeMail("<m1@x>", "h2")
+    other.sender = "someone@else.example"
+    second = store.claim(key(2), None, "h2", 10)
+    assert store.record_decision(second.row, other, ack_decision(), plan=PLAN, render=outgoing) is not None  # type: ignore[arg-type]
+    third = store.claim(key(3), None, "h3", 10)
+    assert (
+        store.record_decision(third.row, FakeMail("<m1@x>", "h3"), ack_decision(), plan=PLAN, render=outgoing) is None
+    )  # type: ignore[arg-type]
