@@ -6,7 +6,7 @@
 - `model.toml`: model settings (checked against scikit-learn in `classify`);
 - `extraction.toml`: order-ID cue words, ID patterns and exclusions (optional: the
   built-in lists of `extract.orders` apply without it);
-- `examples/*.csv`: labelled examples, `text,category[,intent]`.
+- `examples/*.csv`: labelled examples, `text,category[,intent][,writer]`.
 
 Problems are collected, never raised one at a time, so `inboxd check` can list them all.
 """
@@ -63,11 +63,27 @@ class Example:
     category: str
     source: str  # file:line, for reports
     intent: str = ""  # optional finer label inside the category
+    # Who wrote it: cross-validation can hold out a whole writer (`classify.cross_validate`).
+    # A file without the column is its own writer (`read_examples`).
+    writer: str = ""
 
     @property
     def label(self) -> str:
         """What the model learns: the intent within its category when there is one."""
         return f"{self.category}/{self.intent}" if self.intent else self.category
+
+    @property
+    def file(self) -> str:
+        """The name of the file it came from."""
+        return self.source.rsplit(":", 1)[0]
+
+    def group(self, by: str) -> str:
+        """Its group when cross-validation holds out whole groups: its `writer` or its `source` file."""
+        if by == "writer":
+            return self.writer or Path(self.file).stem
+        if by == "source":
+            return self.file
+        raise ValueError(f"unknown grouping {by!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +313,11 @@ def _load_order_rules(path: Path, problems: list[Problem]) -> OrderRules:
 
 
 _MAX_LINES_LISTED = 5
+# Columns an examples file may have after `text,category`, each at most once, in any order.
+# `language` (en/zh) is what evaluation sets carry: checked, then not used.
+OPTIONAL_COLUMNS = ("intent", "writer", "language")
+_HEADER = "text,category" + "".join(f"[,{c}]" for c in OPTIONAL_COLUMNS)
+_WRITER = re.compile(r"^[\w.-]{1,64}$")
 
 
 def _lines(numbers: list[int]) -> str:
@@ -308,9 +329,12 @@ def _lines(numbers: list[int]) -> str:
 def read_examples(path: Path, categories: Iterable[str]) -> Iterator[Example]:
     """Yield the examples of one CSV file; raise ConfigError naming the file and line.
 
-    The columns are `text,category` and, optionally, `intent`: a finer label inside the
-    category (Banking77's intents, say) that the model learns separately and adds up to
-    its category. A category the assets do not define is reported once, with its lines.
+    The columns are `text,category` and, optionally and in any order, `intent`: a finer
+    label inside the category (Banking77's intents, say) that the model learns separately
+    and adds up to its category; `writer`: who wrote the text, so that cross-validation
+    can hold out whole writers (without it, or where it is empty, the writer is the
+    file's name less `.csv`); `language` (en or zh), which evaluation sets carry. A
+    category the assets do not define is reported once, with its lines.
     """
     known = set(categories)
     problems: list[Problem] = []
@@ -323,8 +347,14 @@ def read_examples(path: Path, categories: Iterable[str]) -> Iterator[Example]:
         reader = csv.reader(handle)
         try:
             header = [h.strip().lower() for h in next(reader, None) or []]
-            if header not in (["text", "category"], ["text", "category", "intent"]):
-                raise ConfigError([Problem(str(path), "line 1", "the header must be: text,category[,intent]")])
+            extra = header[2:]
+            if (
+                header[:2] != ["text", "category"]
+                or len(set(extra)) != len(extra)
+                or not set(extra) <= set(OPTIONAL_COLUMNS)
+            ):
+                raise ConfigError([Problem(str(path), "line 1", f"the header must be: {_HEADER}")])
+            column = {name: header.index(name) for name in OPTIONAL_COLUMNS if name in header}
             rows: list[Example] = []
             for row in reader:
                 line = reader.line_num
@@ -336,13 +366,29 @@ def read_examples(path: Path, categories: Iterable[str]) -> Iterator[Example]:
                     )
                     continue
                 text, category = row[0].strip(), row[1].strip()
-                intent = row[2].strip() if len(row) > 2 else ""
+                cell = {name: row[i].strip() for name, i in column.items()}
+                writer = cell.get("writer", "")
+                language = cell.get("language", "")
                 if not text:
                     problems.append(Problem(str(path), f"line {line}", "empty text"))
+                elif writer and not _WRITER.match(writer):
+                    problems.append(
+                        Problem(str(path), f"line {line}", "a writer is 1-64 letters, digits, '_', '.' or '-'")
+                    )
+                elif language and language not in LANGUAGES:
+                    problems.append(Problem(str(path), f"line {line}", f"language must be one of {list(LANGUAGES)}"))
                 elif category not in known:
                     unknown.setdefault(category, []).append(line)
                 else:
-                    rows.append(Example(text=text, category=category, source=f"{path.name}:{line}", intent=intent))
+                    rows.append(
+                        Example(
+                            text=text,
+                            category=category,
+                            source=f"{path.name}:{line}",
+                            intent=cell.get("intent", ""),
+                            writer=writer or path.stem,
+                        )
+                    )
         except (csv.Error, UnicodeDecodeError) as exc:
             raise ConfigError([Problem(str(path), f"line {reader.line_num}", f"not valid CSV: {exc}")]) from exc
     for category, lines in unknown.items():

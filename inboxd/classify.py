@@ -343,7 +343,7 @@ def fit_pipeline(examples: Sequence[Example], settings: ModelSettings) -> Pipeli
     labels = [e.label for e in examples]
     fit_params: dict[str, Any] = {}
     if settings.example_weights:
-        weights = [settings.example_weights.get(e.source.rsplit(":", 1)[0], 1.0) for e in examples]
+        weights = [settings.example_weights.get(e.file, 1.0) for e in examples]
         fit_params["classifier__sample_weight"] = np.asarray(weights)
     pipeline.fit(prepared, labels, **fit_params)
     return pipeline
@@ -390,7 +390,7 @@ def cross_validate(
                 )
             ]
         )
-    strata = [f"{e.source.rsplit(':', 1)[0]}|{e.category}" for e in examples]
+    strata = [f"{e.file}|{e.category}" for e in examples]
     if min(strata.count(s) for s in set(strata)) < folds:
         strata = [e.category for e in examples]
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)

@@ -210,7 +210,7 @@ def evaluate(
     worst = sorted((s for s in scored if not s.correct), key=lambda s: -s.decision.confidence)[:WORST_SHOWN]
     sources: dict[str, list[Scored]] = {}
     for s in scored:
-        sources.setdefault(s.example.source.rsplit(":", 1)[0], []).append(s)
+        sources.setdefault(s.example.file, []).append(s)
     by_source = {}
     for name, group in sorted(sources.items()):
         group_truth = [s.example.category for s in group]
