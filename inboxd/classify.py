@@ -29,6 +29,7 @@ import hashlib
 import json
 import time
 import tomllib
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +41,7 @@ from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import GroupKFold, LeaveOneGroupOut, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
@@ -362,23 +363,39 @@ def train(assets: Assets, settings: ModelSettings) -> Model:
     return Model(pipeline, meta)
 
 
-def cross_validate(
-    examples: Sequence[Example],
-    settings: ModelSettings,
-    folds: int,
-    seed: int = 0,
-    pool: Sequence[Example] | None = None,
-) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Out-of-fold confidences: a (text × category) matrix, and the categories of its columns.
+def _splits(
+    examples: Sequence[Example], folds: int, seed: int, group_by: str | None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) indices of the folds: stratified by category, or whole groups held out.
 
-    Folds keep each category's share (and each example file's share of it, when every
-    file has enough examples of it); every example is scored by a model that never saw it.
-    With `pool` (another version's examples), each fold's model is trained on the pool
-    less the texts of that fold, so two versions are scored on the same folds.
+    Stratified folds keep each category's share (and each example file's share of it, when
+    every file has enough examples of it). With `group_by` (`writer` or `source`), no group
+    is on both sides of a fold: a writer's own phrasing cannot help score that writer.
+    `folds` 0 holds out one group per fold. A fold must leave text in every language the
+    features read (training fails on an empty vocabulary).
     """
-    categories = tuple(sorted({e.category for e in [*examples, *(pool or ())]}))
-    counts = {c: sum(1 for e in examples if e.category == c) for c in categories}
-    short = {c: n for c, n in counts.items() if n < folds}
+    if group_by is not None:
+        groups = [e.group(group_by) for e in examples]
+        n_groups = len(set(groups))
+        if n_groups < 2 or folds > n_groups:
+            raise ConfigError(
+                [
+                    Problem(
+                        "examples",
+                        "",
+                        f"cross-validation by {group_by} needs at least {max(folds, 2)} {group_by}s; "
+                        f"there are {n_groups}",
+                    )
+                ]
+            )
+        # Not shuffled (so `seed` plays no part): GroupKFold then balances the folds' sizes,
+        # where shuffling would deal out whole groups blindly (Banking77 is 10,000 rows, a
+        # writer a few hundred).
+        splitter: GroupKFold | LeaveOneGroupOut = LeaveOneGroupOut() if folds == 0 else GroupKFold(n_splits=folds)
+        yield from splitter.split(np.zeros(len(groups)), groups=groups)
+        return
+    counts = Counter(e.category for e in examples)
+    short = {c: n for c, n in sorted(counts.items()) if n < folds}
     if folds < 2 or short:
         raise ConfigError(
             [
@@ -393,9 +410,26 @@ def cross_validate(
     strata = [f"{e.file}|{e.category}" for e in examples]
     if min(strata.count(s) for s in set(strata)) < folds:
         strata = [e.category for e in examples]
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    yield from StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(strata)), strata)
+
+
+def cross_validate(
+    examples: Sequence[Example],
+    settings: ModelSettings,
+    folds: int,
+    seed: int = 0,
+    pool: Sequence[Example] | None = None,
+    group_by: str | None = None,
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Out-of-fold confidences: a (text × category) matrix, and the categories of its columns.
+
+    Every example is scored by a model that never saw it (folds: `_splits`). With `pool`
+    (another version's examples), each fold's model is trained on the pool less the texts
+    of that fold, so two versions are scored on the same folds.
+    """
+    categories = tuple(sorted({e.category for e in [*examples, *(pool or ())]}))
     probs = np.zeros((len(examples), len(categories)))
-    for train_idx, test_idx in splitter.split(np.zeros(len(strata)), strata):
+    for train_idx, test_idx in _splits(examples, folds, seed, group_by):
         if pool is None:
             training = [examples[i] for i in train_idx]
         else:
@@ -572,18 +606,19 @@ def rule_hit(assets: Assets, text: str, simplified: str | None = None) -> tuple[
 
 
 def cross_validated(
-    assets: Assets, folds: int, seed: int = 0, scored_by: Assets | None = None
+    assets: Assets, folds: int, seed: int = 0, scored_by: Assets | None = None, group_by: str | None = None
 ) -> tuple[list[Example], list[Classification]]:
     """Every example decided (rules, model, floor) by a model trained on the other folds.
 
     `scored_by` (another version of the assets, e.g. the previous one) decides instead, with
     its own rules, settings and examples, on the same folds: never trained on a fold's texts.
+    `group_by` (`writer`, `source`): folds hold out whole groups; `folds` 0, one group each.
     """
     version = scored_by or assets
     settings = settings_of(version)
     examples = list(assets.examples())
     pool = list(version.examples()) if scored_by is not None else None
-    probs, classes = cross_validate(examples, settings, folds, seed, pool)
+    probs, classes = cross_validate(examples, settings, folds, seed, pool, group_by)
     hits = []
     for e in examples:
         clipped = e.text[: settings.max_chars]

@@ -413,6 +413,19 @@ def train(ctx: Ctx) -> None:
     )
 
 
+def _fold_count(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
+    """`--cv`: 2 to 20 folds, or 0 / `all` (one group per fold, with --group-by)."""
+    folds = 0 if value.strip().lower() == "all" else None
+    if folds is None:
+        try:
+            folds = int(value)
+        except ValueError:
+            folds = -1
+    if folds != 0 and not 2 <= folds <= 20:
+        raise click.BadParameter(f"{value!r} is not 2 to 20, or 0 / all")
+    return folds
+
+
 @main.command()
 @click.option(
     "--data",
@@ -420,7 +433,17 @@ def train(ctx: Ctx) -> None:
     help="Score this text,category CSV with a model trained on all the examples (default: cross-validation).",
 )
 @click.option(
-    "--cv", "folds", type=click.IntRange(2, 20), default=5, show_default=True, help="Folds of cross-validation."
+    "--cv",
+    "folds",
+    default="5",
+    show_default=True,
+    callback=_fold_count,
+    help="Folds of cross-validation (2-20); with --group-by, 0 or `all`: one group per fold.",
+)
+@click.option(
+    "--group-by",
+    type=click.Choice(["writer", "source"]),
+    help="Hold out whole writers (or example files) in cross-validation; figures per group (with --data too).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Shuffles the cross-validation folds.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -437,6 +460,7 @@ def evaluate(
     *,
     data: Path | None,
     folds: int,
+    group_by: str | None,
     seed: int,
     as_json: bool,
     report_dir: Path | None,
@@ -448,6 +472,8 @@ def evaluate(
     model that never saw it). With --data: that CSV scored by a model trained on all examples
     (the stored one when it is up to date). --compare scores the same data (or the same folds,
     each old model trained on the old examples less the fold's texts) with the old folder too.
+    --group-by writer: no writer is on both sides of a fold (a file without a writer column is
+    its own writer), so the figures say how the model does on mail from someone it never saw.
     """
     from inboxd.assets import load_assets, read_examples
     from inboxd.classify import cross_validated, load_classifier, settings_of, train_classifier
@@ -455,6 +481,8 @@ def evaluate(
     from inboxd.evaluate import evaluate as score
     from inboxd.report import write_report
 
+    if folds == 0 and group_by is None:
+        raise click.BadParameter("0 (all) folds needs --group-by", param_hint="--cv")
     app = ctx.app(with_model=False)
     assets = app.assets
     started = time.monotonic()
@@ -462,19 +490,23 @@ def evaluate(
     try:
         if data is None:
             floor = settings_of(assets).confidence_floor
-            with err.status(f"{folds}-fold cross-validation…"):
-                examples, decisions = cross_validated(assets, folds, seed)
-            method = f"{folds}-fold cross-validation on {assets.root / 'examples'}"
+            kind = f"{folds}-fold" if folds else f"leave-one-{group_by}-out"
+            kind += f" cross-validation, whole {group_by}s held out," if folds and group_by else " cross-validation"
+            with err.status(f"{kind}…"):
+                examples, decisions = cross_validated(assets, folds, seed, group_by=group_by)
+            method = f"{kind} on {assets.root / 'examples'}"
             if old_dir is None:
-                ev = score(examples, decisions, assets.category_names, floor, method)
+                ev = score(examples, decisions, assets.category_names, floor, method, group_by)
             else:
                 old_assets = load_assets(old_dir)
                 names = tuple(dict.fromkeys(assets.category_names + old_assets.category_names))
                 with err.status(f"the same folds with {old_dir}…"):
-                    _, old_decisions = cross_validated(assets, folds, seed, scored_by=old_assets)
-                ev = score(examples, decisions, names, floor, method)
+                    _, old_decisions = cross_validated(assets, folds, seed, scored_by=old_assets, group_by=group_by)
+                ev = score(examples, decisions, names, floor, method, group_by)
                 old_floor = settings_of(old_assets).confidence_floor
-                comparison = compare(score(examples, old_decisions, names, old_floor, f"{method}, by {old_dir}"), ev)
+                comparison = compare(
+                    score(examples, old_decisions, names, old_floor, f"{method}, by {old_dir}", group_by), ev
+                )
         else:
             rows = list(read_examples(data, assets.category_names))
             if not rows:
@@ -490,9 +522,9 @@ def evaluate(
                     old = train_classifier(old_assets)
                 names = tuple(dict.fromkeys(names + old_assets.category_names))
             method = f"{data}, scored by a model trained on {assets.root / 'examples'}"
-            ev = score(rows, classifier.classify(texts), names, classifier.floor, method)
+            ev = score(rows, classifier.classify(texts), names, classifier.floor, method, group_by)
             if old is not None:
-                old_ev = score(rows, old.classify(texts), names, old.floor, f"{data}, scored by {old_dir}")
+                old_ev = score(rows, old.classify(texts), names, old.floor, f"{data}, scored by {old_dir}", group_by)
                 comparison = compare(old_ev, ev)
     except ConfigError as exc:
         _config_fail(exc)
@@ -534,6 +566,10 @@ def _print_evaluation(ev: Any) -> None:
     )
     if len(ev.by_source) > 1:
         for name, (f1, acc, n) in ev.by_source.items():
+            out.print(f"  {name}: macro-F1 {f1:.4f}, accuracy {acc:.4f}, n={n}")
+    if ev.group_by is not None and ev.group_by != "source":
+        out.print(f"per {ev.group_by}:")
+        for name, (f1, acc, n) in ev.by_group.items():
             out.print(f"  {name}: macro-F1 {f1:.4f}, accuracy {acc:.4f}, n={n}")
 
 

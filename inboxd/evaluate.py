@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from inboxd.assets import FALLBACK, Example
@@ -76,6 +76,10 @@ class Evaluation:
     by_source: dict[str, tuple[float, float, int]]  # example file -> (macro-F1, accuracy, n)
     predicted_outside_data: dict[str, int]
     scored: tuple[Scored, ...]
+    # The grouping cross-validation held out whole (`writer`, `source`), and the same
+    # figures per group: how the model does on a writer it never saw.
+    group_by: str | None = None
+    by_group: dict[str, tuple[float, float, int]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -106,7 +110,17 @@ class Evaluation:
             },
             "predicted_outside_data": self.predicted_outside_data,
             "worst": [_scored_json(s) for s in self.worst],
-        }
+        } | (
+            {
+                "group_by": self.group_by,
+                "by_group": {
+                    name: {"macro_f1": round(f1, 4), "accuracy": round(acc, 4), "n": n}
+                    for name, (f1, acc, n) in self.by_group.items()
+                },
+            }
+            if self.group_by is not None
+            else {}
+        )
 
 
 def _point_json(point: FloorPoint) -> dict[str, float]:
@@ -191,8 +205,12 @@ def evaluate(
     categories: Sequence[str],
     floor: float,
     method: str,
+    group_by: str | None = None,
 ) -> Evaluation:
-    """Score the decisions (made at `floor`) about these labelled examples."""
+    """Score the decisions (made at `floor`) about these labelled examples.
+
+    `group_by` (`writer`, `source`): also the figures of each group (`Example.group`).
+    """
     if len(examples) != len(decisions):
         raise ValueError("one decision per example")
     truth = [e.category for e in examples]
@@ -208,15 +226,8 @@ def evaluate(
     curve = tuple(floor_point(truth, decisions, f, names) for f in floors)
     scored = tuple(Scored(e, d) for e, d in zip(examples, decisions, strict=True))
     worst = sorted((s for s in scored if not s.correct), key=lambda s: -s.decision.confidence)[:WORST_SHOWN]
-    sources: dict[str, list[Scored]] = {}
-    for s in scored:
-        sources.setdefault(s.example.file, []).append(s)
-    by_source = {}
-    for name, group in sorted(sources.items()):
-        group_truth = [s.example.category for s in group]
-        group_final = [s.decision.category for s in group]
-        _, _, f1 = macro(category_scores(group_truth, group_final, names))
-        by_source[name] = (f1, _ratio(sum(s.correct for s in group), len(group)), len(group))
+    by_source = _by_group(scored, "source", names)
+    by_group = _by_group(scored, group_by, names) if group_by is not None else {}
     present = set(truth)
     outside = Counter(f for f in final if f not in present)
     return Evaluation(
@@ -234,7 +245,22 @@ def evaluate(
         by_source=by_source,
         predicted_outside_data=dict(sorted(outside.items())),
         scored=scored,
+        group_by=group_by,
+        by_group=by_group,
     )
+
+
+def _by_group(scored: Sequence[Scored], by: str, names: Sequence[str]) -> dict[str, tuple[float, float, int]]:
+    """Macro-F1 (over the categories the group has), accuracy and size of each group."""
+    groups: dict[str, list[Scored]] = {}
+    for s in scored:
+        groups.setdefault(s.example.group(by), []).append(s)
+    figures = {}
+    for name, group in sorted(groups.items()):
+        truth, final = [s.example.category for s in group], [s.decision.category for s in group]
+        _, _, f1 = macro(category_scores(truth, final, names))
+        figures[name] = (f1, _ratio(sum(s.correct for s in group), len(group)), len(group))
+    return figures
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from inboxd.assets import load_assets, read_examples
+from inboxd.classify import _splits
 from inboxd.errors import ConfigError
 from tests.conftest import write_config
 from tests.tiny_classifier import make_tiny_classifiers
@@ -123,3 +124,95 @@ def test_evaluate_data_accepts_language_and_writer_columns(tmp_path: Path) -> No
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["n"] == 2
+
+
+# -- cross-validation that holds out whole writers ------------------------------------------------
+
+
+def parrot_classifiers(tmp_path: Path) -> Path:
+    """The tiny examples plus two writers, each with words nobody else uses.
+
+    A model that has seen a writer's own words scores that writer's rows right; one that
+    has not cannot: so these rows tell whether a writer was held out whole.
+    """
+    root = make_tiny_classifiers(tmp_path / "classifiers")
+    rows = ["text,category,intent,writer"]
+    # Chinese too: a fold holding out tiny_zh must still leave Chinese for the pinyin features.
+    # Their rows differ only by the writer's word: held out, a writer looks like the other.
+    for writer, word, category in (
+        ("parrot", "zorblax 鹦鹉", "transaction"),
+        ("magpie", "flimwort 喜鹊", "platform_usage"),
+    ):
+        rows += [f"{word} {n} {word},{category},nonsense,{writer}" for n in range(8)]
+    write(root / "examples" / "birds.csv", "\n".join(rows) + "\n")
+    return root
+
+
+def test_splits_never_put_a_writer_on_both_sides(tmp_path: Path) -> None:
+    examples = list(load_assets(parrot_classifiers(tmp_path)).examples())
+    writers = [e.group("writer") for e in examples]
+    assert set(writers) == {"tiny_en", "tiny_zh", "parrot", "magpie"}
+    for folds, expected in ((0, 4), (2, 2), (3, 3)):
+        splits = list(_splits(examples, folds, seed=1, group_by="writer"))
+        assert len(splits) == expected
+        for train_idx, test_idx in splits:
+            assert not {writers[i] for i in train_idx} & {writers[i] for i in test_idx}
+        assert sorted(i for _, test in splits for i in test) == list(range(len(examples)))
+    by_file = list(_splits(examples, 0, seed=1, group_by="source"))
+    assert len(by_file) == 3  # tiny_en.csv, tiny_zh.csv, birds.csv
+    with pytest.raises(ConfigError, match="by writer needs at least 5 writers; there are 4"):
+        list(_splits(examples, 5, seed=1, group_by="writer"))
+
+
+def evaluate_cli(root: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    config = write_config(
+        tmp_path / "cfg", model_path=tmp_path / "model.skops", sections={"classifier": {"dir": str(root)}}
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "inboxd", "--config", str(config), "evaluate", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_leave_one_writer_out_gives_figures_per_writer(tmp_path: Path) -> None:
+    root = parrot_classifiers(tmp_path)
+    held_out = evaluate_cli(root, tmp_path, "--cv", "all", "--group-by", "writer", "--json")
+    assert held_out.returncode == 0, held_out.stderr
+    data = json.loads(held_out.stdout)
+    assert data["group_by"] == "writer"
+    assert data["method"].startswith("leave-one-writer-out cross-validation")
+    assert {name: g["n"] for name, g in data["by_group"].items()} == {
+        "tiny_en": 48,
+        "tiny_zh": 48,
+        "parrot": 8,
+        "magpie": 8,
+    }
+    # Held out whole, a writer's own words were never seen: its rows cannot be learnt.
+    assert data["by_group"]["parrot"]["accuracy"] < 0.5
+    mixed = evaluate_cli(root, tmp_path, "--cv", "4", "--json")
+    assert mixed.returncode == 0, mixed.stderr
+    mixed_data = json.loads(mixed.stdout)
+    assert "by_group" not in mixed_data
+    # Folds that split the writer let the model learn its words.
+    assert mixed_data["by_source"]["birds.csv"]["accuracy"] == 1.0
+
+    text = evaluate_cli(root, tmp_path, "--cv", "2", "--group-by", "writer")
+    assert text.returncode == 0, text.stderr
+    assert "per writer:" in text.stdout and "parrot: macro-F1" in text.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--cv", "all"), "needs --group-by"),
+        (("--cv", "1"), "'1' is not 2 to 20, or 0 / all"),
+        (("--cv", "five"), "'five' is not 2 to 20, or 0 / all"),
+        (("--cv", "9", "--group-by", "writer"), "needs at least 9 writers; there are 2"),
+    ],
+)
+def test_fold_counts_that_cannot_work_are_refused(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    result = evaluate_cli(make_tiny_classifiers(tmp_path / "classifiers"), tmp_path, *args)
+    assert result.returncode == 2
+    assert message in result.stderr
