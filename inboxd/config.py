@@ -36,6 +36,14 @@ _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_-]{1,63})*\.?$")
 
 
+def _host_names(value: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """Host names as DNS compares them (lower case, no trailing dot), or a ValueError naming the bad ones."""
+    bad = [name for name in value if not _HOST.match(name)]
+    if bad:
+        raise ValueError(f"not {what}: {', '.join(map(repr, bad))}")
+    return tuple(name.lower().rstrip(".") for name in value)
+
+
 class _Section(BaseModel):
     # extra="forbid" turns a misspelt key into an error instead of a silent default.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -234,10 +242,7 @@ class AckConfig(_Section):
     @field_validator("domain_limit_exempt")
     @classmethod
     def _domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [d for d in value if not _HOST.match(d)]
-        if bad:
-            raise ValueError(f"not domain names: {', '.join(map(repr, bad))}")
-        return tuple(d.lower().rstrip(".") for d in value)
+        return _host_names(value, "domain names")
 
 
 class TrustConfig(_Section):
@@ -252,10 +257,7 @@ class TrustConfig(_Section):
     @field_validator("authserv_ids")
     @classmethod
     def _ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [i for i in value if not _HOST.match(i)]
-        if bad:
-            raise ValueError(f"not authserv-ids (host names as the server writes them): {', '.join(map(repr, bad))}")
-        return tuple(i.lower().rstrip(".") for i in value)
+        return _host_names(value, "authserv-ids (host names as the server writes them)")
 
 
 class TicketsConfig(_Section):

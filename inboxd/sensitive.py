@@ -346,14 +346,20 @@ def _chinese_phrase_possible(text: str, cue: re.Match[str]) -> bool:
     return _CJK_RUN.match(text, lead.end() if lead else cue.end()) is not None
 
 
-def _tokens_around(text: str, windows: list[tuple[int, int]]) -> list[_Token]:
-    """The tokens of the windows (widened to whole words, overlaps read once), in order."""
+def _overlaps_merged(windows: list[tuple[int, int]]) -> list[list[int]]:
+    """Windows sorted, each overlapping run of them as one [start, end]."""
     merged: list[list[int]] = []
     for start, end in sorted(windows):
         if merged and start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
+    return merged
+
+
+def _tokens_around(text: str, windows: list[tuple[int, int]]) -> list[_Token]:
+    """The tokens of the windows (widened to whole words, overlaps read once), in order."""
+    merged = _overlaps_merged(windows)
     tokens: list[_Token] = []
     last = -1
     for start, end in merged:
@@ -530,12 +536,7 @@ def _merged(windows: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
     """Overlapping windows as one, each widened to whole words (a piece is never cut in two)."""
     if not windows:
         return []
-    merged: list[list[int]] = []
-    for start, end in sorted(windows):
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
+    merged = _overlaps_merged(windows)
     for window in merged:
         window[0] = max(0, window[0])
         while window[1] < len(text) and text[window[1]].isascii() and text[window[1]].isalnum():

@@ -11,6 +11,8 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,20 @@ def data_path(*parts: str) -> Path:
 def marks(flags: set[str]) -> set[str]:
     """The flags that someone set on purpose: \\Recent is the server's own bookkeeping."""
     return {f for f in flags if f != "\\Recent"}
+
+
+def run_inboxd(config: Path, *args: str, wide: bool = False) -> subprocess.CompletedProcess[str]:
+    """`python -m inboxd --config CONFIG ARGS…` as an operator runs it; `wide`: a 2000-column
+    terminal, so that rich does not fold table cells across the strings a test looks for."""
+    env = (os.environ | {"COLUMNS": "2000", "PYTHONIOENCODING": "utf-8"}) if wide else None
+    return subprocess.run(
+        [sys.executable, "-m", "inboxd", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        env=env,
+    )
 
 
 def fixture_bytes(name: str) -> bytes:

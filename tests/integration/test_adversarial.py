@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from inboxd.testbed.mx import AUTHSERV_ID, stamp
-from tests.conftest import Servers, write_config
+from tests.conftest import Servers, run_inboxd, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -56,12 +56,7 @@ def mail(
 
 
 def cli(servers: Servers, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "inboxd", "--config", str(servers.config_path), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_inboxd(servers.config_path, *args)
 
 
 def json_of(servers: Servers, *args: str) -> Any:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ from inboxd.models import Action, Decision, MessageKey
 from inboxd.parse import parse_message
 from inboxd.store import Store
 from inboxd.testbed.dovecot import free_port
-from tests.conftest import Servers, write_config
+from tests.conftest import Servers, run_inboxd, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -55,16 +53,7 @@ def hostile_mail(tag: str = "") -> bytes:
 
 
 def inboxd(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # Wide: rich folds table cells at the terminal width, which would split the strings checked.
-    env = os.environ | {"COLUMNS": "2000", "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run(
-        [sys.executable, "-m", "inboxd", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        env=env,
-    )
+    return run_inboxd(config, *args, wide=True)
 
 
 def shows_literally(result: subprocess.CompletedProcess[str], *expected: str) -> None:

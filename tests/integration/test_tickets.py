@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 from inboxd.store import Store
-from tests.conftest import Servers, write_config
+from tests.conftest import Servers, run_inboxd, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -42,12 +41,7 @@ def mail(
 
 
 def cli(servers: Servers, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "inboxd", "--config", str(servers.config_path), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_inboxd(servers.config_path, *args)
 
 
 def ticket(servers: Servers, ref: str) -> dict[str, Any]:

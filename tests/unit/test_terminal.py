@@ -8,16 +8,14 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from inboxd.terminal import Table, Terminal, json_text, shown, styled
-from tests.conftest import write_config
+from tests.conftest import run_inboxd, write_config
 
 UNSAFE = [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 RAW = ("\x1b", "\x07", "\x9b", "\u202e")
@@ -131,15 +129,7 @@ def hostile_eml(directory: Path) -> Path:
 
 
 def inboxd(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"COLUMNS": "2000", "PYTHONIOENCODING": "utf-8"}  # wide: no folded cells
-    return subprocess.run(
-        [sys.executable, "-m", "inboxd", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        env=env,
-    )
+    return run_inboxd(config, *args, wide=True)
 
 
 def test_classify_shows_a_hostile_mail_as_text(tmp_path: Path, model_path: Path) -> None:
