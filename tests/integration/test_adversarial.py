@@ -13,7 +13,6 @@ import base64
 import json
 import re
 import subprocess
-import sys
 from email.utils import formatdate, make_msgid
 from typing import Any
 
@@ -241,12 +240,7 @@ def test_a_follow_up_with_another_wallet_is_flagged_not_confirmed(servers: Serve
 
 def test_authserv_ids_are_validated(tmp_path: Any, model_path: Any) -> None:
     path = write_config(tmp_path / "bad", model_path=model_path, sections={"trust": {"authserv_ids": ["mx ex;ample"]}})
-    result = subprocess.run(
-        [sys.executable, "-m", "inboxd", "--config", str(path), "check", "--no-model"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_inboxd(path, "check", "--no-model")
     assert result.returncode == 2
     assert "trust.authserv_ids" in result.stdout + result.stderr
 
