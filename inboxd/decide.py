@@ -218,6 +218,12 @@ def _context(
     }
 
 
+def threadable(message_id: str) -> bool:
+    """A sender's Message-ID fit to copy into our In-Reply-To/References: no control character
+    (the parser only excludes whitespace and angle brackets) and short enough for a header line."""
+    return len(message_id) <= 250 and message_id.isprintable()
+
+
 def _outgoing(mail: ParsedEmail, rendered: Rendered, ticket: str, policy: Policy, to: str) -> OutgoingMail:
     references = (*mail.references, mail.message_id) if mail.message_id not in mail.references else mail.references
     return OutgoingMail(
@@ -225,8 +231,8 @@ def _outgoing(mail: ParsedEmail, rendered: Rendered, ticket: str, policy: Policy
         subject=rendered.subject,
         body=rendered.body,
         message_id=f"{OWN_ID_PREFIX}{ticket}.{mail.content_hash[:16]}@{policy.message_id_domain}>",
-        in_reply_to=mail.message_id,
-        references=references[-20:],  # keep the header bounded on long threads
+        in_reply_to=mail.message_id if threadable(mail.message_id) else None,
+        references=tuple(r for r in references if threadable(r))[-20:],  # bounded on long threads
     )
 
 

@@ -145,3 +145,16 @@ def test_subjects() -> None:
     long = quotable_subject("Withdrawal of 500 USDT not received " * 5)
     assert len(long) <= 80 and long.endswith("…")
     assert has_link_material("交易所.中国") and has_link_material("exchange。com") and not has_link_material("v2.0 bug")
+
+
+def test_only_printable_bounded_message_ids_are_copied_into_our_headers(offline_app: App) -> None:
+    long_id = "<" + "a" * 300 + "@attacker.example>"
+    raw = hostile("withdrawal").replace(
+        b"Message-ID: <h1@attacker.example>",
+        b"Message-ID: <h1\x1b]8;;x\x07@attacker.example>\r\nReferences: <ok@bank.example> " + long_id.encode(),
+    )
+    mail = parse_message(raw)
+    assert "\x1b" in mail.message_id and long_id in mail.references
+    decision = decide(mail, Screening(None), Classification("account", 0.9, "account"), offline_app.policy)
+    ack = build_ack(mail, decision, "INB-000005", offline_app.renderer, offline_app.policy)
+    assert ack.in_reply_to is None and ack.references == ("<ok@bank.example>",)
