@@ -11,7 +11,10 @@ checked against the estimator's own `get_params()`.
 Examples may carry an intent, a finer label inside their category (Banking77's 77
 intents); the model then learns intents and a category scores as its best intent
 (margins) or the sum of its intents (probabilities). Margins become confidences by a
-softmax over the categories, sharpened by `confidence_scale`.
+softmax over the categories, sharpened by `confidence_scale`: a number, or `"fitted"`,
+when training fits it (temperature scaling) to out-of-fold scores of folds that hold out
+whole writers, so that "0.9" means right nine times in ten on a writer the model never
+saw (`fit_scale`), and stores it with the model.
 
 Trained models are stored with skops (no pickle) together with the fingerprint of
 the examples and settings they came from; a model that does not match the current
@@ -64,6 +67,7 @@ _TOP_KEYS = {
     "max_chars",
     "traditional_to_simplified",
     "example_weights",
+    "calibration_folds",
     "features",
     "estimator",
 }
@@ -81,8 +85,14 @@ class ModelSettings:
     estimator_params: dict[str, Any]
     reads: dict[str, str] = field(default_factory=dict)  # feature set -> "text" | "pinyin"
     simplify: bool = True
-    confidence_scale: float = 4.0
+    # None: fitted at training (`fit_scale`) and stored with the model.
+    confidence_scale: float | None = 4.0
     example_weights: dict[str, float] = field(default_factory=dict)  # example file name -> weight
+    calibration_folds: int = 3
+
+    @property
+    def fitted_scale(self) -> bool:
+        return self.confidence_scale is None
 
     def digest(self) -> str:
         """Hash of what training depends on (not the floor or scale, which apply at decision time)."""
@@ -95,6 +105,8 @@ class ModelSettings:
                 self.estimator_kind,
                 self.estimator_params,
                 self.example_weights,
+                # A fitted scale is part of the stored model; a fixed one applies when deciding.
+                [self.calibration_folds] if self.fitted_scale else None,
             ],
             sort_keys=True,
             default=str,
@@ -176,10 +188,16 @@ def parse_settings(raw: dict[str, Any], file: str, example_files: Iterable[str] 
     if floor is None or not 0.0 <= floor < 1.0:
         problems.append(Problem(file, "confidence_floor", "must be a number from 0 up to (not including) 1"))
         floor = 0.5
-    scale = _number(raw, "confidence_scale", 4.0)
-    if scale is None or not 0.0 < scale <= 100.0:
-        problems.append(Problem(file, "confidence_scale", "must be a number above 0 and at most 100"))
-        scale = 4.0
+    scale: float | None = None
+    if raw.get("confidence_scale") != "fitted":
+        scale = _number(raw, "confidence_scale", 4.0)
+        if scale is None or not 0.0 < scale <= 100.0:
+            problems.append(Problem(file, "confidence_scale", 'must be "fitted" or a number above 0 and at most 100'))
+            scale = 4.0
+    folds = raw.get("calibration_folds", 3)
+    if not isinstance(folds, int) or isinstance(folds, bool) or not 2 <= folds <= 20:
+        problems.append(Problem(file, "calibration_folds", "must be a whole number from 2 to 20"))
+        folds = 3
     max_chars = raw.get("max_chars", 3000)
     if not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 100:
         problems.append(Problem(file, "max_chars", "must be a whole number of at least 100"))
@@ -216,6 +234,7 @@ def parse_settings(raw: dict[str, Any], file: str, example_files: Iterable[str] 
         simplify=simplify,
         confidence_scale=scale,
         example_weights=weights,
+        calibration_folds=folds,
     )
 
 
@@ -318,14 +337,74 @@ class Model:
             margins = np.column_stack([-margins, margins])
         return margins, False
 
-    def probabilities(self, prepared: np.ndarray, scale: float) -> np.ndarray:
-        """Confidence per category (columns in `classes` order); rows sum to 1."""
+    def category_scores(self, prepared: np.ndarray) -> tuple[np.ndarray, bool]:
+        """Per category (columns in `classes` order): summed probabilities (True) or best margins."""
         scores, are_probabilities = self.label_scores(prepared)
         if are_probabilities:
-            return np.column_stack([scores[:, m].sum(axis=1) for m in self._members])
-        best = np.column_stack([scores[:, m].max(axis=1) for m in self._members])
-        z = np.exp(scale * (best - best.max(axis=1, keepdims=True)))
-        return np.asarray(z / z.sum(axis=1, keepdims=True))
+            return np.column_stack([scores[:, m].sum(axis=1) for m in self._members]), True
+        return np.column_stack([scores[:, m].max(axis=1) for m in self._members]), False
+
+    @property
+    def fitted_scale(self) -> float | None:
+        """The scale fitted at training (`fit_scale`), if it was."""
+        value = self.meta.get("confidence_scale")
+        return float(value) if isinstance(value, (int, float)) else None
+
+    def probabilities(self, prepared: np.ndarray, scale: float | None) -> np.ndarray:
+        """Confidence per category (columns in `classes` order); rows sum to 1.
+
+        `scale` None: the fitted one (a model trained without one keeps its probabilities,
+        or uses the old fixed default for margins).
+        """
+        scores, are_probabilities = self.category_scores(prepared)
+        return confidences(scores, are_probabilities, scale if scale is not None else self.fitted_scale)
+
+
+DEFAULT_SCALE = 4.0
+
+
+def confidences(scores: np.ndarray, are_probabilities: bool, scale: float | None) -> np.ndarray:
+    """Category scores as confidences: a softmax of `scale` × margins (or × log-probabilities).
+
+    Probabilities without a scale are returned as they are: the estimator's own.
+    """
+    if are_probabilities:
+        if scale is None:
+            return scores
+        logits = np.log(np.clip(scores, 1e-12, None))
+    else:
+        logits = scores
+        scale = DEFAULT_SCALE if scale is None else scale
+    z = np.exp(scale * (logits - logits.max(axis=1, keepdims=True)))
+    return np.asarray(z / z.sum(axis=1, keepdims=True))
+
+
+def _log_loss(scores: np.ndarray, truth: np.ndarray, are_probabilities: bool, scale: float) -> float:
+    p = confidences(scores, are_probabilities, scale)
+    return float(-np.log(np.clip(p[np.arange(len(truth)), truth], 1e-12, None)).mean())
+
+
+def fit_scale(scores: np.ndarray, truth: np.ndarray, are_probabilities: bool) -> float:
+    """The scale (inverse temperature) that makes out-of-fold confidences honest.
+
+    Minimises the log loss of the true categories (temperature scaling, Guo et al. 2017):
+    one parameter, so it cannot change which category wins, only how sure the model says
+    it is. A coarse grid on a log scale, then golden-section refinement; bounded to [0.1, 100].
+    """
+    grid = np.exp(np.linspace(np.log(0.1), np.log(100.0), 31))
+    losses = [_log_loss(scores, truth, are_probabilities, float(t)) for t in grid]
+    best = int(np.argmin(losses))
+    lo, hi = np.log(grid[max(best - 1, 0)]), np.log(grid[min(best + 1, len(grid) - 1)])
+    golden = (np.sqrt(5.0) - 1.0) / 2.0
+    for _ in range(30):
+        a, b = hi - golden * (hi - lo), lo + golden * (hi - lo)
+        if _log_loss(scores, truth, are_probabilities, float(np.exp(a))) <= _log_loss(
+            scores, truth, are_probabilities, float(np.exp(b))
+        ):
+            hi = b
+        else:
+            lo = a
+    return round(float(np.exp((lo + hi) / 2.0)), 4)
 
 
 def expected_meta(assets: Assets, settings: ModelSettings) -> dict[str, Any]:
@@ -353,14 +432,45 @@ def fit_pipeline(examples: Sequence[Example], settings: ModelSettings) -> Pipeli
 def train(assets: Assets, settings: ModelSettings) -> Model:
     examples = list(assets.examples())
     started = time.monotonic()
+    calibration: dict[str, Any] = {}
+    if settings.fitted_scale:
+        scores, are_probabilities, categories = out_of_fold_scores(
+            examples, settings, settings.calibration_folds, group_by="calibration"
+        )
+        truth = np.array([categories.index(e.category) for e in examples])
+        calibration = {
+            "confidence_scale": fit_scale(scores, truth, are_probabilities),
+            "calibration": f"{settings.calibration_folds} folds holding out whole writers",
+        }
     pipeline = fit_pipeline(examples, settings)
-    meta = expected_meta(assets, settings) | {
-        "examples": len(examples),
-        "labels": len(pipeline.classes_),
-        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "train_seconds": round(time.monotonic() - started, 2),
-    }
+    meta = (
+        expected_meta(assets, settings)
+        | {
+            "examples": len(examples),
+            "labels": len(pipeline.classes_),
+            "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "train_seconds": round(time.monotonic() - started, 2),
+        }
+        | calibration
+    )
     return Model(pipeline, meta)
+
+
+def _calibration_groups(examples: Sequence[Example], folds: int) -> list[str]:
+    """Writers as groups, for folds that hold out whole writers; one too big for a fold is dealt out.
+
+    Holding out a writer is what a new customer's phrasing looks like to the model. A writer
+    with more than a fold's share (Banking77, 10,000 rows by one source) would leave a fold
+    without any of its kind of text, which no deployed model faces: its rows are dealt into
+    `folds` parts by a hash of the text (stable from run to run).
+    """
+    writers = [e.group("writer") for e in examples]
+    sizes = Counter(writers)
+    share = len(examples) / folds
+    return [
+        f"{w}#{int(hashlib.blake2b(e.text.encode(), digest_size=4).hexdigest(), 16) % folds}" if sizes[w] > share else w
+        for w, e in zip(writers, examples, strict=True)
+    ]
 
 
 def _splits(
@@ -375,7 +485,9 @@ def _splits(
     features read (training fails on an empty vocabulary).
     """
     if group_by is not None:
-        groups = [e.group(group_by) for e in examples]
+        groups = (
+            _calibration_groups(examples, folds) if group_by == "calibration" else [e.group(group_by) for e in examples]
+        )
         n_groups = len(set(groups))
         if n_groups < 2 or folds > n_groups:
             raise ConfigError(
@@ -413,6 +525,39 @@ def _splits(
     yield from StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(strata)), strata)
 
 
+def out_of_fold_scores(
+    examples: Sequence[Example],
+    settings: ModelSettings,
+    folds: int,
+    seed: int = 0,
+    pool: Sequence[Example] | None = None,
+    group_by: str | None = None,
+) -> tuple[np.ndarray, bool, tuple[str, ...]]:
+    """Out-of-fold category scores (margins, or probabilities when the second value is True).
+
+    Every example is scored by a model that never saw it (folds: `_splits`; `group_by`
+    "calibration" holds out writers as `_calibration_groups` deals them). With `pool`
+    (another version's examples), each fold's model is trained on the pool less the texts
+    of that fold, so two versions are scored on the same folds.
+    """
+    categories = tuple(sorted({e.category for e in [*examples, *(pool or ())]}))
+    scores = np.zeros((len(examples), len(categories)))
+    are_probabilities = False
+    for train_idx, test_idx in _splits(examples, folds, seed, group_by):
+        if pool is None:
+            training = [examples[i] for i in train_idx]
+        else:
+            held_out = {examples[i].text for i in test_idx}
+            training = [e for e in pool if e.text not in held_out]
+        model = Model(fit_pipeline(training, settings), {})
+        fold, are_probabilities = model.category_scores(prepare([examples[i].text for i in test_idx], settings))
+        missing = np.zeros(len(test_idx)) if are_probabilities else np.full(len(test_idx), -1e3)
+        for j, category in enumerate(categories):
+            column = fold[:, model.classes.index(category)] if category in model.classes else missing
+            scores[test_idx, j] = column
+    return scores, are_probabilities, categories
+
+
 def cross_validate(
     examples: Sequence[Example],
     settings: ModelSettings,
@@ -423,23 +568,15 @@ def cross_validate(
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     """Out-of-fold confidences: a (text × category) matrix, and the categories of its columns.
 
-    Every example is scored by a model that never saw it (folds: `_splits`). With `pool`
-    (another version's examples), each fold's model is trained on the pool less the texts
-    of that fold, so two versions are scored on the same folds.
+    A fitted scale is fitted to these folds' own scores: one parameter over thousands of
+    examples, so it flatters the figures by little (and cannot change a category).
     """
-    categories = tuple(sorted({e.category for e in [*examples, *(pool or ())]}))
-    probs = np.zeros((len(examples), len(categories)))
-    for train_idx, test_idx in _splits(examples, folds, seed, group_by):
-        if pool is None:
-            training = [examples[i] for i in train_idx]
-        else:
-            held_out = {examples[i].text for i in test_idx}
-            training = [e for e in pool if e.text not in held_out]
-        model = Model(fit_pipeline(training, settings), {})
-        fold = model.probabilities(prepare([examples[i].text for i in test_idx], settings), settings.confidence_scale)
-        for j, category in enumerate(model.classes):
-            probs[test_idx, categories.index(category)] = fold[:, j]
-    return probs, categories
+    scores, are_probabilities, categories = out_of_fold_scores(examples, settings, folds, seed, pool, group_by)
+    scale = settings.confidence_scale
+    if scale is None:
+        truth = np.array([categories.index(e.category) for e in examples])
+        scale = fit_scale(scores, truth, are_probabilities)
+    return confidences(scores, are_probabilities, scale), categories
 
 
 def _vectorizers(pipeline: Pipeline) -> dict[str, TfidfVectorizer]:

@@ -564,6 +564,12 @@ def _print_evaluation(ev: Any) -> None:
         f"{100 * at.accuracy_covered:.1f}% of them right; the rest go to other. "
         f"Suggested floor (the highest within {SUGGESTION_TOLERANCE} macro-F1 of the best): {ev.suggested_floor:.2f}"
     )
+    if ev.at_confidence:
+        calibration = Table("confidence ≥", "share", "right", "mails", title="Calibration (model decisions)")
+        for a in ev.at_confidence:
+            calibration.add_row(f"{a.threshold:.2f}", f"{100 * a.share:.1f}%", f"{100 * a.accuracy:.1f}%", str(a.n))
+        out.print(calibration)
+        out.print(f"expected calibration error {ev.ece:.4f} (0 = a confidence of 0.9 is right nine times in ten)")
     if len(ev.by_source) > 1:
         for name, (f1, acc, n) in ev.by_source.items():
             out.print(f"  {name}: macro-F1 {f1:.4f}, accuracy {acc:.4f}, n={n}")

@@ -3,7 +3,8 @@
 Pure: it takes labelled examples and the classifier's decisions about them (from
 `classify`, which owns training and cross-validation) and computes per-category
 precision, recall and F1, macro-F1, accuracy, the confusion matrix, coverage and
-accuracy per confidence floor, the most confident mistakes, and — for two versions
+accuracy per confidence floor, the most confident mistakes, how honest the confidences
+are (a reliability table and the expected calibration error), and — for two versions
 of the assets — the mails whose category changed. `report` draws it as HTML.
 
 Macro-F1 averages the categories that occur in the data scored: a category the data
@@ -28,6 +29,9 @@ CURVE_FLOORS = tuple(round(0.05 * i, 2) for i in range(20))
 # send as many uncertain mails to a human as costs (almost) nothing on the examples.
 SUGGESTION_TOLERANCE = 0.005
 WORST_SHOWN = 25
+# Reliability: ten equal-width bins of confidence; the thresholds of "right how often at ≥ t".
+CALIBRATION_BINS = 10
+CONFIDENCE_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,27 @@ class FloorPoint:
     recall: float  # macro recall of the final categories
     macro_f1: float
     accuracy: float
+
+
+@dataclass(frozen=True, slots=True)
+class ConfidenceBin:
+    """Model decisions whose confidence is in [low, high): how sure it said, how often right."""
+
+    low: float
+    high: float
+    n: int
+    mean_confidence: float
+    accuracy: float
+
+
+@dataclass(frozen=True, slots=True)
+class AtConfidence:
+    """Model decisions at confidence ≥ `threshold`: their share of all decisions, and how often right."""
+
+    threshold: float
+    share: float
+    accuracy: float
+    n: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +105,10 @@ class Evaluation:
     # figures per group: how the model does on a writer it never saw.
     group_by: str | None = None
     by_group: dict[str, tuple[float, float, int]] = field(default_factory=dict)
+    # Calibration of the model's decisions (rules excluded: they are certain by definition).
+    reliability: tuple[ConfidenceBin, ...] = ()
+    ece: float = 0.0
+    at_confidence: tuple[AtConfidence, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -109,6 +138,23 @@ class Evaluation:
                 for name, (f1, acc, n) in self.by_source.items()
             },
             "predicted_outside_data": self.predicted_outside_data,
+            "calibration": {
+                "expected_calibration_error": round(self.ece, 4),
+                "bins": [
+                    {
+                        "low": b.low,
+                        "high": b.high,
+                        "n": b.n,
+                        "mean_confidence": round(b.mean_confidence, 4),
+                        "accuracy": round(b.accuracy, 4),
+                    }
+                    for b in self.reliability
+                ],
+                "at_confidence": [
+                    {"threshold": a.threshold, "share": round(a.share, 4), "accuracy": round(a.accuracy, 4), "n": a.n}
+                    for a in self.at_confidence
+                ],
+            },
             "worst": [_scored_json(s) for s in self.worst],
         } | (
             {
@@ -194,6 +240,35 @@ def floor_point(
     )
 
 
+def calibration(
+    truth: Sequence[str], decisions: Sequence[Classification]
+) -> tuple[tuple[ConfidenceBin, ...], float, tuple[AtConfidence, ...]]:
+    """Reliability bins, expected calibration error and accuracy at each confidence threshold.
+
+    Over the model's decisions (a rule's are certain by definition), each judged by the
+    category the model predicted, before the floor: the floor is what uses the confidence,
+    so the confidence itself must be honest. ECE is the bins' |accuracy - confidence|
+    weighted by their share (Naeini et al. 2015); 0 is perfectly honest.
+    """
+    pairs = [(d.confidence, d.predicted == t) for t, d in zip(truth, decisions, strict=True) if d.rule is None]
+    bins: list[ConfidenceBin] = []
+    ece = 0.0
+    for k in range(CALIBRATION_BINS):
+        low, high = k / CALIBRATION_BINS, (k + 1) / CALIBRATION_BINS
+        inside = [(c, r) for c, r in pairs if low <= c < high or (k == CALIBRATION_BINS - 1 and c == 1.0)]
+        if not inside:
+            continue
+        mean = sum(c for c, _ in inside) / len(inside)
+        accuracy = sum(r for _, r in inside) / len(inside)
+        bins.append(ConfidenceBin(round(low, 2), round(high, 2), len(inside), mean, accuracy))
+        ece += len(inside) / len(pairs) * abs(accuracy - mean)
+    at = []
+    for threshold in CONFIDENCE_THRESHOLDS:
+        above = [r for c, r in pairs if c >= threshold]
+        at.append(AtConfidence(threshold, _ratio(len(above), len(pairs)), _ratio(sum(above), len(above)), len(above)))
+    return tuple(bins), ece, tuple(at)
+
+
 def suggest_floor(curve: Sequence[FloorPoint]) -> float:
     best = max(p.macro_f1 for p in curve)
     return max(p.floor for p in curve if p.macro_f1 >= best - SUGGESTION_TOLERANCE)
@@ -230,6 +305,7 @@ def evaluate(
     by_group = _by_group(scored, group_by, names) if group_by is not None else {}
     present = set(truth)
     outside = Counter(f for f in final if f not in present)
+    reliability, ece, at_confidence = calibration(truth, decisions)
     return Evaluation(
         method=method,
         floor=floor,
@@ -247,6 +323,9 @@ def evaluate(
         scored=scored,
         group_by=group_by,
         by_group=by_group,
+        reliability=reliability,
+        ece=ece,
+        at_confidence=at_confidence,
     )
 
 

@@ -130,6 +130,56 @@ def curve_svg(points: Sequence[FloorPoint], floor: float, suggested: float) -> s
     return "".join(parts)
 
 
+def reliability_svg(ev: Evaluation) -> str:
+    """Reliability diagram: per confidence bin, how often the model was right against how sure it said.
+
+    Bars on the diagonal are honest; below it, overconfident. A bar's width shows the bin,
+    its label the number of mails in it.
+    """
+    size, left, top, bottom = 340, 50, 20, 40
+    plot = size - left - 20
+
+    def x(v: float) -> float:
+        return left + plot * v
+
+    def y(v: float) -> float:
+        return top + plot * (1 - v)
+
+    parts = [
+        f'<svg width="{size}" height="{size + bottom - 20}" viewBox="0 0 {size} {size + bottom - 20}" '
+        f'font-family="sans-serif" font-size="12" role="img" aria-label="reliability diagram">',
+        f'<rect x="{left}" y="{top}" width="{plot}" height="{plot}" fill="none" stroke="#999"/>',
+    ]
+    for k in range(6):
+        v = k / 5
+        parts.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.1f}</text>')
+        parts.append(f'<text x="{x(v):.1f}" y="{top + plot + 16}" text-anchor="middle">{v:.1f}</text>')
+    for b in ev.reliability:
+        parts.append(
+            f'<rect x="{x(b.low) + 1:.1f}" y="{y(b.accuracy):.1f}" width="{plot * (b.high - b.low) - 2:.1f}" '
+            f'height="{plot * b.accuracy:.1f}" fill="#1f77b4" fill-opacity="0.6">'
+            f"<title>{b.low:.1f}–{b.high:.1f}: {b.n} mails, said {b.mean_confidence:.3f}, right {b.accuracy:.3f}"
+            "</title></rect>"
+        )
+        parts.append(
+            f'<text x="{x((b.low + b.high) / 2):.1f}" y="{y(b.accuracy) - 3:.1f}" text-anchor="middle" '
+            f'font-size="9">{b.n}</text>'
+        )
+    parts.append(f'<line x1="{x(0)}" y1="{y(0)}" x2="{x(1)}" y2="{y(1)}" stroke="#d62728" stroke-dasharray="4 3"/>')
+    parts.append(
+        f'<text x="{left + plot / 2}" y="{top + plot + 34}" text-anchor="middle">confidence (model decisions)</text>'
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _calibration_table(ev: Evaluation) -> str:
+    return _table(
+        ("confidence ≥", "share of model decisions", "right", "mails"),
+        ((_n(a.threshold, 2), _pct(a.share), _pct(a.accuracy), str(a.n)) for a in ev.at_confidence),
+    )
+
+
 def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """An HTML table; cells are HTML already (escape text with `_e`, numbers with `_n`)."""
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
@@ -246,6 +296,12 @@ def render(ev: Evaluation, comparison: Comparison | None = None, title: str = "i
         "to <i>other</i> for a human. Coverage: the share decided automatically.</p>",
         curve_svg(ev.curve, ev.floor, ev.suggested_floor),
         _curve_table(ev),
+        "<h2>Calibration: is the confidence honest?</h2><p class=muted>Each bar: the model's decisions "
+        "(rules excluded) whose confidence fell in that bin, and the share of them that were right. On the "
+        f"dashed diagonal a confidence of 0.9 is right nine times in ten. Expected calibration error "
+        f"<b>{ev.ece:.3f}</b> (0 is perfectly honest).</p>",
+        reliability_svg(ev),
+        _calibration_table(ev),
         "<h2>Per example file</h2>",
         _sources_table(ev),
         "<h2>Most confident mistakes</h2>",

@@ -261,3 +261,49 @@ def test_cross_validation_scores_every_example_with_a_model_that_never_saw_it(tm
     assert right > 40  # far above chance (1 in 6) even with 70 training texts per fold
     with pytest.raises(ConfigError, match="needs at least 20 examples per category"):
         cross_validated(assets, folds=20)
+
+
+def test_fit_scale_recovers_the_temperature_that_made_the_labels() -> None:
+    rng = np.random.default_rng(7)
+    scores = rng.normal(size=(4000, 5))
+    probs = classify.confidences(scores, False, 3.0)
+    truth = np.array([rng.choice(5, p=p) for p in probs])
+    assert classify.fit_scale(scores, truth, False) == pytest.approx(3.0, rel=0.1)
+    # Overconfident margins (labels drawn from a flatter distribution) get a smaller scale.
+    flat = classify.confidences(scores, False, 0.5)
+    truth_flat = np.array([rng.choice(5, p=p) for p in flat])
+    assert classify.fit_scale(scores, truth_flat, False) == pytest.approx(0.5, rel=0.2)
+
+
+def test_a_fitted_scale_is_stored_with_the_model_and_used(tmp_path: Path) -> None:
+    assets = load_assets(make_tiny_classifiers(tmp_path / "c"))
+    settings = settings_of(assets)
+    assert settings.confidence_scale is None  # the repo's model.toml says "fitted"
+    model = classify.train(assets, settings)
+    scale = model.fitted_scale
+    assert scale is not None and 0.1 <= scale <= 100.0
+    assert "writers" in model.meta["calibration"]
+    prepared = classify.prepare(["我的提币一直没到账", "how do I reset my password"], settings)
+    assert np.allclose(model.probabilities(prepared, None), model.probabilities(prepared, scale))
+    path = tmp_path / "model.skops"
+    save_model(model, path)
+    loaded = load_model(path, expected_meta(assets, settings))
+    assert loaded.fitted_scale == scale
+
+
+def test_the_scale_is_fitted_or_a_number() -> None:
+    assert parse_settings({**GOOD, "confidence_scale": "fitted"}, "model.toml").confidence_scale is None
+    assert parse_settings({**GOOD, "confidence_scale": 2.5}, "model.toml").confidence_scale == 2.5
+    assert any("confidence_scale" in p and "fitted" in p for p in problems({**GOOD, "confidence_scale": "auto"}))
+    assert any("calibration_folds" in p for p in problems({**GOOD, "calibration_folds": 1}))
+
+
+def test_calibration_folds_hold_out_writers_and_deal_out_a_big_one() -> None:
+    from inboxd.assets import Example
+
+    examples = [Example(f"b{i}", "other", "banking.csv:1", writer="banking") for i in range(90)] + [
+        Example(f"w{i}", "account", "w.csv:1", writer=f"w{i % 3}") for i in range(30)
+    ]
+    groups = classify._calibration_groups(examples, 3)
+    assert {g for g in groups if g.startswith("banking#")} == {"banking#0", "banking#1", "banking#2"}
+    assert set(groups[90:]) == {"w0", "w1", "w2"}  # small writers are held out whole

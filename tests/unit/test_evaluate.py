@@ -88,7 +88,7 @@ def test_report_is_self_contained_and_escapes_mail_text() -> None:
     examples = [ex("<script>alert(1)</script> my deposit", "account"), ex("b", "transaction")]
     ev = evaluate(examples, [model("transaction", 0.9), model("transaction", 0.9)], CATS, 0.35, "by hand")
     page = render(ev, compare(ev, ev))
-    assert page.count("<svg") == 2  # the confusion matrix and the floor curve
+    assert page.count("<svg") == 3  # the confusion matrix, the floor curve, the reliability diagram
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert not re.search(r"(?i)(https?:|src=|href=|@import|url\()", page)
 
@@ -176,3 +176,40 @@ def test_compare_without_data_uses_the_same_folds(tiny_config: Path, tmp_path: P
         "怎么设置定投": ("complaint_suggestion", "recurring"),
     }
     assert compared["fixed"] == 0
+
+
+def test_calibration_bins_and_error_match_a_hand_count() -> None:
+    # Four model decisions at 0.95 (three right) and two at 0.55 (one right); one rule hit.
+    examples = [ex(str(i), "account") for i in range(7)]
+    decisions = [
+        model("account", 0.95),
+        model("account", 0.95),
+        model("account", 0.95),
+        model("transaction", 0.95),
+        model("account", 0.55),
+        model("transaction", 0.55),
+        Classification("transaction", 1.0, "transaction", rule="r"),  # a rule: not the model's confidence
+    ]
+    ev = evaluate(examples, decisions, CATS, 0.0, "by hand")
+    bins = {(b.low, b.high): b for b in ev.reliability}
+    assert set(bins) == {(0.5, 0.6), (0.9, 1.0)}
+    assert (bins[(0.9, 1.0)].n, bins[(0.9, 1.0)].accuracy) == (4, 0.75)
+    assert (bins[(0.5, 0.6)].n, bins[(0.5, 0.6)].accuracy) == (2, 0.5)
+    # ECE = 4/6 * |0.75 - 0.95| + 2/6 * |0.5 - 0.55|
+    assert ev.ece == pytest.approx(4 / 6 * 0.2 + 2 / 6 * 0.05)
+    at = {a.threshold: a for a in ev.at_confidence}
+    assert (at[0.9].n, at[0.9].share, at[0.9].accuracy) == (4, pytest.approx(4 / 6), 0.75)
+    assert at[0.5].n == 6
+    figures = ev.to_json()["calibration"]
+    assert figures["expected_calibration_error"] == pytest.approx(round(ev.ece, 4))
+    assert [b["n"] for b in figures["bins"]] == [2, 4]
+    assert {a["threshold"] for a in figures["at_confidence"]} >= {0.5, 0.9}
+
+
+def test_report_draws_the_reliability_diagram() -> None:
+    examples = [ex("a", "account"), ex("b", "transaction")]
+    ev = evaluate(examples, [model("account", 0.92), model("account", 0.61)], CATS, 0.0, "by hand")
+    html = render(ev)
+    assert 'aria-label="reliability diagram"' in html
+    assert f"{ev.ece:.3f}" in html
+    assert "said 0.920, right 1.000" in html
