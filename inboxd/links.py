@@ -1,0 +1,459 @@
+"""Links and domains in a mail, each with a verdict against the exchange's own domains. Pure.
+
+The only module importing confusable-homoglyphs (the Unicode confusables table, read once,
+when a non-ASCII name first needs it). Registrable names come from inboxd.domains (the
+bundled Public Suffix List, never downloaded).
+
+What is found (`links_in`): the host of every URL (http, https, ftp, and the defanged
+`hxxp`), every bare domain whose suffix is a real public suffix or the suffix of an
+official domain (`www.x.com`, `x.com/login`, `x[.]com`, `x。com`, the domain of an e-mail
+address), in the text and in the HTML `href` values. Before scanning, the text is
+NFKC-normalised (full-width letters and dots, mathematical letters), zero-width and bidi
+characters are removed, and the common defanged forms (`[.]`, `(.)`, `[dot]`, `hxxp`) are
+undone. A URL counts by its real host: `https://exchange.example@evil.example/` is a link
+to evil.example, and domains in a URL's path are not links (only nested `https://` URLs
+are, as in a redirector's query). Each name is normalised: IDNA/punycode decoded to
+Unicode, lower case, no trailing dot, no user:password@ and no port.
+
+Verdicts (`verdict`), against `[trust] official_domains`:
+- official: an official domain or a subdomain of it. Nothing else: a sibling of an official
+  subdomain (`shop.exchange.example` when only `www.exchange.example` is listed) is `other`;
+- lookalike: made to pass for an official one. Compared with each official registrable name
+  (`exchange.example`: the name `exchange` under the suffix `example`):
+  the same name under another suffix (`exchange.com`: the operator lists every suffix it
+  owns, so one it does not list is somebody else's); a homoglyph (the confusables table,
+  accents dropped, `rn`->`m`, `vv`->`w`, `0`->`o`, `1`/`l`->`i`, punycode that renders like
+  the name, mixed scripts); a Damerau-Levenshtein distance of at most 1 (names of 4-7
+  letters) or 2 (8 and more; names of 3 letters or fewer must match exactly), at most one
+  letter longer or shorter: swapped, doubled, missing or changed letters, a hyphen put in;
+  the official name, or the name itself, inside another registrable domain (`exchange.example.verify-login.example`,
+  `exchange-example.com`, `exchange.example-support.net`, `login-exchange.com`,
+  `exchangesupport.com`: a name glued to a word other than a phishing word such as
+  `support`, `login`, `wallet` is not flagged, so `stackexchange.com` stays `other`);
+- other: the rest; every domain is `other` when no official domain is configured.
+A small built-in set of widely used domains (mail providers, block explorers, the big
+platforms) is never called a lookalike: nobody but their owners can register them.
+
+Bounds, whatever the input: at most MAX_SCAN_CHARS of text and MAX_HREFS hrefs are read, at
+most MAX_CANDIDATES names are examined and MAX_DOMAINS returned; every pattern is linear.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from urllib.parse import unquote
+
+from inboxd.domains import cut, normalise
+
+OFFICIAL, LOOKALIKE, OTHER = "official", "lookalike", "other"
+
+MAX_DOMAINS = 50  # distinct domains returned for one mail
+MAX_CANDIDATES = 2000  # names examined for one mail (a hostile text may hold millions)
+MAX_SCAN_CHARS = 200_000  # of the text (the parser already cuts it at limits.max_text_chars)
+MAX_HREFS = 200
+MAX_HREF_CHARS = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A domain found in a mail and its verdict; `reason` is short, printable, "" for `other`."""
+
+    domain: str  # normalised: IDNA decoded to Unicode, lower case, no trailing dot
+    verdict: str  # OFFICIAL | LOOKALIKE | OTHER
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"domain": self.domain, "verdict": self.verdict, "reason": self.reason}
+
+
+# -- finding names in text ---------------------------------------------------------------------
+
+# CJK ideographs, kana and Hangul are word characters to Python, but Chinese text runs into an
+# ASCII domain without a space ("请访问exchange.example确认"): they end a label, never extend it.
+_CJK = "\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff"
+_LETTER = rf"[^\W_{_CJK}]"
+_LABEL = rf"(?:{_LETTER}|-){{1,63}}+"  # possessive: a failed match never re-reads a long word
+# A bare name: two labels or more, not in the middle of a word or right before '@' (the local
+# part of an address); the left boundary makes each start inside a word fail at once.
+_BARE = re.compile(rf"(?<!{_LETTER})(?<!-){_LABEL}(?:\.{_LABEL}){{1,126}}+(?!{_LETTER}|[-@])")
+# A URL up to the next white space or quote; group 1 is the authority.
+_URL = re.compile(r"(?i)(?<![a-z0-9])(?:https?|ftp)://([^\s/?#\\<>\"'`]{1,512})([^\s<>\"'`]{0,4096})")
+_HOST_START = re.compile(rf"{_LABEL}(?:\.{_LABEL}){{0,126}}+")
+_CJK_HOST_START = re.compile(r"(?:[^\W_]|-){1,63}+(?:\.(?:[^\W_]|-){1,63}+){0,126}+")
+# Zero-width characters, soft hyphen, bidi controls, variation selectors, Hangul fillers:
+# invisible in a name as shown, so a name with them in it reads as the name without them.
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")  # fmt: skip
+_DEFANGED = re.compile(
+    r"(?i)\s?[\[({]\s?(?:\.|dot)\s?[\])}]\s?|\[:\]|\[://\]|(?<![a-z])h(?:xx|\*\*|tt)p(s?)(?:\[s\])?(?=\[?:)"
+)
+_IDEOGRAPHIC_DOT = re.compile(r"(?<=[^\W_])\u3002(?=[^\W_])")
+# Words that bare names often end in although nobody means a web site: file names. Such a name
+# is kept only when it is official or a lookalike (`exchange.zip` is one).
+_FILE_SUFFIXES = frozenset({"zip", "mov", "md", "py", "rs", "pl", "ps", "sh", "so", "cs", "jar", "gz"})
+
+
+def _undefang(match: re.Match[str]) -> str:
+    text = match.group()
+    if match.group(1) is not None:
+        return "http" + match.group(1)
+    if "[" in text and ":" in text:
+        return "://" if "/" in text else ":"
+    return "."
+
+
+def _prepared(text: str) -> str:
+    text = text[:MAX_SCAN_CHARS]
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+        text = _INVISIBLE.sub("", text)
+        text = _IDEOGRAPHIC_DOT.sub(".", text)
+    return _DEFANGED.sub(_undefang, text)
+
+
+def _url_host(authority: str) -> str:
+    host = authority.rpartition("@")[2]  # user:password@ is not where the link goes
+    match = _HOST_START.match(host) or _CJK_HOST_START.match(host)
+    return match.group() if match else ""
+
+
+def _candidates(text: str) -> Iterator[tuple[str, bool]]:
+    """(name as written, from a URL) in order of appearance: each URL's host, then bare names."""
+    found: list[tuple[int, str, bool]] = []
+
+    def url(match: re.Match[str]) -> str:
+        found.append((match.start(), _url_host(match.group(1)), True))
+        # A redirector carries the real target in its query, often percent-encoded.
+        rest = match.group(2)
+        if "://" in rest or "%3a" in rest.lower():
+            for nested in _URL.finditer(unquote(rest)):
+                found.append((match.start(), _url_host(nested.group(1)), True))
+        return " " * len(match.group())
+
+    rest = _URL.sub(url, text)
+    found.extend((m.start(), m.group(), False) for m in _BARE.finditer(rest))
+    found.sort(key=lambda item: item[0])  # stable: a URL's nested hosts stay after its own
+    for _, name, from_url in found:
+        yield name, from_url
+
+
+# -- names ----------------------------------------------------------------------------------------
+
+
+def _to_unicode(ascii_name: str) -> str:
+    labels = []
+    for label in ascii_name.split("."):
+        if label.startswith("xn--"):
+            try:
+                labels.append(label.encode("ascii").decode("idna").lower())
+                continue
+            except UnicodeError:
+                pass  # not valid punycode: kept as written, so that it equals only itself
+        labels.append(label)
+    return ".".join(labels)
+
+
+@lru_cache(maxsize=8192)
+def _name(written: str) -> str:
+    """The normalised Unicode name, or "" when it cannot be a host name."""
+    ascii_name = normalise(written)
+    if len(ascii_name) > 253 or "." not in ascii_name:
+        return ""
+    labels = ascii_name.split(".")
+    if any(not label or len(label) > 63 for label in labels):
+        return ""
+    return _to_unicode(ascii_name)
+
+
+@dataclass(frozen=True, slots=True)
+class _Cut:
+    sub: str  # labels below the registrable name ("" when none)
+    label: str  # the registrable name's own label: `exchange` of `login.exchange.example`
+    suffix: str  # the public suffix, or the last label when the list does not know it
+    known: bool  # the suffix is in the Public Suffix List
+
+    @property
+    def registrable(self) -> str:
+        return f"{self.label}.{self.suffix}" if self.label else self.suffix
+
+
+def _cut(name: str, extra_suffixes: Sequence[str] = ()) -> _Cut:
+    sub, label, suffix = cut(normalise(name))
+    if suffix:
+        return _Cut(_to_unicode(sub), _to_unicode(label), _to_unicode(suffix), True)
+    # Unknown to the list (`.example`, `.test`, a private TLD): an official domain's suffix
+    # counts as a suffix, else the last label does, as for DMARC.
+    for extra in extra_suffixes:
+        if name.endswith("." + extra) and name != extra:
+            head = name[: -len(extra) - 1].split(".")
+            return _Cut(".".join(head[:-1]), head[-1], extra, True)
+    head = name.split(".")
+    return _Cut(".".join(head[:-2]), head[-2] if len(head) > 1 else "", head[-1], False)
+
+
+# -- look-alike letters ----------------------------------------------------------------------------
+
+
+@cache
+def _confusables() -> dict[str, str]:
+    """Each non-ASCII character that the Unicode confusables table says looks like an ASCII letter
+    or digit, and that letter (lower case)."""
+    # Imported when first needed: the table is a 1.5 MB JSON file, read at import, which mail with
+    # only ASCII names (and the worker processes) never needs.
+    from confusable_homoglyphs.confusables import confusables_data  # noqa: PLC0415 - see above
+
+    table: dict[str, str] = {}
+    for char, entries in confusables_data.items():
+        if len(char) != 1 or char.isascii():
+            continue
+        ascii_forms = [e["c"].lower() for e in entries if len(e["c"]) == 1 and e["c"].isascii() and e["c"].isalnum()]
+        if ascii_forms:
+            letters = [c for c in ascii_forms if c.isalpha()]
+            table[char] = (letters or ascii_forms)[0]
+    return table
+
+
+def _scripts(label: str) -> set[str]:
+    from confusable_homoglyphs.categories import alias  # noqa: PLC0415 - see _confusables
+
+    return {alias(char) for char in label if not char.isascii() or char.isalpha()} - {"COMMON", "INHERITED"}
+
+
+_ASCII_FOLD = str.maketrans({"0": "o", "1": "i", "l": "i", "|": "i"})
+
+
+@lru_cache(maxsize=8192)
+def skeleton(label: str) -> str:
+    """What a label looks like: homoglyphs and look-alike letter pairs folded to one ASCII form."""
+    if not label.isascii():
+        table = _confusables()
+        decomposed = unicodedata.normalize("NFKD", label)
+        label = "".join(table.get(c, c) for c in decomposed if not unicodedata.combining(c))
+    return label.lower().replace("rn", "m").replace("vv", "w").translate(_ASCII_FOLD)
+
+
+def distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein distance (optimal string alignment), or limit + 1 when it is over limit."""
+    if a == b:
+        return 0
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], previous2[j - 2] + 1)
+        if min(row) > limit:
+            return limit + 1
+        previous2, previous = previous, row
+    return min(previous[len(b)], limit + 1)
+
+
+def allowed_distance(label: str) -> int:
+    """How many edits still make a look-alike of a name this long: short names must match exactly."""
+    n = len(label)
+    return 0 if n <= 3 else 1 if n <= 7 else 2
+
+
+def _close(theirs: str, ours: str, limit: int) -> bool:
+    """Within `limit` edits, and at most one letter longer or shorter: two letters cut off an
+    official name leave a word of its own (`change` of `exchange`) more often than a typo."""
+    return abs(len(theirs) - len(ours)) <= 1 and distance(theirs, ours, limit) <= limit
+
+
+def _edit_kind(candidate: str, official: str) -> str:
+    if len(candidate) == len(official) + 1:
+        for i in range(len(candidate)):
+            if candidate[:i] + candidate[i + 1 :] == official:
+                return "letter doubled in" if i and candidate[i] == candidate[i - 1] else "letter added to"
+    if len(candidate) + 1 == len(official):
+        return "letter missing from"
+    if len(candidate) == len(official):
+        diffs = [i for i in range(len(official)) if candidate[i] != official[i]]
+        if len(diffs) == 2 and diffs[1] == diffs[0] + 1 and candidate[diffs[0]] == official[diffs[1]]:
+            return "letters swapped in"
+        if len(diffs) == 1:
+            return "letter changed in"
+    return "letters changed in"
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Words a phishing domain glues to the brand ("exchange-support", "myexchange"): the brand
+# glued to one of these (or to digits) is a look-alike, glued to anything else it is a
+# different word ("stackexchange").
+_LURE_WORDS = _words("""
+    access account accounts active activate airdrop alert app apps auth bonus care cash center centre
+    check claim client cn com confirm connect customer dapp defi desk en exchange gift global go help
+    helpdesk hk id info kyc live login logon mail my net nft official online pay portal pro promo
+    protect recover recovery refund restore reward rewards safe secure security service services
+    sign signin support sync team token unlock update us user verify verification vip wallet web
+    web3 www
+""")
+
+
+def _lure(rest: str, extra: frozenset[str]) -> bool:
+    """`rest` is digits, or one or more lure words run together (`verifylogin`)."""
+    if not rest or rest.isdigit():
+        return bool(rest)
+    words = _LURE_WORDS | extra
+    ends = {0}
+    for end in range(1, len(rest) + 1):
+        if any(start in ends and rest[start:end] in words for start in range(max(0, end - 12), end)):
+            ends.add(end)
+    return len(rest) in ends
+
+
+# -- verdicts ----------------------------------------------------------------------------------------
+
+# Widely used domains that only their owners can register: never somebody's look-alike.
+_WELL_KNOWN = _words("""
+    gmail.com googlemail.com google.com youtube.com apple.com icloud.com me.com microsoft.com outlook.com
+    hotmail.com live.com office.com msn.com yahoo.com aol.com proton.me protonmail.com gmx.com gmx.de
+    mail.ru yandex.ru qq.com foxmail.com 163.com 126.com yeah.net sina.com sina.cn sohu.com aliyun.com
+    alipay.com taobao.com tmall.com baidu.com weibo.com tencent.com wechat.com 139.com 189.cn naver.com
+    github.com gitlab.com stackexchange.com stackoverflow.com wikipedia.org twitter.com x.com t.me
+    telegram.org facebook.com instagram.com whatsapp.com linkedin.com reddit.com discord.com discord.gg
+    amazon.com cloudflare.com zoom.us etherscan.io bscscan.com tronscan.org polygonscan.com arbiscan.io
+    solscan.io blockchain.com blockchair.com mempool.space btc.com coingecko.com coinmarketcap.com
+    metamask.io trustwallet.com ledger.com trezor.io
+""")
+
+
+@dataclass(frozen=True, slots=True)
+class _Official:
+    name: str  # as configured, normalised
+    cut: _Cut
+    skeleton: str
+
+
+@lru_cache(maxsize=64)
+def _officials(official: tuple[str, ...]) -> tuple[_Official, ...]:
+    names = [n for n in (_name(o) if "." in o else "" for o in official) if n]
+    # An official domain the list does not know the suffix of (`exchange.example`): its last
+    # label is a suffix, for the official names and for the names compared with them.
+    extra = tuple(sorted({_cut(n).suffix for n in names if not _cut(n).known}, key=len, reverse=True))
+    result = []
+    for name in dict.fromkeys(names):
+        c = _cut(name, extra)
+        result.append(_Official(name, c, skeleton(c.label)))
+    return tuple(result)
+
+
+def _extra_suffixes(officials: tuple[_Official, ...]) -> tuple[str, ...]:
+    return tuple(sorted({o.cut.suffix for o in officials}, key=len, reverse=True))
+
+
+def verdict(domain: str, official: Sequence[str]) -> Link:
+    """The verdict on one domain (written in any form: punycode, Unicode, upper case, trailing dot)."""
+    name = _name(_INVISIBLE.sub("", unicodedata.normalize("NFKC", domain.strip())))
+    if not name:
+        return Link(domain.strip().lower(), OTHER)
+    return _verdict(name, tuple(official))
+
+
+@lru_cache(maxsize=8192)
+def _verdict(name: str, official: tuple[str, ...]) -> Link:
+    officials = _officials(official)
+    for o in officials:
+        if name == o.name or name.endswith("." + o.name):
+            return Link(name, OFFICIAL, f"official ({o.name})")
+    if not officials or name.replace(".", "").isdigit():
+        return Link(name, OTHER)
+    c = _cut(name, _extra_suffixes(officials))
+    if c.registrable in _WELL_KNOWN:
+        return Link(name, OTHER)
+    for o in officials:
+        reason = _lookalike(name, c, o)
+        if reason:
+            return Link(name, LOOKALIKE, reason)
+    return Link(name, OTHER)
+
+
+def _lookalike(name: str, c: _Cut, o: _Official) -> str:
+    """Why `name` passes for the official `o`, or "" when it does not."""
+    theirs, ours = c.label, o.cut.label
+    reg = o.cut.registrable
+    if c.registrable == reg:
+        return ""  # the same registered name: the official party's, not a look-alike
+    if theirs == ours and len(ours) >= 3:
+        return f"same name as {reg} under .{c.suffix}"
+    if theirs.replace("-", "") == ours and len(ours) >= 3:
+        return f"{reg} with a hyphen"
+    limit = allowed_distance(ours)
+    if len(ours) >= 3 and skeleton(theirs) == o.skeleton:
+        mixed = " (mixed scripts)" if not theirs.isascii() and len(_scripts(theirs)) > 1 else ""
+        return f"homoglyph of {reg}{mixed}"
+    if _close(theirs, ours, limit):
+        return f"{_edit_kind(theirs, ours)} {reg}"
+    if not theirs.isascii() and _close(skeleton(theirs), o.skeleton, limit):
+        return f"homoglyph of {reg} with letters changed"
+    # The official name inside another registrable domain.
+    if f".{reg}." in f".{name}." or reg.replace(".", "-") in name:
+        return f"{reg} inside {c.registrable}"
+    if len(ours) < 3:
+        return ""
+    lure_extra = frozenset(o.cut.suffix.split("."))
+    for token in _tokens(c):
+        if token == ours or (len(ours) >= 4 and skeleton(token) == o.skeleton):
+            return f"{ours} (of {reg}) inside {c.registrable}"
+        if len(ours) >= 6 and _close(token, ours, limit):
+            return f"{ours} (of {reg}), misspelt, inside {c.registrable}"
+        if len(ours) >= 4 and len(token) > len(ours):
+            if token.startswith(ours) and _lure(token[len(ours) :], lure_extra):
+                return f"{ours} (of {reg}) and a word in {c.registrable}"
+            if token.endswith(ours) and _lure(token[: -len(ours)], lure_extra):
+                return f"{ours} (of {reg}) and a word in {c.registrable}"
+    return ""
+
+
+def _tokens(c: _Cut) -> Iterator[str]:
+    for part in (*c.sub.split("."), c.label):
+        yield from (t for t in part.split("-") if t)
+
+
+# -- a whole mail ----------------------------------------------------------------------------------
+
+
+def links_in(text: str, hrefs: Sequence[str], official: Sequence[str]) -> tuple[Link, ...]:
+    """Every distinct domain in `text` and in the HTML `hrefs`, in order of first appearance, with its
+    verdict; at most MAX_DOMAINS, whatever the input."""
+    officials = tuple(official)
+    extra = _extra_suffixes(_officials(officials))
+    seen: dict[str, Link] = {}
+    examined = 0
+    for written, from_url in _all_candidates(text, hrefs):
+        examined += 1
+        if examined > MAX_CANDIDATES or len(seen) >= MAX_DOMAINS:
+            break
+        name = _name(written)
+        if not name or name in seen:
+            continue
+        if not from_url:
+            c = _cut(name, extra)
+            if not c.known or not c.label:
+                continue
+        link = _verdict(name, officials)
+        if not from_url and link.verdict == OTHER and name.rpartition(".")[2] in _FILE_SUFFIXES:
+            continue
+        seen[name] = link
+    return tuple(seen.values())
+
+
+def _all_candidates(text: str, hrefs: Sequence[str]) -> Iterable[tuple[str, bool]]:
+    yield from _candidates(_prepared(text))
+    for href in hrefs[:MAX_HREFS]:
+        value = href.strip()[:MAX_HREF_CHARS]
+        if value.startswith("//"):
+            value = "http:" + value  # protocol-relative: a link to that host all the same
+        yield from _candidates(_prepared(value))
