@@ -294,11 +294,11 @@ def _words(text: str) -> frozenset[str]:
 # different word ("stackexchange").
 _LURE_WORDS = _words("""
     access account accounts active activate airdrop alert app apps auth bonus care cash center centre
-    check claim client cn com confirm connect customer dapp defi desk en exchange gift global go help
-    helpdesk hk id info kyc live login logon mail my net nft official online pay portal pro promo
-    protect recover recovery refund restore reward rewards safe secure security service services
-    sign signin support sync team token unlock update us user verify verification vip wallet web
-    web3 www
+    check claim client cn com confirm connect customer dapp defi desk en event events exchange get gift
+    global go help helpdesk hk i id info join kyc live login logon m mail mobile my net new nft official
+    online pay portal pro promo protect real recover recovery refund restore reward rewards safe secure
+    security service services sign signin support sync team the token true try unlock update us use
+    user verify verification vip wallet web web3 www
 """)
 
 
@@ -326,7 +326,9 @@ _WELL_KNOWN = _words("""
     telegram.org facebook.com instagram.com whatsapp.com linkedin.com reddit.com discord.com discord.gg
     amazon.com cloudflare.com zoom.us etherscan.io bscscan.com tronscan.org polygonscan.com arbiscan.io
     solscan.io blockchain.com blockchair.com mempool.space btc.com coingecko.com coinmarketcap.com
-    metamask.io trustwallet.com ledger.com trezor.io
+    metamask.io trustwallet.com ledger.com trezor.io binance.com coinbase.com kraken.com okx.com
+    bybit.com kucoin.com htx.com huobi.com gate.io bitget.com mexc.com crypto.com bitfinex.com bitstamp.net
+    gemini.com upbit.com bithumb.com
 """)
 
 
@@ -367,7 +369,7 @@ def _verdict(name: str, official: tuple[str, ...]) -> Link:
     officials = _officials(official)
     for o in officials:
         if name == o.name or name.endswith("." + o.name):
-            return Link(name, OFFICIAL, f"official ({o.name})")
+            return Link(name, OFFICIAL, o.name if name == o.name else f"subdomain of {o.name}")
     if not officials or name.replace(".", "").isdigit():
         return Link(name, OTHER)
     c = _cut(name, _extra_suffixes(officials))
@@ -407,14 +409,33 @@ def _lookalike(name: str, c: _Cut, o: _Official) -> str:
     for token in _tokens(c):
         if token == ours or (len(ours) >= 4 and skeleton(token) == o.skeleton):
             return f"{ours} (of {reg}) inside {c.registrable}"
+        if len(ours) >= 4 and len(token) > len(ours) and _glued(token, o, limit, lure_extra):
+            return f"{ours} (of {reg}) and a word in {c.registrable}"
         if len(ours) >= 6 and _close(token, ours, limit):
             return f"{ours} (of {reg}), misspelt, inside {c.registrable}"
-        if len(ours) >= 4 and len(token) > len(ours):
-            if token.startswith(ours) and _lure(token[len(ours) :], lure_extra):
-                return f"{ours} (of {reg}) and a word in {c.registrable}"
-            if token.endswith(ours) and _lure(token[: -len(ours)], lure_extra):
-                return f"{ours} (of {reg}) and a word in {c.registrable}"
     return ""
+
+
+def _glued(token: str, o: _Official, limit: int, lure_extra: frozenset[str]) -> bool:
+    """`token` is the official name (as is, misspelt or in homoglyphs) run together with lure words
+    or digits, before or after it: `exchangesupport`, `myexchange`, `exchnagelogin`."""
+    ours = o.cut.label
+    shape = skeleton(token)
+    # The cut is tried where the name would end give or take a letter (a typo changes its length).
+    for size in range(len(ours) - 1, len(ours) + 2):
+        if not 0 < size < len(token):
+            continue
+        for name, rest in ((token[:size], token[size:]), (token[-size:], token[:-size])):
+            if not _lure(rest, lure_extra):
+                continue
+            if name == ours or _close(name, ours, limit) or skeleton(name) == o.skeleton:
+                return True
+    # Homoglyphs may fold to fewer letters (`rn` -> `m`): cut the folded form too.
+    return shape != token and any(
+        _lure(rest, lure_extra)
+        for rest in (shape.removeprefix(o.skeleton), shape.removesuffix(o.skeleton))
+        if rest != shape
+    )
 
 
 def _tokens(c: _Cut) -> Iterator[str]:
