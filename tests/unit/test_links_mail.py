@@ -4,6 +4,8 @@ $Inboxd-Lookalike keyword and the [trust] official_domains setting."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -145,3 +147,22 @@ def test_official_domains_are_validated_and_normalised(tmp_path: Path, model_pat
         with pytest.raises(ConfigError) as info:
             load_config(path)
         assert any("trust.official_domains" in str(p) and "not registrable" in str(p) for p in info.value.problems)
+
+
+def test_classify_prints_each_domain_and_its_verdict(tmp_path: Path, model_path: Path) -> None:
+    config = write_config(
+        tmp_path / "cfg",
+        model_path=model_path,
+        sections={"trust": {"official_domains": list(OFFICIAL_DOMAINS)}},
+    )
+    (tmp_path / "mail.eml").write_bytes(FORWARDED)
+    command = [sys.executable, "-m", "inboxd", "--config", str(config), "classify", str(tmp_path / "mail.eml")]
+    shown = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert "look-alike link: exchange-test.com (exchange.test inside exchange-test.com)" in shown.stdout
+    as_json = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=120)
+    record = json.loads(as_json.stdout)
+    assert [(link["domain"], link["verdict"]) for link in record["links"]][:2] == [
+        ("\u0435xchange.test", LOOKALIKE),
+        ("exchange-test.com", LOOKALIKE),
+    ]
