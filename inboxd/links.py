@@ -5,10 +5,10 @@ when a non-ASCII name first needs it). Registrable names come from inboxd.domain
 bundled Public Suffix List, never downloaded).
 
 What is found (`links_in`): the host of every URL (http, https, ftp, and the defanged
-`hxxp`), every bare domain whose suffix is a real public suffix or the suffix of an
-official domain (`www.x.com`, `x.com/login`, `x[.]com`, `x。com`, the domain of an e-mail
+`hxxp`), every bare domain whose suffix is a real public suffix, the suffix of an
+official domain or `.example`/`.test` (`www.x.com`, `x.com/login`, `x[.]com`, `x。com`, the domain of an e-mail
 address), in the text and in the HTML `href` values. Before scanning, the text is
-NFKC-normalised (full-width letters and dots, mathematical letters), zero-width and bidi
+NFKC-normalised where it matters (full-width letters and dots, mathematical letters), zero-width and bidi
 characters are removed, and the common defanged forms (`[.]`, `(.)`, `[dot]`, `hxxp`) are
 undone. A URL counts by its real host: `https://exchange.example@evil.example/` is a link
 to evil.example, and domains in a URL's path are not links (only nested `https://` URLs
@@ -24,12 +24,13 @@ Verdicts (`verdict`), against `[trust] official_domains`:
   owns, so one it does not list is somebody else's); a homoglyph (the confusables table,
   accents dropped, `rn`->`m`, `vv`->`w`, `0`->`o`, `1`/`l`->`i`, punycode that renders like
   the name, mixed scripts); a Damerau-Levenshtein distance of at most 1 (names of 4-7
-  letters) or 2 (8 and more; names of 3 letters or fewer must match exactly), at most one
-  letter longer or shorter: swapped, doubled, missing or changed letters, a hyphen put in;
-  the official name, or the name itself, inside another registrable domain (`exchange.example.verify-login.example`,
-  `exchange-example.com`, `exchange.example-support.net`, `login-exchange.com`,
-  `exchangesupport.com`: a name glued to a word other than a phishing word such as
-  `support`, `login`, `wallet` is not flagged, so `stackexchange.com` stays `other`);
+  letters) or 2 (8 and more; names of 3 letters or fewer must match exactly or with a letter
+  doubled), at most one letter longer or shorter: swapped, doubled, missing or changed
+  letters, a hyphen put in; the official name, or the name itself, inside another
+  registrable domain (`exchange.example.verify-login.example`, `exchange-example.com`,
+  `exchange.example-support.net`, `login-exchange.com`, `exchangesupport.com`: a name glued
+  to a word other than a phishing word such as `support`, `login`, `wallet` is not flagged,
+  so `stackexchange.com` stays `other`);
 - other: the rest; every domain is `other` when no official domain is configured.
 A small built-in set of widely used domains (mail providers, block explorers, the big
 platforms) is never called a lookalike: nobody but their owners can register them.
@@ -103,6 +104,9 @@ _COMPATIBLE = re.compile("[\u2100-\u214f\u2460-\u24ff\ufb00-\ufb4f\uff00-\uffef\
 _COMBINING = re.compile("[\u0300-\u036f]")
 # Words that bare names often end in although nobody means a web site: file names. Such a name
 # is kept only when it is official or a lookalike (`exchange.zip` is one).
+# Top-level names reserved for examples and tests (RFC 2606), which documentation, test mail and
+# demos use: a bare `exchnage.test` is a name there although no public suffix list has it.
+_RESERVED_SUFFIXES = frozenset({"example", "test"})
 _FILE_SUFFIXES = frozenset({"zip", "mov", "md", "py", "rs", "pl", "ps", "sh", "so", "cs", "jar", "gz"})
 
 
@@ -307,9 +311,10 @@ def _close(theirs: str, ours: str, limit: int) -> bool:
 
 def _edit_kind(candidate: str, official: str) -> str:
     if len(candidate) == len(official) + 1:
-        for i in range(len(candidate)):
-            if candidate[:i] + candidate[i + 1 :] == official:
-                return "letter doubled in" if i and candidate[i] == candidate[i - 1] else "letter added to"
+        cuts = [i for i in range(len(candidate)) if candidate[:i] + candidate[i + 1 :] == official]
+        if any(i and candidate[i] == candidate[i - 1] for i in cuts):
+            return "letter doubled in"
+        return "letter added to"
     if len(candidate) + 1 == len(official):
         return "letter missing from"
     if len(candidate) == len(official):
@@ -393,8 +398,10 @@ def _extra_suffixes(officials: tuple[_Official, ...]) -> tuple[str, ...]:
 
 
 def verdict(domain: str, official: Sequence[str]) -> Link:
-    """The verdict on one domain (written in any form: punycode, Unicode, upper case, trailing dot)."""
-    name = _name(_INVISIBLE.sub("", unicodedata.normalize("NFKC", domain.strip())))
+    """The verdict on one domain, written in any form: punycode or Unicode, any case, a trailing dot,
+    defanged, or as a URL or an address (its host counts: no user, password, port or path)."""
+    text = _prepared(domain.strip())
+    name = _name(_url_host(text.partition("://")[2] if "://" in text else text.partition("/")[0]))
     if not name:
         return Link(domain.strip().lower(), OTHER)
     return _verdict(name, tuple(official))
@@ -428,6 +435,8 @@ def _lookalike(name: str, c: _Cut, o: _Official) -> str:
         return f"same name as {reg} under .{c.suffix}"
     if theirs.replace("-", "") == ours and len(ours) >= 3:
         return f"{reg} with a hyphen"
+    if len(ours) == 3 and _edit_kind(theirs, ours) == "letter doubled in":  # `okkx` for `okx`
+        return f"letter doubled in {reg}"
     limit = allowed_distance(ours)
     if len(ours) >= 3 and skeleton(theirs) == o.skeleton:
         mixed = " (mixed scripts)" if not theirs.isascii() and len(_scripts(theirs)) > 1 else ""
@@ -498,7 +507,7 @@ def links_in(text: str, hrefs: Sequence[str], official: Sequence[str]) -> tuple[
             continue
         if not from_url:
             c = _cut(name, extra)
-            if not c.known or not c.label:
+            if not (c.known or c.suffix in _RESERVED_SUFFIXES) or not c.label:
                 continue
         link = _verdict(name, officials)
         if not from_url and link.verdict == OTHER and name.rpartition(".")[2] in _FILE_SUFFIXES:

@@ -227,3 +227,23 @@ def test_hostile_input_is_bounded(text: str) -> None:
     links = links_in(text, [text[:5000]] * 1000, OFFICIAL_DOMAINS)
     assert len(links) <= MAX_DOMAINS
     assert time.perf_counter() - started < 1.5
+
+
+def test_a_verdict_takes_a_url_or_an_address_by_its_host() -> None:
+    cases = {
+        "https://user:pw@Login.Exchange.Example:443/x?y=1": ("login.exchange.example", OFFICIAL),
+        "exchange.example:443": ("exchange.example", OFFICIAL),
+        "support@exchnage.com": ("exchnage.com", LOOKALIKE),
+        "hxxps://exchnage[.]example/login": ("exchnage.example", LOOKALIKE),
+        "": ("", OTHER),
+    }
+    for written, (domain, expected) in cases.items():
+        link = verdict(written, OFFICIAL_DOMAINS)
+        assert (link.domain, link.verdict) == (domain, expected), written
+
+
+def test_short_names_doubled_letter_and_reserved_test_names() -> None:
+    assert verdict("okkx.com", ("okx.com",)) == Link("okkx.com", LOOKALIKE, "letter doubled in okx.com")
+    assert verdict("kox.com", ("okx.com",)).verdict == OTHER
+    # `.test` and `.example` are reserved for examples: bare names there are names.
+    assert _domains(links_in("see exchnage.test, foo.example", (), ())) == ["exchnage.test", "foo.example"]
