@@ -510,10 +510,18 @@ def links_in(text: str, hrefs: Sequence[str], official: Sequence[str]) -> tuple[
             if not (c.known or c.suffix in _RESERVED_SUFFIXES) or not c.label:
                 continue
         link = _verdict(name, officials)
-        if not from_url and link.verdict == OTHER and name.rpartition(".")[2] in _FILE_SUFFIXES:
+        if not from_url and link.verdict == OTHER and _not_meant(written, name):
             continue
         seen[name] = link
     return tuple(seen.values())
+
+
+def _not_meant(written: str, name: str) -> bool:
+    """A bare name that nobody meant as a site: a file name (`readme.md`), or two sentences run
+    together without a space (`will be.Now`, `the results.You`)."""
+    last = written.rpartition(".")[2]
+    joint = written[:1].islower() and last[:1].isupper() and last[1:].islower()
+    return joint or name.rpartition(".")[2] in _FILE_SUFFIXES
 
 
 def _all_candidates(text: str, hrefs: Sequence[str]) -> Iterable[tuple[str, bool]]:

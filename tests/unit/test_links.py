@@ -247,3 +247,8 @@ def test_short_names_doubled_letter_and_reserved_test_names() -> None:
     assert verdict("kox.com", ("okx.com",)).verdict == OTHER
     # `.test` and `.example` are reserved for examples: bare names there are names.
     assert _domains(links_in("see exchnage.test, foo.example", (), ())) == ["exchnage.test", "foo.example"]
+
+
+def test_sentences_run_together_are_not_domains() -> None:
+    text = "It should be.Now I wait for the results.You can reach me at Google.Com or via exchnage.Com."
+    assert _domains(links_in(text, (), OFFICIAL_DOMAINS)) == ["google.com", "exchnage.com"]
