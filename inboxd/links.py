@@ -36,14 +36,15 @@ A small built-in set of widely used domains (mail providers, block explorers, th
 platforms) is never called a lookalike: nobody but their owners can register them.
 
 Bounds, whatever the input: at most MAX_SCAN_CHARS of text and MAX_HREFS hrefs are read, at
-most MAX_CANDIDATES names are examined and MAX_DOMAINS returned; every pattern is linear.
+most MAX_CANDIDATES names are examined in each and MAX_DOMAINS returned; every pattern is linear.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from urllib.parse import unquote
@@ -53,7 +54,9 @@ from inboxd.domains import cut, normalise
 OFFICIAL, LOOKALIKE, OTHER = "official", "lookalike", "other"
 
 MAX_DOMAINS = 50  # distinct domains returned for one mail
-MAX_CANDIDATES = 2000  # names examined for one mail (a hostile text may hold millions)
+# Names examined in the text, and again in the hrefs, of one mail (a hostile text may hold millions;
+# each new one costs up to ~0.2 ms to judge, a real mail has a few dozen).
+MAX_CANDIDATES = 500
 MAX_SCAN_CHARS = 200_000  # of the text (the parser already cuts it at limits.max_text_chars)
 MAX_HREFS = 200
 MAX_HREF_CHARS = 2048
@@ -93,7 +96,9 @@ _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180
                         "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")  # fmt: skip
 # Each pattern here starts with a literal character, which the regex engine looks for at C speed:
 # one that starts with a look-behind or an optional part is tried at every position (10x slower).
-_DEFANGED = re.compile(r"(?i)[\[({]\s?(?:\.|dot)\s?[\])}]\s?|\[:\]|\[://\]|h(?:xx|\*\*|tt)p(s?)(?:\[s\])?(?=\[?:)")
+_DEFANGED = re.compile(
+    r"(?i)[\[({]\s?(?:\.|dot)\s?[\])}]\s?|\[:\]|\[://\]|h(?:xx|\*\*|tt(?=p\[))p(s?)(?:\[s\])?(?=\[?:)"
+)
 _DEFANGED_DOT = "\ue000"  # a private-use character: where a defanged dot was, before the spaces around it go
 _SPACED_DOT = re.compile(rf"\s?{_DEFANGED_DOT}")
 _IDEOGRAPHIC_DOT = re.compile(r"\u3002(?=[^\W_])")
@@ -162,22 +167,24 @@ def _bare_names(text: str) -> Iterator[re.Match[str]]:
 
 
 def _candidates(text: str) -> Iterator[tuple[str, bool]]:
-    """(name as written, from a URL) in order of appearance: each URL's host, then bare names."""
+    """(name as written, from a URL) in order of appearance: each URL's host, then bare names; the
+    first MAX_CANDIDATES of them (the first that many URL hosts and bare names, merged)."""
     found: list[tuple[int, str, bool]] = []
 
     def url(match: re.Match[str]) -> str:
-        found.append((match.start(), _url_host(match.group(1)), True))
-        # A redirector carries the real target in its query, often percent-encoded.
-        rest = match.group(2)
-        if "://" in rest or "%3a" in rest.lower():
-            for nested in _URL.finditer(unquote(rest)):
-                found.append((match.start(), _url_host(nested.group(1)), True))
+        if len(found) < MAX_CANDIDATES:
+            found.append((match.start(), _url_host(match.group(1)), True))
+            # A redirector carries the real target in its query, often percent-encoded.
+            rest = match.group(2)
+            if "://" in rest or "%3a" in rest.lower():
+                for nested in itertools.islice(_URL.finditer(unquote(rest)), MAX_CANDIDATES):
+                    found.append((match.start(), _url_host(nested.group(1)), True))
         return " " * len(match.group())
 
     rest = _URL.sub(url, text)
-    found.extend((m.start(), m.group(), False) for m in _bare_names(rest))
+    found.extend((m.start(), m.group(), False) for m in itertools.islice(_bare_names(rest), MAX_CANDIDATES))
     found.sort(key=lambda item: item[0])  # stable: a URL's nested hosts stay after its own
-    for _, name, from_url in found:
+    for _, name, from_url in found[:MAX_CANDIDATES]:
         yield name, from_url
 
 
@@ -493,26 +500,33 @@ def _tokens(c: _Cut) -> Iterator[str]:
 
 def links_in(text: str, hrefs: Sequence[str], official: Sequence[str]) -> tuple[Link, ...]:
     """Every distinct domain in `text` and in the HTML `hrefs`, in order of first appearance, with its
-    verdict; at most MAX_DOMAINS, whatever the input."""
+    verdict; at most MAX_DOMAINS, whatever the input.
+
+    When there are more, official and look-alike domains are kept before `other` ones: a phish
+    must not hide its link behind fifty decoy domains. The text and the hrefs each have their own
+    MAX_CANDIDATES, so that neither can crowd the other out.
+    """
     officials = tuple(official)
     extra = _extra_suffixes(_officials(officials))
     seen: dict[str, Link] = {}
-    examined = 0
-    for written, from_url in _all_candidates(text, hrefs):
-        examined += 1
-        if examined > MAX_CANDIDATES or len(seen) >= MAX_DOMAINS:
-            break
-        name = _name(written)
-        if not name or name in seen:
-            continue
-        if not from_url:
-            c = _cut(name, extra)
-            if not (c.known or c.suffix in _RESERVED_SUFFIXES) or not c.label:
+    for candidates in (_candidates(_prepared(text)), _href_candidates(hrefs)):
+        for written, from_url in itertools.islice(candidates, MAX_CANDIDATES):
+            name = _name(written)
+            if not name or name in seen:
                 continue
-        link = _verdict(name, officials)
-        if not from_url and link.verdict == OTHER and _not_meant(written, name):
-            continue
-        seen[name] = link
+            if not from_url:
+                c = _cut(name, extra)
+                if not (c.known or c.suffix in _RESERVED_SUFFIXES) or not c.label:
+                    continue
+            link = _verdict(name, officials)
+            if link.verdict == OTHER and (len(seen) >= MAX_DOMAINS or (not from_url and _not_meant(written, name))):
+                continue
+            if len(seen) >= MAX_DOMAINS:
+                others = [key for key, kept in seen.items() if kept.verdict == OTHER]
+                if not others:
+                    continue
+                del seen[others[-1]]
+            seen[name] = link
     return tuple(seen.values())
 
 
@@ -524,8 +538,7 @@ def _not_meant(written: str, name: str) -> bool:
     return joint or name.rpartition(".")[2] in _FILE_SUFFIXES
 
 
-def _all_candidates(text: str, hrefs: Sequence[str]) -> Iterable[tuple[str, bool]]:
-    yield from _candidates(_prepared(text))
+def _href_candidates(hrefs: Sequence[str]) -> Iterator[tuple[str, bool]]:
     for href in hrefs[:MAX_HREFS]:
         value = href.strip()[:MAX_HREF_CHARS]
         if value.startswith("//"):

@@ -3,15 +3,15 @@ $Inboxd-Lookalike keyword and the [trust] official_domains setting."""
 
 from __future__ import annotations
 
+import io
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from inboxd import cli
 from inboxd.config import load_config
 from inboxd.daemon import App
 from inboxd.decide import decide
@@ -24,6 +24,7 @@ from inboxd.parse import parse_message
 from inboxd.pipeline import KW_LOOKALIKE, keywords_for
 from inboxd.store import Store
 from inboxd.store.messages import SyncRow
+from inboxd.terminal import Terminal
 from inboxd.tickets import TicketPlan
 from tests.conftest import write_config
 
@@ -149,20 +150,13 @@ def test_official_domains_are_validated_and_normalised(tmp_path: Path, model_pat
         assert any("trust.official_domains" in str(p) and "not registrable" in str(p) for p in info.value.problems)
 
 
-def test_classify_prints_each_domain_and_its_verdict(tmp_path: Path, model_path: Path) -> None:
-    config = write_config(
-        tmp_path / "cfg",
-        model_path=model_path,
-        sections={"trust": {"official_domains": list(OFFICIAL_DOMAINS)}},
-    )
-    (tmp_path / "mail.eml").write_bytes(FORWARDED)
-    command = [sys.executable, "-m", "inboxd", "--config", str(config), "classify", str(tmp_path / "mail.eml")]
-    shown = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert shown.returncode == 0, shown.stderr
-    assert "look-alike link: exchange-test.com (exchange.test inside exchange-test.com)" in shown.stdout
-    as_json = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=120)
-    record = json.loads(as_json.stdout)
-    assert [(link["domain"], link["verdict"]) for link in record["links"]][:2] == [
-        ("\u0435xchange.test", LOOKALIKE),
-        ("exchange-test.com", LOOKALIKE),
-    ]
+def test_classify_prints_each_domain_and_its_verdict(offline_app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert offline_app.classifier is not None
+    policy = replace(offline_app.policy, official_domains=OFFICIAL_DOMAINS)
+    decider = OfflineDecider(offline_app.classifier, offline_app.renderer, policy, offline_app.config.limits, "INB")
+    record = decider.record("x.eml", FORWARDED)
+    shown = io.StringIO()
+    monkeypatch.setattr(cli, "out", Terminal(file=shown, width=200))
+    cli._print_record(record)
+    assert "look-alike link: exchange-test.com (exchange.test inside exchange-test.com)" in shown.getvalue()
+    assert "look-alike link: \u0435xchange.test (homoglyph of exchange.test (mixed scripts))" in shown.getvalue()
