@@ -66,6 +66,7 @@ def make_policy(config: Config, assets: Assets) -> Policy:
         reply_within_hours=config.ack.reply_within_hours,
         order_rules=assets.order_rules,
         trust=TrustSettings(frozenset(config.trust.authserv_ids), config.trust.verify_dkim),
+        official_domains=config.trust.official_domains,
     )
 
 

@@ -30,6 +30,7 @@ from inboxd.checks import missing_fields
 from inboxd.echo import greeting_name, masked_email, quotable_subject
 from inboxd.extract import BUILTIN_RULES, FactSettings, OrderRules, facts_of_mail
 from inboxd.language import detect_language
+from inboxd.links import links_in
 from inboxd.models import (
     FAIL,
     PASS,
@@ -65,6 +66,8 @@ class Policy:
     order_rules: OrderRules = field(default=BUILTIN_RULES)
     # Which receiving servers' Authentication-Results count ([trust]).
     trust: TrustSettings = field(default=TrustSettings())
+    # The exchange's own domains ([trust] official_domains): links are judged against them.
+    official_domains: tuple[str, ...] = ()
 
     @property
     def fact_settings(self) -> FactSettings:
@@ -98,6 +101,8 @@ def decide(
     mail, _ = redact_mail(mail)
     incident = bool(mail.secrets)
     language = detect_language(classifier_text(mail), policy.default_language)
+    # The whole text, quoted and forwarded parts included: that is where a reported phish is.
+    links = links_in(mail.text, mail.hrefs, policy.official_domains)
     if sender is None:
         sender = sender_auth(mail.sender, mail.auth_results, policy.trust)
     if screening.skip_reason is not None:
@@ -110,6 +115,7 @@ def decide(
             reason=screening.detail,
             security_incident=incident,
             sender=sender,
+            links=links,
         )
     if classification is None:
         raise ValueError("a mail that is not skipped needs a classification")
@@ -127,6 +133,7 @@ def decide(
         reason=f"forged sender, for a human: {sender.evidence}" if forged else "",
         security_incident=incident,
         sender=sender,
+        links=links,
     )
 
 

@@ -6,6 +6,10 @@ must not depend on, or leak anything to, the network. The list decides that
 `mail.example.co.uk` was registered as `example.co.uk`; for a name under a suffix the
 list does not know (`.test`, `.example`, a private TLD) the last two labels count as
 the registered domain, which is what DMARC's relaxed alignment needs there too.
+
+`cut` is for telling a look-alike from the real thing (inboxd.links), not for DMARC: it reads
+the list's private section too, so that `exchange.github.io` is one party's name and
+`evil.github.io` another's, and says when the list does not know the suffix.
 """
 
 from __future__ import annotations
@@ -52,6 +56,17 @@ def registered_domain(name: str) -> str:
     if parts.suffix and parts.domain:
         return f"{parts.domain}.{parts.suffix}"
     return ".".join(host.split(".")[-2:])
+
+
+@lru_cache(maxsize=8192)
+def cut(name: str) -> tuple[str, str, str]:
+    """(subdomain, name, suffix) of a normalised host name, by the whole list (private section too).
+
+    `login.exchange.co.uk` -> ("login", "exchange", "co.uk"); the suffix is "" when the list does
+    not know it (`exchange.test` -> ("", "exchange", "")): the caller decides what counts then.
+    """
+    parts = _extractor()(name, include_psl_private_domains=True)
+    return parts.subdomain, parts.domain, parts.suffix
 
 
 def domain_of(address: str) -> str:

@@ -2,7 +2,7 @@
 
 What an operator alerts on: mail handled by category and outcome, acknowledgements
 sent and failed or withheld by a limit (the hourly budget above all), forged senders,
-quarantined mail, escalations, tick duration and errors, and the
+mail linking to look-alikes of the exchange's domains, quarantined mail, escalations, tick duration and errors, and the
 time of the last successful poll per mailbox — so an alert fires when fetching
 stops silently. `inboxd_info` carries the version, the model and the config digest.
 """
@@ -35,6 +35,9 @@ class Metrics:
             "inboxd_forged_senders", "Mails whose From the trusted receiving server found forged", ["mailbox"],
             registry=r,
         )  # fmt: skip
+        self.lookalikes = Counter(
+            "inboxd_lookalike_mails", "Mails that link to a look-alike of an official domain", ["mailbox"], registry=r
+        )
         # Alert on reason="budget": automatic mail has stopped for the hour (ack.max_per_hour).
         self.withheld = Counter(
             "inboxd_acks_withheld",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # only for annotations: importing it would load pydantic in every worker
     from inboxd.config import LimitsConfig
+    from inboxd.links import Link
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -69,6 +70,10 @@ class ParsedEmail:
     redacted: bool = False  # sensitive.redact_mail has run: it need not (and does not) run again
     # Authentication-Results header values, top to bottom as in the mail (inboxd.trust reads them).
     auth_results: tuple[str, ...] = ()
+    # Where the mail's links go (inboxd.links reads them): the href values of its HTML parts,
+    # forwarded messages' included, and the From/Reply-To/Sender of each forwarded message
+    # (a message/rfc822 part) as mailto: (their headers are not in `text`). Bounded (parse).
+    hrefs: tuple[str, ...] = ()
 
 
 # Sender verdicts (inboxd.trust): how far the From address is proven.
@@ -216,6 +221,13 @@ class Decision:
     # answer with the security-incident acknowledgement. Facts.secrets says which kinds.
     security_incident: bool = False
     sender: SenderAuth = UNCHECKED
+    # Every domain in the mail's text and links, with its verdict against [trust] official_domains
+    # (inboxd.links): a `lookalike` among them flags the ticket.
+    links: tuple[Link, ...] = ()
+
+    @property
+    def lookalike(self) -> bool:
+        return any(link.verdict == "lookalike" for link in self.links)
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,6 +107,7 @@ KW_REOPENED = "$Inboxd-Reopened"
 KW_RATE_LIMITED = "$Inboxd-RateLimited"
 KW_SECRET = "$Inboxd-Secret"
 KW_SPOOFED = "$Inboxd-Spoofed"
+KW_LOOKALIKE = "$Inboxd-Lookalike"  # links to a domain made to pass for an official one (inboxd.links)
 _HOUR = ""  # the key of the last hour's count among the per-domain counts (no domain is "")
 # Skip reasons of a request answered no more because of a limit: all flagged alike.
 _LIMITED = frozenset({"rate_limited", "domain_limited", "budget"})
@@ -151,6 +152,7 @@ class TickReport:
     quarantined: int = 0
     escalations: int = 0
     spoofed: int = 0  # mails whose From is proven forged (for a human, never answered)
+    lookalikes: int = 0  # mails that link to a look-alike of an official domain
     withheld: Counter[str] = field(default_factory=Counter)  # acks not sent by the limits, by skip reason
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)  # decided mails by (category, outcome)
     error: str | None = None
@@ -203,6 +205,8 @@ def keywords_for(row: SyncRow, category_keywords: dict[str, str]) -> list[str]:
         keywords.append(KW_REOPENED)
     if row.security_incident:
         keywords.append(KW_SECRET)
+    if row.lookalike:
+        keywords.append(KW_LOOKALIKE)
     return keywords
 
 
@@ -605,6 +609,8 @@ class Processor:
         report.outcomes[(c.category if c else "none", outcome)] += 1
         if plan is not None and plan.escalation is not None:
             report.escalations += 1
+        if decision.lookalike:
+            report.lookalikes += 1
         log.info(
             "decided",
             extra={
