@@ -159,6 +159,9 @@ class Worker:
         m.spoofed.labels(name).inc(report.spoofed)
         for reason, count in report.withheld.items():
             m.withheld.labels(name, reason).inc(count)
+        for outcome, count in report.webhooks.items():
+            if count:
+                m.webhooks.labels(name, outcome).inc(count)
         self.store.record_poll(
             name, self.app.config.account, self.app.config.imap.folder, backlog=report.backlog, seconds=seconds
         )
