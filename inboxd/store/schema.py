@@ -123,6 +123,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX IF NOT EXISTS notify_deliveries_due ON notify_deliveries (state, next_attempt_at)",
         "ALTER TABLE tickets ADD COLUMN notice TEXT",
         "ALTER TABLE tickets ADD COLUMN closed_at REAL",
+        # Read on every tick: the tickets to close, the notices to send, without reading every ticket.
+        "CREATE INDEX IF NOT EXISTS tickets_resolved ON tickets (state, resolved_at)",
+        "CREATE INDEX IF NOT EXISTS tickets_notice_due ON tickets (id) WHERE notice = 'due'",
     ),
 )
 
