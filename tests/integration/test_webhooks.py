@@ -133,3 +133,19 @@ def test_no_reply_closes_the_ticket_and_a_later_mail_opens_a_new_one(servers: Se
     assert ticket(servers, ref)["state"] == "closed"
     tickets = [json.loads(line) for line in cli(servers, "ticket", "list", "--json").stdout.splitlines()]
     assert len(tickets) == 2 and hooks.requests == []
+
+
+def test_the_spent_budget_pages_once_per_hour_not_per_mail(servers: Servers, hooks: HookReceiver) -> None:
+    text = servers.config_path.read_text().replace("[ack]\n", "[ack]\nmax_per_hour = 1\n", 1)
+    servers.config_path.write_text(text.replace('events = ["escalation"', 'events = ["volume_budget", "escalation"', 1))
+    hooks.start()
+    for i in range(3):
+        servers.append(mail("my deposit is missing", f"deposit {i}", sender=f"someone@d{i}.example"))
+    servers.poll()
+    for i in range(3, 5):  # the next tick, the same hour: no second page
+        servers.append(mail("my deposit is missing", f"deposit {i}", sender=f"someone@d{i}.example"))
+    servers.poll()
+    assert len(servers.sink.received()) == 1
+    (page,) = bodies(hooks)
+    assert page["event"] == "volume_budget" and page["counts"] == {"max_per_hour": 1}
+    assert hooks.requests[0]["headers"]["idempotency-key"].startswith("volume_budget:")
