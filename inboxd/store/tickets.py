@@ -171,9 +171,10 @@ class TicketsMixin(StoreBase):
         """Resolved tickets of this mailbox (where their first mail came in) whose notice is due."""
         rows = self._db.execute(
             "SELECT t.id, t.ref, t.customer, t.language, t.category FROM tickets t "
-            "WHERE t.notice = 'due' AND t.state = 'resolved' AND (SELECT m.account || '\n' || m.folder FROM messages m "
-            "WHERE m.ticket_id = t.id ORDER BY m.id LIMIT 1) = ? ORDER BY t.id LIMIT ?",
-            (f"{account}\n{folder}", limit),
+            "WHERE t.notice = 'due' AND t.state = 'resolved' AND EXISTS (SELECT 1 FROM messages m "
+            "WHERE m.id = (SELECT min(f.id) FROM messages f WHERE f.ticket_id = t.id) AND m.account = ? "
+            "AND m.folder = ?) ORDER BY t.id LIMIT ?",
+            (account, folder, limit),
         ).fetchall()
         due = []
         for r in rows:

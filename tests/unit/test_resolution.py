@@ -4,6 +4,7 @@ ticket closed when nobody answers within [tickets] reopen_within_days."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from inboxd.daemon import App
@@ -46,8 +47,8 @@ def _notice(ref: str, serial: int) -> OutgoingMail:
     return OutgoingMail("c@example.com", f"[#{ref}]", "resolved", f"<inboxd.{ref}.resolved-{serial}@x>", None, ())
 
 
-def test_one_notice_per_resolution_and_closing_after_the_window(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite3")
+def test_one_notice_per_resolution_and_closing_after_the_window(make_store: Callable[[], Store]) -> None:
+    store = make_store()
     ref = _ticket(store)
     assert store.notices_due("acct", "INBOX") == []
     assert store.resolve_ticket(ref, "test")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -180,8 +181,8 @@ def receiver(url: str = "https://hooks.example.com/a", events: tuple[str, ...] =
     return Receiver(webhooks.target_name(url), cfg, "k3y")
 
 
-def test_an_event_is_retried_with_the_same_key_until_delivered(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite3")
+def test_an_event_is_retried_with_the_same_key_until_delivered(make_store: Callable[[], Store]) -> None:
+    store = make_store()
     clock = [1000.0]
     post = Receiving(httpx.ConnectError("refused"), 503, 200)
     hooks = Webhooks([receiver()], "acct", "INBOX", post=post, clock=lambda: clock[0])
@@ -261,8 +262,8 @@ def _key(uid: int) -> MessageKey:
     return MessageKey("acct", "INBOX", 1, uid)
 
 
-def test_events_are_committed_with_the_decision_that_caused_them(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite3")
+def test_events_are_committed_with_the_decision_that_caused_them(make_store: Callable[[], Store]) -> None:
+    store = make_store()
     classification = Classification("account", 0.9, "account")
     secret = Decision(
         Action.ACK,
