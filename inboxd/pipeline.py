@@ -285,6 +285,7 @@ class Processor:
                 "and they are listed by `inboxd acks list --state unknown`",
                 recovered,
             )
+        self._deliver_events(report)  # pages wait for no mail server (an outage is when they matter)
         with self._mailbox() as box, self._outbox() as outbox:
             with watch("fetch"):
                 uidvalidity = box.select(self.folder)

@@ -1,11 +1,12 @@
 """Webhook delivery: the recorded events of a mailbox POSTed to its receivers; the only httpx importer.
 
-Called by the mailbox's tick (inboxd.pipeline), under its lease, after the
-acknowledgements: new events are fanned out to the receivers that want them, then a
-bounded batch of due deliveries is sent (MAX_PER_TICK, and no more once TIME_BUDGET
-seconds have passed), each with the receiver's short timeout. A receiver that does
-not answer is skipped for the rest of the tick, so a receiver that is down costs a tick
-one timeout, not one per event. What each answer means and what is sent: inboxd.webhooks;
+Called by the mailbox's tick (inboxd.pipeline), under its lease, before it touches the
+mail server (so that an outage of IMAP does not hold up the pages) and again when it
+ends: new events are fanned out to the receivers that want them, then a bounded batch
+of due deliveries is sent (MAX_PER_TICK, and no more once TIME_BUDGET seconds have
+passed), each with the receiver's short timeout. A receiver that does not answer rests
+as long as its first retry waits (`retry_base_seconds`), so a receiver that is down costs
+a tick at most one timeout, not one per event. What each answer means and what is sent: inboxd.webhooks;
 the state machine: inboxd.store.events.
 """
 
@@ -83,6 +84,7 @@ class Webhooks:
         self.folder = folder
         self._post = post
         self._clock = clock
+        self._resting: dict[str, float] = {}  # receiver -> the time until which it is not tried
 
     def deliver(self, store: Store, stop: Callable[[], bool] = lambda: False) -> DeliveryReport:
         report = DeliveryReport()
@@ -91,14 +93,14 @@ class Webhooks:
         store.fan_out(self.account, self.folder, {name: r.events for name, r in self.receivers.items()})
         due = store.deliveries_due(self.account, self.folder, list(self.receivers), self._clock(), MAX_PER_TICK)
         started = time.monotonic()
-        down: set[str] = set()
         for delivery in due:
             if stop() or time.monotonic() - started > TIME_BUDGET:
                 break
-            if delivery.target in down:
+            if self._resting.get(delivery.target, 0.0) > self._clock():
                 continue
             if not self._one(store, delivery, report):
-                down.add(delivery.target)
+                rest = self.receivers[delivery.target].config.retry_base_seconds
+                self._resting[delivery.target] = self._clock() + rest
         return report
 
     def _one(self, store: Store, delivery: Delivery, report: DeliveryReport) -> bool:

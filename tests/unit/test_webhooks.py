@@ -242,8 +242,13 @@ def test_a_receiver_that_does_not_answer_costs_one_attempt_per_tick(tmp_path: Pa
     for i in range(MAX_PER_TICK + 5):
         store.emit_event("volume_budget", "acct", "INBOX", key=f"e{i}")
     down = Receiving(httpx.ConnectTimeout("timed out"))
-    report = Webhooks([receiver()], "acct", "INBOX", post=down).deliver(store)
-    assert len(down.got) == 1 and report.retrying == 1
+    clock = [1000.0]
+    hooks = Webhooks([receiver()], "acct", "INBOX", post=down, clock=lambda: clock[0])
+    assert hooks.deliver(store).retrying == 1 and len(down.got) == 1
+    store.emit_event("volume_budget", "acct", "INBOX", key="new")
+    assert hooks.deliver(store).retrying == 0 and len(down.got) == 1  # the same tick's second round: it rests
+    clock[0] += webhooks.backoff(1)
+    assert hooks.deliver(store).retrying == 1 and len(down.got) == 2
 
 
 def _decided(store: Store, uid: int, decision: Decision, plan: TicketPlan) -> str | None:
