@@ -249,8 +249,14 @@ class MessagesMixin(StoreBase):
                 ),
             )
             if decision.action == Action.QUARANTINE:
-                # No reason in the event: a parse error's text may quote the mail.
-                emit(db, "quarantine", state["account"], state["folder"])
+                # Not the quarantine's reason: a parse error's text may quote the mail.
+                emit(
+                    db,
+                    "quarantine",
+                    state["account"],
+                    state["folder"],
+                    reason=f"record {row}: `inboxd quarantine list`",
+                )
         return ticket_ref
 
     def _duplicate_after_parse(self, db: Db, row: int, account: str, mail: ParsedEmail, at: float) -> bool:

@@ -288,6 +288,7 @@ def test_events_are_committed_with_the_decision_that_caused_them(make_store: Cal
     first = json.loads(events[0]["payload"])
     assert first["ticket"]["ref"] == ref and first["reason"] == "customer secret redacted: seed_phrase"
     assert json.loads(events[1]["payload"])["reason"] == "matched account_takeover"
+    assert json.loads(events[2]["payload"])["reason"] == f"record {claim.row}: `inboxd quarantine list`"
     assert all("abandon" not in e["payload"] and "c@example.com" not in e["payload"] for e in events)
     # An ack whose fate is unknown is one too, in the transaction that says so.
     (ack, *_) = store.acks_due()
