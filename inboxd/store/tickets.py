@@ -262,10 +262,11 @@ class TicketsMixin(StoreBase):
 
     def close_resolved(self, resolved_before: float) -> list[str]:
         """Tickets resolved before this time with no reply since: closed. Their references."""
+        query = "SELECT id, ref FROM tickets WHERE state = 'resolved' AND resolved_at < ?"
+        if self._db.execute(query + " LIMIT 1", (resolved_before,)).fetchone() is None:
+            return []  # the usual tick: no write transaction (and no write lock) for nothing
         with self._tx() as db:
-            rows = db.execute(
-                "SELECT id, ref FROM tickets WHERE state = 'resolved' AND resolved_at < ?", (resolved_before,)
-            ).fetchall()
+            rows = db.execute(query, (resolved_before,)).fetchall()
             at = now()
             for r in rows:
                 db.execute(
