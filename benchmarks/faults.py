@@ -147,6 +147,8 @@ def main() -> int:
                                     "lost": t.lost,
                                     "unknown_fate": t.outcomes["unknown"],
                                     "violations": t.violations,
+                                    "notes": t.notes,
+                                    **t.extra,
                                 }
                                 if t
                                 else {}

@@ -791,7 +791,9 @@ def ticket() -> None:
 
 
 @ticket.command("list")
-@click.option("--state", type=click.Choice(["open", "waiting", "resolved"]), help="Only tickets in this state.")
+@click.option(
+    "--state", type=click.Choice(["open", "waiting", "resolved", "closed"]), help="Only tickets in this state."
+)
 @click.option("--escalated", is_flag=True, help="Only escalated tickets.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
 @pass_ctx
@@ -877,7 +879,8 @@ def ticket_show(ctx: Ctx, ref: str, as_json: bool) -> None:
 @click.argument("ref")
 @pass_ctx
 def ticket_resolve(ctx: Ctx, ref: str) -> None:
-    """Mark a ticket resolved (a customer reply will reopen and escalate it)."""
+    """Mark a ticket resolved: the customer gets one notice on the next poll, and a reply within
+    [tickets] reopen_within_days reopens and escalates it (else it is closed after them)."""
     store = _store(ctx)
     if not store.resolve_ticket(ref, f"inboxd ticket resolve (by {os.environ.get('USER', 'an operator')})"):
         _fail(EXIT_FAILED, f"no open ticket {ref} (see `inboxd ticket list`)")

@@ -15,6 +15,7 @@ not PEM is a config problem at start, not a traceback at the first connection.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import json
 import os
 import re
@@ -26,6 +27,7 @@ import zoneinfo
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -293,6 +295,9 @@ class TicketsConfig(_Section):
     followup_window_hours: float = Field(48.0, gt=0)
     # Agents set this keyword on a ticket's mail in their mail client to resolve the ticket.
     resolved_keyword: str = Field("$Inboxd-Resolved", pattern=r"^\$?[A-Za-z0-9_.-]{1,64}$")
+    # A resolved ticket's customer gets one resolution notice; a reply within this many days
+    # reopens and escalates the ticket, and without one the ticket is closed after it.
+    reopen_within_days: float = Field(7.0, gt=0, le=365)
 
 
 class LimitsConfig(_Section):
@@ -330,6 +335,68 @@ class MetricsConfig(_Section):
     listen: str = Field("", pattern=r"^$|^[^:\s]*:\d{1,5}$")
 
 
+NotifyEvent = Literal[
+    "security_incident", "escalation", "sla_breach", "quarantine", "ack_unknown_fate", "volume_budget",
+    "phishing_report",
+]  # fmt: skip
+
+
+def _loopback(host: str) -> bool:
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class NotifyConfig(_Section):
+    """One webhook ([[notify]]): where inboxd reports the events that need a person (inboxd.webhooks)."""
+
+    url: str = Field(min_length=1)
+    events: tuple[NotifyEvent, ...] = Field(min_length=1)
+    format: Literal["json", "slack"] = "json"
+    # The HMAC key of the signature header, from the environment or a file (never this file).
+    secret_env: str | None = None
+    secret_file: Path | None = None
+    # Short: a receiver that hangs must not hold up the poll tick for long.
+    timeout_seconds: float = Field(5.0, gt=0, le=60)
+    # An event not delivered after this long is given up (recorded as failed, a metric).
+    max_age_hours: float = Field(24.0, gt=0, le=24 * 14)
+    # After a failed attempt, wait this long, doubling with each further one (at most an hour).
+    retry_base_seconds: float = Field(10.0, ge=0.1, le=3600)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        if parts.username or parts.password:
+            raise ValueError("the url holds a user or password: use secret_env or secret_file instead")
+        # The events name tickets and incidents: in clear text only to this host itself.
+        if parts.scheme == "http" and not _loopback(parts.hostname):
+            raise ValueError(f"http:// is allowed only to a loopback host, not {parts.hostname!r}: use https://")
+        return value
+
+    @field_validator("events")
+    @classmethod
+    def _unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("an event is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _secret(self) -> NotifyConfig:
+        if self.secret_env and self.secret_file:
+            raise ValueError("set secret_env or secret_file, not both")
+        # Slack's incoming webhooks check no signature (the URL is the secret); any other
+        # receiver must be able to tell our events from a stranger's.
+        if self.format == "json" and not (self.secret_env or self.secret_file):
+            raise ValueError('format = "json" needs secret_env or secret_file (the key of the signature header)')
+        return self
+
+
 class MailboxSection(_Section):
     """One of several mailboxes ([[mailbox]]): its own IMAP, and optionally its own SMTP,
     templates, acknowledgement settings (sender name, ticket prefix, limits) and mail limits."""
@@ -365,6 +432,7 @@ class _File(_Sections):
     imap: ImapConfig | None = None
     mailbox: tuple[MailboxSection, ...] = ()
     smtp: SmtpConfig | None = None
+    notify: tuple[NotifyConfig, ...] = ()
 
 
 # What a path of the config must be (see `path_problems`).
@@ -381,6 +449,7 @@ class Config(_Sections):
     # Every file and folder this mailbox uses: (key as written in the file, what it must be,
     # resolved path). Set by load_configs, which knows which sections are shared.
     paths: tuple[tuple[str, PathUse, Path], ...] = ()
+    notify: tuple[NotifyConfig, ...] = ()  # shared by every mailbox
 
     @property
     def own_addresses(self) -> frozenset[str]:
@@ -487,11 +556,13 @@ def load_configs(path: Path) -> list[Config]:
     classifier = file.classifier.model_copy(
         update={"dir": _resolve(base, file.classifier.dir), "model_path": _resolve(base, file.classifier.model_path)}
     )
+    notify = tuple(n.model_copy(update={"secret_file": _resolve_optional(base, n.secret_file)}) for n in file.notify)
     shared_paths: list[tuple[str, PathUse, Path | None]] = [
         ("store.path", "created", store.path),
         ("store.password_file", "file", store.password_file),
         ("classifier.dir", "folder", classifier.dir),
         ("classifier.model_path", "created", classifier.model_path),
+        *((f"notify[{i}].secret_file", "file", n.secret_file) for i, n in enumerate(notify)),
     ]
     configs = []
     for box_name, key, section, imap in entries:
@@ -526,6 +597,7 @@ def load_configs(path: Path) -> list[Config]:
                 metrics=file.metrics,
                 source=path,
                 paths=tuple((k, use, p) for k, use, p in paths if p is not None),
+                notify=notify,
             )
         )
     return configs
@@ -636,16 +708,17 @@ def load_config(path: Path) -> Config:
     return load_configs(path)[0]
 
 
-def read_secret(section: str, env: str | None, file: Path | None, config_file: Path) -> str:
+def read_secret(section: str, env: str | None, file: Path | None, config_file: Path, prefix: str = "password") -> str:
     """Return a password from the environment or a file; ConfigError when unavailable.
 
-    The value is never logged and never part of an error message.
+    `prefix` names the two keys in the file: `password` for password_env/password_file,
+    `secret` for a webhook's. The value is never logged and never part of an error message.
     """
     if env:
         value = os.environ.get(env)
         if not value:
             raise ConfigError(
-                [Problem(str(config_file), f"{section}.password_env", f"environment variable {env} is not set")]
+                [Problem(str(config_file), f"{section}.{prefix}_env", f"environment variable {env} is not set")]
             )
         return value
     if file:
@@ -653,9 +726,9 @@ def read_secret(section: str, env: str | None, file: Path | None, config_file: P
             value = file.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(
-                [Problem(str(config_file), f"{section}.password_file", f"cannot read {file}: {exc.strerror}")]
+                [Problem(str(config_file), f"{section}.{prefix}_file", f"cannot read {file}: {exc.strerror}")]
             ) from exc
         if not value:
-            raise ConfigError([Problem(str(config_file), f"{section}.password_file", f"{file} is empty")])
+            raise ConfigError([Problem(str(config_file), f"{section}.{prefix}_file", f"{file} is empty")])
         return value
     return ""

@@ -88,6 +88,11 @@ def problems(config: Config) -> list[Problem]:
             read_secret("store", store.password_env, store.password_file, config.source)
         except ConfigError as exc:
             found.extend(exc.problems)
+    for index, notify in enumerate(config.notify):  # the webhooks' signing keys ([[notify]])
+        try:
+            read_secret(f"notify[{index}]", notify.secret_env, notify.secret_file, config.source, "secret")
+        except ConfigError as exc:
+            found.extend(exc.problems)
     try:
         credentials = load_credentials(config)
     except ConfigError as exc:

@@ -34,6 +34,7 @@ from inboxd.render import Renderer, load_templates
 from inboxd.store import Store
 from inboxd.tickets import TicketPolicy
 from inboxd.trust import TrustSettings
+from inboxd.webhook_delivery import Webhooks, load_receivers
 from inboxd.workers import Preparer, preparer
 
 if TYPE_CHECKING:  # scikit-learn is imported in load_apps, once the model is being read
@@ -172,6 +173,7 @@ def make_processor(
         raise InboxdError("the processor needs a classifier")
     config = app.config
     logins = credentials or load_credentials(config)
+    receivers = load_receivers(config)  # their secrets read now: a missing one stops start-up
 
     @contextmanager
     def mailbox() -> Iterator[ImapMailbox]:
@@ -202,6 +204,7 @@ def make_processor(
         lease=renew if owner else None,
         lease_seconds=config.schedule.lease_seconds,
         preparer=prepare,
+        webhooks=Webhooks(receivers, config.account, config.imap.folder) if receivers else None,
     )
 
 

@@ -16,7 +16,8 @@ The points, in the order a mail meets them (see `inboxd.pipeline`): fetched,
 claimed, parsing (in the process that parses it: a pool's worker, when there is one),
 before_decision, after_decision, reserved (after a group of acks is committed as
 `sending`), before_send, after_send, keywords, before_move, after_move,
-before_checkpoint.
+before_checkpoint; and for a webhook event (inboxd.webhook_delivery): before_webhook
+(before the request) and after_webhook (answered 2xx, `delivered` not yet committed).
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ POINTS = (
 # In the process that parses a mail: a worker of the pool, when there is one. Not among the
 # suite's kill points: a worker that dies twice on a mail quarantines it (inboxd.workers).
 WORKER_POINTS = ("parsing",)
+# Around a webhook request: passed only with [[notify]] receivers, so the suite's webhook
+# scenario kills there, not the random-kill rotation.
+WEBHOOK_POINTS = ("before_webhook", "after_webhook")
 
 
 class Plan:
@@ -59,13 +63,15 @@ class Plan:
                 seed = int(value)
             elif key == "log":
                 self.log = value
-            elif key in POINTS or key in WORKER_POINTS:
+            elif key in POINTS or key in WORKER_POINTS or key in WEBHOOK_POINTS:
                 rate = float(value)
                 if not 0.0 <= rate <= 1.0:
                     raise ValueError(f"{ENV}: {key}: {rate} is not a probability")
                 self.rates[key] = rate
             else:
-                raise ValueError(f"{ENV}: unknown point {key!r}; known: {', '.join(POINTS + WORKER_POINTS)}")
+                raise ValueError(
+                    f"{ENV}: unknown point {key!r}; known: {', '.join(POINTS + WORKER_POINTS + WEBHOOK_POINTS)}"
+                )
         self.random = random.Random(seed)
 
     def hit(self, name: str) -> bool:

@@ -2,7 +2,8 @@
 
 What an operator alerts on: mail handled by category and outcome, acknowledgements
 sent and failed or withheld by a limit (the hourly budget above all), forged senders,
-mail linking to look-alikes of the exchange's domains, quarantined mail, escalations, tick duration and errors, and the
+mail linking to look-alikes of the exchange's domains, quarantined mail, escalations, webhook deliveries
+(failed ones above all), tick duration and errors, and the
 time of the last successful poll per mailbox — so an alert fires when fetching
 stops silently. `inboxd_info` carries the version, the model and the config digest.
 """
@@ -45,6 +46,11 @@ class Metrics:
             ["mailbox", "reason"],
             registry=r,
         )
+        # Alert on outcome="failed": an event that needed a person reached nobody (docs/notify.md).
+        self.webhooks = Counter(
+            "inboxd_webhooks", "Webhook deliveries, by outcome (delivered, retrying, failed)", ["mailbox", "outcome"],
+            registry=r,
+        )  # fmt: skip
         self.tick_seconds = Histogram(
             "inboxd_poll_duration_seconds", "Duration of one poll of a mailbox", ["mailbox"], registry=r,
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),

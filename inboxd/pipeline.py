@@ -60,6 +60,7 @@ from inboxd.models import (
 )
 from inboxd.reference import ticket_reference
 from inboxd.render import Renderer
+from inboxd.resolution import build_notice
 from inboxd.screen import screen
 from inboxd.stopwatch import STAGES, Stopwatch
 from inboxd.store import AckRow, Store, SyncRow
@@ -77,6 +78,7 @@ from inboxd.workers import InProcess, Prepared, Preparer
 
 if TYPE_CHECKING:  # scikit-learn is imported when the model is loaded, not with this module
     from inboxd.classify import Classifier
+    from inboxd.webhook_delivery import Webhooks
 
 log = logging.getLogger("inboxd.pipeline")
 
@@ -153,6 +155,10 @@ class TickReport:
     escalations: int = 0
     spoofed: int = 0  # mails whose From is proven forged (for a human, never answered)
     lookalikes: int = 0  # mails that link to a look-alike of an official domain
+    notices: int = 0  # resolution notices queued (sent like acks)
+    closed: int = 0  # resolved tickets closed: no reply within [tickets] reopen_within_days
+    # Webhook deliveries this tick: delivered, to be retried, given up (inboxd.webhook_delivery).
+    webhooks: Counter[str] = field(default_factory=Counter)
     withheld: Counter[str] = field(default_factory=Counter)  # acks not sent by the limits, by skip reason
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)  # decided mails by (category, outcome)
     error: str | None = None
@@ -229,6 +235,7 @@ class Processor:
         lease: Callable[[], bool] | None = None,
         lease_seconds: float = 300.0,
         preparer: Callable[[int], AbstractContextManager[Preparer]] | None = None,
+        webhooks: Webhooks | None = None,
     ):
         self.config = config
         self.store = store
@@ -260,6 +267,7 @@ class Processor:
         # Parsing and redaction, given the tick's backlog: in place, or in worker processes.
         self._preparer = preparer or (lambda backlog: nullcontext(InProcess(config.limits, policy.fact_settings)))
         self._prepare: Preparer = InProcess(config.limits, policy.fact_settings)
+        self._webhooks = webhooks  # the [[notify]] receivers, if any
 
     # -- the tick ----------------------------------------------------------------------------
 
@@ -281,12 +289,15 @@ class Processor:
                 "and they are listed by `inboxd acks list --state unknown`",
                 recovered,
             )
+        self._deliver_events(report)  # pages wait for no mail server (an outage is when they matter)
         with self._mailbox() as box, self._outbox() as outbox:
             with watch("fetch"):
                 uidvalidity = box.select(self.folder)
             self._send_due(outbox, report)
             self._sync(box, uidvalidity, report)
             self._agent_resolutions(box, uidvalidity)
+            if self._resolution_notices(report):
+                self._send_due(outbox, report)
             with watch("store"):
                 last = self.store.checkpoint(self.account, self.folder, uidvalidity)
                 # Claimed but undecided UIDs (a crash mid-batch, a quarantine retry in place) come first.
@@ -312,6 +323,7 @@ class Processor:
                     self._finish(box, outbox, uidvalidity, previous, report)
             if uids:  # the rest of the burst (and what was quarantined unread) on the server now
                 self._sync(box, uidvalidity, report)
+        self._deliver_events(report)
         return report
 
     def _keep_lease(self) -> None:
@@ -520,7 +532,7 @@ class Processor:
         notes: tuple[str, ...] = ()
         if referenced or subject_ref:
             with watch("store"):
-                foreign = self.store.foreign_reference(self.account, referenced, subject_ref)
+                foreign = self.store.foreign_reference(self.account, referenced, subject_ref, mail.sender)
             if foreign:
                 # Not its owner's mail: a ticket of its own, and the other ticket is not touched.
                 notes = (f"refers to {foreign}, which another address opened: not joined to it",)
@@ -569,6 +581,11 @@ class Processor:
             if counts[_HOUR] >= ack.max_per_hour:
                 if not self._budget_warned:
                     self._budget_warned = True
+                    # Once per clock hour and mailbox (the key says so), in the batch's commit.
+                    self.store.emit_event(
+                        "volume_budget", self.account, self.folder, counts={"max_per_hour": ack.max_per_hour},
+                        key=f"volume_budget:{self.account}/{self.folder}:{int(now // 3600)}",
+                    )  # fmt: skip
                     log.warning(
                         "automatic mail stopped: the budget of %d an hour (ack.max_per_hour) is spent; mail is "
                         "still decided and recorded, and answered again once the hour's count falls",
@@ -718,6 +735,41 @@ class Processor:
             resolved = self.store.apply_resolved_keyword(self.account, self.folder, uidvalidity, uids)
         for ref in resolved:
             log.info("ticket resolved by an agent", extra={"event": "resolved", "ticket": ref})
+
+    def _resolution_notices(self, report: TickReport) -> int:
+        """Close tickets nobody answered in time; queue the notice of each newly resolved ticket
+        (sent by `_send_due` like an acknowledgement). Returns the notices queued."""
+        days = self.config.tickets.reopen_within_days
+        with self._watch("store"):
+            closed = self.store.close_resolved(self.clock() - days * 86400)
+            due = self.store.notices_due(self.account, self.folder)
+        for ref in closed:
+            log.info("ticket closed: no reply since it was resolved", extra={"event": "closed", "ticket": ref})
+        report.closed += len(closed)
+        queued = 0
+        for notice in due:
+            with self._watch("store"):
+                blocked = self.store.notice_blocked(notice.ticket_id)
+                if blocked:
+                    self.store.skip_notice(notice.ticket_id, blocked)
+                    continue
+                serial = self.store.notice_serial(self.account, self.folder)
+            with self._watch("render"):
+                mail = build_notice(notice, serial, self.renderer, self.policy)
+            with self._watch("store"):
+                if self.store.queue_notice(notice.ticket_id, self.account, self.folder, serial, mail):
+                    queued += 1
+        report.notices += queued
+        return queued
+
+    def _deliver_events(self, report: TickReport) -> None:
+        """The webhook events of this mailbox, delivered (bounded: a receiver that is down costs the
+        tick one short timeout)."""
+        if self._webhooks is None:
+            return
+        with self._watch("send"):
+            done = self._webhooks.deliver(self.store, self.stop.is_set)
+        report.webhooks.update(delivered=done.delivered, retrying=done.retrying, failed=done.failed)
 
     # -- server sync ---------------------------------------------------------------------------
 

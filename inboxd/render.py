@@ -159,7 +159,8 @@ def load_templates(root: Path, assets: Assets) -> Renderer:
     env = _environment(sources)
     field_text: dict[str, dict[str, FieldText]] = {}
     fact_labels: dict[str, dict[str, str]] = {}
-    names = {"subject", "ack", "confirmation", SECURITY_TEMPLATE} | {c.template for c in assets.categories.values()}
+    names = {"subject", "ack", "confirmation", "resolution", SECURITY_TEMPLATE}
+    names |= {c.template for c in assets.categories.values()}
     for language in LANGUAGES:
         field_text[language], fact_labels[language] = _load_fields(root, language, assets, problems)
         for name in sorted(names):

@@ -160,6 +160,9 @@ class Worker:
         m.lookalikes.labels(name).inc(report.lookalikes)
         for reason, count in report.withheld.items():
             m.withheld.labels(name, reason).inc(count)
+        for outcome, count in report.webhooks.items():
+            if count:
+                m.webhooks.labels(name, outcome).inc(count)
         self.store.record_poll(
             name, self.app.config.account, self.app.config.imap.folder, backlog=report.backlog, seconds=seconds
         )

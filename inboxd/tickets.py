@@ -4,7 +4,13 @@ A ticket is one customer request. Its state:
 
     open ──(information missing)──▶ waiting ──(customer supplies it)──▶ open
       └──────────────── resolved (agent: IMAP keyword or `inboxd ticket resolve`) ◀┘
-    resolved ──(customer replies)──▶ open, priority raised, escalated ("reopened")
+    resolved ──(customer replies within [tickets] reopen_within_days)──▶ open, priority
+                raised, escalated ("reopened"; the escalation webhook fires once)
+    resolved ──(no reply within reopen_within_days; on the poll tick)──▶ closed
+
+Resolving sends the customer one resolution notice ("if this is not solved, just
+reply": inboxd.resolution). A closed ticket is joined by nothing: a later mail opens
+a new one.
 
 A reply gets no second generic acknowledgement: it adds its facts to the ticket and
 clears the missing items it supplies; when that completes the information, the
@@ -42,6 +48,7 @@ _KIND_OF_KEY = {
     "account_ids": "account_id",
     "addresses": "address",
 }
+SECURITY_REASON = "customer secret in the mail (security incident)"
 _REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|antw|答复|回复|回覆|转发|轉寄|转寄)\s*[:：]\s*)+", re.I)
 
 
@@ -54,13 +61,26 @@ class TicketView:
     customer: str
     category: str
     language: str
-    state: str  # open | waiting | resolved
+    state: str  # open | waiting | resolved (closed tickets are never joined)
     priority: str  # normal | high | urgent
     escalated: bool
     missing: tuple[str, ...]
     facts: Mapping[str, Any]
     followups_in_window: int  # customer mails on this ticket within the follow-up window, before this one
     security_incident: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeDue:
+    """A resolved ticket whose customer has not been sent the resolution notice yet."""
+
+    ticket_id: int
+    ref: str
+    customer: str
+    language: str
+    category: str
+    # The ticket's mails and our acks, oldest first: the notice threads under them.
+    message_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +171,7 @@ def plan_new(decision: Decision, text: str, policy: TicketPolicy) -> TicketPlan:
     priority = escalation.priority if escalation else "normal"
     if incident:
         priority = "urgent"
-        escalation = escalation or Escalation("customer secret in the mail (security incident)", "urgent")
+        escalation = escalation or Escalation(SECURITY_REASON, "urgent")
     return TicketPlan(
         ticket_id=None,
         state="waiting" if decision.missing else "open",
@@ -231,7 +251,7 @@ def plan_followup(
     if payout_risk and (escalation is None or higher("high", escalation.priority) == "high"):
         escalation = Escalation("a follow-up brought a wallet address to confirm", "high")
     if decision.security_incident:
-        escalation = Escalation("customer secret in the mail (security incident)", "urgent")
+        escalation = Escalation(SECURITY_REASON, "urgent")
     priority = ticket.priority
     if escalation:
         priority = higher(priority, escalation.priority)

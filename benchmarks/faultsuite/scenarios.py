@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import random
 import re
 import shutil
@@ -24,7 +25,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from inboxd import faults
+from inboxd import faults, webhooks
+from inboxd.testbed.dovecot import free_port
+from inboxd.testbed.hookreceiver import HookReceiver
 
 from .mailgen import Mail
 from .verify import Tally, check, listed_unknown
@@ -753,6 +756,120 @@ def garbage_in(suite: Suite, run: int) -> Tally:
         world.close()
 
 
+HOOK_SECRET = "faults-webhook-secret"
+
+
+def _hooks_done(world: World) -> bool:
+    """Every webhook event recorded and delivered (or given up): nothing pending, nothing unfanned."""
+    if not world.store_path.exists():
+        return False
+    try:
+        left = count_rows(
+            world,
+            "SELECT (SELECT count(*) FROM notify_events WHERE fanned = 0) "
+            "+ (SELECT count(*) FROM notify_deliveries WHERE state = 'pending')",
+        )
+    except sqlite3.Error:
+        return False
+    return left == 0
+
+
+def webhook_kills(suite: Suite, run: int) -> Tally:
+    """SIGKILL around webhook delivery: before the request, and after a 2xx before `delivered` is
+    committed. Every event the store recorded must reach the receiver (none lost), a repeat
+    only under the same Idempotency-Key with the same body, each one signed; and each
+    quarantined mail and security incident must have its event."""
+    world = suite.world(f"webhooks-{run}")
+    log = world.root / "hooks.jsonl"
+    receiver = HookReceiver(free_port(), log).start()
+    (world.root / "hook-secret").write_text(HOOK_SECRET + "\n")
+    with world.config_path.open("a") as f:
+        f.write(
+            f'\n[[notify]]\nurl = "{receiver.url}"\nsecret_file = "hook-secret"\nretry_base_seconds = 0.5\n'
+            f"events = {json.dumps(list(webhooks.EVENTS))}\n"
+        )
+    kill_log = world.root / "kills.log"
+    target = 2 if suite.quick else 12  # each kill costs a daemon start (the model load)
+    problems: list[str] = []
+    kills_made = attempt = 0
+    try:
+        world.deliver(m.raw for m in suite.mails)
+        while kills_made < target and attempt < target * 4:
+            attempt += 1
+            point = faults.WEBHOOK_POINTS[attempt % 2]
+            spec = f"{point}=1,seed={suite.seed * 1000 + run * 100 + attempt},log={kill_log}"
+            daemon = world.daemon(f"d{attempt}", faults=spec)
+            wait_for(lambda d=daemon: not d.alive() or (world.settled() and _hooks_done(world)), SETTLE_TIMEOUT, 0.2)  # type: ignore[misc]
+            if daemon.alive():
+                daemon.terminate()
+                break  # nothing left to deliver: no kill point will be passed again
+            if daemon.process.returncode != -signal.SIGKILL:
+                problems.append(f"{daemon.name}: exited with {daemon.process.returncode}, not by the fault")
+            kills_made += 1
+        if kills_made < target:
+            problems.append(f"only {kills_made} kills around webhook delivery (wanted {target})")
+        final = world.daemon("final")
+        if not wait_for(lambda: world.settled() and _hooks_done(world), SETTLE_TIMEOUT, step=0.5):
+            problems.append(f"webhooks not all delivered after {SETTLE_TIMEOUT:.0f} s")
+        del final
+        stages = Counter(kill_log.read_text().split()) if kill_log.exists() else Counter()
+        suite.stages.update(stages)
+        tally = finish(suite, world, kills_made, suite.mails, problems)
+        _check_hooks(world, HookReceiver.read(log), tally)
+        return tally
+    finally:
+        receiver.stop()
+        world.close()
+
+
+def _check_hooks(world: World, requests: list[dict[str, object]], tally: Tally) -> None:
+    conn = sqlite3.connect(f"file:{world.store_path}?mode=ro", uri=True)
+    try:
+        events = {str(k): (str(kind), str(state)) for k, kind, state in conn.execute(
+            "SELECT e.key, e.kind, d.state FROM notify_events e LEFT JOIN notify_deliveries d ON d.event_id = e.id"
+        )}  # fmt: skip
+        quarantined = conn.execute("SELECT count(*) FROM messages WHERE action = 'quarantine'").fetchone()[0]
+        incidents = conn.execute("SELECT count(*) FROM tickets WHERE security_incident = 1").fetchone()[0]
+    finally:
+        conn.close()
+    kinds = Counter(kind for kind, _ in events.values())
+    bodies: dict[str, set[str]] = {}
+    for r in requests:
+        headers = r["headers"]
+        assert isinstance(headers, dict)
+        key, body = str(headers.get("idempotency-key")), str(r["body"])
+        bodies.setdefault(key, set()).add(body)
+        if not webhooks.verify(
+            HOOK_SECRET, str(headers.get("x-inboxd-signature")), body.encode(), float(str(r["time"]))
+        ):
+            tally.violations.append(f"webhook {key}: the signature does not verify")
+    lost = sorted(set(events) - set(bodies))
+    strangers = sorted(set(bodies) - set(events))
+    undelivered = sorted(k for k, (_, state) in events.items() if state != "delivered")
+    changed = sorted(k for k, b in bodies.items() if len(b) > 1)
+    checks = {
+        "never received": lost,
+        "received but never recorded": strangers,
+        "not delivered in the store": undelivered,
+        "repeated with another body": changed,
+    }
+    for what, keys in checks.items():
+        if keys:
+            tally.violations.append(f"webhook events {what}: {keys[:5]} ({len(keys)})")
+    if kinds["quarantine"] != quarantined:
+        tally.violations.append(f"{quarantined} mails quarantined but {kinds['quarantine']} quarantine events")
+    if kinds["security_incident"] < incidents:
+        tally.violations.append(f"{incidents} security incidents but {kinds['security_incident']} events")
+    repeats = len(requests) - len(bodies)
+    tally.lost += len(lost)
+    tally.notes.append(
+        f"webhooks: {len(events)} events ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))}), "
+        f"{len(requests)} requests, {repeats} repeats (each under its event's key), {len(lost)} lost"
+    )
+    tally.extra.update(webhook_events=len(events), webhook_requests=len(requests), webhook_repeats=repeats,
+                       webhook_lost=len(lost))  # fmt: skip
+
+
 _BAD_KEYS = (
     "imap.port",
     "imap.security",
@@ -813,6 +930,7 @@ SCENARIOS: dict[str, Callable[[Suite, int], Tally]] = {
     "SQLite corrupt at start": store_corrupt,
     "two daemons, one lease": two_daemons,
     "garbage in": garbage_in,
+    "SIGKILL around webhook delivery": webhook_kills,
 }
 QUICK_RUNS = dict.fromkeys(SCENARIOS, 1)
 FULL_RUNS = dict.fromkeys(SCENARIOS, 2) | {"baseline (no fault)": 1}

@@ -46,6 +46,7 @@ class Tally:
     violations: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     intents: dict[str, str] = field(default_factory=dict)
+    extra: Counter[str] = field(default_factory=Counter)  # a scenario's own figures (webhooks)
 
     def add(self, other: Tally) -> None:
         self.messages += other.messages
@@ -55,6 +56,7 @@ class Tally:
         self.lost += other.lost
         self.violations.extend(other.violations)
         self.notes.extend(other.notes)
+        self.extra.update(other.extra)
 
     @property
     def ok(self) -> bool:

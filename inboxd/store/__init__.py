@@ -27,18 +27,19 @@ SQLite failures come out as StoreError (a damaged file, a newer schema: stop) or
 its subclass StoreUnavailable (locked by another process, disk full, I/O error:
 the transaction was rolled back, try again later).
 
-Tickets: see `inboxd.tickets` for their states.
+Tickets: see `inboxd.tickets` for their states. Webhook events: see `events`.
 """
 
 from __future__ import annotations
 
 from inboxd.store.acks import ACK_TERMINAL, AckRow, AcksMixin
+from inboxd.store.events import Delivery, EventsMixin
 from inboxd.store.leases import LeasesMixin
 from inboxd.store.messages import Claim, MessagesMixin, SyncRow
 from inboxd.store.tickets import TicketsMixin
 
-__all__ = ["ACK_TERMINAL", "AckRow", "Claim", "Store", "SyncRow"]
+__all__ = ["ACK_TERMINAL", "AckRow", "Claim", "Delivery", "Store", "SyncRow"]
 
 
-class Store(MessagesMixin, AcksMixin, TicketsMixin, LeasesMixin):
+class Store(MessagesMixin, AcksMixin, TicketsMixin, LeasesMixin, EventsMixin):
     """SQLite-backed state. One instance per process; not shared between threads at once."""

@@ -10,6 +10,9 @@ from typing import Any
 
 from inboxd.models import OutgoingMail
 from inboxd.store.base import NO_LIMIT, Db, StoreBase, marks, now
+from inboxd.store.events import emit_for_message
+
+UNKNOWN_FATE = "the acknowledgement may or may not have reached the customer: `inboxd acks list --state unknown`"
 
 
 def _boot_id() -> str | None:
@@ -107,6 +110,8 @@ class AcksMixin(StoreBase):
                 message_row = db.execute("SELECT message_row FROM acks WHERE id = ?", (ack_id,)).fetchone()[0]
                 db.execute("UPDATE messages SET synced = 0 WHERE id = ?", (message_row,))
                 db.execute("UPDATE messages SET synced = 0 WHERE duplicate_of = ?", (message_row,))
+                if state == "unknown":
+                    emit_for_message(db, "ack_unknown_fate", message_row, reason=UNKNOWN_FATE)
             return changed
 
     # Sending takes two commits per ack, and only the first must reach the disk:
@@ -200,6 +205,8 @@ class AcksMixin(StoreBase):
                     f"WHERE id IN (SELECT message_row FROM acks WHERE id IN ({marks(rows)}))",
                     rows,
                 )
+                for r in db.execute(f"SELECT message_row FROM acks WHERE id IN ({marks(rows)})", rows).fetchall():
+                    emit_for_message(db, "ack_unknown_fate", int(r[0]), reason=UNKNOWN_FATE)
         return rows
 
     def resolve_unknown(self, ack_id: int, resolution: str) -> bool:

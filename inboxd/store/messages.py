@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from inboxd.domains import domain_of
-from inboxd.models import Decision, MessageKey, OutgoingMail, ParsedEmail
+from inboxd.models import Action, Decision, MessageKey, OutgoingMail, ParsedEmail
 from inboxd.store.base import Db, StoreBase, marks, now
-from inboxd.tickets import TicketPlan, facts_dict, normalise_subject
+from inboxd.store.events import emit
+from inboxd.tickets import SECURITY_REASON, TicketPlan, facts_dict, normalise_subject
 
 # Rows that stand for a mail handled elsewhere: never the "original" of a duplicate.
 _NOT_ORIGINAL = "('superseded', 'retried')"
@@ -45,6 +46,32 @@ def _lookalikes(decision: Decision) -> dict[str, list[str]]:
     """The look-alike domains a mail links to, kept with its facts (the server sync flags it)."""
     domains = [link.domain for link in decision.links if link.verdict == "lookalike"]
     return {"lookalikes": domains} if domains else {}
+
+
+def _escalation_is_news(db: Db, plan: TicketPlan) -> bool:
+    """Whether the plan's escalation should page someone: a new ticket's, a reopened one's, or one
+    that raises the priority. A ticket escalated already is not paged again for every follow-up."""
+    if plan.escalation is None:
+        return False
+    if plan.ticket_id is None or plan.reopened:
+        return True
+    before = db.execute("SELECT escalated, priority FROM tickets WHERE id = ?", (plan.ticket_id,)).fetchone()
+    return not before["escalated"] or before["priority"] != plan.priority
+
+
+def _plan_events(
+    db: Db, account: str, folder: str, ticket_id: int, decision: Decision, plan: TicketPlan, page: bool
+) -> None:
+    """The webhook events of a decision, in its transaction: a customer secret, an escalation."""
+    incident = plan.security_incident and bool(decision.facts.secrets)
+    if incident:
+        kinds = ", ".join(sorted({s.kind for s in decision.facts.secrets}))
+        emit(db, "security_incident", account, folder, ticket_id=ticket_id, reason=f"customer secret redacted: {kinds}")
+    escalation = plan.escalation
+    if escalation is None or not page or (incident and escalation.reason == SECURITY_REASON):
+        return  # the security incident's own escalation is that event
+    reason = f"reopened: {escalation.reason}" if plan.reopened else escalation.reason
+    emit(db, "escalation", account, folder, ticket_id=ticket_id, reason=reason)
 
 
 def _event(db: Db, ticket_id: int, kind: str, detail: str, row: int | None) -> None:
@@ -172,7 +199,7 @@ class MessagesMixin(StoreBase):
         at = now()
         c = decision.classification
         with self._tx() as db:
-            state = db.execute("SELECT state, account FROM messages WHERE id = ?", (row,)).fetchone()
+            state = db.execute("SELECT state, account, folder FROM messages WHERE id = ?", (row,)).fetchone()
             if state is None or state["state"] != "new":
                 return None  # decided already (by an earlier run): never decide twice
             if mail is not None and self._duplicate_after_parse(db, row, state["account"], mail, at):
@@ -180,7 +207,9 @@ class MessagesMixin(StoreBase):
             ticket_id: int | None = None
             ticket_ref: str | None = None
             if plan is not None and mail is not None:
+                page = _escalation_is_news(db, plan)
                 ticket_id, ticket_ref = self._apply_plan(db, row, mail, decision, plan, ticket_prefix, at)
+                _plan_events(db, state["account"], state["folder"], ticket_id, decision, plan, page)
                 if plan.send and render is not None:
                     out = render(ticket_ref)
                     db.execute(
@@ -226,6 +255,15 @@ class MessagesMixin(StoreBase):
                     row,
                 ),
             )
+            if decision.action == Action.QUARANTINE:
+                # Not the quarantine's reason: a parse error's text may quote the mail.
+                emit(
+                    db,
+                    "quarantine",
+                    state["account"],
+                    state["folder"],
+                    reason=f"record {row}: `inboxd quarantine list`",
+                )
         return ticket_ref
 
     def _duplicate_after_parse(self, db: Db, row: int, account: str, mail: ParsedEmail, at: float) -> bool:

@@ -104,6 +104,29 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX IF NOT EXISTS acks_domain ON acks (to_domain, created_at)",
         "CREATE INDEX IF NOT EXISTS acks_created ON acks (created_at)",
     ),
+    (  # 8: events for the webhooks ([[notify]]), each committed with the change that caused it, and
+        # their delivery to each receiver; a resolved ticket's notice and its closing
+        """CREATE TABLE IF NOT EXISTS notify_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+            account TEXT NOT NULL, folder TEXT NOT NULL,
+            ticket_id INTEGER REFERENCES tickets(id),
+            payload TEXT NOT NULL, fanned INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS notify_events_unfanned ON notify_events (account, folder) WHERE fanned = 0",
+        """CREATE TABLE IF NOT EXISTS notify_deliveries (
+            event_id INTEGER NOT NULL REFERENCES notify_events(id), target TEXT NOT NULL,
+            state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL DEFAULT 0,
+            last_error TEXT, updated_at REAL NOT NULL, delivered_at REAL,
+            PRIMARY KEY (event_id, target)
+        )""",
+        "CREATE INDEX IF NOT EXISTS notify_deliveries_due ON notify_deliveries (state, next_attempt_at)",
+        "ALTER TABLE tickets ADD COLUMN notice TEXT",
+        "ALTER TABLE tickets ADD COLUMN closed_at REAL",
+        # Read on every tick: the tickets to close, the notices to send, without reading every ticket.
+        "CREATE INDEX IF NOT EXISTS tickets_resolved ON tickets (state, resolved_at)",
+        "CREATE INDEX IF NOT EXISTS tickets_notice_due ON tickets (id) WHERE notice = 'due'",
+    ),
 )
 
 VERSION = 1 + len(MIGRATIONS)

@@ -1,4 +1,5 @@
-"""Tickets: finding the ticket a reply belongs to, agent resolution, history; bounced addresses."""
+"""Tickets: finding the ticket a reply belongs to, agent resolution, the resolution notice and
+closing, history; bounced addresses."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from inboxd.domains import domain_of
+from inboxd.models import OutgoingMail
 from inboxd.store.base import StoreBase, marks, now
-from inboxd.tickets import TicketView
+from inboxd.tickets import NoticeDue, TicketView
 
 
 class TicketsMixin(StoreBase):
@@ -57,10 +60,13 @@ class TicketsMixin(StoreBase):
         2. the reference in the subject, e.g. [#INB-000123];
         3. the same subject on a ticket that is not resolved, within `subject_window` seconds:
            a second mail about the same thing gets no second ack.
+        A closed ticket (resolved, and no reply within `[tickets] reopen_within_days`) is joined
+        by nothing: a later mail is a new request.
         """
         if referenced:
             row = self._db.execute(
                 "SELECT id FROM tickets WHERE lower(customer) = lower(?) AND coalesce(sender_verdict, '') != 'fail' "
+                "AND state != 'closed' "
                 f"AND id IN (SELECT ticket_id FROM acks WHERE message_id IN ({marks(referenced)}) "
                 "UNION ALL SELECT ticket_id FROM messages WHERE account = ? AND ticket_id IS NOT NULL "
                 f"AND message_id IN ({marks(referenced)})) ORDER BY id DESC LIMIT 1",
@@ -73,7 +79,7 @@ class TicketsMixin(StoreBase):
         if subject_ref:
             row = self._db.execute(
                 "SELECT id FROM tickets WHERE ref = ? AND lower(customer) = lower(?) "
-                "AND coalesce(sender_verdict, '') != 'fail'",
+                "AND coalesce(sender_verdict, '') != 'fail' AND state != 'closed'",
                 (subject_ref, customer),
             ).fetchone()
             if row:
@@ -82,7 +88,8 @@ class TicketsMixin(StoreBase):
                     return view, "subject reference"
         if subject_key:
             row = self._db.execute(
-                "SELECT id FROM tickets WHERE lower(customer) = lower(?) AND subject_key = ? AND state != 'resolved' "
+                "SELECT id FROM tickets WHERE lower(customer) = lower(?) AND subject_key = ? "
+                "AND state NOT IN ('resolved', 'closed') "
                 "AND coalesce(sender_verdict, '') != 'fail' AND updated_at >= ? ORDER BY id DESC LIMIT 1",
                 (customer, subject_key, now() - subject_window),
             ).fetchone()
@@ -92,20 +99,27 @@ class TicketsMixin(StoreBase):
                     return view, "same subject"
         return None
 
-    def foreign_reference(self, account: str, referenced: Sequence[str], subject_ref: str | None) -> str | None:
+    def foreign_reference(
+        self, account: str, referenced: Sequence[str], subject_ref: str | None, customer: str = ""
+    ) -> str | None:
         """The ticket a mail refers to (by references or subject) when it is not the sender's own:
-        for the agent's eyes on the new ticket only; that ticket and its owner are not touched."""
+        for the agent's eyes on the new ticket only; that ticket and its owner are not touched.
+        The sender's own closed tickets are not foreign (`customer`: the sender)."""
+        own_closed = "AND NOT (t.state = 'closed' AND lower(t.customer) = lower(?))"
         if referenced:
             row = self._db.execute(
                 f"SELECT t.ref FROM tickets t WHERE t.id IN (SELECT ticket_id FROM acks WHERE message_id IN "
                 f"({marks(referenced)}) UNION ALL SELECT ticket_id FROM messages WHERE account = ? "
-                f"AND ticket_id IS NOT NULL AND message_id IN ({marks(referenced)})) ORDER BY t.id DESC LIMIT 1",
-                (*referenced, account, *referenced),
+                f"AND ticket_id IS NOT NULL AND message_id IN ({marks(referenced)})) {own_closed} "
+                "ORDER BY t.id DESC LIMIT 1",
+                (*referenced, account, *referenced, customer),
             ).fetchone()
             if row:
                 return str(row[0])
         if subject_ref:
-            row = self._db.execute("SELECT ref FROM tickets WHERE ref = ?", (subject_ref,)).fetchone()
+            row = self._db.execute(
+                f"SELECT t.ref FROM tickets t WHERE t.ref = ? {own_closed}", (subject_ref, customer)
+            ).fetchone()
             if row:
                 return str(row[0])
         return None
@@ -113,12 +127,14 @@ class TicketsMixin(StoreBase):
     # -- agents and operators ---------------------------------------------------------------
 
     def resolve_ticket(self, ref: str, by: str) -> bool:
+        """Resolve an open ticket; its customer's resolution notice is due in the same commit
+        (the mailbox's tick sends it: inboxd.resolution)."""
         with self._tx() as db:
             row = db.execute("SELECT id, state FROM tickets WHERE ref = ?", (ref,)).fetchone()
-            if row is None or row["state"] == "resolved":
+            if row is None or row["state"] in ("resolved", "closed"):
                 return False
             db.execute(
-                "UPDATE tickets SET state = 'resolved', resolved_at = ?, updated_at = ? WHERE id = ?",
+                "UPDATE tickets SET state = 'resolved', resolved_at = ?, updated_at = ?, notice = 'due' WHERE id = ?",
                 (now(), now(), row["id"]),
             )
             db.execute(
@@ -148,6 +164,119 @@ class TicketsMixin(StoreBase):
             with self._tx() as db:
                 db.execute("UPDATE messages SET agent_resolved = 1 WHERE id = ?", (r["id"],))
         return resolved
+
+    # -- the resolution notice and closing ------------------------------------------------------
+
+    def notices_due(self, account: str, folder: str, limit: int = 100) -> list[NoticeDue]:
+        """Resolved tickets of this mailbox (where their first mail came in) whose notice is due."""
+        rows = self._db.execute(
+            "SELECT t.id, t.ref, t.customer, t.language, t.category FROM tickets t "
+            "WHERE t.notice = 'due' AND t.state = 'resolved' AND EXISTS (SELECT 1 FROM messages m "
+            "WHERE m.id = (SELECT min(f.id) FROM messages f WHERE f.ticket_id = t.id) AND m.account = ? "
+            "AND m.folder = ?) ORDER BY t.id LIMIT ?",
+            (account, folder, limit),
+        ).fetchall()
+        due = []
+        for r in rows:
+            ids = self._db.execute(
+                "SELECT message_id FROM (SELECT message_id, created_at, id FROM messages WHERE ticket_id = ? "
+                "AND message_id IS NOT NULL UNION ALL SELECT message_id, created_at, id FROM acks "
+                "WHERE ticket_id = ?) AS thread ORDER BY created_at, id",
+                (r["id"], r["id"]),
+            ).fetchall()
+            due.append(
+                NoticeDue(
+                    ticket_id=int(r["id"]),
+                    ref=str(r["ref"]),
+                    customer=str(r["customer"]),
+                    language=str(r["language"]),
+                    category=str(r["category"]),
+                    message_ids=tuple(str(i[0]) for i in ids),
+                )
+            )
+        return due
+
+    def notice_serial(self, account: str, folder: str) -> int:
+        """The number of the next notice of this mailbox (its Message-ID and store row tell them apart)."""
+        row = self._db.execute(
+            "SELECT count(*) FROM messages WHERE account = ? AND folder = ? AND uidvalidity = 0", (account, folder)
+        ).fetchone()
+        return int(row[0]) + 1
+
+    def queue_notice(self, ticket_id: int, account: str, folder: str, serial: int, mail: OutgoingMail) -> bool:
+        """Queue a resolved ticket's notice as an acknowledgement, once: False if it is no longer due.
+
+        The notice has no mail of its own on the server: it is recorded as a message row of
+        the mailbox with UIDVALIDITY 0 (which no IMAP folder has) and UID -serial, already
+        synced, so that the acknowledgement machinery (one ack per message row) carries it.
+        """
+        at = now()
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE tickets SET notice = 'queued' WHERE id = ? AND notice = 'due' AND state = 'resolved'",
+                (ticket_id,),
+            )
+            if cur.rowcount != 1:
+                return False
+            row = db.execute(
+                "INSERT INTO messages (account, folder, uidvalidity, uid, message_id, state, action, role, "
+                "subject, ticket_id, synced, created_at, updated_at) "
+                "VALUES (?, ?, 0, ?, ?, 'decided', 'notice', 'notice', ?, ?, 1, ?, ?) RETURNING id",
+                (account, folder, -serial, mail.message_id, mail.subject, ticket_id, at, at),
+            ).fetchone()
+            db.execute(
+                "INSERT INTO acks (message_row, ticket_id, kind, to_addr, to_domain, subject, body, "
+                "message_id, in_reply_to, refs, state, created_at, updated_at) "
+                "VALUES (?, ?, 'resolution', ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                (
+                    int(row["id"]), ticket_id, mail.to, domain_of(mail.to), mail.subject, mail.body, mail.message_id,
+                    mail.in_reply_to, json.dumps(list(mail.references)), at, at,
+                ),
+            )  # fmt: skip
+            db.execute(
+                "INSERT INTO ticket_events (ticket_id, at, kind, detail, message_row) VALUES (?, ?, ?, ?, ?)",
+                (ticket_id, at, "notice", f"resolution notice queued for {mail.to}", int(row["id"])),
+            )
+        return True
+
+    def skip_notice(self, ticket_id: int, why: str) -> None:
+        """No notice for this resolution (a forged opener, an address that bounced): say why."""
+        with self._tx() as db:
+            cur = db.execute("UPDATE tickets SET notice = 'skipped' WHERE id = ? AND notice = 'due'", (ticket_id,))
+            if cur.rowcount == 1:
+                db.execute(
+                    "INSERT INTO ticket_events (ticket_id, at, kind, detail) VALUES (?, ?, 'notice', ?)",
+                    (ticket_id, now(), f"no resolution notice: {why}"),
+                )
+
+    def notice_blocked(self, ticket_id: int) -> str | None:
+        """Why a ticket's customer must not get a notice, or None."""
+        row = self._db.execute("SELECT customer, sender_verdict FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        if row is None:
+            return "no such ticket"
+        if row["sender_verdict"] == "fail":
+            return "the ticket was opened by a forged sender"
+        if self.is_suppressed(str(row["customer"])):
+            return "an earlier mail to the customer bounced"
+        return None
+
+    def close_resolved(self, resolved_before: float) -> list[str]:
+        """Tickets resolved before this time with no reply since: closed. Their references."""
+        query = "SELECT id, ref FROM tickets WHERE state = 'resolved' AND resolved_at < ?"
+        if self._db.execute(query + " LIMIT 1", (resolved_before,)).fetchone() is None:
+            return []  # the usual tick: no write transaction (and no write lock) for nothing
+        with self._tx() as db:
+            rows = db.execute(query, (resolved_before,)).fetchall()
+            at = now()
+            for r in rows:
+                db.execute(
+                    "UPDATE tickets SET state = 'closed', closed_at = ?, updated_at = ? WHERE id = ?", (at, at, r["id"])
+                )
+                db.execute(
+                    "INSERT INTO ticket_events (ticket_id, at, kind, detail) VALUES (?, ?, 'closed', ?)",
+                    (r["id"], at, "no reply after the resolution notice"),
+                )
+        return [str(r["ref"]) for r in rows]
 
     def tickets(
         self, state: str | None = None, escalated: bool | None = None, limit: int = 500

@@ -43,3 +43,7 @@ def test_quick_fault_run_holds_every_invariant(tmp_path: Path) -> None:
     assert rows["SIGKILL at random points"]["faults"] >= 6
     assert rows["SMTP drop after DATA"]["unknown_fate"] >= 1  # the window exists, and is counted
     assert {"fetched", "before_decision", "after_send", "keywords"} <= set(data["kills_by_stage"])
+    hooks = rows["SIGKILL around webhook delivery"]
+    assert hooks["faults"] >= 2 and {"before_webhook", "after_webhook"} <= set(data["kills_by_stage"])
+    assert hooks["webhook_events"] > 0 and hooks["webhook_lost"] == 0
+    assert hooks["webhook_requests"] == hooks["webhook_events"] + hooks["webhook_repeats"]
