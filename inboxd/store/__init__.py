@@ -35,10 +35,11 @@ from __future__ import annotations
 from inboxd.store.acks import ACK_TERMINAL, AckRow, AcksMixin
 from inboxd.store.leases import LeasesMixin
 from inboxd.store.messages import Claim, MessagesMixin, SyncRow
+from inboxd.store.sla import Breach, SlaMixin
 from inboxd.store.tickets import TicketsMixin
 
-__all__ = ["ACK_TERMINAL", "AckRow", "Claim", "Store", "SyncRow"]
+__all__ = ["ACK_TERMINAL", "AckRow", "Breach", "Claim", "Store", "SyncRow"]
 
 
-class Store(MessagesMixin, AcksMixin, TicketsMixin, LeasesMixin):
+class Store(MessagesMixin, AcksMixin, TicketsMixin, LeasesMixin, SlaMixin):
     """SQLite-backed state. One instance per process; not shared between threads at once."""

@@ -118,8 +118,10 @@ class TicketsMixin(StoreBase):
             if row is None or row["state"] == "resolved":
                 return False
             db.execute(
-                "UPDATE tickets SET state = 'resolved', resolved_at = ?, updated_at = ? WHERE id = ?",
-                (now(), now(), row["id"]),
+                # Resolving answers the customer too (first response), and ends the SLA clock.
+                "UPDATE tickets SET state = 'resolved', resolved_at = ?, updated_at = ?, "
+                "first_response_at = coalesce(first_response_at, ?), sla_due = NULL WHERE id = ?",
+                (now(), now(), now(), row["id"]),
             )
             db.execute(
                 "INSERT INTO ticket_events (ticket_id, at, kind, detail) VALUES (?, ?, 'resolved', ?)",
@@ -150,10 +152,12 @@ class TicketsMixin(StoreBase):
         return resolved
 
     def tickets(
-        self, state: str | None = None, escalated: bool | None = None, limit: int = 500
+        self, state: str | None = None, escalated: bool | None = None, limit: int = 500, breached: bool = False
     ) -> list[dict[str, Any]]:
         where: list[str] = ["1 = 1"]
         params: list[Any] = []
+        if breached:  # an SLA due time passed unmet (see inboxd.store.sla)
+            where.append("sla_breached_at IS NOT NULL")
         if state:
             where.append("state = ?")
             params.append(state)
