@@ -132,6 +132,7 @@ class Mailbox(Protocol):
     def add_keywords(self, uids: Sequence[int], keywords: Iterable[str]) -> None: ...
     def move(self, uids: Sequence[int], folder: str) -> None: ...
     def uids_with_keyword(self, keyword: str) -> list[int]: ...
+    def answered(self, uids: Sequence[int]) -> list[int]: ...
 
 
 class Outbox(Protocol):
@@ -299,6 +300,7 @@ class Processor:
             self._send_due(outbox, report)
             self._sync(box, uidvalidity, report)
             self._agent_resolutions(box, uidvalidity)
+            self._first_responses(box, uidvalidity)
             self._sla_breaches(box, uidvalidity, report)
             with watch("store"):
                 last = self.store.checkpoint(self.account, self.folder, uidvalidity)
@@ -598,6 +600,19 @@ class Processor:
             except NoOpenHours:  # a calendar closed for years: elapsed time, rather than no SLA
                 due.append((received + timedelta(seconds=span.seconds)).timestamp())
         return replace(plan, first_response_due=due[0], resolution_due=due[1])
+
+    def _first_responses(self, box: Mailbox, uidvalidity: int) -> None:
+        """Tickets an agent has answered: their mail client set \\Answered on a customer mail.
+        Only the mails of tickets still waiting for a first response under an SLA are asked about."""
+        with self._watch("store"):
+            waiting = self.store.awaiting_first_response(self.account, self.folder, uidvalidity)
+        if not waiting:
+            return
+        with self._watch("sync"):
+            answered = box.answered(sorted(waiting))
+        if answered:
+            with self._watch("store"):
+                self.store.record_first_response(sorted({waiting[uid] for uid in answered}), self.clock())
 
     def _sla_breaches(self, box: Mailbox, uidvalidity: int, report: TickReport) -> None:
         """Tickets whose first response or resolution is overdue: escalated once each (keyword,

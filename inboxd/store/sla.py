@@ -62,6 +62,33 @@ class SlaMixin(StoreBase):
             out[int(r[0])].append(int(r[1]))
         return out
 
+    def awaiting_first_response(self, account: str, folder: str, uidvalidity: int, limit: int = 5000) -> dict[int, int]:
+        """UID -> ticket of the mails in one folder whose ticket still waits for a first response
+        (read through the partial index over sla_due: open SLA tickets only)."""
+        rows = self._db.execute(
+            "SELECT m.uid, m.ticket_id FROM tickets t JOIN messages m ON m.ticket_id = t.id "
+            "WHERE t.sla_due IS NOT NULL AND t.first_response_at IS NULL AND t.first_response_due IS NOT NULL "
+            "AND m.account = ? AND m.folder = ? AND m.uidvalidity = ? LIMIT ?",
+            (account, folder, uidvalidity, limit),
+        ).fetchall()
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    def record_first_response(self, ticket_ids: list[int], at: float) -> None:
+        """An agent answered these tickets: the first response is met, resolution is what is due next."""
+        with self._tx() as db:
+            for ticket_id in ticket_ids:
+                cur = db.execute(
+                    "UPDATE tickets SET first_response_at = ?, sla_due = resolution_due, updated_at = ? "
+                    "WHERE id = ? AND first_response_at IS NULL AND sla_due IS NOT NULL",
+                    (at, now(), ticket_id),
+                )
+                if cur.rowcount == 1:
+                    db.execute(
+                        "INSERT INTO ticket_events (ticket_id, at, kind, detail) "
+                        "VALUES (?, ?, 'first_response', 'an agent answered (the mail is flagged Answered)')",
+                        (ticket_id, now()),
+                    )
+
     def record_sla_breach(self, breach: Breach) -> bool:
         """Escalate the ticket for its breach, once: False when it was resolved or breached meanwhile."""
         at = now()
