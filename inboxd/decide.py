@@ -280,6 +280,7 @@ def build_confirmation(
     renderer: Renderer,
     policy: Policy,
     owner: str,
+    promise: Promise | None = None,
 ) -> OutgoingMail:
     """The short note for a reply that completed the information a ticket was missing.
 
@@ -289,5 +290,5 @@ def build_confirmation(
         raise ValueError("a confirmation goes only to the ticket's owner, from a sender not proven forged")
     mail, _ = redact_mail(mail)
     category = policy.categories.get(category_name) or policy.categories["other"]
-    context = _context(mail, ticket, category, decision.language, facts, renderer, policy, decision.sender)
+    context = _context(mail, ticket, category, decision.language, facts, renderer, policy, decision.sender, promise)
     return _outgoing(mail, renderer.render(decision.language, "confirmation", context), ticket, policy, owner)

@@ -527,12 +527,15 @@ class Processor:
             confirm = None
             if plan.send == "confirmation":
                 facts = facts_from_dict(plan.facts)
+                # The ticket is with the team from now: the promise counts from this mail.
+                promised = promise(self.policy.promise, received, self._queue_state(ticket.category))
 
                 def confirm(ref: str) -> OutgoingMail:
                     with watch("render"):
                         return build_confirmation(
-                            mail, followup, ticket.category, facts, ref, self.renderer, self.policy, ticket.customer
-                        )
+                            mail, followup, ticket.category, facts, ref, self.renderer, self.policy, ticket.customer,
+                            promised,
+                        )  # fmt: skip
 
             self._record(row, mail, followup, plan, confirm, report)
             return

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from inboxd.config import load_configs
 from inboxd.daemon import App, load_app
 from inboxd.decide import build_ack, decide
 from inboxd.hours import Span, make_calendar
@@ -162,7 +163,8 @@ def test_classify_json_at(tmp_path: Path, model_path: Path) -> None:
     assert result.returncode == 2 and "--at" in result.stderr
 
 
-def test_old_configs_keep_their_promise_and_bad_values_are_config_errors(tmp_path: Path, model_path: Path) -> None:
+def test_old_configs_keep_their_promise_and_bad_values_are_config_errors(tmp_path: Path) -> None:
+    model_path = tmp_path / "model.skops"  # named, never read
     old_config = write_config(tmp_path / "old", model_path=model_path, sections={"ack": {"reply_within_hours": 48}})
     old = load_app(old_config, with_model=False)
     assert old.policy.promise.reply_within == Span(48 * 3600, False)
@@ -203,3 +205,29 @@ def test_the_queue_is_counted_per_category(tmp_path: Path) -> None:
             )
     assert store.queue_counts(resolved_since=500.0) == {"deposit_withdrawal": (2, 1), "account": (1, 0)}
     store.close()
+
+
+def test_a_mailbox_may_have_its_own_calendar(tmp_path: Path) -> None:
+    model_path = tmp_path / "model.skops"  # named, never read
+    extra = """
+[[mailbox]]
+name = "us"
+[mailbox.imap]
+host = "127.0.0.1"
+port = 10143
+username = "us@exchange.test"
+password_file = "imap-password"
+[mailbox.hours]
+timezone = "America/New_York"
+weekly = ["mon-fri 08:00-20:00"]
+holidays = ["US"]
+"""
+    config = write_config(tmp_path / "cfg", model_path=model_path, sections={"hours": HOURS}, extra=extra)
+    default, us = load_configs(config)
+    assert default.hours.timezone == "Asia/Shanghai" and us.hours.timezone == "America/New_York"
+    ny = ZoneInfo("America/New_York")
+    # Thanksgiving (Thursday 26 Nov 2026) is closed in New York, not in Shanghai.
+    received = datetime(2026, 11, 25, 19, 0, tzinfo=ny)
+    assert us.hours.calendar().add_business_time(received, timedelta(hours=2)) == datetime(
+        2026, 11, 27, 9, 0, tzinfo=ny
+    )
