@@ -17,6 +17,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -596,9 +597,17 @@ def _print_comparison(comparison: Any) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message per line.")
 @click.option("--explain", is_flag=True, help="Show the rule or the n-grams behind each decision, and the runner-up.")
+@click.option(
+    "--at",
+    "at_text",
+    metavar="ISO-TIME",
+    help="Decide as if the mails were received then, e.g. 2026-12-04T22:30:00+08:00 (no offset: [hours] timezone).",
+)
 @pass_ctx
-def classify(ctx: Ctx, paths: tuple[str, ...], as_json: bool, explain: bool) -> None:
+def classify(ctx: Ctx, paths: tuple[str, ...], as_json: bool, explain: bool, at_text: str | None) -> None:
     """Decide about .eml files, directories of them, mbox files or - (stdin). No network, no writes.
+
+    The acknowledgement's promise (`ack.reply_by`) counts from --at, or from now.
 
     Exits 0 even when some messages cannot be handled (their `error` says why);
     exits 1 when an input path cannot be read.
@@ -608,8 +617,13 @@ def classify(ctx: Ctx, paths: tuple[str, ...], as_json: bool, explain: bool) -> 
     from inboxd.parse import parse_message
     from inboxd.sensitive import redact_mail
 
+    at = _received_at(at_text) if at_text else None  # before the model is loaded: a typo fails fast
     app = ctx.app()
-    decider = OfflineDecider(app.classifier, app.renderer, app.policy, app.config.limits, app.config.ack.ticket_prefix)
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=app.policy.promise.calendar.zone)
+    decider = OfflineDecider(
+        app.classifier, app.renderer, app.policy, app.config.limits, app.config.ack.ticket_prefix, at=at
+    )
     failed = False
     try:
         for source, raw in read_inputs(paths):
@@ -626,6 +640,15 @@ def classify(ctx: Ctx, paths: tuple[str, ...], as_json: bool, explain: bool) -> 
         err.print(f"error: {exc}")
         failed = True
     sys.exit(EXIT_FAILED if failed else 0)
+
+
+def _received_at(text: str) -> datetime:
+    """--at as a datetime (naive when it has no offset: the caller puts it in the [hours] zone); exit 2
+    when unreadable."""
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        _fail(EXIT_CONFIG, f"--at: not an ISO-8601 time: {text!r} (e.g. 2026-12-04T22:30:00+08:00)")
 
 
 def _print_record(r: dict[str, Any]) -> None:
@@ -652,7 +675,7 @@ def _print_record(r: dict[str, Any]) -> None:
             out.print(f"  {key}: {json_text(r[key])}")
     if r["ack"]:
         out.print()
-        out.print(styled("Subject:", "bold"), r["ack"]["subject"])
+        out.print(styled("Subject:", "bold"), r["ack"]["subject"], f"  (reply by {r['ack']['reply_by']})")
         out.print(r["ack"]["body"])
 
 
@@ -781,6 +804,25 @@ def entry() -> None:
 # -- tickets ----------------------------------------------------------------------------------------
 
 
+def sla_state(ticket: dict[str, Any], at: float) -> str:
+    """A ticket's SLA in words: not tracked, on time (what is due when), overdue, breached or met."""
+    first, resolution = ticket.get("first_response_due"), ticket.get("resolution_due")
+    if first is None and resolution is None:
+        return "not tracked"
+    if ticket.get("sla_breach"):
+        return f"breached: {str(ticket['sla_breach']).replace('_', ' ')} ({_when(ticket.get('sla_breached_at'))})"
+    if ticket.get("state") == "resolved":
+        return "met"
+    if first is not None and ticket.get("first_response_at") is None:
+        what, due = "first response", float(first)
+    elif resolution is not None:
+        what, due = "resolution", float(resolution)
+    else:
+        return "met"
+    # Overdue but not yet escalated: the next poll does it.
+    return f"{'overdue' if due <= at else 'on time'}: {what} due {_when(due)}"
+
+
 def _when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else ""
 
@@ -795,16 +837,18 @@ def ticket() -> None:
     "--state", type=click.Choice(["open", "waiting", "resolved", "closed"]), help="Only tickets in this state."
 )
 @click.option("--escalated", is_flag=True, help="Only escalated tickets.")
+@click.option("--breached", is_flag=True, help="Only tickets whose SLA was breached ([sla]).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
 @pass_ctx
-def ticket_list(ctx: Ctx, state: str | None, escalated: bool, as_json: bool) -> None:
+def ticket_list(ctx: Ctx, state: str | None, escalated: bool, breached: bool, as_json: bool) -> None:
     """List tickets, most urgent first."""
     store = _store(ctx, readonly=True)
-    rows = store.tickets(state=state, escalated=True if escalated else None)
+    rows = store.tickets(state=state, escalated=True if escalated else None, breached=breached)
     if as_json:
         for r in rows:
             r["missing"] = json.loads(r["missing"])
             r["facts"] = json.loads(r["facts"])
+            r["sla"] = sla_state(r, time.time())
             print(json_text(r))
         return
     table = Table(title="Tickets")
@@ -817,13 +861,15 @@ def ticket_list(ctx: Ctx, state: str | None, escalated: bool, as_json: bool) -> 
         "Subject",
         "Missing",
         "Escalation",
+        "SLA",
         "Updated",
     ):
         table.add_column(column, overflow="fold")
     for r in rows:
         table.add_row(
             r["ref"], r["state"], r["priority"], r["customer"], r["category"], r["subject"][:50],
-            ", ".join(json.loads(r["missing"])), r["escalation_reason"] or "", _when(r["updated_at"]),
+            ", ".join(json.loads(r["missing"])), r["escalation_reason"] or "", sla_state(r, time.time()),
+            _when(r["updated_at"]),
         )  # fmt: skip
     out.print(table)
 
@@ -840,6 +886,7 @@ def ticket_show(ctx: Ctx, ref: str, as_json: bool) -> None:
         _fail(EXIT_FAILED, f"no ticket {ref}")
     data["missing"] = json.loads(data["missing"])
     data["facts"] = json.loads(data["facts"])
+    data["sla"] = sla_state(data, time.time())
     if as_json:
         print(json_text(data))
         return
@@ -853,6 +900,11 @@ def ticket_show(ctx: Ctx, ref: str, as_json: bool) -> None:
             "the customer sent a secret (redacted; the mail is in the restricted folder)",
         )
     out.print(f"missing: {', '.join(data['missing']) or '-'}")
+    if data.get("first_response_due") or data.get("resolution_due"):
+        out.print(f"first response due {_when(data['first_response_due']) or '-'}"
+                  f"{'  (answered ' + _when(data['first_response_at']) + ')' if data['first_response_at'] else ''}"
+                  f"  resolution due {_when(data['resolution_due']) or '-'}")  # fmt: skip
+    out.print(f"SLA: {data['sla']}")
     for key, values in data["facts"].items():
         if values:
             out.print(f"  {key}: {json_text(values)}")

@@ -25,14 +25,18 @@ import stat
 import tomllib
 import zoneinfo
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from inboxd.domains import cut, normalise
 from inboxd.errors import ConfigError, Problem
+
+if TYPE_CHECKING:
+    from inboxd.hours import Calendar
 
 Security = Literal["tls", "starttls", "none"]
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -222,9 +226,27 @@ class TemplatesConfig(_Section):
     dir: Path = Path("templates")
 
 
+def _span(value: str | None) -> str | None:
+    """A duration as inboxd.hours reads it ("8 business hours", "24 hours"), checked now."""
+    if value is not None:
+        from inboxd.hours import parse_span  # noqa: PLC0415 (holidays is imported only when hours are used)
+
+        parse_span(value)
+    return value
+
+
 class AckConfig(_Section):
     ticket_prefix: str = Field("INB", pattern=r"^[A-Z][A-Z0-9]{1,9}$")
+    # The promise: "8 business hours" (counted on the [hours] calendar) or "24 hours" (calendar
+    # time). reply_within_hours (a number of calendar hours) is the older spelling of the latter.
+    reply_within: str | None = None
     reply_within_hours: int = Field(24, ge=1, le=24 * 14)
+    # The queue's estimate (see inboxd.promise): the rate of resolution over this many days
+    # (0: no estimate), bounded by estimate_max; above surge_backlog unresolved tickets in the
+    # mail's category (0: never) the ack says volume is high.
+    estimate_window_days: float = Field(7.0, ge=0, le=90)
+    estimate_max: str = "40 business hours"
+    surge_backlog: int = Field(200, ge=0)
     default_language: Literal["en", "zh"] = "en"
     # Addresses that are ours besides smtp.from_address and imap.username: never answered.
     own_addresses: tuple[str, ...] = ()
@@ -248,6 +270,18 @@ class AckConfig(_Section):
     # above it inboxd keeps deciding and recording, stops answering, and says so (metric, log).
     max_per_hour: int = Field(1000, ge=1)
 
+    _reply_within = field_validator("reply_within", "estimate_max")(_span)
+
+    @model_validator(mode="after")
+    def _one_promise(self) -> AckConfig:
+        if self.reply_within is not None and "reply_within_hours" in self.model_fields_set:
+            raise ValueError("set reply_within or reply_within_hours (its older spelling), not both")
+        return self
+
+    @property
+    def reply_span(self) -> str:
+        return self.reply_within or f"{self.reply_within_hours} hours"
+
     @field_validator("own_addresses")
     @classmethod
     def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -260,6 +294,74 @@ class AckConfig(_Section):
     @classmethod
     def _domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _host_names(value, "domain names")
+
+
+class HoursConfig(_Section):
+    """The business calendar promises are counted on (see inboxd.hours and docs/hours.md)."""
+
+    timezone: str = "UTC"
+    # Opening hours, wall-clock in `timezone`: "mon-fri 09:00-18:00", "sat 10:00-14:00", ...
+    weekly: tuple[str, ...] = ("mon-sun 00:00-24:00",)
+    # Markets whose public holidays close the day: "CN", "HK", "SG", "US", "US-NY", "XHKG", ...
+    holidays: tuple[str, ...] = ()
+    # Extra closed dates, "YYYY-MM-DD".
+    closed: tuple[str, ...] = ()
+    # A market's weekend working day (China's 调休) is open, with a regular weekday's hours.
+    makeup_workdays: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("weekly")
+    @classmethod
+    def _weekly(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from inboxd.hours import parse_weekly  # noqa: PLC0415
+
+        if not any(parse_weekly(value)):
+            raise ValueError("no opening hours: support would never be open")
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _markets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from inboxd.hours import holiday_source  # noqa: PLC0415
+
+        holiday_source(value)
+        return value
+
+    @field_validator("closed")
+    @classmethod
+    def _dates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = []
+        for text in value:
+            try:
+                date.fromisoformat(text)
+            except ValueError:
+                bad.append(text)
+        if bad or any(len(t) != 10 for t in value):
+            raise ValueError(f"not dates (YYYY-MM-DD): {', '.join(map(repr, bad or value))}")
+        return value
+
+    def calendar(self) -> Calendar:
+        from inboxd.hours import make_calendar  # noqa: PLC0415
+
+        closed = [date.fromisoformat(d) for d in self.closed]
+        return make_calendar(self.timezone, self.weekly, self.holidays, closed, self.makeup_workdays)
+
+
+class SlaConfig(_Section):
+    """Due times per ticket, counted on the [hours] calendar like reply_within; unset: not tracked."""
+
+    first_response: str | None = None
+    resolution: str | None = None
+
+    _spans = field_validator("first_response", "resolution")(_span)
 
 
 class TrustConfig(_Section):
@@ -407,6 +509,7 @@ class MailboxSection(_Section):
     templates: TemplatesConfig | None = None
     ack: AckConfig | None = None
     limits: LimitsConfig | None = None
+    hours: HoursConfig | None = None
 
 
 class _Sections(_Section):
@@ -418,6 +521,8 @@ class _Sections(_Section):
     classifier: ClassifierConfig = ClassifierConfig()
     templates: TemplatesConfig = TemplatesConfig()
     ack: AckConfig = AckConfig()
+    hours: HoursConfig = HoursConfig()
+    sla: SlaConfig = SlaConfig()
     tickets: TicketsConfig = TicketsConfig()
     trust: TrustConfig = TrustConfig()
     limits: LimitsConfig = LimitsConfig()
@@ -589,6 +694,8 @@ def load_configs(path: Path) -> list[Config]:
                 classifier=classifier,
                 templates=TemplatesConfig.model_construct(dir=templates_dir),
                 ack=section.ack if section and section.ack else file.ack,
+                hours=section.hours if section and section.hours else file.hours,
+                sla=file.sla,
                 tickets=file.tickets,
                 trust=file.trust,
                 limits=section.limits if section and section.limits else file.limits,

@@ -26,10 +26,12 @@ from inboxd.credentials import Credentials, Login, load_credentials
 from inboxd.decide import Policy
 from inboxd.errors import ConfigError, InboxdError, MailboxError
 from inboxd.escalation import EscalationRules, load_escalation
+from inboxd.hours import parse_span
 from inboxd.mailbox import ImapMailbox
 from inboxd.model_child import ModelRead
 from inboxd.outbox import SmtpOutbox
 from inboxd.pipeline import KW_QUARANTINED, Processor, TickReport
+from inboxd.promise import PromiseSettings
 from inboxd.render import Renderer, load_templates
 from inboxd.store import Store
 from inboxd.tickets import TicketPolicy
@@ -55,7 +57,20 @@ class App:
     ticket_policy: TicketPolicy
 
 
+def promise_settings(config: Config) -> PromiseSettings:
+    """[ack] reply_within and the queue's estimate, on the mailbox's [hours] calendar."""
+    ack = config.ack
+    return PromiseSettings(
+        calendar=config.hours.calendar(),
+        reply_within=parse_span(ack.reply_span),
+        surge_backlog=ack.surge_backlog,
+        estimate_window_days=ack.estimate_window_days,
+        estimate_max=parse_span(ack.estimate_max),
+    )
+
+
 def make_policy(config: Config, assets: Assets) -> Policy:
+    promise = promise_settings(config)
     return Policy(
         own_addresses=config.own_addresses,
         message_id_domain=config.message_id_domain,
@@ -64,10 +79,11 @@ def make_policy(config: Config, assets: Assets) -> Policy:
         categories=assets.categories,
         fields=assets.fields,
         team=config.smtp.from_name,
-        reply_within_hours=config.ack.reply_within_hours,
+        reply_within_hours=max(1, round(promise.reply_within.seconds / 3600)),
         order_rules=assets.order_rules,
         trust=TrustSettings(frozenset(config.trust.authserv_ids), config.trust.verify_dkim),
         official_domains=config.trust.official_domains,
+        promise=promise,
     )
 
 

@@ -29,6 +29,7 @@ from inboxd.assets import Category
 from inboxd.checks import missing_fields
 from inboxd.echo import greeting_name, masked_email, quotable_subject
 from inboxd.extract import BUILTIN_RULES, FactSettings, OrderRules, facts_of_mail
+from inboxd.hours import ALWAYS_OPEN, Span
 from inboxd.language import detect_language
 from inboxd.links import links_in
 from inboxd.models import (
@@ -43,11 +44,14 @@ from inboxd.models import (
     Screening,
     SenderAuth,
 )
+from inboxd.promise import Promise, PromiseSettings, customer_zone, format_moment
 from inboxd.render import INVALID_ADDRESS, SECURITY_TEMPLATE, Rendered, Renderer
 from inboxd.sensitive import redact_mail, secret_kinds
 from inboxd.trust import TrustSettings, sender_auth
 
 OWN_ID_PREFIX = "<inboxd."
+# Today's promise when nothing else is configured: 24 hours of calendar time.
+DEFAULT_PROMISE = PromiseSettings(ALWAYS_OPEN, Span(24 * 3600, False))
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,8 @@ class Policy:
     trust: TrustSettings = field(default=TrustSettings())
     # The exchange's own domains ([trust] official_domains): links are judged against them.
     official_domains: tuple[str, ...] = ()
+    # The promise: [ack] reply_within on the [hours] calendar, and the queue's estimate (inboxd.promise).
+    promise: PromiseSettings = field(default=DEFAULT_PROMISE)
 
     @property
     def fact_settings(self) -> FactSettings:
@@ -201,6 +207,7 @@ def _context(
     renderer: Renderer,
     policy: Policy,
     sender: SenderAuth,
+    promise: Promise | None = None,
 ) -> dict[str, Any]:
     """What every acknowledgement template may use (render.VARIABLES), but `missing`.
 
@@ -220,6 +227,11 @@ def _context(
         "understood_kinds": [] if verified else understood_kinds(facts, labels),
         "missing": [],
         "reply_within_hours": policy.reply_within_hours,
+        # The moment in the customer's clock (the Date header's offset) and language.
+        "reply_by": format_moment(promise.reply_by, customer_zone(mail.date, policy.promise.calendar.zone), language)
+        if promise
+        else "",
+        "high_volume": promise.high_volume if promise else False,
         "team": policy.team,
         "secret_kinds": list(secret_kinds(facts.secrets)),
     }
@@ -243,8 +255,16 @@ def _outgoing(mail: ParsedEmail, rendered: Rendered, ticket: str, policy: Policy
     )
 
 
-def build_ack(mail: ParsedEmail, decision: Decision, ticket: str, renderer: Renderer, policy: Policy) -> OutgoingMail:
-    """The acknowledgement of a new request, to its From address (never Reply-To)."""
+def build_ack(
+    mail: ParsedEmail,
+    decision: Decision,
+    ticket: str,
+    renderer: Renderer,
+    policy: Policy,
+    promise: Promise | None = None,
+) -> OutgoingMail:
+    """The acknowledgement of a new request, to its From address (never Reply-To); `promise`:
+    when the customer will hear from a person (inboxd.promise), else the templates' fixed wording."""
     assert decision.classification is not None
     if decision.action == Action.ESCALATE or decision.sender.verdict == FAIL:
         raise ValueError("a mail from a forged sender is never answered")
@@ -252,7 +272,7 @@ def build_ack(mail: ParsedEmail, decision: Decision, ticket: str, renderer: Rend
     language = decision.language
     category = policy.categories[decision.classification.category]
     texts = renderer.field_text[language]
-    context = _context(mail, ticket, category, language, decision.facts, renderer, policy, decision.sender)
+    context = _context(mail, ticket, category, language, decision.facts, renderer, policy, decision.sender, promise)
     context["missing"] = [{"field": f, "label": texts[f].label, "ask": texts[f].ask} for f in decision.missing]
     template = SECURITY_TEMPLATE if decision.security_incident else category.template
     return _outgoing(mail, renderer.render(language, template, context), ticket, policy, mail.sender)
@@ -267,6 +287,7 @@ def build_confirmation(
     renderer: Renderer,
     policy: Policy,
     owner: str,
+    promise: Promise | None = None,
 ) -> OutgoingMail:
     """The short note for a reply that completed the information a ticket was missing.
 
@@ -276,5 +297,5 @@ def build_confirmation(
         raise ValueError("a confirmation goes only to the ticket's owner, from a sender not proven forged")
     mail, _ = redact_mail(mail)
     category = policy.categories.get(category_name) or policy.categories["other"]
-    context = _context(mail, ticket, category, decision.language, facts, renderer, policy, decision.sender)
+    context = _context(mail, ticket, category, decision.language, facts, renderer, policy, decision.sender, promise)
     return _outgoing(mail, renderer.render(decision.language, "confirmation", context), ticket, policy, owner)

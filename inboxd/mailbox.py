@@ -251,6 +251,16 @@ class ImapMailbox:
         except _FETCH_ERRORS as exc:
             raise MailboxError(f"SEARCH KEYWORD {keyword} failed: {exc}") from exc
 
+    def answered(self, uids: Sequence[int]) -> list[int]:
+        """Those of `uids` that carry \\Answered: a mail client sets it when an agent replies."""
+        found: list[int] = []
+        try:
+            for chunk in _chunks(uids, _UID_CHUNK):
+                found.extend(int(u) for u in self.client.search(["ANSWERED", "UID", ",".join(map(str, chunk))]))
+        except _FETCH_ERRORS as exc:
+            raise MailboxError(f"SEARCH ANSWERED failed: {exc}") from exc
+        return sorted(found)
+
     def remove_keywords(self, uids: Sequence[int], keywords: Iterable[str]) -> None:
         """Take back our own keywords (a quarantine retry): the mail itself is untouched."""
         flags = [k.encode() for k in keywords]

@@ -2,8 +2,8 @@
 
 What an operator alerts on: mail handled by category and outcome, acknowledgements
 sent and failed or withheld by a limit (the hourly budget above all), forged senders,
-mail linking to look-alikes of the exchange's domains, quarantined mail, escalations, webhook deliveries
-(failed ones above all), tick duration and errors, and the
+mail linking to look-alikes of the exchange's domains, quarantined mail, escalations and SLA breaches, the
+queue's reply-time estimate, webhook deliveries (failed ones above all), tick duration and errors, and the
 time of the last successful poll per mailbox — so an alert fires when fetching
 stops silently. `inboxd_info` carries the version, the model and the config digest.
 """
@@ -61,6 +61,20 @@ class Metrics:
             registry=r,
         )  # fmt: skip
         self.backlog = Gauge("inboxd_backlog", "New mails found by the last poll", ["mailbox"], registry=r)
+        # The reply time the queue suggests (inboxd.promise): unresolved tickets over the recent rate
+        # of resolution, in business seconds (0: no estimate), as the last acknowledgement saw it.
+        self.reply_estimate = Gauge(
+            "inboxd_reply_estimate_seconds", "Reply time estimated from the queue", ["mailbox", "category"],
+            registry=r,
+        )  # fmt: skip
+        self.open_tickets = Gauge(
+            "inboxd_open_tickets", "Unresolved tickets by category, as the last acknowledgement saw them",
+            ["mailbox", "category"], registry=r,
+        )  # fmt: skip
+        self.sla_breaches = Counter(
+            "inboxd_sla_breaches", "Tickets escalated because a first-response or resolution due time passed",
+            ["mailbox"], registry=r,
+        )  # fmt: skip
         self.info = Gauge("inboxd_info", "Version, model and config in use", ["version", "model", "config"], registry=r)
 
     def set_info(self, model: str, config: str) -> None:

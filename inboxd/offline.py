@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from inboxd.decide import Policy, build_ack, classifier_text, decide
 from inboxd.errors import MessageError
 from inboxd.models import Action, Decision, ParsedEmail
 from inboxd.parse import parse_message
+from inboxd.promise import promise
 from inboxd.render import Renderer
 from inboxd.screen import screen
 from inboxd.sensitive import redact_mail, secret_kinds
@@ -137,7 +139,11 @@ class OfflineDecider:
         limits: LimitsConfig,
         prefix: str,
         dnsfunc: DnsLookup | None = None,
+        at: datetime | None = None,
     ):
+        # When the mails count as received (`classify --at`); None: now, when each is decided.
+        # Offline there is no queue: the promise is [ack] reply_within on the [hours] calendar.
+        self.at = at
         self.dnsfunc = dnsfunc  # DKIM key lookups ([trust] verify_dkim); None: DKIM is not checked here
         self.classifier = classifier
         self.renderer = renderer
@@ -172,8 +178,14 @@ class OfflineDecider:
             decision = decide(mail, screening, classification, self.policy, sender=auth)
             ack = None
             if decision.action == Action.ACK:
-                out = build_ack(mail, decision, self.ticket, self.renderer, self.policy)
-                ack = {"to": out.to, "subject": out.subject, "body": out.body}
+                promised = promise(self.policy.promise, self.at or datetime.now(UTC))
+                out = build_ack(mail, decision, self.ticket, self.renderer, self.policy, promised)
+                ack = {
+                    "to": out.to,
+                    "subject": out.subject,
+                    "body": out.body,
+                    "reply_by": promised.reply_by.isoformat(),
+                }
         except Exception as exc:  # one bad message must not stop a batch
             return decision_record(source, mail, None, None, f"internal error: {type(exc).__name__}: {exc}")
         return decision_record(source, mail, decision, ack, None)

@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from inboxd import faults
@@ -46,6 +47,7 @@ from inboxd.errors import (
     SmtpUnavailable,
     StoreError,
 )
+from inboxd.hours import NoOpenHours, Span, parse_span
 from inboxd.mailbox import Fetched
 from inboxd.models import (
     Action,
@@ -58,6 +60,7 @@ from inboxd.models import (
     Screening,
     SkipReason,
 )
+from inboxd.promise import QueueState, promise
 from inboxd.reference import ticket_reference
 from inboxd.render import Renderer
 from inboxd.resolution import build_notice
@@ -95,6 +98,10 @@ RESERVE_AT_ONCE = 16
 # tick's last mails' when it ends.
 SYNC_AT_ONCE = 1000
 SYNC_EVERY_SECONDS = 10.0
+# The queue behind the promise (inboxd.promise) is read from the store once a tick, and again
+# after this long during a burst: counting every open ticket for each batch of 200 would cost a
+# 50,000-mail burst more than the promises themselves; the tickets it opens are counted as it goes.
+QUEUE_SECONDS = 60.0
 
 KW_ACKED = "$Inboxd-Acked"
 KW_MISSING = "$Inboxd-MissingInfo"
@@ -110,6 +117,7 @@ KW_RATE_LIMITED = "$Inboxd-RateLimited"
 KW_SECRET = "$Inboxd-Secret"
 KW_SPOOFED = "$Inboxd-Spoofed"
 KW_LOOKALIKE = "$Inboxd-Lookalike"  # links to a domain made to pass for an official one (inboxd.links)
+KW_SLA_BREACHED = "$Inboxd-SlaBreached"
 _HOUR = ""  # the key of the last hour's count among the per-domain counts (no domain is "")
 # Skip reasons of a request answered no more because of a limit: all flagged alike.
 _LIMITED = frozenset({"rate_limited", "domain_limited", "budget"})
@@ -131,6 +139,7 @@ class Mailbox(Protocol):
     def add_keywords(self, uids: Sequence[int], keywords: Iterable[str]) -> None: ...
     def move(self, uids: Sequence[int], folder: str) -> None: ...
     def uids_with_keyword(self, keyword: str) -> list[int]: ...
+    def answered(self, uids: Sequence[int]) -> list[int]: ...
 
 
 class Outbox(Protocol):
@@ -159,6 +168,11 @@ class TickReport:
     closed: int = 0  # resolved tickets closed: no reply within [tickets] reopen_within_days
     # Webhook deliveries this tick: delivered, to be retried, given up (inboxd.webhook_delivery).
     webhooks: Counter[str] = field(default_factory=Counter)
+    sla_breaches: int = 0  # tickets escalated this tick because an SLA due time passed
+    # Per category of the tickets opened this tick: the queue's estimate of the reply time
+    # (business seconds, 0: none) and the unresolved tickets, as the last promise saw them.
+    estimates: dict[str, float] = field(default_factory=dict)
+    open_tickets: dict[str, int] = field(default_factory=dict)
     withheld: Counter[str] = field(default_factory=Counter)  # acks not sent by the limits, by skip reason
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)  # decided mails by (category, outcome)
     error: str | None = None
@@ -264,6 +278,15 @@ class Processor:
         # Acks per sender domain, and in the last hour (key _HOUR), for the batch being decided.
         self._ack_counts: dict[str, int] = {}
         self._synced_at = 0.0  # time.monotonic() of that sync
+        # Unresolved tickets and recent resolutions per category (None: not read yet), and when they
+        # were read (time.monotonic()): once a tick, again after QUEUE_SECONDS of a long one.
+        self._queue: dict[str, list[int]] | None = None
+        self._queue_read = 0.0
+        # [sla] due times, counted on the [hours] calendar like the promise.
+        self._sla: tuple[Span | None, Span | None] = (
+            parse_span(config.sla.first_response) if config.sla.first_response else None,
+            parse_span(config.sla.resolution) if config.sla.resolution else None,
+        )
         # Parsing and redaction, given the tick's backlog: in place, or in worker processes.
         self._preparer = preparer or (lambda backlog: nullcontext(InProcess(config.limits, policy.fact_settings)))
         self._prepare: Preparer = InProcess(config.limits, policy.fact_settings)
@@ -274,6 +297,7 @@ class Processor:
     def tick(self) -> TickReport:
         report = TickReport()
         self._budget_warned = False
+        self._queue = None  # read afresh when the tick's first ticket is opened
         self._watch = watch = Stopwatch()
         report.stages = watch.seconds
         self._lease_renewed = time.monotonic()
@@ -296,6 +320,8 @@ class Processor:
             self._send_due(outbox, report)
             self._sync(box, uidvalidity, report)
             self._agent_resolutions(box, uidvalidity)
+            self._first_responses(box, uidvalidity)
+            self._sla_breaches(box, uidvalidity, report)
             if self._resolution_notices(report):
                 self._send_due(outbox, report)
             with watch("store"):
@@ -489,11 +515,14 @@ class Processor:
         per sender, per sender domain and per hour.
         """
         text = classifier_text(mail)
+        received = datetime.fromtimestamp(self.clock(), UTC)  # "received": when inboxd reads it
         if decision.action == Action.ESCALATE:
             report.spoofed += 1
             log.warning("forged sender: for a human, not answered",
                         extra={"event": "forged_sender", "row": row, "evidence": decision.sender.evidence})  # fmt: skip
-            self._record(row, mail, decision, plan_forged(decision, text, self.ticket_policy), None, report)
+            plan = self._with_due(plan_forged(decision, text, self.ticket_policy), received)
+            self._record(row, mail, decision, plan, None, report)
+            self._opened(decision)
             return
         if decision.action != Action.ACK:
             self._record(row, mail, decision, None, None, report)
@@ -520,12 +549,15 @@ class Processor:
             confirm = None
             if plan.send == "confirmation":
                 facts = facts_from_dict(plan.facts)
+                # The ticket is with the team from now: the promise counts from this mail.
+                promised = promise(self.policy.promise, received, self._queue_state(ticket.category))
 
                 def confirm(ref: str) -> OutgoingMail:
                     with watch("render"):
                         return build_confirmation(
-                            mail, followup, ticket.category, facts, ref, self.renderer, self.policy, ticket.customer
-                        )
+                            mail, followup, ticket.category, facts, ref, self.renderer, self.policy, ticket.customer,
+                            promised,
+                        )  # fmt: skip
 
             self._record(row, mail, followup, plan, confirm, report)
             return
@@ -544,13 +576,97 @@ class Processor:
             self._record(row, mail, skip, None, None, report)
             return
 
+        category_name = decision.classification.category if decision.classification else "other"
+        queue = self._queue_state(category_name)
+        promised = promise(self.policy.promise, received, queue)
+        report.estimates[category_name] = promised.estimate_seconds or 0.0
+        if queue is not None:
+            report.open_tickets[category_name] = queue.backlog
+
         def ack(ref: str) -> OutgoingMail:
             with watch("render"):
-                return build_ack(mail, decision, ref, self.renderer, self.policy)
+                return build_ack(mail, decision, ref, self.renderer, self.policy, promised)
 
-        plan = replace(plan_new(decision, text, self.ticket_policy), notes=notes)
+        plan = self._with_due(replace(plan_new(decision, text, self.ticket_policy), notes=notes), received)
         self._record(row, mail, decision, plan, ack, report)
         self._count_ack(mail)
+        self._opened(decision)
+
+    # -- the queue and the SLA -------------------------------------------------------------------
+
+    def _queue_state(self, category: str) -> QueueState | None:
+        """The category's queue as it was read, plus the tickets opened since; None when
+        neither the estimate nor the surge wording is configured (nothing is read then)."""
+        settings = self.policy.promise
+        if settings.estimate_window_days <= 0 and settings.surge_backlog <= 0:
+            return None
+        if self._queue is None or time.monotonic() - self._queue_read > QUEUE_SECONDS:
+            self._queue_read = time.monotonic()
+            since = self.clock() - settings.estimate_window_days * 86400
+            with self._watch("store"):
+                self._queue = {c: [n, r] for c, (n, r) in self.store.queue_counts(since).items()}
+        backlog, resolved = self._queue.get(category, (0, 0))
+        return QueueState(backlog, resolved)
+
+    def _opened(self, decision: Decision) -> None:
+        """A ticket was opened: the batch's queue counts include it."""
+        if self._queue is not None and decision.classification is not None:
+            self._queue.setdefault(decision.classification.category, [0, 0])[0] += 1
+
+    def _with_due(self, plan: TicketPlan, received: datetime) -> TicketPlan:
+        """A new ticket's plan with its [sla] due times as Unix times (None: not tracked)."""
+        calendar = self.policy.promise.calendar
+        due: list[float | None] = []
+        for span in self._sla:
+            if span is None:
+                due.append(None)
+                continue
+            try:
+                due.append(calendar.after(received, span).timestamp())
+            except NoOpenHours:  # a calendar closed for years: elapsed time, rather than no SLA
+                due.append((received + timedelta(seconds=span.seconds)).timestamp())
+        return replace(plan, first_response_due=due[0], resolution_due=due[1])
+
+    def _first_responses(self, box: Mailbox, uidvalidity: int) -> None:
+        """Tickets an agent has answered: their mail client set \\Answered on a customer mail.
+        Only the mails of tickets still waiting for a first response under an SLA are asked about."""
+        with self._watch("store"):
+            waiting = self.store.awaiting_first_response(self.account, self.folder, uidvalidity)
+        if not waiting:
+            return
+        with self._watch("sync"):
+            answered = box.answered(sorted(waiting))
+        if answered:
+            with self._watch("store"):
+                self.store.record_first_response(sorted({waiting[uid] for uid in answered}), self.clock())
+
+    def _sla_breaches(self, box: Mailbox, uidvalidity: int, report: TickReport) -> None:
+        """Tickets whose first response or resolution is overdue: escalated once each (keyword,
+        metric, log line, event). One indexed query when none is due.
+
+        The keywords go on the server before the breach is committed: a crash in between sets
+        them again on the next tick (they are idempotent), and the breach is counted once."""
+        with self._watch("store"):
+            due = self.store.sla_due(self.clock())
+            if not due:
+                return
+            uids = self.store.ticket_uids([b.ticket_id for b in due], self.account, self.folder, uidvalidity)
+        flagged = sorted({uid for b in due for uid in uids.get(b.ticket_id, [])})
+        if flagged:
+            with self._watch("sync"):
+                box.add_keywords(flagged, [KW_ESCALATED, KW_SLA_BREACHED])
+        for breach in due:
+            with self._watch("store"):
+                if not self.store.record_sla_breach(breach):
+                    continue  # resolved meanwhile, or escalated by the worker of another mailbox
+            report.sla_breaches += 1
+            report.escalations += 1
+            log.warning(
+                "SLA breached: ticket %s escalated (%s was due)",
+                breach.ref,
+                breach.kind.replace("_", " "),
+                extra={"event": "sla_breached", "ticket": breach.ref, "kind": breach.kind, "due": breach.due},
+            )
 
     def _withheld(self, mail: ParsedEmail) -> tuple[SkipReason, str] | None:
         """Why a new request gets no acknowledgement although it would deserve one, if it does not:

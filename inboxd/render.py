@@ -34,7 +34,9 @@ VARIABLES: Mapping[str, str] = {
     "understood": "list of {label, value}: the facts we read in the mail (authenticated senders only)",
     "understood_kinds": "labels of the kinds of fact we read, when their values are not repeated",
     "missing": "list of {field, label, ask}: what we still need",
-    "reply_within_hours": "when the customer can expect an answer",
+    "reply_within_hours": "the promise in hours ([ack] reply_within_hours, or reply_within's number)",
+    "reply_by": "when the customer will hear from us, e.g. 'Monday 27 Nov, 18:00 (Beijing time)'; empty if unknown",
+    "high_volume": "true when the category's queue is above [ack] surge_backlog",
     "team": "the sender name (smtp.from_name)",
     "secret_kinds": "kinds of secret removed from the mail: seed_phrase, private_key, password, backup_code",
 }
@@ -146,6 +148,8 @@ def sample_context(language: str, missing: Sequence[Mapping[str, str]]) -> dict[
         "understood_kinds": ["Amount"],
         "missing": list(missing),
         "reply_within_hours": 24,
+        "reply_by": "Monday 27 Nov, 18:00 (Beijing time)" if language == "en" else "11月27日（周一）18:00（北京时间）",
+        "high_volume": True,  # so that the surge wording is tried
         "team": "Support",
         # Every kind, so that every branch of the security-incident wording is tried.
         "secret_kinds": ["seed_phrase", "private_key", "password", "backup_code"],

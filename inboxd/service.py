@@ -163,6 +163,11 @@ class Worker:
         for outcome, count in report.webhooks.items():
             if count:
                 m.webhooks.labels(name, outcome).inc(count)
+        m.sla_breaches.labels(name).inc(report.sla_breaches)
+        for category, estimate in report.estimates.items():
+            m.reply_estimate.labels(name, category).set(estimate)
+        for category, count in report.open_tickets.items():
+            m.open_tickets.labels(name, category).set(count)
         self.store.record_poll(
             name, self.app.config.account, self.app.config.imap.folder, backlog=report.backlog, seconds=seconds
         )

@@ -97,6 +97,9 @@ class TicketPlan:
     send: str | None  # "ack" | "confirmation" | None
     security_incident: bool
     notes: tuple[str, ...] = ()  # for the agent, in the ticket's history
+    # A new ticket's SLA due times (Unix time; None: not tracked), counted on the [hours] calendar.
+    first_response_due: float | None = None
+    resolution_due: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -319,7 +319,11 @@ class MessagesMixin(StoreBase):
             )  # fmt: skip
             ticket_id = int(cur.fetchone()["id"])
             ref = f"{prefix}-{ticket_id:06d}"
-            db.execute("UPDATE tickets SET ref = ? WHERE id = ?", (ref, ticket_id))
+            dues = [d for d in (plan.first_response_due, plan.resolution_due) if d is not None]
+            db.execute(
+                "UPDATE tickets SET ref = ?, first_response_due = ?, resolution_due = ?, sla_due = ? WHERE id = ?",
+                (ref, plan.first_response_due, plan.resolution_due, min(dues) if dues else None, ticket_id),
+            )
             _event(
                 db,
                 ticket_id,

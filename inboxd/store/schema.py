@@ -127,6 +127,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX IF NOT EXISTS tickets_resolved ON tickets (state, resolved_at)",
         "CREATE INDEX IF NOT EXISTS tickets_notice_due ON tickets (id) WHERE notice = 'due'",
     ),
+    (  # 9: business-hours promises and SLA: due times per ticket, the earliest unmet one (sla_due,
+        # cleared on resolution) found by one indexed query per tick; the queue counted per category
+        "ALTER TABLE tickets ADD COLUMN first_response_due REAL",
+        "ALTER TABLE tickets ADD COLUMN resolution_due REAL",
+        "ALTER TABLE tickets ADD COLUMN first_response_at REAL",
+        "ALTER TABLE tickets ADD COLUMN sla_due REAL",
+        "ALTER TABLE tickets ADD COLUMN sla_breach TEXT",
+        "ALTER TABLE tickets ADD COLUMN sla_breached_at REAL",
+        "CREATE INDEX IF NOT EXISTS tickets_sla_due ON tickets (sla_due) WHERE sla_due IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS tickets_state_category ON tickets (state, category)",
+        "CREATE INDEX IF NOT EXISTS tickets_resolved_at ON tickets (resolved_at) WHERE resolved_at IS NOT NULL",
+    ),
 )
 
 VERSION = 1 + len(MIGRATIONS)

@@ -134,8 +134,11 @@ class TicketsMixin(StoreBase):
             if row is None or row["state"] in ("resolved", "closed"):
                 return False
             db.execute(
-                "UPDATE tickets SET state = 'resolved', resolved_at = ?, updated_at = ?, notice = 'due' WHERE id = ?",
-                (now(), now(), row["id"]),
+                # Resolving answers the customer too (first response), ends the SLA clock, and owes
+                # the customer a resolution notice (inboxd.resolution).
+                "UPDATE tickets SET state = 'resolved', resolved_at = ?, updated_at = ?, notice = 'due', "
+                "first_response_at = coalesce(first_response_at, ?), sla_due = NULL WHERE id = ?",
+                (now(), now(), now(), row["id"]),
             )
             db.execute(
                 "INSERT INTO ticket_events (ticket_id, at, kind, detail) VALUES (?, ?, 'resolved', ?)",
@@ -279,10 +282,12 @@ class TicketsMixin(StoreBase):
         return [str(r["ref"]) for r in rows]
 
     def tickets(
-        self, state: str | None = None, escalated: bool | None = None, limit: int = 500
+        self, state: str | None = None, escalated: bool | None = None, limit: int = 500, breached: bool = False
     ) -> list[dict[str, Any]]:
         where: list[str] = ["1 = 1"]
         params: list[Any] = []
+        if breached:  # an SLA due time passed unmet (see inboxd.store.sla)
+            where.append("sla_breached_at IS NOT NULL")
         if state:
             where.append("state = ?")
             params.append(state)

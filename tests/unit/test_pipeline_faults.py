@@ -56,6 +56,9 @@ class FakeMailbox:
     def uids_with_keyword(self, keyword: str) -> list[int]:
         return []
 
+    def answered(self, uids: Sequence[int]) -> list[int]:
+        return []
+
 
 class FakeOutbox:
     def __init__(self) -> None:
