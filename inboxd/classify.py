@@ -320,12 +320,24 @@ class Model:
 
     def probabilities(self, prepared: np.ndarray, scale: float) -> np.ndarray:
         """Confidence per category (columns in `classes` order); rows sum to 1."""
+        return self.scored(prepared, scale)[0]
+
+    def scored(self, prepared: np.ndarray, scale: float) -> tuple[np.ndarray, list[str | None]]:
+        """Confidence per category, and for each row the intent that scored best inside its top
+        category (None when that label has no intent): `unsolicited` inside `other`, say."""
         scores, are_probabilities = self.label_scores(prepared)
         if are_probabilities:
-            return np.column_stack([scores[:, m].sum(axis=1) for m in self._members])
-        best = np.column_stack([scores[:, m].max(axis=1) for m in self._members])
-        z = np.exp(scale * (best - best.max(axis=1, keepdims=True)))
-        return np.asarray(z / z.sum(axis=1, keepdims=True))
+            probs = np.column_stack([scores[:, m].sum(axis=1) for m in self._members])
+        else:
+            best = np.column_stack([scores[:, m].max(axis=1) for m in self._members])
+            z = np.exp(scale * (best - best.max(axis=1, keepdims=True)))
+            probs = np.asarray(z / z.sum(axis=1, keepdims=True))
+        intents: list[str | None] = []
+        for row, top in enumerate(np.argmax(probs, axis=1) if len(probs) else []):
+            members = self._members[int(top)]
+            label = self.labels[int(members[np.argmax(scores[row, members])])]
+            intents.append(label.split("/", 1)[1] if "/" in label else None)
+        return probs, intents
 
 
 def expected_meta(assets: Assets, settings: ModelSettings) -> dict[str, Any]:
@@ -566,11 +578,16 @@ def _return_freed_memory() -> None:
 
 
 def decide(
-    rule_hits: Sequence[tuple[str, str] | None], probs: np.ndarray, classes: Sequence[str], floor: float
+    rule_hits: Sequence[tuple[str, str] | None],
+    probs: np.ndarray,
+    classes: Sequence[str],
+    floor: float,
+    intents: Sequence[str | None] = (),
 ) -> list[Classification]:
     """Rules, then model, then floor, for a batch: `rule_hits` gives (rule, category) or None per text.
 
-    `probs` has one row per text the rules left to the model, in order.
+    `probs` has one row per text the rules left to the model, in order; `intents`, if given,
+    the intent that scored best inside each row's top category (`Model.scored`).
     """
     out: list[Classification] = []
     row = 0
@@ -592,6 +609,7 @@ def decide(
                 predicted=predicted,
                 runner_up=classes[second],
                 runner_up_confidence=round(float(p[second]), 4),
+                intent=intents[row - 1] if intents else None,
             )
         )
     return out
@@ -647,12 +665,12 @@ class Classifier:
         prepared = prepare(texts, self.settings)
         hits = self.rule_hits(texts, prepared)
         need_model = [i for i, hit in enumerate(hits) if hit is None]
-        probs = (
-            self.model.probabilities(prepared[need_model], self.settings.confidence_scale)
+        probs, intents = (
+            self.model.scored(prepared[need_model], self.settings.confidence_scale)
             if need_model
-            else np.zeros((0, len(self.model.classes)))
+            else (np.zeros((0, len(self.model.classes))), [])
         )
-        return decide(hits, probs, self.model.classes, self.floor)
+        return decide(hits, probs, self.model.classes, self.floor, intents)
 
     def explain(self, text: str, top: int = 12) -> Explanation:
         """The classification and the n-grams that pushed the mail toward its category."""

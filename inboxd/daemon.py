@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -31,6 +32,7 @@ from inboxd.model_child import ModelRead
 from inboxd.outbox import SmtpOutbox
 from inboxd.pipeline import KW_QUARANTINED, Processor, TickReport
 from inboxd.render import Renderer, load_templates
+from inboxd.spam import HeaderRule, SpamSettings
 from inboxd.store import Store
 from inboxd.tickets import TicketPolicy
 from inboxd.trust import TrustSettings
@@ -66,6 +68,16 @@ def make_policy(config: Config, assets: Assets) -> Policy:
         reply_within_hours=config.ack.reply_within_hours,
         order_rules=assets.order_rules,
         trust=TrustSettings(frozenset(config.trust.authserv_ids), config.trust.verify_dkim),
+        official_domains=config.trust.official_domains,
+        phishing=assets.phishing,
+        spam=SpamSettings(
+            trust_headers=config.spam.trust_headers,
+            header_rules=tuple(
+                HeaderRule(rule.header, re.compile(rule.pattern, re.IGNORECASE)) for rule in config.spam.header_rules
+            ),
+            unsolicited_confidence=config.spam.unsolicited_confidence,
+            folder=config.spam.folder,
+        ),
     )
 
 

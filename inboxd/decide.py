@@ -16,6 +16,11 @@ answered. Only an authenticated sender (`pass`) hears back the facts we read, it
 subject and its name (each checked by inboxd.echo); anyone else gets the kinds of fact
 found and the templates' neutral wording, so nothing a stranger wrote goes out in the
 exchange's name.
+
+Phishing reports and spam (inboxd.phishing, inboxd.spam): a mail the trusted receiving
+server marked spam, or that the model is sure is a sales pitch with no support cue in it,
+is skipped; a mail asking whether something is really ours gets the phishing-report
+acknowledgement, which lists every domain in the mail with its verdict, never as a link.
 """
 
 from __future__ import annotations
@@ -25,11 +30,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
-from inboxd.assets import Category
+from inboxd.assets import NO_PHISHING_RULES, Category, PhishingRules
 from inboxd.checks import missing_fields
 from inboxd.echo import greeting_name, masked_email, quotable_subject
+from inboxd.errors import MessageError
 from inboxd.extract import BUILTIN_RULES, FactSettings, OrderRules, facts_of_mail
 from inboxd.language import detect_language
+from inboxd.links import Link
 from inboxd.models import (
     FAIL,
     PASS,
@@ -41,12 +48,16 @@ from inboxd.models import (
     ParsedEmail,
     Screening,
     SenderAuth,
+    SkipReason,
 )
-from inboxd.render import INVALID_ADDRESS, SECURITY_TEMPLATE, Rendered, Renderer
+from inboxd.phishing import assess, defang, foreign_domains
+from inboxd.render import INVALID_ADDRESS, PHISHING_TEMPLATE, SECURITY_TEMPLATE, Rendered, Renderer
 from inboxd.sensitive import redact_mail, secret_kinds
+from inboxd.spam import SpamSettings, is_unsolicited, spam_screening
 from inboxd.trust import TrustSettings, sender_auth
 
 OWN_ID_PREFIX = "<inboxd."
+_LISTED = 20  # domains listed in a phishing-report acknowledgement
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +76,11 @@ class Policy:
     order_rules: OrderRules = field(default=BUILTIN_RULES)
     # Which receiving servers' Authentication-Results count ([trust]).
     trust: TrustSettings = field(default=TrustSettings())
+    # The exchange's own domains ([trust] official_domains): every other domain in a mail is
+    # `other` or a `lookalike` of one of these (inboxd.links).
+    official_domains: tuple[str, ...] = ()
+    phishing: PhishingRules = field(default=NO_PHISHING_RULES)
+    spam: SpamSettings = field(default=SpamSettings())
 
     @property
     def fact_settings(self) -> FactSettings:
@@ -100,6 +116,8 @@ def decide(
     language = detect_language(classifier_text(mail), policy.default_language)
     if sender is None:
         sender = sender_auth(mail.sender, mail.auth_results, policy.trust)
+    if screening.skip_reason is None:
+        screening = spam_screening(mail, policy.spam) or screening
     if screening.skip_reason is not None:
         # Not answered, but a secret in it still makes it an incident for the mailbox.
         return Decision(
@@ -115,6 +133,19 @@ def decide(
         raise ValueError("a mail that is not skipped needs a classification")
     if facts is None:
         facts = mail_facts(mail, policy)
+    found = assess(mail, policy.phishing, policy.official_domains)
+    links = found.links
+    if is_unsolicited(mail, classification, facts, policy.spam, found.report):
+        return Decision(
+            Action.SKIP,
+            language=language,
+            classification=classification,
+            facts=facts,
+            skip_reason=SkipReason.UNSOLICITED,
+            reason=f"unsolicited: a sales pitch (confidence {classification.confidence:.2f}), no support cue",
+            sender=sender,
+            links=links,
+        )
     category = policy.categories[classification.category]
     missing = missing_fields(category, policy.fields, facts)
     forged = sender.verdict == FAIL
@@ -127,6 +158,8 @@ def decide(
         reason=f"forged sender, for a human: {sender.evidence}" if forged else "",
         security_incident=incident,
         sender=sender,
+        phishing_report=found.report,
+        links=links,
     )
 
 
@@ -194,6 +227,7 @@ def _context(
     renderer: Renderer,
     policy: Policy,
     sender: SenderAuth,
+    links: tuple[Link, ...] = (),
 ) -> dict[str, Any]:
     """What every acknowledgement template may use (render.VARIABLES), but `missing`.
 
@@ -215,6 +249,10 @@ def _context(
         "reply_within_hours": policy.reply_within_hours,
         "team": policy.team,
         "secret_kinds": list(secret_kinds(facts.secrets)),
+        # Never as links: a domain written `exchange-support[.]net` is not made one by any client.
+        "links": [{"domain": defang(link.domain), "verdict": link.verdict} for link in links[:_LISTED]],
+        # Ours, written plainly: a mail client may make a link of them, and that link is ours.
+        "official_domains": list(policy.official_domains),
     }
 
 
@@ -225,6 +263,10 @@ def threadable(message_id: str) -> bool:
 
 
 def _outgoing(mail: ParsedEmail, rendered: Rendered, ticket: str, policy: Policy, to: str) -> OutgoingMail:
+    foreign = foreign_domains(f"{rendered.subject}\n{rendered.body}", policy.official_domains)
+    if foreign:
+        # Never sent: a link to a domain that is not ours, in the exchange's name, is what phishing looks like.
+        raise MessageError(f"the acknowledgement would link to domains that are not official: {', '.join(foreign)}")
     references = (*mail.references, mail.message_id) if mail.message_id not in mail.references else mail.references
     return OutgoingMail(
         to=to,
@@ -245,9 +287,15 @@ def build_ack(mail: ParsedEmail, decision: Decision, ticket: str, renderer: Rend
     language = decision.language
     category = policy.categories[decision.classification.category]
     texts = renderer.field_text[language]
-    context = _context(mail, ticket, category, language, decision.facts, renderer, policy, decision.sender)
+    context = _context(
+        mail, ticket, category, language, decision.facts, renderer, policy, decision.sender, decision.links
+    )
     context["missing"] = [{"field": f, "label": texts[f].label, "ask": texts[f].ask} for f in decision.missing]
-    template = SECURITY_TEMPLATE if decision.security_incident else category.template
+    template = category.template
+    if decision.security_incident:
+        template = SECURITY_TEMPLATE
+    elif decision.phishing_report:
+        template = PHISHING_TEMPLATE
     return _outgoing(mail, renderer.render(language, template, context), ticket, policy, mail.sender)
 
 

@@ -2,6 +2,7 @@
 
 What an operator alerts on: mail handled by category and outcome, acknowledgements
 sent and failed or withheld by a limit (the hourly budget above all), forged senders,
+phishing reports,
 quarantined mail, escalations, tick duration and errors, and the
 time of the last successful poll per mailbox — so an alert fires when fetching
 stops silently. `inboxd_info` carries the version, the model and the config digest.
@@ -33,6 +34,10 @@ class Metrics:
         self.escalations = Counter("inboxd_escalations", "Tickets escalated", ["mailbox"], registry=r)
         self.spoofed = Counter(
             "inboxd_forged_senders", "Mails whose From the trusted receiving server found forged", ["mailbox"],
+            registry=r,
+        )  # fmt: skip
+        self.phishing_reports = Counter(
+            "inboxd_phishing_reports", "Phishing reports handed to the security team (escalated)", ["mailbox"],
             registry=r,
         )  # fmt: skip
         # Alert on reason="budget": automatic mail has stopped for the hour (ack.max_per_hour).

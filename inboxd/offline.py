@@ -117,6 +117,7 @@ def decision_record(
         "addresses": [asdict(a) for a in facts.addresses] if facts else [],
         "secrets": list(secret_kinds(facts.secrets)) if facts else [],
         "security_incident": decision.security_incident if decision else False,
+        "phishing_report": decision.phishing_report if decision else False,
         "missing": list(decision.missing) if decision else [],
         "skip_reason": decision.skip_reason.value if decision and decision.skip_reason else None,
         "ack": ack,
