@@ -638,6 +638,9 @@ def _print_record(r: dict[str, Any]) -> None:
     out.print(f"language={r['language']} category={r['category']} confidence={r['confidence']} rule={r['rule']}")
     if r["security_incident"]:
         out.print(styled("security incident:", "bold red"), f"secrets removed: {', '.join(r['secrets'])}")
+    for link in r["links"]:
+        label = styled("look-alike link:", "bold red") if link["verdict"] == "lookalike" else f"{link['verdict']} link:"
+        out.print(label, link["domain"], f"({link['reason']})" if link["reason"] else "")
     for key in ("transactions", "order_ids", "amounts", "addresses", "times", "account_ids", "secrets", "missing"):
         if r[key]:
             out.print(f"  {key}: {json_text(r[key])}")

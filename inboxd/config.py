@@ -29,6 +29,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from inboxd.domains import cut, normalise
 from inboxd.errors import ConfigError, Problem
 
 Security = Literal["tls", "starttls", "none"]
@@ -42,6 +43,20 @@ def _host_names(value: tuple[str, ...], what: str) -> tuple[str, ...]:
     if bad:
         raise ValueError(f"not {what}: {', '.join(map(repr, bad))}")
     return tuple(name.lower().rstrip(".") for name in value)
+
+
+def _registrable_names(value: tuple[str, ...]) -> tuple[str, ...]:
+    """Domains someone can own (a registrable domain or a subdomain of one, IDN allowed), normalised
+    (lower case, punycode, no trailing dot), or a ValueError naming the bad ones."""
+    names = [normalise(name) for name in value]
+    bad = [
+        given
+        for given, name in zip(value, names, strict=True)
+        if not _HOST.match(name) or "." not in name or not cut(name)[1] or not name.isascii()
+    ]
+    if bad:
+        raise ValueError(f"not registrable domain names (like exchange.example): {', '.join(map(repr, bad))}")
+    return tuple(dict.fromkeys(names))
 
 
 class _Section(BaseModel):
@@ -265,7 +280,7 @@ class TrustConfig(_Section):
     @field_validator("official_domains")
     @classmethod
     def _official(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _host_names(value, "domain names")
+        return _registrable_names(value)
 
 
 class SpamHeaderRule(_Section):

@@ -36,7 +36,7 @@ from inboxd.echo import greeting_name, masked_email, quotable_subject
 from inboxd.errors import MessageError
 from inboxd.extract import BUILTIN_RULES, FactSettings, OrderRules, facts_of_mail
 from inboxd.language import detect_language
-from inboxd.links import Link
+from inboxd.links import Link, links_in
 from inboxd.models import (
     FAIL,
     PASS,
@@ -114,6 +114,8 @@ def decide(
     mail, _ = redact_mail(mail)
     incident = bool(mail.secrets)
     language = detect_language(classifier_text(mail), policy.default_language)
+    # The whole text, quoted and forwarded parts included: that is where a reported phish is.
+    links = links_in(mail.text, mail.hrefs, policy.official_domains)
     if sender is None:
         sender = sender_auth(mail.sender, mail.auth_results, policy.trust)
     if screening.skip_reason is None:
@@ -128,13 +130,13 @@ def decide(
             reason=screening.detail,
             security_incident=incident,
             sender=sender,
+            links=links,
         )
     if classification is None:
         raise ValueError("a mail that is not skipped needs a classification")
     if facts is None:
         facts = mail_facts(mail, policy)
-    found = assess(mail, policy.phishing, policy.official_domains)
-    links = found.links
+    found = assess(mail, policy.phishing, policy.official_domains, links)
     if is_unsolicited(mail, classification, facts, policy.spam, found.report):
         return Decision(
             Action.SKIP,

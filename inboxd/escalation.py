@@ -19,10 +19,9 @@ from inboxd.assets import mail_pattern
 from inboxd.errors import ConfigError, Problem
 
 PRIORITIES = ("normal", "high", "urgent")
-# The escalation reasons of a phishing report and of a lookalike domain in any mail
-# (inboxd.phishing): the sync reads the first back to flag the message $Inboxd-PhishingReport.
+# The escalation reason of a phishing report (inboxd.phishing): the sync reads it back to
+# flag the message $Inboxd-PhishingReport.
 PHISHING_REPORT = "phishing report, for the security team"
-LOOKALIKE = "lookalike of an official domain in the mail"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,10 +5,10 @@ when a non-ASCII name first needs it). Registrable names come from inboxd.domain
 bundled Public Suffix List, never downloaded).
 
 What is found (`links_in`): the host of every URL (http, https, ftp, and the defanged
-`hxxp`), every bare domain whose suffix is a real public suffix or the suffix of an
-official domain (`www.x.com`, `x.com/login`, `x[.]com`, `x。com`, the domain of an e-mail
+`hxxp`), every bare domain whose suffix is a real public suffix, the suffix of an
+official domain or `.example`/`.test` (`www.x.com`, `x.com/login`, `x[.]com`, `x。com`, the domain of an e-mail
 address), in the text and in the HTML `href` values. Before scanning, the text is
-NFKC-normalised (full-width letters and dots, mathematical letters), zero-width and bidi
+NFKC-normalised where it matters (full-width letters and dots, mathematical letters), zero-width and bidi
 characters are removed, and the common defanged forms (`[.]`, `(.)`, `[dot]`, `hxxp`) are
 undone. A URL counts by its real host: `https://exchange.example@evil.example/` is a link
 to evil.example, and domains in a URL's path are not links (only nested `https://` URLs
@@ -24,25 +24,27 @@ Verdicts (`verdict`), against `[trust] official_domains`:
   owns, so one it does not list is somebody else's); a homoglyph (the confusables table,
   accents dropped, `rn`->`m`, `vv`->`w`, `0`->`o`, `1`/`l`->`i`, punycode that renders like
   the name, mixed scripts); a Damerau-Levenshtein distance of at most 1 (names of 4-7
-  letters) or 2 (8 and more; names of 3 letters or fewer must match exactly), at most one
-  letter longer or shorter: swapped, doubled, missing or changed letters, a hyphen put in;
-  the official name, or the name itself, inside another registrable domain (`exchange.example.verify-login.example`,
-  `exchange-example.com`, `exchange.example-support.net`, `login-exchange.com`,
-  `exchangesupport.com`: a name glued to a word other than a phishing word such as
-  `support`, `login`, `wallet` is not flagged, so `stackexchange.com` stays `other`);
+  letters) or 2 (8 and more; names of 3 letters or fewer must match exactly or with a letter
+  doubled), at most one letter longer or shorter: swapped, doubled, missing or changed
+  letters, a hyphen put in; the official name, or the name itself, inside another
+  registrable domain (`exchange.example.verify-login.example`, `exchange-example.com`,
+  `exchange.example-support.net`, `login-exchange.com`, `exchangesupport.com`: a name glued
+  to a word other than a phishing word such as `support`, `login`, `wallet` is not flagged,
+  so `stackexchange.com` stays `other`);
 - other: the rest; every domain is `other` when no official domain is configured.
 A small built-in set of widely used domains (mail providers, block explorers, the big
 platforms) is never called a lookalike: nobody but their owners can register them.
 
 Bounds, whatever the input: at most MAX_SCAN_CHARS of text and MAX_HREFS hrefs are read, at
-most MAX_CANDIDATES names are examined and MAX_DOMAINS returned; every pattern is linear.
+most MAX_CANDIDATES names are examined in each and MAX_DOMAINS returned; every pattern is linear.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from urllib.parse import unquote
@@ -52,7 +54,9 @@ from inboxd.domains import cut, normalise
 OFFICIAL, LOOKALIKE, OTHER = "official", "lookalike", "other"
 
 MAX_DOMAINS = 50  # distinct domains returned for one mail
-MAX_CANDIDATES = 2000  # names examined for one mail (a hostile text may hold millions)
+# Names examined in the text, and again in the hrefs, of one mail (a hostile text may hold millions;
+# each new one costs up to ~0.2 ms to judge, a real mail has a few dozen).
+MAX_CANDIDATES = 500
 MAX_SCAN_CHARS = 200_000  # of the text (the parser already cuts it at limits.max_text_chars)
 MAX_HREFS = 200
 MAX_HREF_CHARS = 2048
@@ -81,6 +85,8 @@ _LABEL = rf"(?:{_LETTER}|-){{1,63}}+"  # possessive: a failed match never re-rea
 # part of an address); the left boundary makes each start inside a word fail at once.
 _BARE = re.compile(rf"(?<!{_LETTER})(?<!-){_LABEL}(?:\.{_LABEL}){{1,126}}+(?!{_LETTER}|[-@])")
 # A URL up to the next white space or quote; group 1 is the authority.
+_DOT = re.compile(r"\.")
+_NOT_IN_NAME = re.compile(r"[^\w.-]|_")
 _URL = re.compile(r"(?i)(?<![a-z0-9])(?:https?|ftp)://([^\s/?#\\<>\"'`]{1,512})([^\s<>\"'`]{0,4096})")
 _HOST_START = re.compile(rf"{_LABEL}(?:\.{_LABEL}){{0,126}}+")
 _CJK_HOST_START = re.compile(r"(?:[^\W_]|-){1,63}+(?:\.(?:[^\W_]|-){1,63}+){0,126}+")
@@ -88,31 +94,55 @@ _CJK_HOST_START = re.compile(r"(?:[^\W_]|-){1,63}+(?:\.(?:[^\W_]|-){1,63}+){0,12
 # invisible in a name as shown, so a name with them in it reads as the name without them.
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
                         "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")  # fmt: skip
+# Each pattern here starts with a literal character, which the regex engine looks for at C speed:
+# one that starts with a look-behind or an optional part is tried at every position (10x slower).
 _DEFANGED = re.compile(
-    r"(?i)\s?[\[({]\s?(?:\.|dot)\s?[\])}]\s?|\[:\]|\[://\]|(?<![a-z])h(?:xx|\*\*|tt)p(s?)(?:\[s\])?(?=\[?:)"
+    r"(?i)[\[({]\s?(?:\.|dot)\s?[\])}]\s?|\[:\]|\[://\]|h(?:xx|\*\*|tt(?=p\[))p(s?)(?:\[s\])?(?=\[?:)"
 )
-_IDEOGRAPHIC_DOT = re.compile(r"(?<=[^\W_])\u3002(?=[^\W_])")
+_DEFANGED_DOT = "\ue000"  # a private-use character: where a defanged dot was, before the spaces around it go
+_SPACED_DOT = re.compile(rf"\s?{_DEFANGED_DOT}")
+_IDEOGRAPHIC_DOT = re.compile(r"\u3002(?=[^\W_])")
+# What NFKC changes that matters in a name: full-width forms, letter-like and enclosed letters,
+# ligatures, mathematical letters (each run normalised on its own: NFKC of a whole Chinese mail
+# costs 20 ms per 100 KB, its full-width punctuation alone being enough to need it).
+_COMPATIBLE = re.compile("[\u2100-\u214f\u2460-\u24ff\ufb00-\ufb4f\uff00-\uffef\U0001d400-\U0001d7ff]+")
+_COMBINING = re.compile("[\u0300-\u036f]")
 # Words that bare names often end in although nobody means a web site: file names. Such a name
 # is kept only when it is official or a lookalike (`exchange.zip` is one).
+# Top-level names reserved for examples and tests (RFC 2606), which documentation, test mail and
+# demos use: a bare `exchnage.test` is a name there although no public suffix list has it.
+_RESERVED_SUFFIXES = frozenset({"example", "test"})
 _FILE_SUFFIXES = frozenset({"zip", "mov", "md", "py", "rs", "pl", "ps", "sh", "so", "cs", "jar", "gz"})
 
 
 def _undefang(match: re.Match[str]) -> str:
     text = match.group()
     if match.group(1) is not None:
+        start = match.start()
+        if start and match.string[start - 1].isalpha():
+            return text  # inside a word ("xhttp:"): not a scheme
         return "http" + match.group(1)
     if "[" in text and ":" in text:
         return "://" if "/" in text else ":"
-    return "."
+    return _DEFANGED_DOT
+
+
+def _ideographic_dot(match: re.Match[str]) -> str:
+    start = match.start()
+    return "." if start and match.string[start - 1].isalnum() else match.group()
 
 
 def _prepared(text: str) -> str:
     text = text[:MAX_SCAN_CHARS]
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
+        text = _COMPATIBLE.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+        if _COMBINING.search(text):
+            text = unicodedata.normalize("NFC", text)  # `e` + combining accent: one letter
         text = _INVISIBLE.sub("", text)
-        text = _IDEOGRAPHIC_DOT.sub(".", text)
-    return _DEFANGED.sub(_undefang, text)
+        if "\u3002" in text:
+            text = _IDEOGRAPHIC_DOT.sub(_ideographic_dot, text)
+    text = _DEFANGED.sub(_undefang, text)
+    return _SPACED_DOT.sub(".", text) if _DEFANGED_DOT in text else text
 
 
 def _url_host(authority: str) -> str:
@@ -121,23 +151,40 @@ def _url_host(authority: str) -> str:
     return match.group() if match else ""
 
 
+def _bare_names(text: str) -> Iterator[re.Match[str]]:
+    """_BARE's matches, looked for only around the dots: most of a mail has none, and the pattern,
+    which starts with a look-behind, costs at every position it is tried at."""
+    covered = 0
+    for dot in _DOT.finditer(text):
+        if dot.start() < covered:
+            continue
+        # A name is at most 253 characters: a region from 253 before the dot to the first character
+        # after 253 past it that no name holds; no name crosses its end, so none is cut in two.
+        start = max(covered, dot.start() - 253)
+        after = _NOT_IN_NAME.search(text, dot.start() + 253)
+        covered = after.start() if after else len(text)
+        yield from _BARE.finditer(text, start, covered)
+
+
 def _candidates(text: str) -> Iterator[tuple[str, bool]]:
-    """(name as written, from a URL) in order of appearance: each URL's host, then bare names."""
+    """(name as written, from a URL) in order of appearance: each URL's host, then bare names; the
+    first MAX_CANDIDATES of them (the first that many URL hosts and bare names, merged)."""
     found: list[tuple[int, str, bool]] = []
 
     def url(match: re.Match[str]) -> str:
-        found.append((match.start(), _url_host(match.group(1)), True))
-        # A redirector carries the real target in its query, often percent-encoded.
-        rest = match.group(2)
-        if "://" in rest or "%3a" in rest.lower():
-            for nested in _URL.finditer(unquote(rest)):
-                found.append((match.start(), _url_host(nested.group(1)), True))
+        if len(found) < MAX_CANDIDATES:
+            found.append((match.start(), _url_host(match.group(1)), True))
+            # A redirector carries the real target in its query, often percent-encoded.
+            rest = match.group(2)
+            if "://" in rest or "%3a" in rest.lower():
+                for nested in itertools.islice(_URL.finditer(unquote(rest)), MAX_CANDIDATES):
+                    found.append((match.start(), _url_host(nested.group(1)), True))
         return " " * len(match.group())
 
     rest = _URL.sub(url, text)
-    found.extend((m.start(), m.group(), False) for m in _BARE.finditer(rest))
+    found.extend((m.start(), m.group(), False) for m in itertools.islice(_bare_names(rest), MAX_CANDIDATES))
     found.sort(key=lambda item: item[0])  # stable: a URL's nested hosts stay after its own
-    for _, name, from_url in found:
+    for _, name, from_url in found[:MAX_CANDIDATES]:
         yield name, from_url
 
 
@@ -271,9 +318,10 @@ def _close(theirs: str, ours: str, limit: int) -> bool:
 
 def _edit_kind(candidate: str, official: str) -> str:
     if len(candidate) == len(official) + 1:
-        for i in range(len(candidate)):
-            if candidate[:i] + candidate[i + 1 :] == official:
-                return "letter doubled in" if i and candidate[i] == candidate[i - 1] else "letter added to"
+        cuts = [i for i in range(len(candidate)) if candidate[:i] + candidate[i + 1 :] == official]
+        if any(i and candidate[i] == candidate[i - 1] for i in cuts):
+            return "letter doubled in"
+        return "letter added to"
     if len(candidate) + 1 == len(official):
         return "letter missing from"
     if len(candidate) == len(official):
@@ -294,11 +342,11 @@ def _words(text: str) -> frozenset[str]:
 # different word ("stackexchange").
 _LURE_WORDS = _words("""
     access account accounts active activate airdrop alert app apps auth bonus care cash center centre
-    check claim client cn com confirm connect customer dapp defi desk en exchange gift global go help
-    helpdesk hk id info kyc live login logon mail my net nft official online pay portal pro promo
-    protect recover recovery refund restore reward rewards safe secure security service services
-    sign signin support sync team token unlock update us user verify verification vip wallet web
-    web3 www
+    check claim client cn com confirm connect customer dapp defi desk en event events exchange get gift
+    global go help helpdesk hk i id info join kyc live login logon m mail mobile my net new nft official
+    online pay portal pro promo protect real recover recovery refund restore reward rewards safe secure
+    security service services sign signin support sync team the token true try unlock update us use
+    user verify verification vip wallet web web3 www
 """)
 
 
@@ -326,7 +374,9 @@ _WELL_KNOWN = _words("""
     telegram.org facebook.com instagram.com whatsapp.com linkedin.com reddit.com discord.com discord.gg
     amazon.com cloudflare.com zoom.us etherscan.io bscscan.com tronscan.org polygonscan.com arbiscan.io
     solscan.io blockchain.com blockchair.com mempool.space btc.com coingecko.com coinmarketcap.com
-    metamask.io trustwallet.com ledger.com trezor.io
+    metamask.io trustwallet.com ledger.com trezor.io binance.com coinbase.com kraken.com okx.com
+    bybit.com kucoin.com htx.com huobi.com gate.io bitget.com mexc.com crypto.com bitfinex.com bitstamp.net
+    gemini.com upbit.com bithumb.com
 """)
 
 
@@ -355,8 +405,10 @@ def _extra_suffixes(officials: tuple[_Official, ...]) -> tuple[str, ...]:
 
 
 def verdict(domain: str, official: Sequence[str]) -> Link:
-    """The verdict on one domain (written in any form: punycode, Unicode, upper case, trailing dot)."""
-    name = _name(_INVISIBLE.sub("", unicodedata.normalize("NFKC", domain.strip())))
+    """The verdict on one domain, written in any form: punycode or Unicode, any case, a trailing dot,
+    defanged, or as a URL or an address (its host counts: no user, password, port or path)."""
+    text = _prepared(domain.strip())
+    name = _name(_url_host(text.partition("://")[2] if "://" in text else text.partition("/")[0]))
     if not name:
         return Link(domain.strip().lower(), OTHER)
     return _verdict(name, tuple(official))
@@ -367,7 +419,7 @@ def _verdict(name: str, official: tuple[str, ...]) -> Link:
     officials = _officials(official)
     for o in officials:
         if name == o.name or name.endswith("." + o.name):
-            return Link(name, OFFICIAL, f"official ({o.name})")
+            return Link(name, OFFICIAL, o.name if name == o.name else f"subdomain of {o.name}")
     if not officials or name.replace(".", "").isdigit():
         return Link(name, OTHER)
     c = _cut(name, _extra_suffixes(officials))
@@ -390,6 +442,8 @@ def _lookalike(name: str, c: _Cut, o: _Official) -> str:
         return f"same name as {reg} under .{c.suffix}"
     if theirs.replace("-", "") == ours and len(ours) >= 3:
         return f"{reg} with a hyphen"
+    if len(ours) == 3 and _edit_kind(theirs, ours) == "letter doubled in":  # `okkx` for `okx`
+        return f"letter doubled in {reg}"
     limit = allowed_distance(ours)
     if len(ours) >= 3 and skeleton(theirs) == o.skeleton:
         mixed = " (mixed scripts)" if not theirs.isascii() and len(_scripts(theirs)) > 1 else ""
@@ -407,14 +461,33 @@ def _lookalike(name: str, c: _Cut, o: _Official) -> str:
     for token in _tokens(c):
         if token == ours or (len(ours) >= 4 and skeleton(token) == o.skeleton):
             return f"{ours} (of {reg}) inside {c.registrable}"
+        if len(ours) >= 4 and len(token) > len(ours) and _glued(token, o, limit, lure_extra):
+            return f"{ours} (of {reg}) and a word in {c.registrable}"
         if len(ours) >= 6 and _close(token, ours, limit):
             return f"{ours} (of {reg}), misspelt, inside {c.registrable}"
-        if len(ours) >= 4 and len(token) > len(ours):
-            if token.startswith(ours) and _lure(token[len(ours) :], lure_extra):
-                return f"{ours} (of {reg}) and a word in {c.registrable}"
-            if token.endswith(ours) and _lure(token[: -len(ours)], lure_extra):
-                return f"{ours} (of {reg}) and a word in {c.registrable}"
     return ""
+
+
+def _glued(token: str, o: _Official, limit: int, lure_extra: frozenset[str]) -> bool:
+    """`token` is the official name (as is, misspelt or in homoglyphs) run together with lure words
+    or digits, before or after it: `exchangesupport`, `myexchange`, `exchnagelogin`."""
+    ours = o.cut.label
+    shape = skeleton(token)
+    # The cut is tried where the name would end give or take a letter (a typo changes its length).
+    for size in range(len(ours) - 1, len(ours) + 2):
+        if not 0 < size < len(token):
+            continue
+        for name, rest in ((token[:size], token[size:]), (token[-size:], token[:-size])):
+            if not _lure(rest, lure_extra):
+                continue
+            if name == ours or _close(name, ours, limit) or skeleton(name) == o.skeleton:
+                return True
+    # Homoglyphs may fold to fewer letters (`rn` -> `m`): cut the folded form too.
+    return shape != token and any(
+        _lure(rest, lure_extra)
+        for rest in (shape.removeprefix(o.skeleton), shape.removesuffix(o.skeleton))
+        if rest != shape
+    )
 
 
 def _tokens(c: _Cut) -> Iterator[str]:
@@ -427,31 +500,45 @@ def _tokens(c: _Cut) -> Iterator[str]:
 
 def links_in(text: str, hrefs: Sequence[str], official: Sequence[str]) -> tuple[Link, ...]:
     """Every distinct domain in `text` and in the HTML `hrefs`, in order of first appearance, with its
-    verdict; at most MAX_DOMAINS, whatever the input."""
+    verdict; at most MAX_DOMAINS, whatever the input.
+
+    When there are more, official and look-alike domains are kept before `other` ones: a phish
+    must not hide its link behind fifty decoy domains. The text and the hrefs each have their own
+    MAX_CANDIDATES, so that neither can crowd the other out.
+    """
     officials = tuple(official)
     extra = _extra_suffixes(_officials(officials))
     seen: dict[str, Link] = {}
-    examined = 0
-    for written, from_url in _all_candidates(text, hrefs):
-        examined += 1
-        if examined > MAX_CANDIDATES or len(seen) >= MAX_DOMAINS:
-            break
-        name = _name(written)
-        if not name or name in seen:
-            continue
-        if not from_url:
-            c = _cut(name, extra)
-            if not c.known or not c.label:
+    for candidates in (_candidates(_prepared(text)), _href_candidates(hrefs)):
+        for written, from_url in itertools.islice(candidates, MAX_CANDIDATES):
+            name = _name(written)
+            if not name or name in seen:
                 continue
-        link = _verdict(name, officials)
-        if not from_url and link.verdict == OTHER and name.rpartition(".")[2] in _FILE_SUFFIXES:
-            continue
-        seen[name] = link
+            if not from_url:
+                c = _cut(name, extra)
+                if not (c.known or c.suffix in _RESERVED_SUFFIXES) or not c.label:
+                    continue
+            link = _verdict(name, officials)
+            if link.verdict == OTHER and (len(seen) >= MAX_DOMAINS or (not from_url and _not_meant(written, name))):
+                continue
+            if len(seen) >= MAX_DOMAINS:
+                others = [key for key, kept in seen.items() if kept.verdict == OTHER]
+                if not others:
+                    continue
+                del seen[others[-1]]
+            seen[name] = link
     return tuple(seen.values())
 
 
-def _all_candidates(text: str, hrefs: Sequence[str]) -> Iterable[tuple[str, bool]]:
-    yield from _candidates(_prepared(text))
+def _not_meant(written: str, name: str) -> bool:
+    """A bare name that nobody meant as a site: a file name (`readme.md`), or two sentences run
+    together without a space (`will be.Now`, `the results.You`)."""
+    last = written.rpartition(".")[2]
+    joint = written[:1].islower() and last[:1].isupper() and last[1:].islower()
+    return joint or name.rpartition(".")[2] in _FILE_SUFFIXES
+
+
+def _href_candidates(hrefs: Sequence[str]) -> Iterator[tuple[str, bool]]:
     for href in hrefs[:MAX_HREFS]:
         value = href.strip()[:MAX_HREF_CHARS]
         if value.startswith("//"):

@@ -2,8 +2,8 @@
 
 What an operator alerts on: mail handled by category and outcome, acknowledgements
 sent and failed or withheld by a limit (the hourly budget above all), forged senders,
-phishing reports,
-quarantined mail, escalations, tick duration and errors, and the
+phishing reports, mail linking to look-alikes of the exchange's domains, quarantined mail,
+escalations, tick duration and errors, and the
 time of the last successful poll per mailbox — so an alert fires when fetching
 stops silently. `inboxd_info` carries the version, the model and the config digest.
 """
@@ -40,6 +40,9 @@ class Metrics:
             "inboxd_phishing_reports", "Phishing reports handed to the security team (escalated)", ["mailbox"],
             registry=r,
         )  # fmt: skip
+        self.lookalikes = Counter(
+            "inboxd_lookalike_mails", "Mails that link to a look-alike of an official domain", ["mailbox"], registry=r
+        )
         # Alert on reason="budget": automatic mail has stopped for the hour (ack.max_per_hour).
         self.withheld = Counter(
             "inboxd_acks_withheld",

@@ -85,6 +85,10 @@ class ParsedEmail:
     auth_results: tuple[str, ...] = ()
     # The mails forwarded as message/rfc822 parts (at most a few, their text bounded).
     forwarded: tuple[Forwarded, ...] = ()
+    # Where the mail's links go (inboxd.links reads them): the href values of its HTML parts,
+    # forwarded messages' included, and the From/Reply-To/Sender of each forwarded message
+    # (a message/rfc822 part) as mailto: (their headers are not in `text`). Bounded (parse).
+    hrefs: tuple[str, ...] = ()
 
 
 # Sender verdicts (inboxd.trust): how far the From address is proven.
@@ -243,6 +247,10 @@ class Decision:
     # Every domain in the mail's text and links, with its verdict against [trust] official_domains
     # (inboxd.links): a `lookalike` among them flags the ticket.
     links: tuple[Link, ...] = ()
+
+    @property
+    def lookalike(self) -> bool:
+        return any(link.verdict == "lookalike" for link in self.links)
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ import mailparser
 
 from inboxd.charset import decode_text
 from inboxd.errors import MessageError
+from inboxd.html_text import hrefs as html_hrefs
 from inboxd.html_text import html_to_text
 from inboxd.models import Attachment, Forwarded, ParsedEmail, ParseLimits
 
@@ -96,6 +97,8 @@ _ATTACHMENT_TEXT_BYTES = 64 * 1024  # read of each one
 _ATTACHMENT_TEXT_TOTAL = 256 * 1024  # of all of a mail's (and never more than limits.max_text_chars)
 _FORWARDED_AT_MOST = 3  # message/rfc822 parts read into ParsedEmail.forwarded
 _FORWARDED_CHARS = 20_000  # of each one's text
+_MAX_HREFS = 200  # link targets kept of one mail (inboxd.links reads them)
+_FORWARDED_SENDERS = ("from", "reply-to", "sender")
 # The stdlib parser's cost is lines x enclosing multiparts; 10 million such tests take
 # about 2 s here, and a real 25 MiB mail with an attachment three levels deep needs ~1 million.
 _MAX_BOUNDARY_CHECKS = 10_000_000
@@ -279,6 +282,28 @@ def _html_text(html: list[str], limits: LimitsConfig | ParseLimits) -> str:
         texts.append(html_to_text(page[:left]))
         left -= len(page)
     return "\n\n".join(texts)
+
+
+def _hrefs(message: email.message.Message, html: list[str], limits: LimitsConfig | ParseLimits) -> tuple[str, ...]:
+    """The href values of the HTML bodies (at most limits.max_html_chars of HTML read), then the
+    senders of each forwarded message as mailto: targets; at most _MAX_HREFS in all."""
+    found: list[str] = []
+    for part in message.walk():
+        if part.get_content_type() != "message/rfc822" or len(found) >= _MAX_HREFS:
+            continue
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        if not isinstance(inner, email.message.Message):
+            continue
+        values = [str(v) for name in _FORWARDED_SENDERS for v in inner.get_all(name) or []]
+        found.extend(f"mailto:{a}" for _, a in email.utils.getaddresses(values) if "@" in a and a.isprintable())
+    left = limits.max_html_chars
+    for page in html:
+        if left <= 0 or len(found) >= _MAX_HREFS:
+            break
+        found.extend(html_hrefs(page[:left], _MAX_HREFS - len(found)))
+        left -= len(page)
+    return tuple(dict.fromkeys(found))[:_MAX_HREFS]
 
 
 def _word_bytes(encoding: str, encoded: str) -> bytes:
@@ -597,4 +622,5 @@ def parse_message(raw: bytes, limits: LimitsConfig | ParseLimits | None = None) 
         auth_results=_auth_results(message),
         attachment_text=attachment_text,
         forwarded=forwarded,
+        hrefs=_hrefs(message, html, limits),
     )

@@ -98,14 +98,14 @@ def _first(patterns: Sequence[re.Pattern[str]], text: str) -> re.Pattern[str] | 
     return next((p for p in patterns if p.search(text)), None)
 
 
-def assess(mail: ParsedEmail, rules: PhishingRules, official: Sequence[str], hrefs: Sequence[str] = ()) -> Assessment:
-    """Is `mail` a phishing report? And every domain in it with its verdict against `official`.
-
-    `hrefs`: the link targets of its HTML, when the caller has them.
-    """
+def assess(
+    mail: ParsedEmail, rules: PhishingRules, official: Sequence[str], links: tuple[Link, ...] | None = None
+) -> Assessment:
+    """Is `mail` a phishing report? `links`: the mail's domains with their verdicts against
+    `official` (`links_in` over its text and hrefs, as `decide` has them), found here if None."""
     forward = split_forward(mail, rules)
-    everything = "\n".join([mail.subject, mail.text, *(f"{p.subject}\n{p.text}" for p in mail.forwarded)])
-    links = links_in(everything, [*hrefs, *(_as_url(s) for s in forward.senders)], official)
+    if links is None:
+        links = links_in(mail.text, mail.hrefs, official)
     customer = _readable(forward.customer)
     question = _first(rules.questions, customer)
     if question is not None:

@@ -112,6 +112,7 @@ KW_PHISHING = "$Inboxd-PhishingReport"
 KW_SPAM = "$Inboxd-Spam"
 # Skip reasons of mail that is spam: flagged KW_SPAM and moved to [spam] folder, never deleted.
 _SPAM = frozenset({SkipReason.SPAM.value, SkipReason.UNSOLICITED.value})
+KW_LOOKALIKE = "$Inboxd-Lookalike"  # links to a domain made to pass for an official one (inboxd.links)
 _HOUR = ""  # the key of the last hour's count among the per-domain counts (no domain is "")
 # Skip reasons of a request answered no more because of a limit: all flagged alike.
 _LIMITED = frozenset({"rate_limited", "domain_limited", "budget"})
@@ -157,6 +158,7 @@ class TickReport:
     escalations: int = 0
     spoofed: int = 0  # mails whose From is proven forged (for a human, never answered)
     phishing_reports: int = 0  # mails asking whether something is ours: handed to the security team
+    lookalikes: int = 0  # mails that link to a look-alike of an official domain
     withheld: Counter[str] = field(default_factory=Counter)  # acks not sent by the limits, by skip reason
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)  # decided mails by (category, outcome)
     error: str | None = None
@@ -213,6 +215,8 @@ def keywords_for(row: SyncRow, category_keywords: dict[str, str]) -> list[str]:
         keywords.append(KW_REOPENED)
     if row.security_incident:
         keywords.append(KW_SECRET)
+    if row.lookalike:
+        keywords.append(KW_LOOKALIKE)
     return keywords
 
 
@@ -617,6 +621,8 @@ class Processor:
             report.escalations += 1
             if PHISHING_REPORT in plan.escalation.reason:
                 self._to_security_team(row, mail, decision, ticket, report)
+        if decision.lookalike:
+            report.lookalikes += 1
         log.info(
             "decided",
             extra={

@@ -38,6 +38,13 @@ class SyncRow:
     escalation: str | None
     reopened: bool
     security_incident: bool
+    lookalike: bool = False  # the mail links to a domain made to pass for an official one
+
+
+def _lookalikes(decision: Decision) -> dict[str, list[str]]:
+    """The look-alike domains a mail links to, kept with its facts (the server sync flags it)."""
+    domains = [link.domain for link in decision.links if link.verdict == "lookalike"]
+    return {"lookalikes": domains} if domains else {}
 
 
 def _event(db: Db, ticket_id: int, kind: str, detail: str, row: int | None) -> None:
@@ -208,7 +215,7 @@ class MessagesMixin(StoreBase):
                     c.category if c else None,
                     c.confidence if c else None,
                     c.rule if c else None,
-                    json.dumps(facts_dict(decision.facts), ensure_ascii=False),
+                    json.dumps(facts_dict(decision.facts) | _lookalikes(decision), ensure_ascii=False),
                     json.dumps(list(plan.missing if plan else decision.missing)),
                     ticket_id,
                     None if plan is None else ("new" if plan.ticket_id is None else "followup"),
@@ -306,6 +313,9 @@ class MessagesMixin(StoreBase):
         if plan.security_incident and decision.facts.secrets:
             kinds = ", ".join(sorted({s.kind for s in decision.facts.secrets}))
             _event(db, ticket_id, "security_incident", f"customer secret in the mail, redacted: {kinds}", row)
+        lookalikes = _lookalikes(decision).get("lookalikes")
+        if lookalikes:
+            _event(db, ticket_id, "lookalike", f"links to look-alike domains: {', '.join(lookalikes)}", row)
         return ticket_id, ref
 
     # -- server sync -----------------------------------------------------------------------
@@ -340,9 +350,11 @@ class MessagesMixin(StoreBase):
                 escalation=r["escalation"],
                 reopened=bool(r["escalation"] and str(r["escalation"]).startswith("reopened")),
                 # This mail itself carried a customer secret (kinds only are stored).
-                security_incident=bool(json.loads(r["facts"] or "{}").get("secrets")),
+                security_incident=bool(facts.get("secrets")),
+                lookalike=bool(facts.get("lookalikes")),
             )
             for r in rows
+            for facts in (json.loads(r["facts"] or "{}"),)
         ]
         if result:
             # They are about to be applied on the IMAP server: first make their states durable.
