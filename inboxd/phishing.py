@@ -30,9 +30,10 @@ from inboxd.links import LOOKALIKE, OFFICIAL, Link, links_in
 from inboxd.models import ParsedEmail
 
 # The customer's own words read for a question, and the forwarded part read for
-# suspicious content (the parser bounds each rfc822 part already).
+# suspicious content: a phishing mail says what it wants in its first lines, and hostile
+# mail must cost little (~20 ms at these bounds, 0.1 ms for a usual mail).
 _CUSTOMER_CHARS = 4000
-_FORWARDED_CHARS = 30_000
+_FORWARDED_CHARS = 10_000
 _HAN = re.compile(r"[\u3400-\u9fff]")
 # A defanged dot, "[.]", "(.)", "{.}", "[dot]": no mail client makes a link across one.
 _WRITTEN_SAFE = re.compile(r"(?i)[\[({]\s?(?:\.|dot)\s?[\])}]")

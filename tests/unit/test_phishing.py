@@ -177,3 +177,15 @@ def test_phishing_toml_is_validated(tmp_path: Path, assets: Assets) -> None:
     assert ("forward.apple", "must be a non-empty regular expression") in found
     assert ("suspicious[0]", "matches the empty text, so it would match every mail") in found
     assert ("extra", "unknown key") in found
+
+
+def test_forwarded_parts_are_bounded() -> None:
+    inner = "From: x@evil.example\nSubject: s\nContent-Type: text/plain\n\n" + "verify your wallet " * 3000
+    parts = "".join(f"--b\nContent-Type: message/rfc822\n\n{inner}\n" for _ in range(5))
+    raw = (
+        "From: Ann <ann@mail.example>\nTo: support@exchange.example\nSubject: five\n"
+        f'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n\n{parts}--b--\n'
+    ).encode()
+    forwarded = parse_message(raw).forwarded
+    assert len(forwarded) == 3
+    assert all(part.sender == "x@evil.example" and len(part.text) == 20_000 for part in forwarded)
