@@ -6,6 +6,8 @@
 - `model.toml`: model settings (checked against scikit-learn in `classify`);
 - `extraction.toml`: order-ID cue words, ID patterns and exclusions (optional: the
   built-in lists of `extract.orders` apply without it);
+- `phishing.toml`: forwarded-message markers and the cue lists that make a mail a
+  phishing report (`inboxd.phishing`; optional: without it no mail is one);
 - `examples/*.csv`: labelled examples, `text,category[,intent][,writer]`.
 
 Problems are collected, never raised one at a time, so `inboxd check` can list them all.
@@ -58,6 +60,19 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class PhishingRules:
+    """`phishing.toml`, compiled: what `inboxd.phishing` recognises a phishing report by."""
+
+    forward: tuple[tuple[str, re.Pattern[str]], ...] = ()  # (mail client, the line that starts a forward)
+    subject: re.Pattern[str] | None = None  # a subject that says the mail is a forward
+    questions: tuple[re.Pattern[str], ...] = ()  # "is this from you?", in the customer's words
+    suspicious: tuple[re.Pattern[str], ...] = ()  # verify / suspended / 助记词, in the forwarded part
+
+
+NO_PHISHING_RULES = PhishingRules()
+
+
+@dataclass(frozen=True, slots=True)
 class Example:
     text: str
     category: str
@@ -95,6 +110,7 @@ class Assets:
     model_settings: dict[str, Any]
     example_files: tuple[Path, ...]
     order_rules: OrderRules = BUILTIN_RULES
+    phishing: PhishingRules = NO_PHISHING_RULES
 
     @property
     def category_names(self) -> tuple[str, ...]:
@@ -312,6 +328,47 @@ def _load_order_rules(path: Path, problems: list[Problem]) -> OrderRules:
     return compile_rules(lists["cues"] or (), lists["patterns"] or (), lists["exclude"] or ())
 
 
+def _load_phishing_rules(path: Path, problems: list[Problem]) -> PhishingRules:
+    if not path.exists():
+        return NO_PHISHING_RULES
+    data = _read_toml(path, problems)
+    if data is None:
+        return NO_PHISHING_RULES
+    file = str(path)
+    before = len(problems)
+    for extra in sorted(set(data) - {"forward", "questions", "suspicious"}):
+        problems.append(Problem(file, extra, "unknown key"))
+    forward: list[tuple[str, re.Pattern[str]]] = []
+    subject: re.Pattern[str] | None = None
+    markers = data.get("forward", {})
+    if not isinstance(markers, dict) or not markers:
+        problems.append(Problem(file, "forward", "must be a table of client = pattern"))
+        markers = {}
+    for client, pattern in markers.items():
+        if not _NAME.match(client):
+            problems.append(Problem(file, f"forward.{client}", "client names are lower_case_with_underscores"))
+            continue
+        compiled = mail_pattern(pattern, file, f"forward.{client}", problems)
+        if compiled is None:
+            continue
+        # A marker is a line: ^ and $ match at every line of the text.
+        compiled = re.compile(compiled.pattern, re.IGNORECASE | re.MULTILINE)
+        if client == "subject":
+            subject = compiled
+        else:
+            forward.append((client, compiled))
+    lists: dict[str, list[re.Pattern[str]]] = {}
+    for key in ("questions", "suspicious"):
+        lists[key] = []
+        for index, pattern in enumerate(_string_list(data.get(key), file, key, problems) or []):
+            compiled = mail_pattern(pattern, file, f"{key}[{index}]", problems)
+            if compiled is not None:
+                lists[key].append(compiled)
+    if len(problems) > before:
+        return NO_PHISHING_RULES
+    return PhishingRules(tuple(forward), subject, tuple(lists["questions"]), tuple(lists["suspicious"]))
+
+
 _MAX_LINES_LISTED = 5
 # Columns an examples file may have after `text,category`, each at most once, in any order.
 # `language` (en/zh) is what evaluation sets carry: checked, then not used.
@@ -410,6 +467,7 @@ def load_assets(root: Path) -> Assets:
     rules = _load_rules(root / "rules.toml", categories, problems)
     settings = _read_toml(root / "model.toml", problems) or {}
     order_rules = _load_order_rules(root / "extraction.toml", problems)
+    phishing = _load_phishing_rules(root / "phishing.toml", problems)
     example_files = tuple(sorted((root / "examples").glob("*.csv")))
     if not example_files:
         problems.append(Problem(str(root / "examples"), "", "no example files (*.csv)"))
@@ -429,4 +487,5 @@ def load_assets(root: Path) -> Assets:
         model_settings=settings,
         example_files=example_files,
         order_rules=order_rules,
+        phishing=phishing,
     )

@@ -337,12 +337,15 @@ class Model:
             margins = np.column_stack([-margins, margins])
         return margins, False
 
+    def _per_category(self, scores: np.ndarray, are_probabilities: bool) -> np.ndarray:
+        if are_probabilities:
+            return np.column_stack([scores[:, m].sum(axis=1) for m in self._members])
+        return np.column_stack([scores[:, m].max(axis=1) for m in self._members])
+
     def category_scores(self, prepared: np.ndarray) -> tuple[np.ndarray, bool]:
         """Per category (columns in `classes` order): summed probabilities (True) or best margins."""
         scores, are_probabilities = self.label_scores(prepared)
-        if are_probabilities:
-            return np.column_stack([scores[:, m].sum(axis=1) for m in self._members]), True
-        return np.column_stack([scores[:, m].max(axis=1) for m in self._members]), False
+        return self._per_category(scores, are_probabilities), are_probabilities
 
     @property
     def fitted_scale(self) -> float | None:
@@ -358,6 +361,20 @@ class Model:
         """
         scores, are_probabilities = self.category_scores(prepared)
         return confidences(scores, are_probabilities, scale if scale is not None else self.fitted_scale)
+
+    def scored(self, prepared: np.ndarray, scale: float | None) -> tuple[np.ndarray, list[str | None]]:
+        """Confidence per category (as `probabilities`), and for each row the intent that scored
+        best inside its top category (None when that label has no intent): `unsolicited` inside
+        `other`, say."""
+        scores, are_probabilities = self.label_scores(prepared)
+        per_category = self._per_category(scores, are_probabilities)
+        probs = confidences(per_category, are_probabilities, scale if scale is not None else self.fitted_scale)
+        intents: list[str | None] = []
+        for row, top in enumerate(np.argmax(probs, axis=1) if len(probs) else []):
+            members = self._members[int(top)]
+            label = self.labels[int(members[np.argmax(scores[row, members])])]
+            intents.append(label.split("/", 1)[1] if "/" in label else None)
+        return probs, intents
 
 
 DEFAULT_SCALE = 4.0
@@ -703,11 +720,16 @@ def _return_freed_memory() -> None:
 
 
 def decide(
-    rule_hits: Sequence[tuple[str, str] | None], probs: np.ndarray, classes: Sequence[str], floor: float
+    rule_hits: Sequence[tuple[str, str] | None],
+    probs: np.ndarray,
+    classes: Sequence[str],
+    floor: float,
+    intents: Sequence[str | None] = (),
 ) -> list[Classification]:
     """Rules, then model, then floor, for a batch: `rule_hits` gives (rule, category) or None per text.
 
-    `probs` has one row per text the rules left to the model, in order.
+    `probs` has one row per text the rules left to the model, in order; `intents`, if given,
+    the intent that scored best inside each row's top category (`Model.scored`).
     """
     out: list[Classification] = []
     row = 0
@@ -729,6 +751,7 @@ def decide(
                 predicted=predicted,
                 runner_up=classes[second],
                 runner_up_confidence=round(float(p[second]), 4),
+                intent=intents[row - 1] if intents else None,
             )
         )
     return out
@@ -784,12 +807,12 @@ class Classifier:
         prepared = prepare(texts, self.settings)
         hits = self.rule_hits(texts, prepared)
         need_model = [i for i, hit in enumerate(hits) if hit is None]
-        probs = (
-            self.model.probabilities(prepared[need_model], self.settings.confidence_scale)
+        probs, intents = (
+            self.model.scored(prepared[need_model], self.settings.confidence_scale)
             if need_model
-            else np.zeros((0, len(self.model.classes)))
+            else (np.zeros((0, len(self.model.classes))), [])
         )
-        return decide(hits, probs, self.model.classes, self.floor)
+        return decide(hits, probs, self.model.classes, self.floor, intents)
 
     def explain(self, text: str, top: int = 12) -> Explanation:
         """The classification and the n-grams that pushed the mail toward its category."""

@@ -387,6 +387,44 @@ class TrustConfig(_Section):
         return _registrable_names(value)
 
 
+class SpamHeaderRule(_Section):
+    """Mail whose `header` (its first, topmost value) matches `pattern` is spam."""
+
+    header: str = Field(pattern=r"^[!-9;-~]{1,76}$")  # a header field name
+    pattern: str = Field(min_length=1)
+
+    @field_validator("header")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        try:
+            compiled = re.compile(value, re.IGNORECASE)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        if compiled.search(""):
+            raise ValueError("matches the empty value, so it would match every mail that has the header")
+        return value
+
+
+class SpamConfig(_Section):
+    """Spam is not a ticket (see inboxd.spam)."""
+
+    # Believe the receiving server's X-Spam-Flag / X-Spam-Status / SCL and header_rules. Only
+    # when that server sets them on every mail and removes any the sender wrote.
+    trust_headers: bool = False
+    header_rules: tuple[SpamHeaderRule, ...] = ()
+    # Skip mail whose best intent is `unsolicited` with at least this confidence and no
+    # support cue in it; 0 turns it off.
+    unsolicited_confidence: float = Field(0.6, ge=0, le=1)
+    # Where skipped spam is moved (after its decision is committed); "" keeps it in place
+    # with $Inboxd-Spam. Never deleted.
+    folder: str = ""
+
+
 class TicketsConfig(_Section):
     # A reply that completes the missing information gets a short confirmation.
     confirm_when_complete: bool = True
@@ -525,6 +563,7 @@ class _Sections(_Section):
     sla: SlaConfig = SlaConfig()
     tickets: TicketsConfig = TicketsConfig()
     trust: TrustConfig = TrustConfig()
+    spam: SpamConfig = SpamConfig()
     limits: LimitsConfig = LimitsConfig()
     extract: ExtractConfig = ExtractConfig()
     logging: LoggingConfig = LoggingConfig()
@@ -698,6 +737,7 @@ def load_configs(path: Path) -> list[Config]:
                 sla=file.sla,
                 tickets=file.tickets,
                 trust=file.trust,
+                spam=file.spam,
                 limits=section.limits if section and section.limits else file.limits,
                 extract=file.extract,
                 logging=file.logging,

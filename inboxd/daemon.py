@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -33,6 +34,7 @@ from inboxd.outbox import SmtpOutbox
 from inboxd.pipeline import KW_QUARANTINED, Processor, TickReport
 from inboxd.promise import PromiseSettings
 from inboxd.render import Renderer, load_templates
+from inboxd.spam import HeaderRule, SpamSettings
 from inboxd.store import Store
 from inboxd.tickets import TicketPolicy
 from inboxd.trust import TrustSettings
@@ -84,6 +86,15 @@ def make_policy(config: Config, assets: Assets) -> Policy:
         trust=TrustSettings(frozenset(config.trust.authserv_ids), config.trust.verify_dkim),
         official_domains=config.trust.official_domains,
         promise=promise,
+        phishing=assets.phishing,
+        spam=SpamSettings(
+            trust_headers=config.spam.trust_headers,
+            header_rules=tuple(
+                HeaderRule(rule.header, re.compile(rule.pattern, re.IGNORECASE)) for rule in config.spam.header_rules
+            ),
+            unsolicited_confidence=config.spam.unsolicited_confidence,
+            folder=config.spam.folder,
+        ),
     )
 
 

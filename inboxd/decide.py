@@ -16,6 +16,11 @@ answered. Only an authenticated sender (`pass`) hears back the facts we read, it
 subject and its name (each checked by inboxd.echo); anyone else gets the kinds of fact
 found and the templates' neutral wording, so nothing a stranger wrote goes out in the
 exchange's name.
+
+Phishing reports and spam (inboxd.phishing, inboxd.spam): a mail the trusted receiving
+server marked spam, or that the model is sure is a sales pitch with no support cue in it,
+is skipped; a mail asking whether something is really ours gets the phishing-report
+acknowledgement, which lists every domain in the mail with its verdict, never as a link.
 """
 
 from __future__ import annotations
@@ -25,13 +30,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
-from inboxd.assets import Category
+from inboxd.assets import NO_PHISHING_RULES, Category, PhishingRules
 from inboxd.checks import missing_fields
 from inboxd.echo import greeting_name, masked_email, quotable_subject
+from inboxd.errors import MessageError
 from inboxd.extract import BUILTIN_RULES, FactSettings, OrderRules, facts_of_mail
 from inboxd.hours import ALWAYS_OPEN, Span
 from inboxd.language import detect_language
-from inboxd.links import links_in
+from inboxd.links import Link, links_in
 from inboxd.models import (
     FAIL,
     PASS,
@@ -43,15 +49,19 @@ from inboxd.models import (
     ParsedEmail,
     Screening,
     SenderAuth,
+    SkipReason,
 )
+from inboxd.phishing import assess, defang, foreign_domains
 from inboxd.promise import Promise, PromiseSettings, customer_zone, format_moment
-from inboxd.render import INVALID_ADDRESS, SECURITY_TEMPLATE, Rendered, Renderer
+from inboxd.render import INVALID_ADDRESS, PHISHING_TEMPLATE, SECURITY_TEMPLATE, Rendered, Renderer
 from inboxd.sensitive import redact_mail, secret_kinds
+from inboxd.spam import SpamSettings, is_unsolicited, spam_screening
 from inboxd.trust import TrustSettings, sender_auth
 
 OWN_ID_PREFIX = "<inboxd."
 # Today's promise when nothing else is configured: 24 hours of calendar time.
 DEFAULT_PROMISE = PromiseSettings(ALWAYS_OPEN, Span(24 * 3600, False))
+_LISTED = 20  # domains listed in a phishing-report acknowledgement
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +80,13 @@ class Policy:
     order_rules: OrderRules = field(default=BUILTIN_RULES)
     # Which receiving servers' Authentication-Results count ([trust]).
     trust: TrustSettings = field(default=TrustSettings())
-    # The exchange's own domains ([trust] official_domains): links are judged against them.
+    # The exchange's own domains ([trust] official_domains): every other domain in a mail is
+    # `other` or a `lookalike` of one of these (inboxd.links).
     official_domains: tuple[str, ...] = ()
     # The promise: [ack] reply_within on the [hours] calendar, and the queue's estimate (inboxd.promise).
     promise: PromiseSettings = field(default=DEFAULT_PROMISE)
+    phishing: PhishingRules = field(default=NO_PHISHING_RULES)
+    spam: SpamSettings = field(default=SpamSettings())
 
     @property
     def fact_settings(self) -> FactSettings:
@@ -111,6 +124,8 @@ def decide(
     links = links_in(mail.text, mail.hrefs, policy.official_domains)
     if sender is None:
         sender = sender_auth(mail.sender, mail.auth_results, policy.trust)
+    if screening.skip_reason is None:
+        screening = spam_screening(mail, policy.spam) or screening
     if screening.skip_reason is not None:
         # Not answered, but a secret in it still makes it an incident for the mailbox.
         return Decision(
@@ -127,6 +142,18 @@ def decide(
         raise ValueError("a mail that is not skipped needs a classification")
     if facts is None:
         facts = mail_facts(mail, policy)
+    found = assess(mail, policy.phishing, policy.official_domains, links)
+    if is_unsolicited(mail, classification, facts, policy.spam, found.report):
+        return Decision(
+            Action.SKIP,
+            language=language,
+            classification=classification,
+            facts=facts,
+            skip_reason=SkipReason.UNSOLICITED,
+            reason=f"unsolicited: a sales pitch (confidence {classification.confidence:.2f}), no support cue",
+            sender=sender,
+            links=links,
+        )
     category = policy.categories[classification.category]
     missing = missing_fields(category, policy.fields, facts)
     forged = sender.verdict == FAIL
@@ -139,6 +166,7 @@ def decide(
         reason=f"forged sender, for a human: {sender.evidence}" if forged else "",
         security_incident=incident,
         sender=sender,
+        phishing_report=found.report,
         links=links,
     )
 
@@ -208,6 +236,7 @@ def _context(
     policy: Policy,
     sender: SenderAuth,
     promise: Promise | None = None,
+    links: tuple[Link, ...] = (),
 ) -> dict[str, Any]:
     """What every acknowledgement template may use (render.VARIABLES), but `missing`.
 
@@ -234,6 +263,10 @@ def _context(
         "high_volume": promise.high_volume if promise else False,
         "team": policy.team,
         "secret_kinds": list(secret_kinds(facts.secrets)),
+        # Never as links: a domain written `exchange-support[.]net` is not made one by any client.
+        "links": [{"domain": defang(link.domain), "verdict": link.verdict} for link in links[:_LISTED]],
+        # Ours, written plainly: a mail client may make a link of them, and that link is ours.
+        "official_domains": list(policy.official_domains),
     }
 
 
@@ -244,6 +277,10 @@ def threadable(message_id: str) -> bool:
 
 
 def _outgoing(mail: ParsedEmail, rendered: Rendered, ticket: str, policy: Policy, to: str) -> OutgoingMail:
+    foreign = foreign_domains(f"{rendered.subject}\n{rendered.body}", policy.official_domains)
+    if foreign:
+        # Never sent: a link to a domain that is not ours, in the exchange's name, is what phishing looks like.
+        raise MessageError(f"the acknowledgement would link to domains that are not official: {', '.join(foreign)}")
     references = (*mail.references, mail.message_id) if mail.message_id not in mail.references else mail.references
     return OutgoingMail(
         to=to,
@@ -272,9 +309,15 @@ def build_ack(
     language = decision.language
     category = policy.categories[decision.classification.category]
     texts = renderer.field_text[language]
-    context = _context(mail, ticket, category, language, decision.facts, renderer, policy, decision.sender, promise)
+    context = _context(
+        mail, ticket, category, language, decision.facts, renderer, policy, decision.sender, promise, decision.links
+    )
     context["missing"] = [{"field": f, "label": texts[f].label, "ask": texts[f].ask} for f in decision.missing]
-    template = SECURITY_TEMPLATE if decision.security_incident else category.template
+    template = category.template
+    if decision.security_incident:
+        template = SECURITY_TEMPLATE
+    elif decision.phishing_report:
+        template = PHISHING_TEMPLATE
     return _outgoing(mail, renderer.render(language, template, context), ticket, policy, mail.sender)
 
 

@@ -19,6 +19,9 @@ from inboxd.assets import mail_pattern
 from inboxd.errors import ConfigError, Problem
 
 PRIORITIES = ("normal", "high", "urgent")
+# The escalation reason of a phishing report (inboxd.phishing): the sync reads it back to
+# flag the message $Inboxd-PhishingReport.
+PHISHING_REPORT = "phishing report, for the security team"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,9 @@
 
 What an operator alerts on: mail handled by category and outcome, acknowledgements
 sent and failed or withheld by a limit (the hourly budget above all), forged senders,
-mail linking to look-alikes of the exchange's domains, quarantined mail, escalations and SLA breaches, the
-queue's reply-time estimate, webhook deliveries (failed ones above all), tick duration and errors, and the
+phishing reports, mail linking to look-alikes of the exchange's domains, quarantined mail, escalations and
+SLA breaches, the queue's reply-time estimate, webhook deliveries (failed ones above all), tick duration and
+errors, and the
 time of the last successful poll per mailbox — so an alert fires when fetching
 stops silently. `inboxd_info` carries the version, the model and the config digest.
 """
@@ -34,6 +35,10 @@ class Metrics:
         self.escalations = Counter("inboxd_escalations", "Tickets escalated", ["mailbox"], registry=r)
         self.spoofed = Counter(
             "inboxd_forged_senders", "Mails whose From the trusted receiving server found forged", ["mailbox"],
+            registry=r,
+        )  # fmt: skip
+        self.phishing_reports = Counter(
+            "inboxd_phishing_reports", "Phishing reports handed to the security team (escalated)", ["mailbox"],
             registry=r,
         )  # fmt: skip
         self.lookalikes = Counter(

@@ -36,6 +36,19 @@ class Attachment:
 
 
 @dataclass(frozen=True, slots=True)
+class Forwarded:
+    """A mail the customer forwarded as a `message/rfc822` part: its sender, subject and text.
+
+    Read to recognise phishing reports (inboxd.phishing) only; bounded by `parse`, never
+    stored, never quoted back."""
+
+    sender: str  # address from its From:, lower-cased; "" when absent
+    sender_name: str
+    subject: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedEmail:
     """One mail as the rest of inboxd sees it, decoded and normalised."""
 
@@ -70,6 +83,8 @@ class ParsedEmail:
     redacted: bool = False  # sensitive.redact_mail has run: it need not (and does not) run again
     # Authentication-Results header values, top to bottom as in the mail (inboxd.trust reads them).
     auth_results: tuple[str, ...] = ()
+    # The mails forwarded as message/rfc822 parts (at most a few, their text bounded).
+    forwarded: tuple[Forwarded, ...] = ()
     # Where the mail's links go (inboxd.links reads them): the href values of its HTML parts,
     # forwarded messages' included, and the From/Reply-To/Sender of each forwarded message
     # (a message/rfc822 part) as mailto: (their headers are not in `text`). Bounded (parse).
@@ -110,6 +125,8 @@ class SkipReason(StrEnum):
     DOMAIN_LIMITED = "domain_limited"  # so had the sender's domain
     BUDGET = "budget"  # the hourly budget of automatic mail is spent: decided, not answered
     SUPPRESSED = "suppressed"  # an earlier acknowledgement to this address bounced
+    SPAM = "spam"  # the receiving server we trust marked it spam ([spam] trust_headers)
+    UNSOLICITED = "unsolicited"  # the classifier is sure it is a sales pitch, and nothing in it asks for support
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +143,9 @@ class Classification:
     rule: str | None = None  # name of the deterministic rule that decided, if any
     runner_up: str | None = None
     runner_up_confidence: float = 0.0
+    # The finer label inside the model's category that scored best (an intent of the examples,
+    # e.g. `unsolicited` inside `other`), None when a rule decided or the label has no intent.
+    intent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +241,9 @@ class Decision:
     # answer with the security-incident acknowledgement. Facts.secrets says which kinds.
     security_incident: bool = False
     sender: SenderAuth = UNCHECKED
+    # The mail asks whether a message, site or caller is really ours, or forwards a suspicious
+    # one (inboxd.phishing): answered with the phishing-report template, escalated.
+    phishing_report: bool = False
     # Every domain in the mail's text and links, with its verdict against [trust] official_domains
     # (inboxd.links): a `lookalike` among them flags the ticket.
     links: tuple[Link, ...] = ()

@@ -119,6 +119,7 @@ def decision_record(
         "addresses": [asdict(a) for a in facts.addresses] if facts else [],
         "secrets": list(secret_kinds(facts.secrets)) if facts else [],
         "security_incident": decision.security_incident if decision else False,
+        "phishing_report": decision.phishing_report if decision else False,
         # Domains only, never a URL (its path and query may carry a customer's token).
         "links": [link.as_dict() for link in decision.links] if decision else [],
         "missing": list(decision.missing) if decision else [],

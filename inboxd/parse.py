@@ -24,6 +24,10 @@ What it adds to mail-parser, and why:
 - Small text attachments (text/plain, text/csv: a "wallet.txt") are decoded into
   `attachment_text`, at most 64 KiB of each and 256 KiB (and `max_text_chars`) in
   all, for the secret scan alone: never read as the customer's words.
+- A forwarded mail attached as a `message/rfc822` part keeps its sender, subject and
+  text in `forwarded` (the first few, 20,000 characters of text each), for recognising
+  phishing reports (inboxd.phishing): mail-parser folds its text into the body but
+  forgets whose mail it was.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from inboxd.charset import decode_text
 from inboxd.errors import MessageError
 from inboxd.html_text import hrefs as html_hrefs
 from inboxd.html_text import html_to_text
-from inboxd.models import Attachment, ParsedEmail, ParseLimits
+from inboxd.models import Attachment, Forwarded, ParsedEmail, ParseLimits
 
 if TYPE_CHECKING:  # only for annotations: a worker process must not load the config schema
     from inboxd.config import LimitsConfig
@@ -91,6 +95,8 @@ _TEXT_ATTACHMENT_TYPES = frozenset({"text/plain", "text/csv"})
 _TEXT_ATTACHMENT_NAMES = (".txt", ".csv")
 _ATTACHMENT_TEXT_BYTES = 64 * 1024  # read of each one
 _ATTACHMENT_TEXT_TOTAL = 256 * 1024  # of all of a mail's (and never more than limits.max_text_chars)
+_FORWARDED_AT_MOST = 3  # message/rfc822 parts read into ParsedEmail.forwarded
+_FORWARDED_CHARS = 20_000  # of each one's text
 _MAX_HREFS = 200  # link targets kept of one mail (inboxd.links reads them)
 _FORWARDED_SENDERS = ("from", "reply-to", "sender")
 # The stdlib parser's cost is lines x enclosing multiparts; 10 million such tests take
@@ -456,6 +462,61 @@ def _attachment_text(
     return tuple(texts) if any(texts) else ()
 
 
+def _forwarded_text(inner: email.message.Message, limits: LimitsConfig | ParseLimits) -> str:
+    """The first text body of a forwarded mail (plain preferred, else its HTML as text), bounded."""
+    html = ""
+    for part in inner.walk():
+        if part.is_multipart() or part.get_content_type() not in _BODY_TYPES:
+            continue
+        if part.get_content_disposition() == "attachment":
+            continue
+        try:
+            data = part.get_payload(decode=True)
+        except (ValueError, TypeError, LookupError, UnicodeError, binascii.Error):
+            continue
+        if not isinstance(data, bytes):
+            continue
+        text = decode_text(data[: _FORWARDED_CHARS * 4], _charset_of(part)).text
+        if part.get_content_type() == "text/plain" and text.strip():
+            return text.replace("\r\n", "\n").replace("\x00", "")[:_FORWARDED_CHARS]
+        if not html:
+            html = _html_text([text[: limits.max_html_chars]], limits)
+    return html.replace("\x00", "")[:_FORWARDED_CHARS]
+
+
+def _forwarded(message: email.message.Message, limits: LimitsConfig | ParseLimits) -> tuple[Forwarded, ...]:
+    """The mails forwarded as message/rfc822 parts: their From, Subject and text (bounded).
+
+    The tree's size and depth were checked by `_check_structure`; only the first
+    _FORWARDED_AT_MOST are read."""
+    found: list[Forwarded] = []
+    for part in message.walk():
+        if len(found) >= _FORWARDED_AT_MOST:
+            break
+        if part.get_content_type() != "message/rfc822":
+            continue
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        if not isinstance(inner, email.message.Message):
+            continue
+        hint = _charset_of(inner)
+        try:
+            name, address = email.utils.parseaddr(decode_header_value(str(inner.get("from", "")), hint))
+        except (TypeError, ValueError, IndexError):
+            name, address = "", ""
+        address = address.strip().lower()
+        subject = " ".join(decode_header_value(str(inner.get("subject", "")), hint).split())
+        found.append(
+            Forwarded(
+                sender=address if _ADDR.match(address) and address.isprintable() else "",
+                sender_name=name.strip()[:200],
+                subject=subject[:500],
+                text=_forwarded_text(inner, limits),
+            )
+        )
+    return tuple(found)
+
+
 def parse_message(raw: bytes, limits: LimitsConfig | ParseLimits | None = None) -> ParsedEmail:
     """Parse one message; raise MessageError when it cannot be handled."""
     if limits is None:  # the defaults; imported here because workers must not load the config schema
@@ -534,6 +595,8 @@ def parse_message(raw: bytes, limits: LimitsConfig | ParseLimits | None = None) 
         for a in parser.attachments
     )
     attachment_text = _attachment_text(parser.attachments, limits, budget)
+    forwarded = _forwarded(message, limits)
+    budget.check("reading forwarded mails")
     in_reply_to = _message_ids(headers.get("in-reply-to", ""))
     return ParsedEmail(
         message_id=message_id,
@@ -558,5 +621,6 @@ def parse_message(raw: bytes, limits: LimitsConfig | ParseLimits | None = None) 
         defects=tuple(sorted(parser.defects_categories)),
         auth_results=_auth_results(message),
         attachment_text=attachment_text,
+        forwarded=forwarded,
         hrefs=_hrefs(message, html, limits),
     )

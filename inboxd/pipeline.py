@@ -47,6 +47,7 @@ from inboxd.errors import (
     SmtpUnavailable,
     StoreError,
 )
+from inboxd.escalation import PHISHING_REPORT
 from inboxd.hours import NoOpenHours, Span, parse_span
 from inboxd.mailbox import Fetched
 from inboxd.models import (
@@ -116,6 +117,10 @@ KW_REOPENED = "$Inboxd-Reopened"
 KW_RATE_LIMITED = "$Inboxd-RateLimited"
 KW_SECRET = "$Inboxd-Secret"
 KW_SPOOFED = "$Inboxd-Spoofed"
+KW_PHISHING = "$Inboxd-PhishingReport"
+KW_SPAM = "$Inboxd-Spam"
+# Skip reasons of mail that is spam: flagged KW_SPAM and moved to [spam] folder, never deleted.
+_SPAM = frozenset({SkipReason.SPAM.value, SkipReason.UNSOLICITED.value})
 KW_LOOKALIKE = "$Inboxd-Lookalike"  # links to a domain made to pass for an official one (inboxd.links)
 KW_SLA_BREACHED = "$Inboxd-SlaBreached"
 _HOUR = ""  # the key of the last hour's count among the per-domain counts (no domain is "")
@@ -163,6 +168,7 @@ class TickReport:
     quarantined: int = 0
     escalations: int = 0
     spoofed: int = 0  # mails whose From is proven forged (for a human, never answered)
+    phishing_reports: int = 0  # mails asking whether something is ours: handed to the security team
     lookalikes: int = 0  # mails that link to a look-alike of an official domain
     notices: int = 0  # resolution notices queued (sent like acks)
     closed: int = 0  # resolved tickets closed: no reply within [tickets] reopen_within_days
@@ -207,6 +213,8 @@ def keywords_for(row: SyncRow, category_keywords: dict[str, str]) -> list[str]:
     if row.action == Action.QUARANTINE:
         return [KW_QUARANTINED]
     if row.action == Action.SKIP:
+        if row.skip_reason in _SPAM:
+            return [KW_SKIPPED, KW_SPAM]
         return [KW_SKIPPED, KW_RATE_LIMITED] if row.skip_reason in _LIMITED else [KW_SKIPPED]
     keywords: list[str] = []
     if row.action == Action.ESCALATE:
@@ -221,6 +229,8 @@ def keywords_for(row: SyncRow, category_keywords: dict[str, str]) -> list[str]:
         keywords.append(category_keywords[row.category])
     if row.escalation:
         keywords.append(KW_ESCALATED)
+        if PHISHING_REPORT in row.escalation:
+            keywords.append(KW_PHISHING)
     if row.reopened:
         keywords.append(KW_REOPENED)
     if row.security_incident:
@@ -742,6 +752,8 @@ class Processor:
         report.outcomes[(c.category if c else "none", outcome)] += 1
         if plan is not None and plan.escalation is not None:
             report.escalations += 1
+            if PHISHING_REPORT in plan.escalation.reason:
+                self._to_security_team(row, mail, decision, ticket, report)
         if decision.lookalike:
             report.lookalikes += 1
         log.info(
@@ -762,6 +774,23 @@ class Processor:
                 "send": plan.send if plan else None,
             },
         )
+
+    def _to_security_team(
+        self, row: int, mail: ParsedEmail, decision: Decision, ticket: str | None, report: TickReport
+    ) -> None:
+        """A phishing report was committed: the one place that tells the security team.
+
+        Today: a log event and the `inboxd_phishing_reports` metric (the ticket is escalated and
+        its mail flagged $Inboxd-PhishingReport by the sync). The webhook event of issue 19 is
+        to be emitted here, once it exists, with the same fields.
+        """
+        report.phishing_reports += 1
+        lookalikes = [link.domain for link in decision.links if link.verdict == "lookalike"]
+        log.warning(
+            "phishing report: escalated to the security team",
+            extra={"event": "phishing_report", "row": row, "ticket": ticket, "message_id": mail.message_id,
+                   "lookalikes": lookalikes[:20], "domains": len(decision.links)},
+        )  # fmt: skip
 
     def _quarantine(self, row: int, mail: ParsedEmail | None, reason: str, report: TickReport) -> None:
         decision = Decision(Action.QUARANTINE, reason=reason)
@@ -917,6 +946,8 @@ class Processor:
                 target = quarantine
             elif r.security_incident and self.config.imap.restricted_folder:
                 target = self.config.imap.restricted_folder
+            elif r.action == Action.SKIP and r.skip_reason in _SPAM:
+                target = self.config.spam.folder  # "" keeps it in place: spam is never deleted
             elif r.action == Action.ACK and self.config.imap.move_to_category_folders and r.category:
                 category = self.policy.categories.get(r.category)
                 target = category.folder if category else ""

@@ -2,10 +2,16 @@
 
 Wording lives in `templates/<lang>/`: `subject.txt.j2`, a base `ack.txt.j2`, one
 template per category (usually extending the base), `security_incident.txt.j2` for a
-mail that held a customer secret, and `fields.toml` with the
+mail that held a customer secret, `phishing_report.txt.j2` for a mail asking whether
+something is really ours (inboxd.phishing), and `fields.toml` with the
 label of each fact and the one-line request for each missing field. Everything is
 checked when loaded — syntax, unknown variables, missing files and a trial render
 with sample values — so a broken template stops start-up instead of a customer mail.
+
+No acknowledgement may hold a link to a domain that is not official: the trial render
+gives every template a lookalike domain to list, and any domain a mail client would make
+a link of in the result (`foreign_domains`) is a problem; `decide` checks every
+acknowledgement it builds the same way before it can be sent.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from inboxd.assets import FACT_KINDS, LANGUAGES, Assets
 from inboxd.errors import ConfigError, Problem
+from inboxd.phishing import defang, foreign_domains
 
 # The variables a template may use; anything else is an error at start-up.
 VARIABLES: Mapping[str, str] = {
@@ -39,11 +46,19 @@ VARIABLES: Mapping[str, str] = {
     "high_volume": "true when the category's queue is above [ack] surge_backlog",
     "team": "the sender name (smtp.from_name)",
     "secret_kinds": "kinds of secret removed from the mail: seed_phrase, private_key, password, backup_code",
+    "links": "list of {domain, verdict}: each domain in the mail, written so that it is no link "
+    "(exchange-support[.]net), and official | lookalike | other",
+    "official_domains": "the exchange's own domains ([trust] official_domains)",
 }
 # The note after an address whose checksum fails ([facts] in fields.toml).
 INVALID_ADDRESS = "address_invalid"
 # The acknowledgement of a mail that held a customer secret, whatever its category.
 SECURITY_TEMPLATE = "security_incident"
+# The acknowledgement of a phishing report, whatever its category (unless it held a secret).
+PHISHING_TEMPLATE = "phishing_report"
+# What the trial render lists and allows: a lookalike must come out as no link.
+SAMPLE_OFFICIAL = ("exchange.example",)
+_SAMPLE_LINKS = (("exchange-support.net", "lookalike"), ("exchange.example", "official"), ("example.org", "other"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +168,8 @@ def sample_context(language: str, missing: Sequence[Mapping[str, str]]) -> dict[
         "team": "Support",
         # Every kind, so that every branch of the security-incident wording is tried.
         "secret_kinds": ["seed_phrase", "private_key", "password", "backup_code"],
+        "links": [{"domain": defang(domain), "verdict": verdict} for domain, verdict in _SAMPLE_LINKS],
+        "official_domains": list(SAMPLE_OFFICIAL),
     }
 
 
@@ -163,7 +180,7 @@ def load_templates(root: Path, assets: Assets) -> Renderer:
     env = _environment(sources)
     field_text: dict[str, dict[str, FieldText]] = {}
     fact_labels: dict[str, dict[str, str]] = {}
-    names = {"subject", "ack", "confirmation", "resolution", SECURITY_TEMPLATE}
+    names = {"subject", "ack", "confirmation", "resolution", SECURITY_TEMPLATE, PHISHING_TEMPLATE}
     names |= {c.template for c in assets.categories.values()}
     for language in LANGUAGES:
         field_text[language], fact_labels[language] = _load_fields(root, language, assets, problems)
@@ -193,7 +210,17 @@ def load_templates(root: Path, assets: Assets) -> Renderer:
                 continue
             sample_missing = [{"field": f, "label": t.label, "ask": t.ask} for f, t in field_text[language].items()]
             try:
-                env.get_template(rel).render(sample_context(language, sample_missing))
+                body = env.get_template(rel).render(sample_context(language, sample_missing))
+                foreign = foreign_domains(body, SAMPLE_OFFICIAL)
+                if foreign:
+                    problems.append(
+                        Problem(
+                            str(path),
+                            ", ".join(foreign),
+                            "a mail client would make a link of a domain that is not official: write domains "
+                            "as the `links` variable gives them (exchange-support[.]net)",
+                        )
+                    )
             except jinja2.TemplateError as exc:
                 line = getattr(exc, "lineno", None)
                 problems.append(Problem(str(path), f"line {line}" if line else "", f"fails to render: {exc}"))

@@ -157,6 +157,7 @@ class Worker:
         m.quarantined.labels(name).inc(report.quarantined)
         m.escalations.labels(name).inc(report.escalations)
         m.spoofed.labels(name).inc(report.spoofed)
+        m.phishing_reports.labels(name).inc(report.phishing_reports)
         m.lookalikes.labels(name).inc(report.lookalikes)
         for reason, count in report.withheld.items():
             m.withheld.labels(name, reason).inc(count)

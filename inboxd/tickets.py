@@ -36,7 +36,7 @@ from typing import Any
 
 from inboxd.assets import Category
 from inboxd.checks import missing_for_kinds
-from inboxd.escalation import Escalation, EscalationRules, higher
+from inboxd.escalation import PHISHING_REPORT, Escalation, EscalationRules, higher
 from inboxd.models import PASS, AccountId, Amount, Decision, EventTime, Facts, TxId, WalletAddress
 
 _FACT_KEYS = ("tx_ids", "order_ids", "amounts", "times", "account_ids", "addresses", "secrets")
@@ -171,6 +171,11 @@ def plan_new(decision: Decision, text: str, policy: TicketPolicy) -> TicketPlan:
     category = decision.classification.category
     escalation = policy.rules.match(text, category)
     incident = decision.security_incident
+    # A phishing report is for the security team (a lookalike link in any mail is flagged by
+    # the store and the sync: $Inboxd-Lookalike).
+    if decision.phishing_report:
+        reason = f"{PHISHING_REPORT}; {escalation.reason}" if escalation else PHISHING_REPORT
+        escalation = Escalation(reason, higher(escalation.priority if escalation else "high", "high"))
     priority = escalation.priority if escalation else "normal"
     if incident:
         priority = "urgent"
