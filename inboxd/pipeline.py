@@ -780,9 +780,9 @@ class Processor:
     ) -> None:
         """A phishing report was committed: the one place that tells the security team.
 
-        Today: a log event and the `inboxd_phishing_reports` metric (the ticket is escalated and
-        its mail flagged $Inboxd-PhishingReport by the sync). The webhook event of issue 19 is
-        to be emitted here, once it exists, with the same fields.
+        A log event and the `inboxd_phishing_reports` metric (the ticket is escalated and its mail
+        flagged $Inboxd-PhishingReport by the sync); the `phishing_report` webhook event was
+        committed with the decision (`store.messages._plan_events`).
         """
         report.phishing_reports += 1
         lookalikes = [link.domain for link in decision.links if link.verdict == "lookalike"]

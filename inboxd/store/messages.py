@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inboxd.domains import domain_of
+from inboxd.escalation import PHISHING_REPORT
 from inboxd.models import Action, Decision, MessageKey, OutgoingMail, ParsedEmail
 from inboxd.store.base import Db, StoreBase, marks, now
 from inboxd.store.events import emit
@@ -62,12 +63,21 @@ def _escalation_is_news(db: Db, plan: TicketPlan) -> bool:
 def _plan_events(
     db: Db, account: str, folder: str, ticket_id: int, decision: Decision, plan: TicketPlan, page: bool
 ) -> None:
-    """The webhook events of a decision, in its transaction: a customer secret, an escalation."""
+    """The webhook events of a decision, in its transaction: a customer secret, a phishing report,
+    an escalation."""
     incident = plan.security_incident and bool(decision.facts.secrets)
     if incident:
         kinds = ", ".join(sorted({s.kind for s in decision.facts.secrets}))
         emit(db, "security_incident", account, folder, ticket_id=ticket_id, reason=f"customer secret redacted: {kinds}")
     escalation = plan.escalation
+    if decision.phishing_report:
+        # The security team's own event; only counts of what was found, never the domains a
+        # stranger may have written (the ticket has them).
+        lookalikes = sum(link.verdict == "lookalike" for link in decision.links)
+        emit(db, "phishing_report", account, folder, ticket_id=ticket_id, reason=PHISHING_REPORT,
+             counts={"domains": len(decision.links), "lookalikes": lookalikes})  # fmt: skip
+        if escalation is not None and escalation.reason == PHISHING_REPORT:
+            return  # that event is this escalation's page
     if escalation is None or not page or (incident and escalation.reason == SECURITY_REASON):
         return  # the security incident's own escalation is that event
     reason = f"reopened: {escalation.reason}" if plan.reopened else escalation.reason
