@@ -33,12 +33,13 @@ Tickets: see `inboxd.tickets` for their states.
 from __future__ import annotations
 
 from inboxd.store.acks import ACK_TERMINAL, AckRow, AcksMixin
+from inboxd.store.console import ConsoleMixin, DecisionFilter
 from inboxd.store.leases import LeasesMixin
 from inboxd.store.messages import Claim, MessagesMixin, SyncRow
 from inboxd.store.tickets import TicketsMixin
 
-__all__ = ["ACK_TERMINAL", "AckRow", "Claim", "Store", "SyncRow"]
+__all__ = ["ACK_TERMINAL", "AckRow", "Claim", "DecisionFilter", "Store", "SyncRow"]
 
 
-class Store(MessagesMixin, AcksMixin, TicketsMixin, LeasesMixin):
+class Store(MessagesMixin, AcksMixin, TicketsMixin, LeasesMixin, ConsoleMixin):
     """SQLite-backed state. One instance per process; not shared between threads at once."""
