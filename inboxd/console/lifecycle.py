@@ -175,12 +175,17 @@ class CandidateReport:
     scored_recent: int
 
     def counts(self) -> dict[str, int]:
+        """What would change among the recent decisions (fixed and broken where an operator said what is right)."""
         out = {"fixed": 0, "broken": 0, "changed": 0, "still wrong": 0}
         for c in self.changed:
             out[c.effect] += 1
-        if self.corrections is not None:
-            for ch in self.corrections.changes:
-                out[ch.effect] += 1
+        return out
+
+    def correction_counts(self) -> dict[str, int]:
+        """What would change among the corrections (each one's truth is known)."""
+        out = {"fixed": 0, "broken": 0, "still wrong": 0}
+        for ch in self.corrections.changes if self.corrections is not None else ():
+            out[ch.effect] += 1
         return out
 
 

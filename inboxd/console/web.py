@@ -302,6 +302,7 @@ def build(app: App, store: Store, token: str) -> Starlette:
             "job_who": job.who,
             "report": report,
             "counts": report.counts() if report else {},
+            "on_corrections": report.correction_counts() if report else {},
             "candidate_id": model_id(files.candidate),
             "previous_id": model_id(files.previous),
             "corrections_newer": corrections_file.exists()
