@@ -54,7 +54,7 @@ from inboxd.store import DecisionFilter, Store
 from inboxd.store.console import BANDS
 
 HERE = Path(__file__).resolve().parent
-PAGE_SIZE = 200
+PAGE_SIZE = 500
 SESSION_SECONDS = 12 * 3600
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "

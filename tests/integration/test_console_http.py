@@ -10,6 +10,7 @@ import csv
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -19,12 +20,13 @@ from inboxd.config import ConsoleConfig
 from inboxd.console.auth import load_token
 from inboxd.console.lifecycle import ModelFiles, model_id
 from inboxd.console.web import build
-from inboxd.daemon import load_app, open_store
+from inboxd.daemon import load_app, open_store, poll_once
 from inboxd.errors import ConfigError
 from inboxd.store import DecisionFilter, Store
 from inboxd.testbed.dovecot import Dovecot
-from tests.conftest import run_inboxd
-from tests.console_site import SEED, TOKEN, XSS_ESCAPED, Site, make_site
+from inboxd.testbed.mx import stamp
+from tests.conftest import run_inboxd, write_config
+from tests.console_site import HOSTILE, SEED, TOKEN, XSS_ESCAPED, Site, _users, make_site
 from tests.integration.test_service import Running
 
 pytestmark = pytest.mark.integration
@@ -338,6 +340,40 @@ def test_token_sources(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_token(env) == "t" * 20
     with pytest.raises(ConfigError, match="set token_env or token_file"):
         load_token(config.model_copy(update={"console": ConsoleConfig()}))
+
+
+def test_the_poll_keeps_text_only_as_configured(site: Site, dovecot: Dovecot, tmp_path: Path) -> None:
+    """keep_text_days > 0: the redacted text is stored with the decision; set to 0, the next tick purges it."""
+    user = f"user{next(_users)}@exchange.test"
+    sections = {
+        "classifier": {"dir": str(site.classifiers), "model_path": str(site.model_path)},
+        "console": {"token_file": str(site.config_path.parent / "console-token"), "keep_text_days": 30},
+    }
+    config = write_config(tmp_path, model_path=site.model_path, imap_port=dovecot.port, imap_user=user,
+                          smtp_port=site.sink.port, sections=sections)  # fmt: skip
+    dovecot.append_many([stamp(HOSTILE[1])], user=user)
+    poll(config)
+    app = load_app(config, with_model=False)
+    store = open_store(app.config)
+    try:
+        (kept,) = store.kept_texts()
+        assert "restore it" in kept["model_text"] and "sausage" not in kept["model_text"]  # redacted
+        sections["console"]["keep_text_days"] = 0
+        write_config(tmp_path, model_path=site.model_path, imap_port=dovecot.port, imap_user=user,
+                     smtp_port=site.sink.port, sections=sections)  # fmt: skip
+        poll(config)
+        assert store.kept_texts() == []
+    finally:
+        store.close()
+
+
+def poll(config: Path) -> None:
+    app = load_app(config)
+    store = open_store(app.config)
+    try:
+        poll_once(app, store)
+    finally:
+        store.close()
 
 
 def test_text_kept_only_as_long_as_configured(site: Site, store: Store) -> None:
