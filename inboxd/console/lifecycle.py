@@ -25,12 +25,12 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from inboxd.assets import CORRECTIONS, Assets, Example, load_assets, read_examples
-from inboxd.classify import Classifier, load_classifier, save_model, settings_of, train
+from inboxd.classify import Classifier, cross_validated, load_classifier, save_model, settings_of, train
 from inboxd.errors import ConfigError, InboxdError
 from inboxd.evaluate import Comparison, Evaluation, compare, evaluate
 
@@ -173,6 +173,9 @@ class CandidateReport:
     corrections: Comparison | None  # both models on the corrections, if there are any
     changed: tuple[Changed, ...]  # recent decisions whose category would change
     scored_recent: int
+    # Asked for: k-fold cross-validation on every example, the examples without the corrections
+    # (old) against with them (new), on the same folds (as `inboxd evaluate --compare`).
+    cross_validated: Comparison | None = None
 
     def counts(self) -> dict[str, int]:
         """What would change among the recent decisions (fixed and broken where an operator said what is right)."""
@@ -226,13 +229,14 @@ class Candidates:
         self.files = files
         self.job = Job()
 
-    def start(self, who: str, recent: Callable[[], list[dict[str, Any]]]) -> bool:
-        """Start training; False if a training is already running. `recent`: the kept decisions to compare on."""
+    def start(self, who: str, recent: Callable[[], list[dict[str, Any]]], folds: int = 0) -> bool:
+        """Start training; False if a training is already running. `recent`: the kept decisions to compare on;
+        `folds` > 1: also cross-validate, with and without the corrections."""
         with self.job.lock:
             if self.job.state == "running":
                 return False
             self.job = Job(state="running", stage="reading the examples", started=time.time(), who=who)
-        thread = threading.Thread(target=self._run, args=(self.job, recent), name="candidate", daemon=True)
+        thread = threading.Thread(target=self._run, args=(self.job, recent, folds), name="candidate", daemon=True)
         thread.start()
         return True
 
@@ -240,9 +244,9 @@ class Candidates:
         with job.lock:
             job.stage, job.progress = stage, progress
 
-    def _run(self, job: Job, recent: Callable[[], list[dict[str, Any]]]) -> None:
+    def _run(self, job: Job, recent: Callable[[], list[dict[str, Any]]], folds: int) -> None:
         try:
-            report = self._train_and_compare(job, recent)
+            report = self._train_and_compare(job, recent, folds)
         except Exception as exc:  # the operator must see why, and the console must go on
             log.exception("training the candidate failed")
             with job.lock:
@@ -251,7 +255,7 @@ class Candidates:
         with job.lock:
             job.report, job.state, job.stage, job.progress, job.finished = report, "done", "done", 1.0, time.time()
 
-    def _train_and_compare(self, job: Job, recent: Callable[[], list[dict[str, Any]]]) -> CandidateReport:
+    def _train_and_compare(self, job: Job, recent: Callable[[], list[dict[str, Any]]], folds: int) -> CandidateReport:
         assets: Assets = load_assets(self.live.dir)
         settings = settings_of(assets)
         self._stage(job, f"training on {sum(1 for _ in assets.examples())} examples", 0.1)
@@ -280,7 +284,12 @@ class Candidates:
                 if o.category != n.category:
                     truth = r.get("corrected_category")
                     changed.append(Changed(int(r["id"]), r.get("ticket_ref"), text, o.category, n.category, truth))
+        cv = None
+        if folds > 1:
+            self._stage(job, f"{folds}-fold cross-validation, without and with the corrections", 0.9)
+            cv = _cross_validated(assets, folds)
         return CandidateReport(
+            cross_validated=cv,
             candidate_id=model_id(self.files.candidate) or "",
             live_id=model_id(self.files.live),
             examples=int(model.meta["examples"]),
@@ -289,3 +298,16 @@ class Candidates:
             changed=tuple(changed),
             scored_recent=len(rows),
         )
+
+
+def _cross_validated(assets: Assets, folds: int) -> Comparison:
+    """Every example scored by models that never saw it: trained without the corrections (old) and with them (new)."""
+    without = replace(assets, example_files=tuple(p for p in assets.example_files if p.name != CORRECTIONS))
+    floor, names = settings_of(assets).confidence_floor, assets.category_names
+    examples, new = cross_validated(assets, folds)
+    _, old = cross_validated(assets, folds, scored_by=without)
+    method = f"{folds}-fold cross-validation"
+    return compare(
+        evaluate(examples, old, names, floor, f"{method}, without the corrections"),
+        evaluate(examples, new, names, floor, f"{method}, with the corrections"),
+    )

@@ -322,9 +322,10 @@ def build(app: App, store: Store, token: str) -> Starlette:
         return JSONResponse(console.candidates.job.snapshot())
 
     async def model_train(request: Request) -> Response:
-        operator, _ = await posted(request)
+        operator, form = await posted(request)
         recent = store.kept_texts()
-        started = console.candidates.start(operator, lambda: recent)
+        folds = 3 if form.get("cross_validate") else 0
+        started = console.candidates.start(operator, lambda: recent, folds)
         if started:
             store.audit(_name(operator), "train candidate", "", f"compared on {len(recent)} recent decisions")
         message = "Training started." if started else "A training is already running."

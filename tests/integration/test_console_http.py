@@ -286,7 +286,7 @@ def test_train_compare_promote_and_roll_back(client: TestClient, store: Store, s
     live = model_id(files.live)
     assert live and live in client.get("/model").text
     csrf = csrf_of(client, "/model")
-    assert client.post("/model/train", data={"csrf": csrf}).status_code == 200
+    assert client.post("/model/train", data={"csrf": csrf, "cross_validate": "1"}).status_code == 200
     deadline = time.monotonic() + 60
     while client.get("/model/progress").json()["state"] == "running" and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -296,6 +296,7 @@ def test_train_compare_promote_and_roll_back(client: TestClient, store: Store, s
     candidate = model_id(files.candidate)
     assert candidate and candidate != live and f"Promote {candidate}" in page
     assert "On the corrections" in page and "macro-F1" in page and "<svg" in page
+    assert "Cross-validated on all" in page and 'id="cv-scores"' in page
     page = client.post("/model/promote", data={"csrf": csrf_of(client, "/model")}).text
     assert model_id(files.live) == candidate and model_id(files.previous) == live
     assert f'id="live-model">{candidate}<' in page  # every page shows the live model
