@@ -8,7 +8,9 @@
   built-in lists of `extract.orders` apply without it);
 - `phishing.toml`: forwarded-message markers and the cue lists that make a mail a
   phishing report (`inboxd.phishing`; optional: without it no mail is one);
-- `examples/*.csv`: labelled examples, `text,category[,intent][,writer]`.
+- `examples/*.csv`: labelled examples, `text,category[,intent][,writer]`;
+  `examples/corrections.csv` is what operators corrected in the console (`inboxd correct`),
+  with who corrected which ticket when.
 
 Problems are collected, never raised one at a time, so `inboxd check` can list them all.
 """
@@ -21,6 +23,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,10 @@ from inboxd.extract.orders import (
 FACT_KINDS = frozenset({"tx_id", "order_id", "amount", "time", "account_id", "address"})
 LANGUAGES = ("en", "zh")
 FALLBACK = "other"
+# The operators' corrections (inboxd.console.corrections): trained on like every examples file,
+# but left out of the fingerprint, so that a correction does not make the live model stale:
+# it reaches the live model when an operator promotes a candidate trained with it.
+CORRECTIONS = "corrections.csv"
 _KEYWORD = re.compile(r"^\$?[A-Za-z0-9_.-]{1,64}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -125,6 +132,8 @@ class Assets:
         `classify`, which leaves out the settings that apply only when deciding)."""
         digest = hashlib.sha256()
         for path in self.example_files:
+            if path.name == CORRECTIONS:
+                continue
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
         digest.update(repr(sorted(self.categories)).encode())
@@ -372,9 +381,26 @@ def _load_phishing_rules(path: Path, problems: list[Problem]) -> PhishingRules:
 _MAX_LINES_LISTED = 5
 # Columns an examples file may have after `text,category`, each at most once, in any order.
 # `language` (en/zh) is what evaluation sets carry: checked, then not used.
-OPTIONAL_COLUMNS = ("intent", "writer", "language")
+# `who`, `when` and `ticket` say who corrected which ticket's mail when (the corrections file): checked, not used.
+OPTIONAL_COLUMNS = ("intent", "writer", "language", "who", "when", "ticket")
 _HEADER = "text,category" + "".join(f"[,{c}]" for c in OPTIONAL_COLUMNS)
 _WRITER = re.compile(r"^[\w.-]{1,64}$")
+_WHO = re.compile(r"^[\w.@-]{1,64}$")
+_TICKET = re.compile(r"^[A-Z][A-Z0-9]{1,9}-\d{1,12}$")
+
+
+def _audit_problem(cell: dict[str, str]) -> str | None:
+    """What is wrong with a row's `who`, `when` and `ticket` (each may be empty), or None."""
+    if cell.get("who") and not _WHO.match(cell["who"]):
+        return "who is 1-64 letters, digits, '_', '.', '@' or '-'"
+    if cell.get("when"):
+        try:
+            datetime.fromisoformat(cell["when"])
+        except ValueError:
+            return "when must be an ISO 8601 time, e.g. 2026-12-07T08:00:00+00:00"
+    if cell.get("ticket") and not _TICKET.match(cell["ticket"]):
+        return "ticket must be a ticket reference, e.g. INB-000123"
+    return None
 
 
 def _lines(numbers: list[int]) -> str:
@@ -434,6 +460,8 @@ def read_examples(path: Path, categories: Iterable[str]) -> Iterator[Example]:
                     )
                 elif language and language not in LANGUAGES:
                     problems.append(Problem(str(path), f"line {line}", f"language must be one of {list(LANGUAGES)}"))
+                elif (audit := _audit_problem(cell)) is not None:
+                    problems.append(Problem(str(path), f"line {line}", audit))
                 elif category not in known:
                     unknown.setdefault(category, []).append(line)
                 else:

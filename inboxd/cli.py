@@ -998,6 +998,53 @@ def quarantine_retry(ctx: Ctx, row_id: int | None, retry_all: bool) -> None:
         sys.exit(EXIT_FAILED)
 
 
+# -- the operator console -------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--listen", help="host:port to serve on (default: [console] listen, 127.0.0.1:8025).")
+@pass_ctx
+def console(ctx: Ctx, listen: str | None) -> None:
+    """The operator console: decisions, corrections, candidate models, queues (see docs/console.md)."""
+    from inboxd.console.serve import serve
+
+    app = ctx.app(with_model=False)
+    try:
+        serve(app, listen or app.config.console.listen)
+    except ConfigError as exc:
+        _config_fail(exc)
+    except StoreError as exc:
+        _fail(EXIT_STORE, str(exc))
+
+
+@main.command()
+@click.argument("ref")
+@click.argument("category")
+@click.option("--intent", default="", help="The intent within the category (optional).")
+@click.option(
+    "--who", default=lambda: os.environ.get("USER", "cli"), show_default="$USER", help="Your name, for the audit log."
+)
+@pass_ctx
+def correct(ctx: Ctx, ref: str, category: str, intent: str, who: str) -> None:
+    """Correct the category of ticket REF's first mail: added to classifiers/examples/corrections.csv."""
+    from inboxd.console.auth import operator_name
+    from inboxd.console.corrections import correct as record
+
+    name = operator_name(who)
+    if name is None:
+        _fail(EXIT_CONFIG, "--who is 1-64 letters, digits, '.', '_', '@' or '-'")
+    app = ctx.app(with_model=False)
+    store = _store(ctx)
+    row = store.message_by_ticket(ref)
+    if row is None:
+        _fail(EXIT_FAILED, f"no ticket {ref}")
+    try:
+        done = record(store, app.assets, row, category, intent, name)
+    except ValueError as exc:
+        _fail(EXIT_CONFIG, str(exc))
+    out.print(f"{ref}: {done.category}{'/' + done.intent if done.intent else ''}, added to corrections.csv")
+
+
 # -- status ---------------------------------------------------------------------------------------------
 
 

@@ -550,6 +550,24 @@ class MailboxSection(_Section):
     hours: HoursConfig | None = None
 
 
+class ConsoleConfig(_Section):
+    """`inboxd console`, the operators' web application (inboxd.console)."""
+
+    # host:port; loopback by default: put a TLS proxy in front to reach it from elsewhere.
+    listen: str = Field("127.0.0.1:8025", pattern=r"^[^:\s]*:\d{1,5}$")
+    # The operators' secret (login form, `Authorization: Bearer`): exactly one, never in this file.
+    token_env: str | None = None
+    token_file: Path | None = None
+    # How long the redacted text the model read is kept with each decision (0: not kept).
+    keep_text_days: float = Field(30.0, ge=0)
+
+    @model_validator(mode="after")
+    def _one_token_source(self) -> ConsoleConfig:
+        if self.token_env and self.token_file:
+            raise ValueError("set token_env or token_file, not both")
+        return self
+
+
 class _Sections(_Section):
     """The sections every mailbox has; a [[mailbox]] may override templates, ack and limits."""
 
@@ -568,6 +586,7 @@ class _Sections(_Section):
     extract: ExtractConfig = ExtractConfig()
     logging: LoggingConfig = LoggingConfig()
     metrics: MetricsConfig = MetricsConfig()
+    console: ConsoleConfig = ConsoleConfig()
 
 
 class _File(_Sections):
@@ -701,12 +720,14 @@ def load_configs(path: Path) -> list[Config]:
         update={"dir": _resolve(base, file.classifier.dir), "model_path": _resolve(base, file.classifier.model_path)}
     )
     notify = tuple(n.model_copy(update={"secret_file": _resolve_optional(base, n.secret_file)}) for n in file.notify)
+    console = file.console.model_copy(update={"token_file": _resolve_optional(base, file.console.token_file)})
     shared_paths: list[tuple[str, PathUse, Path | None]] = [
         ("store.path", "created", store.path),
         ("store.password_file", "file", store.password_file),
         ("classifier.dir", "folder", classifier.dir),
         ("classifier.model_path", "created", classifier.model_path),
         *((f"notify[{i}].secret_file", "file", n.secret_file) for i, n in enumerate(notify)),
+        ("console.token_file", "file", console.token_file),
     ]
     configs = []
     for box_name, key, section, imap in entries:
@@ -742,6 +763,7 @@ def load_configs(path: Path) -> list[Config]:
                 extract=file.extract,
                 logging=file.logging,
                 metrics=file.metrics,
+                console=console,
                 source=path,
                 paths=tuple((k, use, p) for k, use, p in paths if p is not None),
                 notify=notify,

@@ -316,6 +316,8 @@ class Processor:
                 self.store.mark_sent(ack_id)
                 self._sent_unrecorded.discard(ack_id)
             recovered = self.store.recover_interrupted(self.account, self.folder)
+            # The console's copy of what the model read lives [console] keep_text_days, no longer.
+            self.store.purge_text(self.clock() - self.config.console.keep_text_days * 86400)
         if recovered:
             report.recovered_unknown = len(recovered)
             log.warning(
@@ -740,8 +742,10 @@ class Processor:
     ) -> None:
         faults.point("before_decision")
         with self._watch("store"):
+            # The redacted text the model read, for the operator console (if it is kept at all).
+            text = classifier_text(mail) if self.config.console.keep_text_days > 0 else None
             ticket = self.store.record_decision(
-                row, mail, decision, plan=plan, ticket_prefix=self.config.ack.ticket_prefix, render=render
+                row, mail, decision, plan=plan, ticket_prefix=self.config.ack.ticket_prefix, render=render, text=text
             )
         faults.point("after_decision")
         report.rows.append(row)

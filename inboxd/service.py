@@ -291,6 +291,13 @@ class Service:
 
     # -- main loop -------------------------------------------------------------------------
 
+    def _model_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.apps[0].config.classifier.model_path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
     def healthy(self) -> bool:
         now = time.monotonic()
         return all(w.tick_started is None or now - w.tick_started < STUCK_SECONDS for w in self.workers)
@@ -307,8 +314,15 @@ class Service:
         log.info("inboxd running", extra={"event": "started", "mailboxes": names})
         self.notifier.ready(f"running {len(names)} mailbox(es)")
         ping = max(0.5, self.notifier.watchdog_seconds / 3) if self.notifier.watchdog_seconds else 1.0
+        model = self._model_stamp()
         try:
             while not self.stop.wait(min(1.0, ping)):
+                # A model promoted (or rolled back) in the console replaces the file: reload as SIGHUP does.
+                if (stamp := self._model_stamp()) != model:
+                    model = stamp
+                    if stamp is not None:
+                        log.info("the model file changed: reloading", extra={"event": "model_changed"})
+                        self._reload.set()
                 if self._reload.is_set():
                     self._reload.clear()
                     self._try_reload()

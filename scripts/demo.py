@@ -6,7 +6,9 @@ the demo store, loads the sample mails of tests/fixtures/eml/ (Chinese and Engli
 complete and incomplete requests, an auto-reply, a bounce, a newsletter, a hostile
 message), trains the model if needed, runs `inboxd poll` and prints every
 acknowledgement the SMTP server received. `--keep` leaves both servers running so
-that you can try `inboxd poll --dry-run`, `inboxd run` or a mail client against them.
+that you can try `inboxd poll --dry-run`, `inboxd run` or a mail client against them, and
+starts the operator console (`inboxd console`) on the demo's store, printing its URL and how
+to log in.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -38,13 +41,38 @@ def stop_previous() -> None:
     """Stop the servers a previous `--keep` run left behind."""
     old = Dovecot(DEMO / "dovecot", port=1, tls_port=1)
     old.stop()
-    pid_file = DEMO / "sink" / "sink.pid"
-    if pid_file.exists():
+    for pid_file in (DEMO / "sink" / "sink.pid", DEMO / "console.pid"):
+        if pid_file.exists():
+            try:
+                os.kill(int(pid_file.read_text()), signal.SIGTERM)
+                time.sleep(0.5)
+            except (ProcessLookupError, ValueError):
+                pass
+
+
+def start_console(listen: str, token_file: Path) -> None:
+    """`inboxd console` on the demo's store, left running; prints where and how to log in."""
+    log = open(DEMO / "console.log", "wb")  # noqa: SIM115 - lives as long as the console process
+    console = subprocess.Popen(
+        [*INBOXD, "console", "--listen", listen], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+        start_new_session=True,
+    )  # fmt: skip
+    (DEMO / "console.pid").write_text(str(console.pid))
+    host, _, port = listen.rpartition(":")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and console.poll() is None:
         try:
-            os.kill(int(pid_file.read_text()), signal.SIGTERM)
-            time.sleep(0.5)
-        except (ProcessLookupError, ValueError):
-            pass
+            socket.create_connection((host, int(port)), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    if console.poll() is not None:
+        print(f"\nThe console did not start: see {DEMO / 'console.log'}")
+        return
+    print(f"\nOperator console: http://{listen}/")
+    print(f"  log in with any name and the token in {token_file}  (cat {token_file})")
+    print(f'  scripts: curl -H "Authorization: Bearer $(cat {token_file})" http://{listen}/')
+    print(f"  stop it: kill $(cat {DEMO / 'console.pid'})")
 
 
 def main() -> int:
@@ -62,6 +90,9 @@ def main() -> int:
     assert config.imap.password_file is not None
     config.imap.password_file.write_text(password + "\n")
     config.imap.password_file.chmod(0o600)
+    assert config.console.token_file is not None
+    config.console.token_file.write_text(secrets.token_urlsafe(24) + "\n")
+    config.console.token_file.chmod(0o600)
 
     dovecot = Dovecot(DEMO / "dovecot", users={config.imap.username: password}, port=config.imap.port, tls_port=10993)
     dovecot.start()
@@ -104,6 +135,8 @@ def main() -> int:
         for folder in dovecot.folders(config.imap.username):
             for uid, (flags, _) in sorted(dovecot.messages(folder, config.imap.username).items()):
                 print(f"  {folder} UID {uid}: {' '.join(sorted(f for f in flags if f != chr(92) + 'Recent'))}")
+        if args.keep:
+            start_console(config.console.listen, config.console.token_file)
     finally:
         if args.keep:
             print(f"\nServers left running (IMAP 127.0.0.1:{config.imap.port}, SMTP 127.0.0.1:{config.smtp.port}).")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages inboxd's demo and tests need: Dovecot (a real IMAP
 # server), PostgreSQL (for the tests of the shared store; the default store is SQLite and
-# needs no server) and openssl. The test harness starts its own instances on 127.0.0.1;
+# needs no server), openssl, and Chromium with its WebDriver and a Chinese font (the
+# console's browser tests drive Debian's browser: nothing downloads one at run time). The test harness starts its own instances on 127.0.0.1;
 # the packages' system services are kept from starting. Idempotent; sudo when not root.
 set -euo pipefail
 
@@ -9,6 +10,9 @@ need=()
 command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 SUDO=""

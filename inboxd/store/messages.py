@@ -199,12 +199,14 @@ class MessagesMixin(StoreBase):
         plan: TicketPlan | None = None,
         ticket_prefix: str = "INB",
         render: Callable[[str], OutgoingMail] | None = None,
+        text: str | None = None,
     ) -> str | None:
         """Commit the decision for a claimed message, with its ticket change and pending ack.
 
         Everything lands in one transaction: the ticket (new or updated), its events,
         the acknowledgement to send (`render(ticket_ref)` builds it once the reference
         is known) and the message's decision. Returns the ticket reference, if any.
+        `text`: the redacted text the classifier read, kept for the console (or None).
         """
         at = now()
         c = decision.classification
@@ -240,7 +242,8 @@ class MessagesMixin(StoreBase):
                 "subject = ?, language = ?, category = ?, confidence = ?, rule = ?, facts = ?, missing = ?, "
                 "ticket_id = coalesce(?, ticket_id), role = coalesce(?, role), escalation = ?, "
                 "message_id = coalesce(?, message_id), "
-                "content_hash = coalesce(?, content_hash), updated_at = ? WHERE id = ?",
+                "content_hash = coalesce(?, content_hash), model_text = ?, runner_up = ?, runner_up_confidence = ?, "
+                "updated_at = ? WHERE id = ?",
                 (
                     decision.action.value,
                     decision.skip_reason.value if decision.skip_reason else None,
@@ -261,6 +264,9 @@ class MessagesMixin(StoreBase):
                     escalation,
                     mail.message_id if mail else None,
                     mail.content_hash if mail else None,
+                    text,
+                    c.runner_up if c and c.rule is None else None,
+                    c.runner_up_confidence if c and c.rule is None else None,
                     at,
                     row,
                 ),

@@ -139,6 +139,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX IF NOT EXISTS tickets_state_category ON tickets (state, category)",
         "CREATE INDEX IF NOT EXISTS tickets_resolved_at ON tickets (resolved_at) WHERE resolved_at IS NOT NULL",
     ),
+    (  # 10: the operator console: the redacted text the model read (kept [console] keep_text_days),
+        # the runner-up, an operator's correction, and the audit log of operator actions
+        "ALTER TABLE messages ADD COLUMN model_text TEXT",
+        "ALTER TABLE messages ADD COLUMN runner_up TEXT",
+        "ALTER TABLE messages ADD COLUMN runner_up_confidence REAL",
+        "ALTER TABLE messages ADD COLUMN corrected_category TEXT",
+        "ALTER TABLE messages ADD COLUMN corrected_intent TEXT",
+        "CREATE INDEX IF NOT EXISTS messages_text_kept ON messages (created_at) WHERE model_text IS NOT NULL",
+        """CREATE TABLE IF NOT EXISTS console_audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at REAL NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
+            target TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT ''
+        )""",
+    ),
 )
 
 VERSION = 1 + len(MIGRATIONS)

@@ -67,7 +67,9 @@ def test_optional_columns_in_any_order_language_checked_and_unused(tmp_path: Pat
 )
 def test_a_wrong_header_names_the_accepted_form(tmp_path: Path, header: str) -> None:
     path = write(tmp_path / "bad.csv", f"{header}\n")
-    assert problems_of(path) == [f"{path}: line 1: the header must be: text,category[,intent][,writer][,language]"]
+    assert problems_of(path) == [
+        f"{path}: line 1: the header must be: text,category[,intent][,writer][,language][,who][,when][,ticket]"
+    ]
 
 
 def test_bad_writer_language_and_width_are_named_by_line(tmp_path: Path) -> None:
