@@ -419,7 +419,7 @@ class SpamConfig(_Section):
     header_rules: tuple[SpamHeaderRule, ...] = ()
     # Skip mail whose best intent is `unsolicited` with at least this confidence and no
     # support cue in it; 0 turns it off.
-    unsolicited_confidence: float = Field(0.6, ge=0, le=1)
+    unsolicited_confidence: float = Field(0.9, ge=0, le=1)
     # Where skipped spam is moved (after its decision is committed); "" keeps it in place
     # with $Inboxd-Spam. Never deleted.
     folder: str = ""
