@@ -310,10 +310,17 @@ def build(app: App, store: Store, token: str) -> Starlette:
             "message": request.query_params.get("message", ""),
         }
         if report and report.corrections:
-            from inboxd.report import confusion_svg  # noqa: PLC0415 - only for this page
+            from inboxd.report import confusion_svg, reliability_svg  # noqa: PLC0415 - only for this page
 
             context["confusion_old"] = confusion_svg(report.corrections.old)
             context["confusion_new"] = confusion_svg(report.corrections.new)
+            # Is each model's confidence honest on the mails it was corrected on?
+            context["reliability_old"] = reliability_svg(report.corrections.old)
+            context["reliability_new"] = reliability_svg(report.corrections.new)
+        if report and report.cross_validated:
+            from inboxd.report import reliability_svg  # noqa: PLC0415 - only for this page
+
+            context["reliability_cv"] = reliability_svg(report.cross_validated.new)
         return page(request, "model.html", context)
 
     async def model_progress(request: Request) -> Response:

@@ -297,6 +297,8 @@ def test_train_compare_promote_and_roll_back(client: TestClient, store: Store, s
     assert candidate and candidate != live and f"Promote {candidate}" in page
     assert "On the corrections" in page and "macro-F1" in page and "<svg" in page
     assert "Cross-validated on all" in page and 'id="cv-scores"' in page
+    # The calibration plots: on the corrections (live and candidate) and cross-validated.
+    assert page.count('aria-label="reliability diagram"') == 3 and "expected calibration error" in page
     page = client.post("/model/promote", data={"csrf": csrf_of(client, "/model")}).text
     assert model_id(files.live) == candidate and model_id(files.previous) == live
     assert f'id="live-model">{candidate}<' in page  # every page shows the live model
