@@ -312,11 +312,7 @@ class HoursConfig(_Section):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return _time_zone(value)
 
     @field_validator("weekly")
     @classmethod
@@ -452,17 +448,22 @@ class LimitsConfig(_Section):
     max_parse_seconds: float = Field(5.0, gt=0, le=300)  # wall-clock budget for one message
 
 
+def _time_zone(value: str) -> str:
+    """An IANA time zone name, or the error that names it."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
 class ExtractConfig(_Section):
     default_timezone: str = "UTC"
 
     @field_validator("default_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return _time_zone(value)
 
 
 class LoggingConfig(_Section):

@@ -241,6 +241,20 @@ def _charset_of(part: email.message.Message) -> str | None:
         return None
 
 
+def _inline_body(part: email.message.Message, named_is_attachment: bool) -> bytes | None:
+    """The decoded bytes of an inline text body part; None for containers, attachments (and, with
+    `named_is_attachment`, parts with a file name) and payloads that do not decode."""
+    if part.is_multipart() or part.get_content_type() not in _BODY_TYPES:
+        return None
+    if part.get_content_disposition() == "attachment" or (named_is_attachment and part.get_filename()):
+        return None
+    try:
+        data = part.get_payload(decode=True)
+    except (ValueError, TypeError, LookupError, UnicodeError, binascii.Error):
+        return None
+    return data if isinstance(data, bytes) else None
+
+
 def _normalise_bodies(message: email.message.Message, limits: LimitsConfig | ParseLimits, budget: _Budget) -> None:
     """Decode the inline text bodies here and hand them to mail-parser as 8-bit UTF-8.
 
@@ -252,15 +266,8 @@ def _normalise_bodies(message: email.message.Message, limits: LimitsConfig | Par
     for part in message.walk():
         if decoded > limits.max_text_chars:
             return
-        if part.is_multipart() or part.get_content_type() not in _BODY_TYPES:
-            continue
-        if part.get_content_disposition() == "attachment" or part.get_filename():
-            continue
-        try:
-            data = part.get_payload(decode=True)
-        except (ValueError, TypeError, LookupError, UnicodeError, binascii.Error):
-            continue
-        if not isinstance(data, bytes):
+        data = _inline_body(part, named_is_attachment=True)
+        if data is None:
             continue
         text = decode_text(data, _charset_of(part)).text
         decoded += len(text)
@@ -466,15 +473,8 @@ def _forwarded_text(inner: email.message.Message, limits: LimitsConfig | ParseLi
     """The first text body of a forwarded mail (plain preferred, else its HTML as text), bounded."""
     html = ""
     for part in inner.walk():
-        if part.is_multipart() or part.get_content_type() not in _BODY_TYPES:
-            continue
-        if part.get_content_disposition() == "attachment":
-            continue
-        try:
-            data = part.get_payload(decode=True)
-        except (ValueError, TypeError, LookupError, UnicodeError, binascii.Error):
-            continue
-        if not isinstance(data, bytes):
+        data = _inline_body(part, named_is_attachment=False)
+        if data is None:
             continue
         text = decode_text(data[: _FORWARDED_CHARS * 4], _charset_of(part)).text
         if part.get_content_type() == "text/plain" and text.strip():
