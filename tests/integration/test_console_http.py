@@ -23,6 +23,7 @@ from inboxd.console.web import build
 from inboxd.daemon import load_app, open_store, poll_once
 from inboxd.errors import ConfigError
 from inboxd.store import DecisionFilter, Store
+from inboxd.store.console import BANDS
 from inboxd.testbed.dovecot import Dovecot
 from inboxd.testbed.mx import stamp
 from tests.conftest import run_inboxd, write_config
@@ -269,13 +270,19 @@ def test_bearer_posts_need_no_csrf(client: TestClient, store: Store, site: Site)
 
 def test_filters(client: TestClient, store: Store) -> None:
     incident = client.get("/?security=1", headers=BEARER).text
-    others = client.get("/?category=deposit_withdrawal&by=model&band=high", headers=BEARER).text
     refs = {t["ref"] for t in store.security_incidents()}
     assert refs and all(ref in incident for ref in refs)
     assert "category=deposit_withdrawal" not in incident
-    rows = store.decisions(DecisionFilter(category="deposit_withdrawal", by="model", band="high"), 100)
-    assert rows and all(r["category"] == "deposit_withdrawal" and r["confidence"] >= 0.8 for r in rows)
-    assert all(str(r["ticket_ref"]) in others for r in rows)
+    # The band the model's deposit decisions fall in depends on its (fitted) confidence: take
+    # the bands that hold some, and check each holds only what it says.
+    found = 0
+    for band, (low, high) in BANDS.items():
+        rows = store.decisions(DecisionFilter(category="deposit_withdrawal", by="model", band=band), 100)
+        assert all(r["category"] == "deposit_withdrawal" and low <= r["confidence"] < high for r in rows)
+        page = client.get(f"/?category=deposit_withdrawal&by=model&band={band}", headers=BEARER).text
+        assert all(str(r["ticket_ref"]) in page for r in rows)
+        found += len(rows)
+    assert found
 
 
 def test_train_compare_promote_and_roll_back(client: TestClient, store: Store, site: Site) -> None:
