@@ -70,7 +70,7 @@ CORPUS = Path(os.environ.get("SUPPORT_TEST_DATA", ROOT.parent / "shared" / "data
 PASSWORD = "bench-password"
 FETCH_BATCH = 200  # as imap.batch_size's default
 
-# Targets (issue 7; README "Speed").
+# Targets (issue 7; docs/speed.md).
 RATIO_TARGET = 0.6  # inboxd mails/s ≥ 0.6 × the floor's
 RSS_LIMIT_MIB = 300  # peak memory of the whole process tree at the largest N
 RSS_GROWTH = 1.2  # peak at the largest N within 20 % of the peak at the smallest

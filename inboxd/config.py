@@ -441,7 +441,7 @@ class LimitsConfig(_Section):
     max_mime_parts: int = Field(250, ge=1)
     max_mime_depth: int = Field(20, ge=1, le=200)
     max_text_chars: int = Field(200_000, ge=1000)
-    # Hostile-mail bounds on the parser's own cost (see README "Parsing and screening").
+    # Hostile-mail bounds on the parser's own cost (see docs/security.md, "Parsing and screening").
     max_headers: int = Field(1000, ge=10)  # header fields in one header block
     max_header_bytes: int = Field(256 * 1024, ge=1024)  # bytes of one header block
     max_html_chars: int = Field(1_000_000, ge=1000)  # HTML handed to the HTML-to-text converter

@@ -89,7 +89,7 @@ def decision_record(
     ack: dict[str, str] | None,
     error: str | None,
 ) -> dict[str, Any]:
-    """The JSON shape of one decision (documented in the README)."""
+    """The JSON shape of one decision (documented in docs/commands.md)."""
     c = decision.classification if decision else None
     facts = decision.facts if decision else None
     return {

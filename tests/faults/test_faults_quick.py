@@ -3,7 +3,7 @@
 `benchmarks/faults.py --quick` kills, cuts and starves a real `inboxd run` against a
 private Dovecot and SMTP sink, then checks every invariant from the servers' own
 records; it exits 1 if any failed. Here it must pass, and its figures must say so.
-The full run (several hundred mails, >= 20 kills per run) is documented in the README.
+The full run (several hundred mails, >= 20 kills per run) is documented in docs/guarantees.md, section "Proven under faults".
 """
 
 from __future__ import annotations

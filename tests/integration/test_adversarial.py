@@ -3,7 +3,7 @@
 Each test is one attack from issue 15 (or one of our own), run through a real poll against
 Dovecot and the SMTP sink. What the attacker gets is read from what the SMTP server accepted
 (envelope recipients and the raw bytes), from the IMAP keywords and from `inboxd` commands,
-never from inboxd's own idea of what it sent. The README's "What inboxd trusts" table lists
+never from inboxd's own idea of what it sent. The "What inboxd trusts" table of docs/security.md lists
 them.
 """
 

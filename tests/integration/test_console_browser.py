@@ -5,7 +5,7 @@ real poll (tests/console_site.py), and one browser session for the whole module,
 through the console as an operator does: log in, filter, open a decision, correct it, train
 and compare, promote, resolve an acknowledgement of unknown fate — and a subject that is
 markup stays text, with no script run. Screenshots of the main pages go to a temporary
-folder, or to $INBOXD_CONSOLE_SCREENSHOTS (docs/console for the README).
+folder, or to $INBOXD_CONSOLE_SCREENSHOTS (docs/console for the README and docs/console.md).
 
 Skipped, saying why, only where the browser is not installed (scripts/setup-system.sh
 installs `chromium` and `chromium-driver`; nothing is downloaded at run time).

@@ -5,7 +5,7 @@ Dovecot, measures the floor and `inboxd poll` against a separate SMTP sink proce
 the latency with IDLE and with polling. A few hundred mails say nothing about throughput;
 what must hold here is that it runs end to end and that the SMTP sink's own record has
 exactly one acknowledgement for every mail that wants one. The full run (N = 10,000 and
-50,000) and its figures are in the README, section "Speed".
+50,000) and its figures are in docs/speed.md.
 """
 
 from __future__ import annotations
