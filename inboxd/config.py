@@ -728,7 +728,8 @@ def load_configs(path: Path) -> list[Config]:
         ("classifier.dir", "folder", classifier.dir),
         ("classifier.model_path", "created", classifier.model_path),
         *((f"notify[{i}].secret_file", "file", n.secret_file) for i, n in enumerate(notify)),
-        ("console.token_file", "file", console.token_file),
+        # Not console.token_file: only `inboxd console` needs it, and checks it when it starts
+        # (inboxd.console.auth); the daemon and the other commands must not stop for it.
     ]
     configs = []
     for box_name, key, section, imap in entries:

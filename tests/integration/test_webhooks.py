@@ -128,7 +128,13 @@ def test_no_reply_closes_the_ticket_and_a_later_mail_opens_a_new_one(servers: Se
     servers.poll()
     data = ticket(servers, ref)
     assert data["state"] == "closed" and data["events"][-1]["kind"] == "closed"
-    servers.append(mail("another question about the whitelist", f"Re: {ack['subject']}", in_reply_to=ack["message_id"]))
+    servers.append(
+        mail(
+            "One more question: how do I add a second address to the withdrawal whitelist?",
+            f"Re: {ack['subject']}",
+            in_reply_to=ack["message_id"],
+        )
+    )
     servers.poll()
     assert ticket(servers, ref)["state"] == "closed"
     tickets = [json.loads(line) for line in cli(servers, "ticket", "list", "--json").stdout.splitlines()]

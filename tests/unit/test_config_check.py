@@ -307,3 +307,13 @@ def test_a_pem_ca_file_and_a_store_folder_still_to_create_pass(tmp_path: Path, m
     }
     result = run_check(write_config(tmp_path, model_path=model_path, sections=sections))
     assert result.returncode == 0, result.stderr
+
+
+def test_a_missing_console_token_file_stops_only_the_console(tmp_path: Path, model_path: Path) -> None:
+    config = write_config(tmp_path / "cfg", model_path=model_path, sections={"console": {"token_file": "no-token"}})
+    loaded = load_config(config)  # the daemon and the other commands are not held up by it
+    from inboxd.console.auth import load_token
+
+    with pytest.raises(ConfigError) as info:
+        load_token(loaded)
+    assert "console.token_file" in str(info.value) and "no-token" in str(info.value)
