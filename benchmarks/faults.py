@@ -28,6 +28,7 @@ import time
 import traceback
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # faultsuite uses the repo's testbed (not installed)
 from faultsuite.mailgen import corpus
 from faultsuite.scenarios import FULL_RUNS, QUICK_RUNS, SCENARIOS, Skip, Suite
 from faultsuite.verify import Tally

@@ -59,11 +59,13 @@ import mailparser
 from imapclient import IMAPClient
 
 from inboxd.stopwatch import STAGES
-from inboxd.testbed.dovecot import Dovecot, free_port
-from inboxd.testbed.model import trained_model as testbed_model
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # mailgen
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo's testbed package (not installed)
 from mailgen import MailGenerator, message_id, wants_ack
+
+from testbed.dovecot import Dovecot, free_port
+from testbed.model import trained_model as testbed_model
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("SUPPORT_TEST_DATA", ROOT.parent / "shared" / "data")) / "mime-corpus"
@@ -92,7 +94,8 @@ class Sink:
         directory.mkdir(parents=True, exist_ok=True)
         self.log = open(directory.parent / f"{directory.name}.log", "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "inboxd.testbed.smtpsink", "--port", str(self.port), "--dir", str(directory)],
+            [sys.executable, "-m", "testbed.smtpsink", "--port", str(self.port), "--dir", str(directory)],
+            cwd=ROOT,  # where `-m` finds the repo's testbed package, which is not installed
             stdin=subprocess.DEVNULL,
             stdout=self.log,
             stderr=self.log,

@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from inboxd.config import load_config  # noqa: E402
-from inboxd.testbed.dovecot import Dovecot  # noqa: E402
-from inboxd.testbed.mx import stamp  # noqa: E402
+from testbed.dovecot import Dovecot  # noqa: E402
+from testbed.mx import stamp  # noqa: E402
 
 DEMO = ROOT / "var" / "demo"
 INBOXD = [sys.executable, "-m", "inboxd", "--config", str(ROOT / "config.toml")]
@@ -98,7 +98,8 @@ def main() -> int:
     dovecot.start()
     sink_log = open(DEMO / "sink.log", "wb")  # noqa: SIM115 - lives as long as the sink process
     sink = subprocess.Popen(
-        [sys.executable, "-m", "inboxd.testbed.smtpsink", "--port", str(config.smtp.port), "--dir", str(DEMO / "sink")],
+        [sys.executable, "-m", "testbed.smtpsink", "--port", str(config.smtp.port), "--dir", str(DEMO / "sink")],
+        cwd=ROOT,  # where `-m` finds the repo's testbed package, which is not installed
         stdin=subprocess.DEVNULL,
         stdout=sink_log,
         stderr=sink_log,

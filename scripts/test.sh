@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-system.sh
 bash scripts/setup-python.sh
-.venv/bin/ruff check inboxd tests benchmarks scripts
+.venv/bin/ruff check inboxd testbed tests benchmarks scripts
 .venv/bin/mypy
 .venv/bin/pytest "$@"

@@ -24,11 +24,11 @@ from inboxd.classify import Classifier, parse_settings, save_model, train
 from inboxd.config import Config, load_config
 from inboxd.daemon import App, load_app, open_store, poll_once
 from inboxd.store import Store
-from inboxd.testbed.dovecot import Dovecot, free_port
-from inboxd.testbed.mx import AUTHSERV_ID, stamp
-from inboxd.testbed.postgres import Postgres
-from inboxd.testbed.postgres import bin_dir as pg_bin_dir
-from inboxd.testbed.smtpsink import SmtpSink
+from testbed.dovecot import Dovecot, free_port
+from testbed.mx import AUTHSERV_ID, stamp
+from testbed.postgres import Postgres
+from testbed.postgres import bin_dir as pg_bin_dir
+from testbed.smtpsink import SmtpSink
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "eml"
@@ -124,7 +124,7 @@ def write_config(
         "classifier": {"dir": str(ROOT / "classifiers"), "model_path": str(model_path)},
         "templates": {"dir": str(ROOT / "templates")},
         "ack": {"retry_base_seconds": 1},
-        # The tests' mail arrives through a stand-in for the exchange's MX (inboxd.testbed.mx).
+        # The tests' mail arrives through a stand-in for the exchange's MX (testbed.mx).
         "trust": {"authserv_ids": [AUTHSERV_ID]},
     }
     if cert is not None:

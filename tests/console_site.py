@@ -16,9 +16,9 @@ from pathlib import Path
 from inboxd.assets import load_assets
 from inboxd.classify import save_model, settings_of, train
 from inboxd.daemon import load_app, open_store, poll_once
-from inboxd.testbed.dovecot import Dovecot, free_port
-from inboxd.testbed.mx import stamp
-from inboxd.testbed.smtpsink import SmtpSink
+from testbed.dovecot import Dovecot, free_port
+from testbed.mx import stamp
+from testbed.smtpsink import SmtpSink
 from tests.conftest import FIXTURES, write_config
 from tests.tiny_classifier import make_tiny_classifiers
 

@@ -26,8 +26,8 @@ from datetime import datetime
 from pathlib import Path
 
 from inboxd import faults, webhooks
-from inboxd.testbed.dovecot import free_port
-from inboxd.testbed.hookreceiver import HookReceiver
+from testbed.dovecot import free_port
+from testbed.hookreceiver import HookReceiver
 
 from .mailgen import Mail
 from .verify import Tally, check, listed_unknown

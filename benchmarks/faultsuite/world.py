@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inboxd.testbed.dovecot import Dovecot, free_port
-from inboxd.testbed.model import trained_model as testbed_model
-from inboxd.testbed.smtpsink import SmtpSink
-from inboxd.testbed.tcpproxy import TcpProxy
+from testbed.dovecot import Dovecot, free_port
+from testbed.model import trained_model as testbed_model
+from testbed.smtpsink import SmtpSink
+from testbed.tcpproxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parents[2]
 USER = "support@exchange.test"

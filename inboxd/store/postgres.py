@@ -7,6 +7,10 @@ READ COMMITTED; the mailbox lease (an atomic upsert) keeps two hosts from workin
 the same mailbox, and migrations take an advisory lock. A lost connection or a server
 that is down is StoreUnavailable (transient: the daemon retries with backoff);
 anything else is StoreError.
+
+psycopg is the optional extra `inboxd[postgres]` (SQLite, the default, needs no driver): this
+module is imported only when a postgresql:// store is opened, and without psycopg that is a
+StoreError that says what to install, not a traceback.
 """
 
 from __future__ import annotations
@@ -15,10 +19,13 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import psycopg
-from psycopg.rows import RowMaker
-
 from inboxd.errors import StoreError, StoreUnavailable
+
+try:
+    import psycopg
+    from psycopg.rows import RowMaker
+except ImportError as exc:  # not installed, or installed without a libpq it can load
+    raise StoreError(f"a postgresql:// store needs psycopg: pip install 'inboxd[postgres]' ({exc})") from exc
 
 MIGRATION_LOCK = 7105541  # advisory lock key held while the schema changes
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from inboxd.testbed.mx import AUTHSERV_ID, stamp
+from testbed.mx import AUTHSERV_ID, stamp
 from tests.conftest import Servers, run_inboxd, write_config
 
 pytestmark = pytest.mark.integration

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from inboxd.testbed.dovecot import Dovecot, free_port
+from testbed.dovecot import Dovecot, free_port
 from tests.console_site import TOKEN, Site, make_site
 
 pytestmark = pytest.mark.integration

@@ -24,8 +24,8 @@ from inboxd.daemon import load_app, open_store, poll_once
 from inboxd.errors import ConfigError
 from inboxd.store import DecisionFilter, Store
 from inboxd.store.console import BANDS
-from inboxd.testbed.dovecot import Dovecot
-from inboxd.testbed.mx import stamp
+from testbed.dovecot import Dovecot
+from testbed.mx import stamp
 from tests.conftest import run_inboxd, write_config
 from tests.console_site import HOSTILE, SEED, TOKEN, XSS_ESCAPED, Site, _users, make_site
 from tests.integration.test_service import Running

@@ -48,7 +48,7 @@ def test_run_polls_on_schedule_and_stops_gracefully(servers: Servers, sig: signa
 
 def test_run_survives_an_imap_outage(tmp_path, model_path, smtp_sink) -> None:  # type: ignore[no-untyped-def]
     """The server goes away under the daemon and comes back: retried with backoff, nothing lost."""
-    from inboxd.testbed.dovecot import Dovecot
+    from testbed.dovecot import Dovecot
     from tests.conftest import PASSWORD, fixture_bytes, write_config
 
     private = Dovecot(tmp_path / "dovecot", users={"support@exchange.test": PASSWORD})

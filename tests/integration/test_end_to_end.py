@@ -306,7 +306,7 @@ def test_cli_poll_dry_run_then_poll(servers: Servers) -> None:
 
 
 def test_unreachable_imap_is_a_clean_failure(tmp_path: Path, model_path: Path, servers: Servers) -> None:
-    from inboxd.testbed.dovecot import free_port
+    from testbed.dovecot import free_port
 
     config = write_config(tmp_path / "down", model_path=model_path, imap_port=free_port())
     result = subprocess.run(

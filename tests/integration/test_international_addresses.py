@@ -21,8 +21,8 @@ from inboxd.errors import SendPermanent
 from inboxd.models import OutgoingMail
 from inboxd.outbox import SmtpOutbox
 from inboxd.store import Store
-from inboxd.testbed.dovecot import free_port
-from inboxd.testbed.smtpsink import SinkMode, SmtpSink
+from testbed.dovecot import free_port
+from testbed.smtpsink import SinkMode, SmtpSink
 from tests.conftest import Servers, write_config
 
 pytestmark = pytest.mark.integration

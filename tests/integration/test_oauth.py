@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from inboxd.testbed.dovecot import Dovecot, free_port
-from inboxd.testbed.oauth2server import AuthorizationServer
-from inboxd.testbed.smtpsink import SinkMode, SmtpSink
+from testbed.dovecot import Dovecot, free_port
+from testbed.oauth2server import AuthorizationServer
+from testbed.smtpsink import SinkMode, SmtpSink
 from tests.conftest import PASSWORD, ROOT, Servers, fixture_bytes, marks, write_config
 from tests.integration.test_service import Running, wait_for
 

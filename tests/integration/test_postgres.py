@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from inboxd.testbed.postgres import Postgres
+from testbed.postgres import Postgres
 from tests.conftest import Servers, fixture_bytes, write_config
 
 pytestmark = pytest.mark.integration

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from inboxd.testbed.dovecot import Dovecot, free_port
-from inboxd.testbed.smtpsink import SmtpSink
+from testbed.dovecot import Dovecot, free_port
+from testbed.smtpsink import SmtpSink
 from tests.conftest import ROOT, fixture_bytes, write_config
 
 pytestmark = pytest.mark.integration

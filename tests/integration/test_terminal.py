@@ -20,7 +20,7 @@ import pytest
 from inboxd.models import Action, Decision, MessageKey
 from inboxd.parse import parse_message
 from inboxd.store import Store
-from inboxd.testbed.dovecot import free_port
+from testbed.dovecot import free_port
 from tests.conftest import Servers, run_inboxd, write_config
 
 pytestmark = pytest.mark.integration

@@ -12,8 +12,8 @@ import pytest
 
 from inboxd import webhooks
 from inboxd.daemon import open_store
-from inboxd.testbed.dovecot import free_port
-from inboxd.testbed.hookreceiver import HookReceiver
+from testbed.dovecot import free_port
+from testbed.hookreceiver import HookReceiver
 from tests.conftest import Servers
 from tests.integration.test_tickets import cli, first_ticket, mail, ticket
 

@@ -14,7 +14,7 @@ from inboxd.decide import build_ack, build_confirmation, decide
 from inboxd.echo import greeting_name, has_link_material, quotable_subject
 from inboxd.models import FAIL, NONE, PASS, Action, Classification, Screening, SenderAuth
 from inboxd.parse import parse_message
-from inboxd.testbed.mx import stamp
+from testbed.mx import stamp
 
 LURE = "URGENT SECURITY NOTICE: your account is locked. Cancel the withdrawal at https://exchange-verify.example/x"
 # A display name that is a whole paragraph, as an encoded word with CR/LF and a bidi override inside.

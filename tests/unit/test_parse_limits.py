@@ -11,7 +11,7 @@ import pytest
 from inboxd.config import LimitsConfig
 from inboxd.errors import MessageError
 from inboxd.parse import parse_message
-from inboxd.testbed.hostile import hostile_messages
+from testbed.hostile import hostile_messages
 
 LIMITS = LimitsConfig()
 CASES = list(hostile_messages(scale=0.1))

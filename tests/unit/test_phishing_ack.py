@@ -19,8 +19,8 @@ from inboxd.offline import OfflineDecider
 from inboxd.parse import parse_message
 from inboxd.phishing import foreign_domains
 from inboxd.render import Renderer, _environment, _snapshot, load_templates, sample_context
-from inboxd.testbed.mx import stamp
 from inboxd.tickets import plan_new
+from testbed.mx import stamp
 from tests.conftest import ROOT, fixture_bytes
 
 OFFICIAL_DOMAINS = ("exchange.test",)

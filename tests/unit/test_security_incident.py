@@ -13,8 +13,8 @@ from inboxd.models import Action, Classification, Facts, ParsedEmail, Screening,
 from inboxd.offline import OfflineDecider
 from inboxd.parse import parse_message
 from inboxd.sensitive import redact_mail
-from inboxd.testbed.mx import stamp
 from inboxd.tickets import facts_dict, kinds_in, merge_facts
+from testbed.mx import stamp
 
 EN12 = "legal winner thank year wave sausage worth useful legal winner thank yellow"
 ZH12 = "的雄粗尺载属海酸柯沙赶艇"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from inboxd.testbed.tcpproxy import TcpProxy
+from testbed.tcpproxy import TcpProxy
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """A webhook receiver on loopback for the tests and the fault suite: records every POST.
 
-Runs http.server in a thread (or `python -m inboxd.testbed.hookreceiver PORT FILE` as its own
+Runs http.server in a thread (or `python -m testbed.hookreceiver PORT FILE` as its own
 process). Each request is appended as one JSON line (time, path, headers, body) to `log`
 when given, flushed and synced before the answer, so that what the receiver got survives
 a kill of the sender. It answers `status` (200 unless told otherwise); `stop()` closes the

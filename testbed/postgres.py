@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from inboxd.testbed.dovecot import free_port
+from testbed.dovecot import free_port
 
 
 def bin_dir() -> Path | None:

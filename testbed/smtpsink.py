@@ -10,7 +10,7 @@ Postfix do; without it, like aiosmtpd's default, it refuses non-ASCII commands. 
 `SinkMode.xoauth2` it requires AUTH XOAUTH2 (as Gmail and Microsoft 365 do), checks each
 token the way the mode says, and records who logged in (`auth_user`).
 
-Run standalone: python -m inboxd.testbed.smtpsink --port 10025 --dir var/demo/sink
+Run standalone: python -m testbed.smtpsink --port 10025 --dir var/demo/sink
 """
 
 from __future__ import annotations
