@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -338,27 +339,27 @@ def build(app: App, store: Store, token: str) -> Starlette:
         message = "Training started." if started else "A training is already running."
         return RedirectResponse("/model?" + urlencode({"message": message}), 303)
 
-    async def model_promote(request: Request) -> Response:
+    async def swap_model(
+        request: Request, swap: Callable[[ModelFiles], str], action: str, detail: str, message: str
+    ) -> Response:
+        """Promote or roll back: swap the model files, forget the cached live model, audit it."""
         operator, _ = await posted(request)
         before = model_id(files.live) or "none"
         try:
-            after = await run_in_threadpool(promote, files)
+            after = await run_in_threadpool(swap, files)
         except InboxdError as exc:
             return RedirectResponse("/model?" + urlencode({"message": str(exc)}), 303)
         live.invalidate()
-        store.audit(_name(operator), "promote", after, f"previous live model {before}")
-        return RedirectResponse("/model?" + urlencode({"message": f"Promoted {after}: it is the live model."}), 303)
+        store.audit(_name(operator), action, after, detail.format(before=before))
+        return RedirectResponse("/model?" + urlencode({"message": message.format(after=after)}), 303)
+
+    async def model_promote(request: Request) -> Response:
+        return await swap_model(
+            request, promote, "promote", "previous live model {before}", "Promoted {after}: it is the live model."
+        )
 
     async def model_rollback(request: Request) -> Response:
-        operator, _ = await posted(request)
-        before = model_id(files.live) or "none"
-        try:
-            after = await run_in_threadpool(roll_back, files)
-        except InboxdError as exc:
-            return RedirectResponse("/model?" + urlencode({"message": str(exc)}), 303)
-        live.invalidate()
-        store.audit(_name(operator), "roll back", after, f"replaced {before}")
-        return RedirectResponse("/model?" + urlencode({"message": f"Rolled back: {after} is live."}), 303)
+        return await swap_model(request, roll_back, "roll back", "replaced {before}", "Rolled back: {after} is live.")
 
     # -- queues --------------------------------------------------------------------------------
 
