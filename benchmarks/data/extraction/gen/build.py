@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 from .chain import address_valid
 from .clients import (
@@ -33,13 +34,13 @@ SUPPORT = "support@exchange.example"
 REPLIES = load_replies()
 
 
-def fill(template: str, ctx: Ctx, extra: dict) -> str:
+def fill(template: str, ctx: Ctx, extra: dict[str, str]) -> str:
     for k, v in extra.items():
         template = template.replace("{" + k + "}", v)
     return TOK_RE.sub(lambda m: ctx.make(m.group(1), m.group(2) or ""), template)
 
 
-def build(index: int, t: Scenario, k: int, profile: str, when: dt.datetime) -> tuple[bytes, dict]:
+def build(index: int, t: Scenario, k: int, profile: str, when: dt.datetime) -> tuple[bytes, dict[str, Any]]:
     lang = t.lang
     p = Persona(lang, profile)
     ticket = f"INB-{R.randint(1200, 99999):06d}"

@@ -62,7 +62,7 @@ def address_valid(a: str) -> bool:
 # --------------------------------------------------------------------------
 
 
-def g_evm_addr(checksum=True) -> str:
+def g_evm_addr(checksum: bool = True) -> str:
     while True:
         a = to_eip55(g_hex(20))
         body = a[2:]
@@ -84,7 +84,7 @@ def g_p2sh() -> str:
     return base58.b58encode_check(b"\x05" + R.randbytes(20)).decode()
 
 
-def g_bc1q(n=20) -> str:
+def g_bc1q(n: int = 20) -> str:
     return bech32m.encode("bc", 0, R.randbytes(n))
 
 
@@ -104,7 +104,7 @@ ADDR_GEN = {
 }
 
 
-def mistype(addr: str):
+def mistype(addr: str) -> tuple[str, str]:
     """Make the kind of typo a customer makes: one character changed or two
     neighbouring characters swapped.  Returns (bad_address, description)."""
     if addr.startswith("0x"):
@@ -158,7 +158,7 @@ MN = {"en": Mnemonic("english"), "zh": Mnemonic("chinese_simplified")}
 ENTROPY = {12: 16, 15: 20, 18: 24, 24: 32}
 
 
-def g_seed(spec: str):
+def g_seed(spec: str) -> tuple[str, str]:
     """spec like en12.space -> (full text as pasted, secret span)."""
     lw, fmt = spec.split(".")
     lang, n = lw[:2], int(lw[2:])

@@ -118,7 +118,7 @@ SUBJ_CS = {
 }
 
 
-def signature(st, p: Persona, ctx: Ctx) -> str:
+def signature(st: str, p: Persona, ctx: Ctx) -> str:
     comp, dom, title = p.company
     d3 = lambda: "".join(str(R.randint(0, 9)) for _ in range(3))
     en_footer = (
@@ -157,7 +157,7 @@ def signature(st, p: Persona, ctx: Ctx) -> str:
     return R.choice(choice)
 
 
-def message_id(st, p: Persona, when):
+def message_id(st: str, p: Persona, when: dt.datetime) -> str:
     dom = p.email.split("@")[1]
     uuid = lambda: f"{g_hex(4)}-{g_hex(2)}-{g_hex(2)}-{g_hex(2)}-{g_hex(6)}"
     if st.startswith("gmail"):
@@ -206,7 +206,7 @@ BOUNDARY = {
 }
 
 
-def boundary(st):
+def boundary(st: str) -> str:
     key = (
         "gmail"
         if st.startswith("gmail")
@@ -221,7 +221,7 @@ def boundary(st):
     return BOUNDARY[key]()
 
 
-def pick_cte(kind, text):
+def pick_cte(kind: str, text: str) -> str | None:
     ascii_only = all(ord(c) < 128 for c in text)
     long_lines = any(len(l) > 76 for l in text.split("\n"))
     if kind == "auto-qp":
@@ -233,7 +233,7 @@ def pick_cte(kind, text):
     return kind
 
 
-def encodable(text, cs):
+def encodable(text: str, cs: str) -> bool:
     try:
         encode_body(text, cs, "8bit")
         return True
@@ -254,7 +254,7 @@ ATT_NAMES = {
 }
 
 
-def att_name(kind, lang, when):
+def att_name(kind: str, lang: str, when: dt.datetime) -> str:
     d = when - dt.timedelta(minutes=R.randint(5, 600))
     n = R.choice(ATT_NAMES[(kind, lang)])
     for k, v in {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from .quoting import attribution, header_block
+from .quoting import Quote, attribution, header_block
 from .values import g_digits, g_hex
 
 URL_RE = re.compile(r"https?://[^\s<>\"，。）)]+")
@@ -16,11 +16,11 @@ def hx(line: str) -> str:
     return URL_RE.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', esc)
 
 
-def divs(text, tag="div", attrs=""):
+def divs(text: str, tag: str = "div", attrs: str = "") -> str:
     return "".join(f"<{tag}{attrs}>{hx(line) if line.strip() else '<br>'}</{tag}>" for line in text.split("\n"))
 
 
-def qhtml(text, bq):
+def qhtml(text: str, bq: str) -> str:
     lines, out, i = text.split("\n"), [], 0
     while i < len(lines):
         if lines[i].startswith(">"):
@@ -64,14 +64,14 @@ div.WordSection1
 --></style>"""
 
 
-def mso(text):
+def mso(text: str) -> str:
     return "\n".join(
         f'<p class="MsoNormal">{hx(l)}<o:p></o:p></p>' if l.strip() else '<p class="MsoNormal"><o:p>&nbsp;</o:p></p>'
         for l in text.split("\n")
     )
 
 
-def compose_html(st, new, sig, q, charset):
+def compose_html(st: str, new: str, sig: str, q: Quote | None, charset: str) -> str:
     e = lambda s: html.escape(s, quote=False)
     if st in ("gmail", "gmail_us", "gmail_zh"):
         body = f'<div dir="ltr">{divs(new)}'

@@ -14,14 +14,14 @@ import zlib
 from .values import R, g_digits, g_hex
 
 
-def enc_words(text: str, charset: str, mode="B", maxlen=75) -> str:
+def enc_words(text: str, charset: str, mode: str = "B", maxlen: int = 75) -> str:
     if all(ord(c) < 128 for c in text) and mode != "force":
         return text
     if mode == "force":
         mode = "B"
     pycs = {"gbk": "gbk", "gb18030": "gb18030", "gb2312": "gb2312"}.get(charset.lower(), "utf-8")
 
-    def make(chunk):
+    def make(chunk: str) -> str:
         raw = chunk.encode(pycs)
         if mode == "B":
             return f"=?{charset}?B?{base64.b64encode(raw).decode()}?="
@@ -70,17 +70,24 @@ def encode_body(text: str, charset: str, cte: str) -> bytes:
 
 
 class Leaf:
-    def __init__(self, headers, body: bytes):
+    def __init__(self, headers: list[str], body: bytes):
         self.headers, self.body = headers, body
 
 
 class Multi:
-    def __init__(self, subtype, boundary, parts, preamble=None, extra=None):
+    def __init__(
+        self,
+        subtype: str,
+        boundary: str,
+        parts: list[Leaf | Multi],
+        preamble: str | None = None,
+        extra: list[str] | None = None,
+    ):
         self.subtype, self.boundary, self.parts = subtype, boundary, parts
         self.preamble, self.extra = preamble, extra or []
 
 
-def text_leaf(text, subtype, charset, cte, ctype_style=0):
+def text_leaf(text: str, subtype: str, charset: str, cte: str | None, ctype_style: int = 0) -> Leaf:
     if ctype_style == 1:
         ct = f'Content-Type: text/{subtype};\n\tcharset="{charset}"'
     elif ctype_style == 2:
@@ -97,7 +104,7 @@ def text_leaf(text, subtype, charset, cte, ctype_style=0):
     return Leaf(hdrs, encode_body(text, charset, cte or "7bit"))
 
 
-def render_part(p) -> bytes:
+def render_part(p: Leaf | Multi) -> bytes:
     if isinstance(p, Leaf):
         return ("\n".join(p.headers) + "\n\n").encode("ascii") + p.body
     out = [f'Content-Type: multipart/{p.subtype};\n\tboundary="{p.boundary}"'.encode()]
@@ -114,7 +121,7 @@ def render_part(p) -> bytes:
     return buf
 
 
-def make_png(w=96, h=64) -> bytes:
+def make_png(w: int = 96, h: int = 64) -> bytes:
     bg = (R.choice([245, 250, 255]),) * 3
     accent = (R.randint(0, 80), R.randint(100, 200), R.randint(120, 255))
     bars = sorted(R.sample(range(8, h - 8, 6), 5))
@@ -131,7 +138,7 @@ def make_png(w=96, h=64) -> bytes:
             row += bytes(px)
         rows.append(bytes(row))
 
-    def chunk(t, d):
+    def chunk(t: bytes, d: bytes) -> bytes:
         return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
 
     return (
@@ -173,7 +180,7 @@ def make_pdf(title: str) -> bytes:
     return out
 
 
-def attach_leaf(kind: str, filename: str, style: int, cs: str = "UTF-8", cid=None) -> Leaf:
+def attach_leaf(kind: str, filename: str, style: int, cs: str = "UTF-8", cid: str | None = None) -> Leaf:
     data = make_png(R.choice([96, 120]), R.choice([64, 80])) if kind == "png" else make_pdf("Transaction record")
     ctype = "image/png" if kind == "png" else "application/pdf"
     ascii_name = all(ord(c) < 128 for c in filename)

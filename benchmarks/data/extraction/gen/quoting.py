@@ -4,6 +4,12 @@ attribution lines, quoted-header blocks, `>` prefixes, top- and bottom-posting (
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+# A quoted mail: text, date, name, addr, to_name, to_addr, subject.
+Quote = dict[str, Any]
+
 WD = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 WDF = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 MON = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -24,11 +30,11 @@ MONF = [
 WDZ = "一二三四五六日"
 
 
-def ampm(d):
+def ampm(d: dt.datetime) -> str:
     return f"{d.hour % 12 or 12}:{d.minute:02d} {'AM' if d.hour < 12 else 'PM'}"
 
 
-def rfc2822(d):
+def rfc2822(d: dt.datetime) -> str:
     off = d.utcoffset()
     mins = int(off.total_seconds() // 60)
     sign = "+" if mins >= 0 else "-"
@@ -39,11 +45,11 @@ def rfc2822(d):
     )
 
 
-def ordinal(n):
+def ordinal(n: int) -> str:
     return "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
 
 
-def attribution(st, q):
+def attribution(st: str, q: Quote) -> str:
     d, name, addr = q["date"], q["name"], q["addr"]
     hm = f"{d.hour:02d}:{d.minute:02d}"
     if st in ("gmail", "gmail_zh_en"):
@@ -78,7 +84,7 @@ def attribution(st, q):
     raise ValueError(st)
 
 
-def header_block(st, q):
+def header_block(st: str, q: Quote) -> str:
     d = q["date"]
     if st in ("outlook", "outlook_new", "outlook_android"):
         to = f"{q['to_name']} <{q['to_addr']}>" if st != "outlook_android" else q["to_addr"]
@@ -114,7 +120,7 @@ def header_block(st, q):
     raise ValueError(st)
 
 
-def prefix(text, p="> "):
+def prefix(text: str, p: str = "> ") -> str:
     out = []
     for line in text.split("\n"):
         if not line:
@@ -126,7 +132,7 @@ def prefix(text, p="> "):
     return "\n".join(out)
 
 
-def compose_plain(st, new, sig, q, bottom):
+def compose_plain(st: str, new: str, sig: str, q: Quote | None, bottom: bool) -> str:
     parts = [new]
     if st in ("gmail", "gmail_us", "gmail_zh", "proton"):
         if sig:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from .chain import ADDR_GEN, address_valid, g_privkey, g_seed, g_tx, mistype, wif
+from .persona import Persona
 from .quoting import MON
 from .values import USED, R, fresh, g_b58, g_b64, g_backup, g_digits, g_hex, g_order, g_password, g_pgp_block, g_phone
 
@@ -40,7 +42,7 @@ EMAIL_DOMS = [
 
 
 class Ctx:
-    def __init__(self, lang, k, persona, when, ticket, agent):
+    def __init__(self, lang: str, k: int, persona: Persona, when: dt.datetime, ticket: str, agent: str):
         self.lang, self.k, self.p, self.when = lang, k, persona, when
         self.ticket, self.agent = ticket, agent
         self.labels = {"tx_ids": [], "order_ids": [], "amounts": [], "addresses": [], "secrets": [], "account_ids": []}
@@ -48,14 +50,14 @@ class Ctx:
         self.notes = []
         self.qdate = when
 
-    def add(self, field, obj):
+    def add(self, field: str, obj: Any) -> None:
         if obj not in self.labels[field]:
             self.labels[field].append(obj)
 
     def render(self, text: str, labelled: bool) -> str:
         text = VAR_RE.sub(lambda m: R.choice(m.group(1).split("|")), text)
 
-        def amt(m):
+        def amt(m: re.Match[str]) -> str:
             alts = m.group(1).split("//")
             surface, value, asset, net = alts[self.k % len(alts)].split("|")
             assert VALUE_RE.match(value), value
@@ -66,7 +68,7 @@ class Ctx:
         text = AMT_RE.sub(amt, text)
         return TOK_RE.sub(lambda m: self.token(m.group(1), m.group(2) or "", labelled), text)
 
-    def token(self, kind, spec, labelled):
+    def token(self, kind: str, spec: str, labelled: bool) -> str:
         key = None
         if "#" in spec:
             spec, key = spec.split("#", 1)
@@ -84,7 +86,7 @@ class Ctx:
             self.cache[key] = val
         return val
 
-    def make(self, kind, spec):
+    def make(self, kind: str, spec: str) -> str:
         p = self.p
         if kind in ("tx", "ntx"):
             v = fresh(lambda: g_tx(spec))

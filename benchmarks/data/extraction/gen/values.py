@@ -10,11 +10,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import random
+from collections.abc import Callable
 
 SEED = 20261120
 R = random.Random(SEED)
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-USED: set = set()
+USED: set[str] = set()
 # Values that occur in fixed texts (a signature's hotline, a sample number) are never generated.
 RESERVED = ("+86 138 0013 8000", "(555) 010-2000")
 
@@ -26,7 +27,7 @@ def reset() -> None:
     USED.update(RESERVED)
 
 
-def fresh(fn):
+def fresh(fn: Callable[[], str]) -> str:
     for _ in range(1000):
         v = fn()
         if v not in USED:
@@ -43,7 +44,7 @@ def g_digits(n: int) -> str:
     return str(R.randint(1, 9)) + "".join(str(R.randint(0, 9)) for _ in range(n - 1))
 
 
-def g_alnum(n: int, alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ23456789") -> str:
+def g_alnum(n: int, alphabet: str = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789") -> str:
     return "".join(R.choice(alphabet) for _ in range(n))
 
 
