@@ -59,9 +59,6 @@ def address_valid(a: str) -> bool:
     return False
 
 
-# --------------------------------------------------------------------------
-
-
 def g_evm_addr(checksum: bool = True) -> str:
     while True:
         a = to_eip55(g_hex(20))

@@ -12,7 +12,7 @@ from .quoting import MON
 from .template import Ctx
 from .values import R, g_alnum, g_b64, g_digits, g_hex
 
-# --------------------------------------------------------------------------
+# Per client:
 #   pcs/pcte: text/plain charset + transfer encoding ("auto" = 7bit if ASCII)
 #   hcs/hcte: text/html charset + transfer encoding (None = no HTML part)
 #   only_html: the message is a single text/html part

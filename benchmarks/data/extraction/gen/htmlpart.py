@@ -214,7 +214,3 @@ def compose_html(st: str, new: str, sig: str, q: Quote | None, charset: str) -> 
             )
         return body + "\n"
     raise ValueError(st)
-
-
-# --------------------------------------------------------------------------
-# mail client profiles

@@ -205,6 +205,3 @@ def attach_leaf(kind: str, filename: str, style: int, cs: str = "UTF-8", cid: st
     if cid:
         hdrs.append(f"Content-ID: <{cid}>")
     return Leaf(hdrs, base64.encodebytes(data))
-
-
-# --------------------------------------------------------------------------

@@ -67,6 +67,3 @@ class Persona:
                     R.choice(["gmail.example", "icloud.example", "163.example"]),
                 )
         self.email = f"{local}@{dom}"
-
-
-# --------------------------------------------------------------------------

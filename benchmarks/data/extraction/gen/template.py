@@ -206,6 +206,3 @@ class Ctx:
         if kind == "ip":
             return f"{R.randint(11, 223)}.{R.randint(0, 255)}.{R.randint(0, 255)}.{R.randint(1, 254)}"
         raise ValueError(kind)
-
-
-# --------------------------------------------------------------------------
