@@ -17,6 +17,12 @@ sink as a separate process (its CPU is not inboxd's) and measures, in the same r
   auto-reply; the per-stage seconds come from inboxd itself (`totals.stages`);
 - peak memory: the poll process's ru_maxrss (os.wait4), and the whole process tree
   (worker processes included) sampled from /proc: RSS and PSS (shared pages counted once);
+- CPU (user + system, from /proc) per mail of every process that does the work: for the
+  floor its own process (the timed phases), the SMTP sink and Dovecot during the floor; for
+  inboxd its main process (its own accounting, read when it has exited and before it is
+  reaped, less the start-up of a poll of an empty mailbox), each worker (its last sample),
+  the SMTP sink and Dovecot during the poll. On two cores every process competes with the
+  others, so the total CPU per mail, not only the main process's serial path, sets the rate;
 - the slowest single mail (inboxd's own `slowest_mail_seconds`, and `inboxd classify`'s
   `elapsed_ms` over ../shared/data/mime-corpus when it is there).
 
@@ -72,9 +78,11 @@ CORPUS = Path(os.environ.get("SUPPORT_TEST_DATA", ROOT.parent / "shared" / "data
 PASSWORD = "bench-password"
 FETCH_BATCH = 200  # as imap.batch_size's default
 
-# Targets (issue 7; docs/speed.md).
-RATIO_TARGET = 0.6  # inboxd mails/s ≥ 0.6 × the floor's
-RSS_LIMIT_MIB = 300  # peak memory of the whole process tree at the largest N
+# Targets (issues 7 and 18; docs/speed.md).
+RATIO_TARGET = 0.8  # inboxd mails/s ≥ 0.8 × the floor's, at every N of the run
+RSS_LIMIT_MIB = 250  # peak memory of the whole process tree at the largest N
+SAMPLE_EVERY_S = 0.1  # the process tree's memory and CPU: a worker's last 0.1 s may go unseen
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 RSS_GROWTH = 1.2  # peak at the largest N within 20 % of the peak at the smallest
 STORE_GROWTH = 1.3  # store time per mail at the largest N within 30 % of the smallest (O(1) per mail)
 SLOWEST_MAIL_S = 1.0  # any single mail, generated or from the MIME corpus
@@ -115,6 +123,10 @@ class Sink:
             for line in lines:
                 if line.strip():
                     yield json.loads(line)
+
+    def cpu(self) -> float:
+        """CPU seconds the sink has used so far (read while it is idle, before and after a phase)."""
+        return tree_cpu(self.process.pid)
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -200,6 +212,7 @@ class Floor:
     fetch_s: float
     parse_s: float
     smtp_s: float
+    cpu_s: float  # its own process's CPU in the three timed phases
 
     @property
     def seconds(self) -> float:
@@ -213,6 +226,7 @@ class Floor:
 def measure_floor(port: int, user: str, smtp_port: int) -> Floor:
     """In a child process (see `in_child`): it holds all N mails at once."""
     client = imap_client(port, user)
+    cpu_started = time.process_time()
     started = time.perf_counter()
     client.select_folder("INBOX", readonly=True)
     uids = client.search(["ALL"])
@@ -220,22 +234,27 @@ def measure_floor(port: int, user: str, smtp_port: int) -> Floor:
     for chunk in _chunks(uids, FETCH_BATCH):
         raws.extend(item[b"BODY[]"] for item in client.fetch(chunk, ["BODY.PEEK[]"]).values())
     fetch_s = time.perf_counter() - started
+    cpu_s = time.process_time() - cpu_started
     client.logout()
 
+    cpu_started = time.process_time()
     started = time.perf_counter()
     for raw in raws:
         mailparser.parse_from_bytes(raw)
     parse_s = time.perf_counter() - started
+    cpu_s += time.process_time() - cpu_started
 
     messages = [ACK_TEMPLATE.format(to=f"customer{i}@example.test", n=i).encode() for i in range(len(raws))]
     del raws
     smtp = smtplib.SMTP("127.0.0.1", smtp_port, timeout=60)
+    cpu_started = time.process_time()
     started = time.perf_counter()
     for i, data in enumerate(messages):
         smtp.sendmail("support@exchange.test", [f"customer{i}@example.test"], data)
     smtp_s = time.perf_counter() - started
+    cpu_s += time.process_time() - cpu_started
     smtp.quit()
-    return Floor(len(messages), fetch_s, parse_s, smtp_s)
+    return Floor(len(messages), fetch_s, parse_s, smtp_s, cpu_s)
 
 
 # -- inboxd ---------------------------------------------------------------------------------------------
@@ -316,26 +335,92 @@ def _memory_kib(pid: int) -> tuple[int, int]:
     return values.get("Rss", 0), values.get("Pss", 0)
 
 
-class TreeMemory(threading.Thread):
-    """Samples the RSS and PSS of a process tree until it ends; keeps the peaks."""
+def _cpu(pid: int) -> tuple[float, float] | None:
+    """(CPU seconds of the process itself, of its children that it has reaped), user + system;
+    None when it is gone. Readable while the process is a zombie, i.e. exited but not yet reaped."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()  # the command name may hold spaces; fields[0] is field 3
+    utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
+    return (utime + stime) / CLOCK_TICKS, (cutime + cstime) / CLOCK_TICKS
 
-    def __init__(self, pid: int, every: float = 0.1):
+
+def _descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+    return out
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a process tree so far: each live process's own, and that of the children it
+    reaped (an IMAP session that ended is in its Dovecot master's). A difference of two readings
+    is the tree's CPU between them, as long as the root lives."""
+    return sum(sum(cpu) for cpu in map(_cpu, _descendants(pid)) if cpu is not None)
+
+
+def _label(cmdline: bytes, workers: int) -> str:
+    if b"spawn_main" in cmdline:
+        return f"worker {workers + 1}"
+    if b"resource_tracker" in cmdline:
+        return "resource tracker"
+    if b"_read_stored" in cmdline:  # inboxd.model_child: the stored model is read in a child process
+        return "model reader"
+    argv = cmdline.decode(errors="replace").split("\0")
+    return "other: " + " ".join([Path(argv[0]).name, *argv[1:]])[:40]
+
+
+class TreeSampler(threading.Thread):
+    """Samples a process tree until it ends: the peaks of its RSS and PSS, and the last CPU
+    reading of each process (named: main, worker 1..n, ...). A process that exits between two
+    samples loses at most `every` seconds of CPU: its last reading is kept."""
+
+    def __init__(self, pid: int, every: float = SAMPLE_EVERY_S):
         super().__init__(daemon=True)
         self.pid = pid
         self.every = every
         self.peak_rss = 0
         self.peak_pss = 0
         self.processes = 0
+        self.labels: dict[int, str] = {pid: "main"}
+        self.cpu: dict[int, float] = {}
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.is_set():
-            pids = _tree(self.pid)
-            samples = [_memory_kib(p) for p in pids]
-            self.processes = max(self.processes, sum(1 for s in samples if s[0]))
-            self.peak_rss = max(self.peak_rss, sum(s[0] for s in samples))
-            self.peak_pss = max(self.peak_pss, sum(s[1] for s in samples))
+            self.sample()
             self.done.wait(self.every)
+
+    def sample(self) -> None:
+        pids = _tree(self.pid)
+        samples = [_memory_kib(p) for p in pids]
+        self.processes = max(self.processes, sum(1 for s in samples if s[0]))
+        self.peak_rss = max(self.peak_rss, sum(s[0] for s in samples))
+        self.peak_pss = max(self.peak_pss, sum(s[1] for s in samples))
+        for pid in pids:
+            cpu = _cpu(pid)
+            if cpu is None:
+                continue
+            if pid not in self.labels:
+                cmdline = _cmdline(pid)
+                if not cmdline:  # in the middle of its exec: named at the next sample
+                    continue
+                workers = sum(1 for label in self.labels.values() if label.startswith("worker "))
+                self.labels[pid] = _label(cmdline, workers)
+            self.cpu[pid] = cpu[0]
+
+    def cpu_by_label(self) -> dict[str, float]:
+        """CPU seconds per named process, main first, then in the order they appeared."""
+        out: dict[str, float] = {}
+        for pid, label in self.labels.items():
+            out[label] = out.get(label, 0.0) + self.cpu.get(pid, 0.0)
+        return out
 
 
 @dataclass
@@ -353,6 +438,10 @@ class Run:
     duplicates: int
     missing: int
     exit_code: int
+    floor_cpu: dict[str, float]  # CPU seconds during the floor: its own process, the SMTP sink, Dovecot
+    cpu: dict[str, float]  # during inboxd poll: main (less its start-up), worker 1..n, ..., SMTP sink, Dovecot
+    startup_cpu: dict[str, float]  # CPU seconds per process of a poll of an empty mailbox, taken off `cpu`
+    reaped_cpu_s: float  # its children's (workers, model reader) by the main process's own accounting
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -379,9 +468,25 @@ class Run:
     def exactly_once(self) -> bool:
         return self.acks == self.expected_acks and self.duplicates == 0 and self.missing == 0
 
+    def cpu_ms(self, seconds: dict[str, float]) -> dict[str, float]:
+        """ms of CPU per mail for each process, and their total."""
+        per_mail = {name: 1000 * value / self.n for name, value in seconds.items()}
+        return per_mail | {"total": sum(per_mail.values())}
 
-def run_poll(config: Path, workdir: Path) -> tuple[dict[str, Any], float, int, TreeMemory, int]:
-    """`inboxd poll --json` as a child process: (its JSON totals, wall seconds, ru_maxrss KiB, tree memory, exit)."""
+
+@dataclass
+class Poll:
+    totals: dict[str, Any]  # poll's JSON totals
+    wall_s: float
+    maxrss_kib: int  # the poll process's ru_maxrss
+    tree: TreeSampler
+    main_cpu_s: float  # the poll process's own CPU, by its own accounting
+    reaped_cpu_s: float  # that of the children it reaped (its workers), by its own accounting
+    exit_code: int
+
+
+def run_poll(config: Path, workdir: Path) -> Poll:
+    """`inboxd poll --json` as a child process, its process tree sampled until it exits."""
     out, err = workdir / "poll.json", workdir / "poll.log"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         started = time.monotonic()
@@ -392,17 +497,35 @@ def run_poll(config: Path, workdir: Path) -> tuple[dict[str, Any], float, int, T
             stderr=stderr,
             cwd=workdir,
         )
-        memory = TreeMemory(process.pid)
-        memory.start()
-        _, status, usage = os.wait4(process.pid, 0)
+        tree = TreeSampler(process.pid)
+        tree.start()
+        # Wait for the exit without reaping: until it is reaped, the exited process's /proc stat
+        # holds its own CPU and that of the workers it reaped, complete.
+        os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
         wall = time.monotonic() - started
-        memory.done.set()
-        memory.join()
+        tree.done.set()
+        tree.join()
+        main_cpu, reaped_cpu = _cpu(process.pid) or (0.0, 0.0)
+        _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
     totals: dict[str, Any] = {}
     with contextlib.suppress(ValueError, OSError):
         totals = _totals(out)
-    return totals, wall, usage.ru_maxrss, memory, process.returncode
+    return Poll(totals, wall, usage.ru_maxrss, tree, main_cpu, reaped_cpu, process.returncode)
+
+
+def measure_startup(dovecot: Dovecot, model: Path, workdir: Path) -> dict[str, float]:
+    """CPU seconds per process of a poll of an empty mailbox (start-up, the model read by its child
+    process, log-in, an empty tick, exit): taken off each run's figures, as start-up is off its rate."""
+    sink = Sink(workdir / "startup-sink")
+    run_dir = workdir / "startup"
+    try:
+        poll = run_poll(write_config(run_dir, dovecot, "n0@exchange.test", sink.port, model), run_dir)
+    finally:
+        sink.stop()
+    if poll.exit_code != 0 or poll.totals.get("decided") != 0:
+        raise RuntimeError(f"inboxd poll of an empty mailbox failed; see {run_dir / 'poll.log'}")
+    return poll.tree.cpu_by_label() | {"main": poll.main_cpu_s}
 
 
 def _totals(path: Path) -> dict[str, Any]:
@@ -413,18 +536,29 @@ def _totals(path: Path) -> dict[str, Any]:
     return totals
 
 
-def measure(n: int, dovecot: Dovecot, model: Path, workdir: Path, seed: int, log: Any) -> Run:
+def measure(
+    n: int, dovecot: Dovecot, model: Path, workdir: Path, seed: int, startup_cpu: dict[str, float], log: Any
+) -> Run:
     user = f"n{n}@exchange.test"
     log(f"N = {n:,}: generating and loading the mail")
     expected = load_maildir(dovecot, user, MailGenerator(seed=seed).mails(n))
     found = in_child(warm_up, dovecot.port, user)
     if found != n:
         raise RuntimeError(f"Dovecot shows {found} mails for {user}, {n} were written")
+    dovecot_pid = dovecot.pid()
+    if dovecot_pid is None:
+        raise RuntimeError("Dovecot's master.pid is gone")
 
     log(f"N = {n:,}: the floor (fetch, mail-parser, SMTP)")
     floor_sink = Sink(workdir / f"n{n}-floor-sink")
     try:
+        dovecot_before, sink_before = tree_cpu(dovecot_pid), floor_sink.cpu()
         floor = in_child(measure_floor, dovecot.port, user, floor_sink.port)
+        floor_cpu = {
+            "own process": floor.cpu_s,
+            "SMTP sink": floor_sink.cpu() - sink_before,
+            "Dovecot": tree_cpu(dovecot_pid) - dovecot_before,
+        }
     finally:
         floor_sink.stop()
 
@@ -433,27 +567,36 @@ def measure(n: int, dovecot: Dovecot, model: Path, workdir: Path, seed: int, log
     run_dir = workdir / f"n{n}-inboxd"
     try:
         config = write_config(run_dir, dovecot, user, sink.port, model)
-        totals, wall, maxrss, memory, code = run_poll(config, run_dir)
+        dovecot_before, sink_before = tree_cpu(dovecot_pid), sink.cpu()
+        poll = run_poll(config, run_dir)
+        sink_cpu, dovecot_cpu = sink.cpu() - sink_before, tree_cpu(dovecot_pid) - dovecot_before
         replies = Counter(r["in_reply_to"] for r in sink.received())
     finally:
         sink.stop()
     problems = []
-    if code != 0:
-        problems.append(f"inboxd poll exited {code}; see {run_dir / 'poll.log'}")
+    if poll.exit_code != 0:
+        problems.append(f"inboxd poll exited {poll.exit_code}; see {run_dir / 'poll.log'}")
+    # The main process's own figure is exact; the others are their last samples.
+    lives = poll.tree.cpu_by_label() | {"main": poll.main_cpu_s}
+    cpu = {name: max(0.0, seconds - startup_cpu.get(name, 0.0)) for name, seconds in lives.items()}
     return Run(
         n=n,
         floor=floor,
-        totals=totals,
-        wall_s=wall,
-        maxrss_mib=maxrss / 1024,
-        tree_rss_mib=memory.peak_rss / 1024,
-        tree_pss_mib=memory.peak_pss / 1024,
-        processes=memory.processes,
+        totals=poll.totals,
+        wall_s=poll.wall_s,
+        maxrss_mib=poll.maxrss_kib / 1024,
+        tree_rss_mib=poll.tree.peak_rss / 1024,
+        tree_pss_mib=poll.tree.peak_pss / 1024,
+        processes=poll.tree.processes,
         acks=sum(replies.values()),
         expected_acks=len(expected),
         duplicates=sum(count - 1 for count in replies.values() if count > 1),
         missing=len(expected - set(replies)),
-        exit_code=code,
+        exit_code=poll.exit_code,
+        floor_cpu=floor_cpu,
+        cpu=cpu | {"SMTP sink": sink_cpu, "Dovecot": dovecot_cpu},
+        startup_cpu=startup_cpu,
+        reaped_cpu_s=poll.reaped_cpu_s,
         problems=problems,
     )
 
@@ -580,6 +723,37 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
+def cpu_table(runs: list[Run]) -> list[str]:
+    """ms of CPU (user + system) per mail of each process, for the floor and for inboxd, one column per N."""
+    if not runs:
+        return []
+    sides = {
+        "floor": [r.cpu_ms(r.floor_cpu) for r in runs],
+        "inboxd": [r.cpu_ms(r.cpu) for r in runs],
+    }
+    rows: list[tuple[str, str, list[str]]] = []
+    for side, tables in sides.items():
+        # The union of the runs' processes (a run may have started a worker more), the total last.
+        names = [*dict.fromkeys(name for table in tables for name in table if name != "total"), "total"]
+        for name in names:
+            rows.append((side, name, [f"{table[name]:.3f}" if name in table else "-" for table in tables]))
+    ratios = zip(sides["floor"], sides["inboxd"], strict=True)
+    rows.append(("ratio", "floor / inboxd total", [f"{f['total'] / max(1e-9, i['total']):.2f}" for f, i in ratios]))
+    width = max(len(name) for _, name, _ in rows)
+    lines = [
+        "",
+        "CPU (ms per mail, user + system; the floor: its timed phases; inboxd: whole lives less those of a poll of",
+        "an empty mailbox (start-up); the main process by its own accounting, the others by their last sample)",
+        "  " + f"{'':>6}  {'process':<{width}}" + "".join(f"  {r.n:>9,}" for r in runs),
+    ]
+    lines += [f"  {side:>6}  {name:<{width}}" + "".join(f"  {cell:>9}" for cell in cells) for side, name, cells in rows]
+    startup = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in runs[0].startup_cpu.items())
+    lines.append(f"  start-up, taken off: {startup}")
+    reaped = ", ".join(f"{r.reaped_cpu_s:.2f} s at {r.n:,}" for r in runs)
+    lines.append(f"  the children's CPU by the main process's own accounting of those it reaped: {reaped}")
+    return lines
+
+
 def report(
     runs: list[Run], latencies: list[Latency], corpus: tuple[float, str, int] | None, quick: bool
 ) -> tuple[list[str], bool]:
@@ -609,6 +783,7 @@ def report(
         lines.append(
             f"  {r.n:>7,}  {r.maxrss_mib:>9.0f}  {r.tree_rss_mib:>9.0f}  {r.tree_pss_mib:>9.0f}  {r.processes:>9}"
         )
+    lines.extend(cpu_table(runs))
     lines.append("")
     lines.append("Stages (inboxd's own totals.stages: ms per decided mail; worker stages are the workers' time)")
     lines.append("  " + f"{'stage':>9}" + "".join(f"  {r.n:>9,}" for r in runs))
@@ -716,8 +891,10 @@ def main() -> int:
     latencies: list[Latency] = []
     corpus = None
     try:
+        log("inboxd's start-up: a poll of an empty mailbox")
+        startup_cpu = measure_startup(dovecot, model, workdir)
         for n in sizes:
-            runs.append(measure(n, dovecot, model, workdir, args.seed, log))
+            runs.append(measure(n, dovecot, model, workdir, args.seed, startup_cpu, log))
             r = runs[-1]
             log(f"N = {n:,}: floor {r.floor.rate:.0f}/s, inboxd {r.rate:.0f}/s, {r.acks} acks")
         if latency_mails:
@@ -744,7 +921,10 @@ def main() -> int:
                          "ratio": r.ratio, "totals": r.totals, "wall_s": r.wall_s, "maxrss_mib": r.maxrss_mib,
                          "tree_rss_mib": r.tree_rss_mib, "tree_pss_mib": r.tree_pss_mib, "acks": r.acks,
                          "expected_acks": r.expected_acks, "duplicates": r.duplicates, "missing": r.missing,
-                         "store_ms": r.store_ms, "exit_code": r.exit_code}
+                         "store_ms": r.store_ms, "exit_code": r.exit_code,
+                         "cpu_s": {"floor": r.floor_cpu, "inboxd": r.cpu},
+                         "cpu_ms_per_mail": {"floor": r.cpu_ms(r.floor_cpu), "inboxd": r.cpu_ms(r.cpu)},
+                         "startup_cpu_s": r.startup_cpu, "reaped_cpu_s": r.reaped_cpu_s}
                         for r in runs
                     ],
                     "latency": [

@@ -42,6 +42,18 @@ def test_quick_throughput_run_acknowledges_every_mail_once(tmp_path: Path) -> No
     assert run["floor_rate"] > 0 and run["rate"] > 0 and run["tree_rss_mib"] > 0
     stages = run["totals"]["stages"]
     assert all(stages[name] > 0 for name in ("fetch", "parse", "redact", "classify", "store", "send"))
+    # CPU per mail of each process (issue 18): the floor's, inboxd's main process and its workers,
+    # and the SMTP sink and Dovecot for each; the totals are the sums of their rows.
+    cpu = run["cpu_ms_per_mail"]
+    assert all(cpu["floor"][name] > 0 for name in ("own process", "SMTP sink"))
+    assert all(cpu["inboxd"][name] > 0 for name in ("main", "worker 1", "worker 2", "SMTP sink"))
+    assert cpu["floor"]["Dovecot"] + cpu["inboxd"]["Dovecot"] > 0
+    for side in ("floor", "inboxd"):
+        assert cpu[side]["total"] == pytest.approx(sum(v for k, v in cpu[side].items() if k != "total"))
+    # The workers' last samples cannot exceed the main process's own accounting of its reaped children.
+    workers = sum(v for k, v in run["cpu_s"]["inboxd"].items() if k.startswith("worker "))
+    assert 0 < workers <= run["reaped_cpu_s"] + 0.02
+    assert run["startup_cpu_s"]["main"] > 0
     assert [lat["mode"] for lat in data["latency"]] == ["idle", "poll"]
     assert all(len(lat["seconds"]) == 3 and 0 < lat["p95"] < 30 for lat in data["latency"])
-    assert "Stages" in result.stdout and "Latency" in result.stdout
+    assert "Stages" in result.stdout and "Latency" in result.stdout and "CPU (ms per mail" in result.stdout

@@ -1,6 +1,6 @@
 """Write the own phishing-report evaluation set: NNN.eml and labels.csv. Deterministic.
 
-    python benchmarks/data/phishing/own/generate.py
+    python benchmarks/data/phishing/own/generate.py [--out DIR]
 
 Hand-written scenarios (the customer's words, and the mail they forward, if any), each put
 into the format of one mail client's forward: Gmail, Outlook, Apple Mail, QQ Mail, Foxmail
@@ -15,6 +15,7 @@ independent set (`../independent/`) is the honest one.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import csv
 import html
@@ -49,42 +50,50 @@ class Case:
     html: bool = False  # send an HTML alternative with the links as <a href>
 
 
+# The header block each client writes above a forwarded mail, per (format, language); "" is any
+# language. One line per header, in the client's order, with its own quoting of names and addresses.
+FORWARD_BLOCKS = {
+    ("gmail", "en"): (
+        "---------- Forwarded message ---------\nFrom: {name} <{sender}>\nDate: {date}\nSubject: {subject}\n"
+        "To: <customer@mail.example>"
+    ),
+    ("gmail", "zh"): (
+        "---------- 转发的邮件 ---------\n发件人: {name} <{sender}>\n日期: {date}\n主题: {subject}\n"
+        "收件人: <customer@mail.example>"
+    ),
+    ("outlook", "en"): (
+        "-----Original Message-----\nFrom: {name} <{sender}>\nSent: {date}\nTo: customer@mail.example\n"
+        "Subject: {subject}"
+    ),
+    ("outlook", "zh"): (
+        "________________________________\nFrom: {name} <{sender}>\nSent: {date}\nTo: customer@mail.example\n"
+        "Subject: {subject}"
+    ),
+    ("apple", "en"): (
+        "Begin forwarded message:\n\nFrom: {name} <{sender}>\nSubject: {subject}\nDate: {date}\n"
+        "To: customer@mail.example"
+    ),
+    ("apple", "zh"): (
+        "开始转发的邮件：\n\n发件人: {name} <{sender}>\n主题: {subject}\n日期: {date}\n收件人: customer@mail.example"
+    ),
+    ("qq", ""): (
+        '------------------ 原始邮件 ------------------\n发件人: "{name}"<{sender}>;\n发送时间: {date}\n'
+        '收件人: "customer"<customer@qq.example>;\n主题: {subject}'
+    ),
+    ("foxmail", ""): (
+        '-------- 转发邮件信息 --------\n发件人："{name}" <{sender}>\n发送日期：{date}\n'
+        '收件人："customer" <customer@foxmail.example>\n主题：{subject}'
+    ),
+}
+
+
 def _inline(fmt: str, language: str, i: Inner) -> str:
-    if fmt == "gmail":
-        head = "---------- Forwarded message ---------" if language == "en" else "---------- 转发的邮件 ---------"
-        lab = ("From", "Date", "Subject", "To") if language == "en" else ("发件人", "日期", "主题", "收件人")
-        return (
-            f"{head}\n{lab[0]}: {i.sender_name} <{i.sender}>\n{lab[1]}: {i.date}\n"
-            f"{lab[2]}: {i.subject}\n{lab[3]}: <customer@mail.example>\n\n{i.body}"
-        )
-    if fmt == "outlook":
-        if language == "en":
-            return (
-                f"-----Original Message-----\nFrom: {i.sender_name} <{i.sender}>\nSent: {i.date}\n"
-                f"To: customer@mail.example\nSubject: {i.subject}\n\n{i.body}"
-            )
-        return (
-            f"________________________________\nFrom: {i.sender_name} <{i.sender}>\nSent: {i.date}\n"
-            f"To: customer@mail.example\nSubject: {i.subject}\n\n{i.body}"
-        )
-    if fmt == "apple":
-        head = "Begin forwarded message:" if language == "en" else "开始转发的邮件："
-        lab = ("From", "Subject", "Date", "To") if language == "en" else ("发件人", "主题", "日期", "收件人")
-        return (
-            f"{head}\n\n{lab[0]}: {i.sender_name} <{i.sender}>\n{lab[1]}: {i.subject}\n"
-            f"{lab[2]}: {i.date}\n{lab[3]}: customer@mail.example\n\n{i.body}"
-        )
-    if fmt == "qq":
-        return (
-            f'------------------ 原始邮件 ------------------\n发件人: "{i.sender_name}"<{i.sender}>;\n'
-            f'发送时间: {i.date}\n收件人: "customer"<customer@qq.example>;\n主题: {i.subject}\n\n{i.body}'
-        )
-    if fmt == "foxmail":
-        return (
-            f'-------- 转发邮件信息 --------\n发件人："{i.sender_name}" <{i.sender}>\n发送日期：{i.date}\n'
-            f'收件人："customer" <customer@foxmail.example>\n主题：{i.subject}\n\n{i.body}'
-        )
-    raise ValueError(fmt)
+    """The forwarded mail as the client quotes it inline: its header block, a blank line, its body."""
+    block = FORWARD_BLOCKS.get((fmt, language)) or FORWARD_BLOCKS.get((fmt, ""))
+    if block is None:
+        raise ValueError(fmt)
+    # str.format substitutes into the block only: braces in the values are left alone.
+    return block.format(name=i.sender_name, sender=i.sender, date=i.date, subject=i.subject) + "\n\n" + i.body
 
 
 def _part(text: str, subtype: str = "plain") -> str:
@@ -710,19 +719,28 @@ CASES: list[Case] = [
 ]
 
 
-def main() -> None:
-    for old in HERE.glob("*.eml"):
+def write(out: Path) -> tuple[int, int]:
+    """Write out/NNN.eml (replacing any there) and out/labels.csv; returns (mails, phishing reports)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.eml"):
         old.unlink()
     rows = []
     for number, case in enumerate(CASES, start=1):
         name = f"{number:03d}.eml"
-        (HERE / name).write_bytes(render(number, case))
+        (out / name).write_bytes(render(number, case))
         rows.append([name, "1" if case.report else "0", case.language, case.fmt, "own"])
-    with (HERE / "labels.csv").open("w", encoding="utf-8", newline="") as handle:
+    with (out / "labels.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["file", "phishing_report", "language", "format", "writer"])
         writer.writerows(rows)
-    print(f"{len(rows)} mails, {sum(c.report for c in CASES)} phishing reports")
+    return len(rows), sum(c.report for c in CASES)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Write the own phishing-report set: NNN.eml and labels.csv.")
+    parser.add_argument("--out", type=Path, default=HERE, help="default: next to this script")
+    mails, reports = write(parser.parse_args().out)
+    print(f"{mails} mails, {reports} phishing reports")
 
 
 if __name__ == "__main__":
