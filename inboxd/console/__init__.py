@@ -9,8 +9,8 @@ compare it with the live one, promote it or roll back, and work the queues a hum
 - `corrections`: appending a correction to the examples;
 - `lifecycle`: the live model, the candidate (trained in a thread), promote and roll back;
 - `plots`: the dashboard's inline SVG;
-- `web`: the Starlette application (the only module importing Starlette), its pages and
-  security headers; `serve`: uvicorn (its only importer).
+- `web` (a package): the Starlette application (its only importer), a module per page group, and
+  the security headers; `serve`: uvicorn (its only importer).
 
 Every query is in `inboxd.store.console`; every operator action is in its audit log.
 """

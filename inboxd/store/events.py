@@ -63,6 +63,22 @@ def emit(
     return cur.rowcount == 1
 
 
+def ticket_id_of(db: Db, ref: str) -> int | None:
+    row = db.execute("SELECT id FROM tickets WHERE ref = ?", (ref,)).fetchone()
+    return int(row[0]) if row is not None else None
+
+
+def emit_for_ticket_id(db: Db, kind: str, ticket_id: int, *, reason: str | None = None, key: str | None = None) -> bool:
+    """An event about a ticket, in the caller's transaction, delivered by the mailbox (account and
+    folder) its first mail came in. False: the ticket has no mail, or `key` was seen before."""
+    first = db.execute(
+        "SELECT account, folder FROM messages WHERE ticket_id = ? ORDER BY id LIMIT 1", (ticket_id,)
+    ).fetchone()
+    if first is None:
+        return False
+    return emit(db, kind, first["account"], first["folder"], ticket_id=ticket_id, reason=reason, key=key)
+
+
 def emit_for_message(db: Db, kind: str, message_row: int, *, reason: str | None = None) -> bool:
     """An event about a message (its mailbox and ticket taken from it)."""
     row = db.execute("SELECT account, folder, ticket_id FROM messages WHERE id = ?", (message_row,)).fetchone()
@@ -96,24 +112,15 @@ class EventsMixin(StoreBase):
     ) -> bool:
         """Record an event on its own (or as part of the open `batch()`); see `emit`."""
         with self._tx() as db:
-            ticket_id = None
-            if ticket_ref is not None:
-                row = db.execute("SELECT id FROM tickets WHERE ref = ?", (ticket_ref,)).fetchone()
-                ticket_id = int(row[0]) if row else None
+            ticket_id = None if ticket_ref is None else ticket_id_of(db, ticket_ref)
             return emit(db, kind, account, folder, ticket_id=ticket_id, reason=reason, counts=counts, key=key)
 
     def emit_for_ticket(self, kind: str, ticket_ref: str, reason: str | None = None, key: str | None = None) -> bool:
         """An event about a ticket, delivered by the mailbox its first mail came in (e.g. an SLA
         breach found on the tick, a phishing report). False: no such ticket, or `key` seen before."""
         with self._tx() as db:
-            row = db.execute(
-                "SELECT t.id, m.account, m.folder FROM tickets t JOIN messages m ON m.ticket_id = t.id "
-                "WHERE t.ref = ? ORDER BY m.id LIMIT 1",
-                (ticket_ref,),
-            ).fetchone()
-            if row is None:
-                return False
-            return emit(db, kind, row["account"], row["folder"], ticket_id=int(row["id"]), reason=reason, key=key)
+            ticket_id = ticket_id_of(db, ticket_ref)
+            return ticket_id is not None and emit_for_ticket_id(db, kind, ticket_id, reason=reason, key=key)
 
     def fan_out(self, account: str, folder: str, receivers: Mapping[str, frozenset[str]]) -> int:
         """This mailbox's new events become one pending delivery per receiver that wants their kind

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from inboxd.store.base import StoreBase, marks, now
-from inboxd.store.events import emit
+from inboxd.store.events import emit_for_ticket_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,17 +111,6 @@ class SlaMixin(StoreBase):
             )
             # The webhook event in the same transaction: a crash cannot lose the page, and the key
             # (one per ticket and kind of breach) cannot repeat it.
-            first = db.execute(
-                "SELECT account, folder FROM messages WHERE ticket_id = ? ORDER BY id LIMIT 1", (breach.ticket_id,)
-            ).fetchone()
-            if first is not None:
-                emit(
-                    db,
-                    "sla_breach",
-                    first["account"],
-                    first["folder"],
-                    ticket_id=breach.ticket_id,
-                    reason=reason,
-                    key=f"sla_breach-{breach.ticket_id}-{breach.kind}",
-                )
+            key = f"sla_breach-{breach.ticket_id}-{breach.kind}"
+            emit_for_ticket_id(db, "sla_breach", breach.ticket_id, reason=reason, key=key)
         return True

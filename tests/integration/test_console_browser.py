@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from testbed.dovecot import Dovecot, free_port
-from tests.console_site import TOKEN, Site, make_site
+from testbed.dovecot import free_port
+from tests.console_site import TOKEN, Site
 
 pytestmark = pytest.mark.integration
 CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
@@ -45,20 +45,13 @@ from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, dovecot: Dovecot) -> Iterator[Site]:
-    built = make_site(tmp_path_factory.mktemp("console-browser"), dovecot)
-    yield built
-    built.sink.stop()
-
-
-@pytest.fixture(scope="module")
-def console_url(site: Site) -> Iterator[str]:
+def console_url(console_site: Site) -> Iterator[str]:
     """`inboxd console` on a free loopback port, until the module ends."""
     port = free_port()
-    log = site.root / "console.log"
+    log = console_site.root / "console.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "inboxd", "--config", str(site.config_path), "console", "--listen",
+            [sys.executable, "-m", "inboxd", "--config", str(console_site.config_path), "console", "--listen",
              f"127.0.0.1:{port}"],
             stdout=out, stderr=out, stdin=subprocess.DEVNULL,
         )  # fmt: skip
@@ -131,7 +124,7 @@ def test_log_in(browser: WebDriver, console_url: str, shots: Path) -> None:
     browser.save_screenshot(str(shots / "decisions.png"))
 
 
-def test_markup_in_a_subject_stays_text(browser: WebDriver, console_url: str, site: Site) -> None:
+def test_markup_in_a_subject_stays_text(browser: WebDriver, console_url: str, console_site: Site) -> None:
     browser.get(console_url + "/")
     subjects = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#decisions td.subject")]
     assert any("<script>alert(1)</script>" in s and "<img src=x onerror=alert(2)>" in s for s in subjects)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from httpx import Response
 from starlette.testclient import TestClient
 
 from inboxd.assets import CORRECTIONS, load_assets, read_examples
@@ -27,7 +28,7 @@ from inboxd.store.console import BANDS
 from testbed.dovecot import Dovecot
 from testbed.mx import stamp
 from tests.conftest import run_inboxd, write_config
-from tests.console_site import HOSTILE, SEED, TOKEN, XSS_ESCAPED, Site, _users, make_site
+from tests.console_site import HOSTILE, SEED, TOKEN, XSS_ESCAPED, Site, _users
 from tests.integration.test_service import Running
 
 pytestmark = pytest.mark.integration
@@ -36,40 +37,36 @@ RAW_MARKUP = ("<script>alert(", "<img src=x onerror", "onerror=alert(3)>")
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, dovecot: Dovecot) -> Iterator[Site]:
-    built = make_site(tmp_path_factory.mktemp("console"), dovecot)
-    yield built
-    built.sink.stop()
-
-
-@pytest.fixture(scope="module")
-def store(site: Site) -> Iterator[Store]:
-    opened = site.store()
+def store(console_site: Site) -> Iterator[Store]:
+    opened = console_site.store()
     yield opened
     opened.close()
 
 
 @pytest.fixture(scope="module")
-def client(site: Site, store: Store) -> Iterator[TestClient]:
-    app = load_app(site.config_path, with_model=False)
+def client(console_site: Site, store: Store) -> Iterator[TestClient]:
+    app = load_app(console_site.config_path, with_model=False)
     with TestClient(build(app, store, load_token(app.config)), base_url="http://127.0.0.1:8025") as c:
         yield c
-
-
-def login(client: TestClient, name: str = "alice") -> None:
-    page = client.get("/login")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert csrf is not None
-    done = client.post(
-        "/login", data={"name": name, "token": TOKEN, "csrf": csrf.group(1), "next": "/"}, follow_redirects=False
-    )
-    assert done.status_code == 303, done.text
 
 
 def csrf_of(client: TestClient, path: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
     assert found is not None
     return found.group(1)
+
+
+def log_in(client: TestClient, name: str = "alice", target: str = "/") -> Response:
+    """The login form as a browser posts it (with the form's CSRF token): the answer, a redirect."""
+    csrf = csrf_of(client, "/login")
+    return client.post(
+        "/login", data={"name": name, "token": TOKEN, "csrf": csrf, "next": target}, follow_redirects=False
+    )
+
+
+def login(client: TestClient, name: str = "alice") -> None:
+    done = log_in(client, name)
+    assert done.status_code == 303, done.text
 
 
 def xss_row(store: Store) -> dict[str, object]:
@@ -174,13 +171,7 @@ def test_login_needs_the_forms_csrf_token(client: TestClient) -> None:
 
 def test_login_makes_a_strict_httponly_session(client: TestClient, store: Store) -> None:
     client.cookies.clear()
-    page = client.get("/login")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert csrf is not None
-    done = client.post(
-        "/login", data={"name": "alice", "token": TOKEN, "csrf": csrf.group(1), "next": "//evil.example/x"},
-        follow_redirects=False,
-    )  # fmt: skip
+    done = log_in(client, "alice", "//evil.example/x")
     assert done.status_code == 303 and done.headers["location"] == "/"  # no open redirect
     cookie = done.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
@@ -190,10 +181,10 @@ def test_login_makes_a_strict_httponly_session(client: TestClient, store: Store)
     assert any(e["who"] == "alice" and e["action"] == "login" for e in store.audit_log())
 
 
-def test_a_post_without_the_csrf_token_changes_nothing(client: TestClient, store: Store, site: Site) -> None:
+def test_a_post_without_the_csrf_token_changes_nothing(client: TestClient, store: Store, console_site: Site) -> None:
     login(client)
     row = xss_row(store)
-    corrections = site.classifiers / "examples" / CORRECTIONS
+    corrections = console_site.classifiers / "examples" / CORRECTIONS
     before = corrections.read_bytes() if corrections.exists() else b""
     for data in ({"category": "account"}, {"category": "account", "csrf": "forged"}):
         page = client.post(f"/decisions/{row['id']}/correct", data=data, follow_redirects=False)
@@ -207,22 +198,24 @@ def test_a_post_without_the_csrf_token_changes_nothing(client: TestClient, store
 # -- actions -----------------------------------------------------------------------------------------
 
 
-def test_correct_goes_to_corrections_csv_which_train_reads(client: TestClient, store: Store, site: Site) -> None:
+def test_correct_goes_to_corrections_csv_which_train_reads(
+    client: TestClient, store: Store, console_site: Site
+) -> None:
     login(client, "bob")
     row = xss_row(store)
-    fingerprint = load_assets(site.classifiers).fingerprint()
+    fingerprint = load_assets(console_site.classifiers).fingerprint()
     csrf = csrf_of(client, f"/decisions/{row['id']}")
     page = client.post(
         f"/decisions/{row['id']}/correct", data={"category": "complaint_suggestion", "intent": "", "csrf": csrf}
     )
     assert page.status_code == 200 and "Corrected to complaint_suggestion" in page.text
-    path = site.classifiers / "examples" / CORRECTIONS
+    path = console_site.classifiers / "examples" / CORRECTIONS
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows[-1]["category"] == "complaint_suggestion" and rows[-1]["who"] == "bob"
     assert rows[-1]["ticket"] == row["ticket_ref"] and rows[-1]["when"].startswith("20")
     assert "deposited 100 USDT" in rows[-1]["text"]
-    assets = load_assets(site.classifiers)  # the loader accepts the file like every examples file
+    assets = load_assets(console_site.classifiers)  # the loader accepts the file like every examples file
     assert any(e.source.startswith(CORRECTIONS) for e in assets.examples())
     assert [e.category for e in read_examples(path, assets.category_names)][-1] == "complaint_suggestion"
     assert assets.fingerprint() == fingerprint  # the live model does not become stale
@@ -230,15 +223,15 @@ def test_correct_goes_to_corrections_csv_which_train_reads(client: TestClient, s
     assert any(e["who"] == "bob" and e["action"] == "correct" for e in store.audit_log())
 
 
-def test_correct_from_the_command_line(site: Site, store: Store) -> None:
+def test_correct_from_the_command_line(console_site: Site, store: Store) -> None:
     ref = next(t["ref"] for t in store.tickets() if t["category"] == "account")
-    done = run_inboxd(site.config_path, "correct", ref, "transaction", "--who", "carol")
+    done = run_inboxd(console_site.config_path, "correct", ref, "transaction", "--who", "carol")
     assert done.returncode == 0, done.stderr
-    path = site.classifiers / "examples" / CORRECTIONS
+    path = console_site.classifiers / "examples" / CORRECTIONS
     with path.open(encoding="utf-8", newline="") as handle:
         last = list(csv.DictReader(handle))[-1]
     assert (last["category"], last["who"], last["ticket"]) == ("transaction", "carol", ref)
-    bad = run_inboxd(site.config_path, "correct", ref, "no_such_category")
+    bad = run_inboxd(console_site.config_path, "correct", ref, "no_such_category")
     assert bad.returncode == 2 and "unknown category" in bad.stderr
 
 
@@ -254,7 +247,7 @@ def test_resolve_an_unknown_acknowledgement(client: TestClient, store: Store) ->
     assert any(e["who"] == "dave" and e["action"] == "ack sent" for e in store.audit_log())
 
 
-def test_bearer_posts_need_no_csrf(client: TestClient, store: Store, site: Site) -> None:
+def test_bearer_posts_need_no_csrf(client: TestClient, store: Store, console_site: Site) -> None:
     client.cookies.clear()
     ref = next(t["ref"] for t in store.tickets() if t["category"] == "deposit_withdrawal")
     row = store.message_by_ticket(ref)
@@ -285,11 +278,11 @@ def test_filters(client: TestClient, store: Store) -> None:
     assert found
 
 
-def test_train_compare_promote_and_roll_back(client: TestClient, store: Store, site: Site) -> None:
+def test_train_compare_promote_and_roll_back(client: TestClient, store: Store, console_site: Site) -> None:
     row = xss_row(store)
     client.post(f"/decisions/{row['id']}/correct", data={"category": "other"}, headers=BEARER)
     login(client, "erin")
-    files = ModelFiles(site.model_path)
+    files = ModelFiles(console_site.model_path)
     live = model_id(files.live)
     assert live and live in client.get("/model").text
     csrf = csrf_of(client, "/model")
@@ -315,10 +308,10 @@ def test_train_compare_promote_and_roll_back(client: TestClient, store: Store, s
     assert {"train candidate", "promote", "roll back"} <= set(actions)
 
 
-def test_a_running_daemon_reloads_the_model_it_is_given(client: TestClient, site: Site) -> None:
-    files = ModelFiles(site.model_path)
+def test_a_running_daemon_reloads_the_model_it_is_given(client: TestClient, console_site: Site) -> None:
+    files = ModelFiles(console_site.model_path)
     assert files.previous.exists()  # left by the test above
-    run = Running(site.config_path)
+    run = Running(console_site.config_path)
     try:
         assert run.wait_log("inboxd running")
         client.cookies.clear()
@@ -330,18 +323,18 @@ def test_a_running_daemon_reloads_the_model_it_is_given(client: TestClient, site
         assert run.stop() == 0, run.stderr
 
 
-def test_console_refuses_to_start_without_a_good_token(site: Site) -> None:
-    folder = site.config_path.parent
+def test_console_refuses_to_start_without_a_good_token(console_site: Site) -> None:
+    folder = console_site.config_path.parent
     (folder / "short-token").write_text("short\n")
     short = folder / "short.toml"
-    short.write_text(site.config_path.read_text().replace('"console-token"', '"short-token"'))
+    short.write_text(console_site.config_path.read_text().replace('"console-token"', '"short-token"'))
     done = run_inboxd(short, "console")
     assert done.returncode == 2 and "console.token_file" in done.stderr and "shorter than 16" in done.stderr
     assert "short\n" not in done.stderr.replace("shorter", "")  # the token is never shown
 
 
-def test_token_sources(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
-    config = load_app(site.config_path, with_model=False).config
+def test_token_sources(console_site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_app(console_site.config_path, with_model=False).config
     assert load_token(config) == TOKEN
     env = config.model_copy(update={"console": ConsoleConfig(token_env="INBOXD_TEST_CONSOLE_TOKEN")})
     with pytest.raises(ConfigError, match="INBOXD_TEST_CONSOLE_TOKEN is not set"):
@@ -352,15 +345,15 @@ def test_token_sources(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
         load_token(config.model_copy(update={"console": ConsoleConfig()}))
 
 
-def test_the_poll_keeps_text_only_as_configured(site: Site, dovecot: Dovecot, tmp_path: Path) -> None:
+def test_the_poll_keeps_text_only_as_configured(console_site: Site, dovecot: Dovecot, tmp_path: Path) -> None:
     """keep_text_days > 0: the redacted text is stored with the decision; set to 0, the next tick purges it."""
     user = f"user{next(_users)}@exchange.test"
     sections = {
-        "classifier": {"dir": str(site.classifiers), "model_path": str(site.model_path)},
-        "console": {"token_file": str(site.config_path.parent / "console-token"), "keep_text_days": 30},
+        "classifier": {"dir": str(console_site.classifiers), "model_path": str(console_site.model_path)},
+        "console": {"token_file": str(console_site.config_path.parent / "console-token"), "keep_text_days": 30},
     }
-    config = write_config(tmp_path, model_path=site.model_path, imap_port=dovecot.port, imap_user=user,
-                          smtp_port=site.sink.port, sections=sections)  # fmt: skip
+    config = write_config(tmp_path, model_path=console_site.model_path, imap_port=dovecot.port, imap_user=user,
+                          smtp_port=console_site.sink.port, sections=sections)  # fmt: skip
     dovecot.append_many([stamp(HOSTILE[1])], user=user)
     poll(config)
     app = load_app(config, with_model=False)
@@ -369,8 +362,8 @@ def test_the_poll_keeps_text_only_as_configured(site: Site, dovecot: Dovecot, tm
         (kept,) = store.kept_texts()
         assert "restore it" in kept["model_text"] and "sausage" not in kept["model_text"]  # redacted
         sections["console"]["keep_text_days"] = 0
-        write_config(tmp_path, model_path=site.model_path, imap_port=dovecot.port, imap_user=user,
-                     smtp_port=site.sink.port, sections=sections)  # fmt: skip
+        write_config(tmp_path, model_path=console_site.model_path, imap_port=dovecot.port, imap_user=user,
+                     smtp_port=console_site.sink.port, sections=sections)  # fmt: skip
         poll(config)
         assert store.kept_texts() == []
     finally:
@@ -386,11 +379,11 @@ def poll(config: Path) -> None:
         store.close()
 
 
-def test_text_kept_only_as_long_as_configured(site: Site, store: Store) -> None:
+def test_text_kept_only_as_long_as_configured(console_site: Site, store: Store) -> None:
     kept = store.kept_texts()
     assert kept
     assert store.purge_text(time.time() - 3600) == 0  # all younger than an hour
-    app = load_app(site.config_path, with_model=False)
+    app = load_app(console_site.config_path, with_model=False)
     other = open_store(app.config)
     try:
         assert other.purge_text(time.time() + 1) >= len(kept)

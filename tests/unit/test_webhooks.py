@@ -329,3 +329,21 @@ def test_sla_breach_and_phishing_report_can_be_emitted_for_a_ticket(tmp_path: Pa
     assert store.emit_for_ticket("phishing_report", ref, "a customer forwarded a suspected phishing mail")
     assert not store.emit_for_ticket("sla_breach", "INB-999999")
     assert [e["kind"] for e in store.notify_events()] == ["sla_breach", "phishing_report"]
+
+
+def test_a_tickets_events_are_delivered_by_the_mailbox_of_its_first_mail(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite3")
+    decision = Decision(Action.ACK, language="en", classification=Classification("account", 0.9, "account"))
+    ref = _decided(store, 1, decision, TicketPlan(None, "open", "normal", (), {}, None, False, "ack", False))
+    assert ref is not None
+    later = store.claim(MessageKey("acct", "Archive", 1, 2), None, "h2", 10)  # the ticket's next mail, elsewhere
+
+    class Mail:
+        message_id, content_hash, sender, reply_to, subject = "<m2@x>", "h2", "c@example.com", "", f"Re: [#{ref}]"
+
+    followup = TicketPlan(1, "open", "normal", (), {}, None, False, None, False)
+    store.record_decision(later.row, Mail(), decision, plan=followup)  # type: ignore[arg-type]
+    assert store.emit_for_ticket("phishing_report", ref, "a customer forwarded a suspected phishing mail")
+    wanted = {"hook": frozenset({"phishing_report"})}
+    assert store.fan_out("acct", "Archive", wanted) == 0
+    assert store.fan_out("acct", "INBOX", wanted) == 1
