@@ -33,6 +33,7 @@ What it adds to mail-parser, and why:
 from __future__ import annotations
 
 import binascii
+import dataclasses
 import email
 import email.message
 import email.policy
@@ -43,19 +44,18 @@ import re
 import time
 from datetime import datetime
 from email.errors import HeaderParseError
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import mailparser
 
+from inboxd.bounce import read_bounce
 from inboxd.charset import decode_text
 from inboxd.errors import MessageError
 from inboxd.html_text import hrefs as html_hrefs
 from inboxd.html_text import html_to_text
 from inboxd.models import Attachment, Forwarded, ParsedEmail, ParseLimits
-
-if TYPE_CHECKING:  # only for annotations: a worker process must not load the config schema
-    from inboxd.config import LimitsConfig
 from inboxd.quotes import new_text
+from inboxd.screen import looks_like_bounce
 
 # mail-parser logs raw header text (customer data) and a warning for every part
 # that is not text; what matters reaches ParsedEmail.defects instead.
@@ -137,7 +137,7 @@ def _repair_field_names(raw: bytes) -> bytes:
     return raw if fixed == head else fixed + raw[len(head) :]
 
 
-def _prescan_boundaries(raw: bytes, limits: LimitsConfig | ParseLimits) -> None:
+def _prescan_boundaries(raw: bytes, limits: ParseLimits) -> None:
     """Bound multipart nesting, delimiter count and the stdlib parser's cost on the raw bytes.
 
     The stdlib parser tests every line against every enclosing boundary, so a
@@ -208,7 +208,7 @@ def _recover_boundary(message: email.message.Message, raw: bytes) -> bytes | Non
     return new_head + raw[len(head) :] if replaced else None
 
 
-def _check_structure(message: email.message.Message, limits: LimitsConfig | ParseLimits) -> None:
+def _check_structure(message: email.message.Message, limits: ParseLimits) -> None:
     """Walk the MIME tree iteratively (no recursion) and enforce the limits."""
     stack: list[tuple[email.message.Message, int]] = [(message, 1)]
     parts = 0
@@ -255,7 +255,7 @@ def _inline_body(part: email.message.Message, named_is_attachment: bool) -> byte
     return data if isinstance(data, bytes) else None
 
 
-def _normalise_bodies(message: email.message.Message, limits: LimitsConfig | ParseLimits, budget: _Budget) -> None:
+def _normalise_bodies(message: email.message.Message, limits: ParseLimits, budget: _Budget) -> None:
     """Decode the inline text bodies here and hand them to mail-parser as 8-bit UTF-8.
 
     Only until limits.max_text_chars of text is decoded: the text is cut there
@@ -279,7 +279,7 @@ def _normalise_bodies(message: email.message.Message, limits: LimitsConfig | Par
         budget.check("decoding bodies")
 
 
-def _html_text(html: list[str], limits: LimitsConfig | ParseLimits) -> str:
+def _html_text(html: list[str], limits: ParseLimits) -> str:
     """Convert HTML bodies to text, at most limits.max_html_chars of HTML in all."""
     left = limits.max_html_chars
     texts: list[str] = []
@@ -291,7 +291,7 @@ def _html_text(html: list[str], limits: LimitsConfig | ParseLimits) -> str:
     return "\n\n".join(texts)
 
 
-def _hrefs(message: email.message.Message, html: list[str], limits: LimitsConfig | ParseLimits) -> tuple[str, ...]:
+def _hrefs(message: email.message.Message, html: list[str], limits: ParseLimits) -> tuple[str, ...]:
     """The href values of the HTML bodies (at most limits.max_html_chars of HTML read), then the
     senders of each forwarded message as mailto: targets; at most _MAX_HREFS in all."""
     found: list[str] = []
@@ -445,9 +445,7 @@ def _attachment_bytes(item: dict[str, Any], limit: int) -> bytes | None:
         return None
 
 
-def _attachment_text(
-    items: list[dict[str, Any]], limits: LimitsConfig | ParseLimits, budget: _Budget
-) -> tuple[str, ...]:
+def _attachment_text(items: list[dict[str, Any]], limits: ParseLimits, budget: _Budget) -> tuple[str, ...]:
     """The decoded text of each small text attachment, "" for the others; () when none is text."""
     texts: list[str] = []
     left = min(_ATTACHMENT_TEXT_TOTAL, limits.max_text_chars)
@@ -469,7 +467,7 @@ def _attachment_text(
     return tuple(texts) if any(texts) else ()
 
 
-def _forwarded_text(inner: email.message.Message, limits: LimitsConfig | ParseLimits) -> str:
+def _forwarded_text(inner: email.message.Message, limits: ParseLimits) -> str:
     """The first text body of a forwarded mail (plain preferred, else its HTML as text), bounded."""
     html = ""
     for part in inner.walk():
@@ -484,7 +482,7 @@ def _forwarded_text(inner: email.message.Message, limits: LimitsConfig | ParseLi
     return html.replace("\x00", "")[:_FORWARDED_CHARS]
 
 
-def _forwarded(message: email.message.Message, limits: LimitsConfig | ParseLimits) -> tuple[Forwarded, ...]:
+def _forwarded(message: email.message.Message, limits: ParseLimits) -> tuple[Forwarded, ...]:
     """The mails forwarded as message/rfc822 parts: their From, Subject and text (bounded).
 
     The tree's size and depth were checked by `_check_structure`; only the first
@@ -517,18 +515,23 @@ def _forwarded(message: email.message.Message, limits: LimitsConfig | ParseLimit
     return tuple(found)
 
 
-def parse_message(raw: bytes, limits: LimitsConfig | ParseLimits | None = None) -> ParsedEmail:
-    """Parse one message; raise MessageError when it cannot be handled."""
+def parse_message(raw: bytes, limits: ParseLimits | None = None, content_hash: str | None = None) -> ParsedEmail:
+    """Parse one message; raise MessageError when it cannot be handled.
+
+    `content_hash` is the hex sha256 of `raw` when the caller has it already (the pipeline
+    hashes every mail to claim it before parsing); it is computed here otherwise.
+    """
     if limits is None:  # the defaults; imported here because workers must not load the config schema
         from inboxd.config import LimitsConfig  # noqa: PLC0415 - see above
 
-        limits = LimitsConfig()
+        limits = ParseLimits.of(LimitsConfig())
     budget = _Budget(limits.max_parse_seconds)
     if len(raw) > limits.max_message_bytes:
         raise MessageError(f"{len(raw)} bytes is over limits.max_message_bytes ({limits.max_message_bytes})")
     if raw.startswith(_OLE_MAGIC):
         raise MessageError("an Outlook .msg file (OLE compound document), not an RFC 5322 message")
-    content_hash = hashlib.sha256(raw).hexdigest()
+    if content_hash is None:
+        content_hash = hashlib.sha256(raw).hexdigest()
     _prescan_boundaries(raw, limits)
     fixed = _relabel(_repair_field_names(raw))
     try:
@@ -598,7 +601,7 @@ def parse_message(raw: bytes, limits: LimitsConfig | ParseLimits | None = None) 
     forwarded = _forwarded(message, limits)
     budget.check("reading forwarded mails")
     in_reply_to = _message_ids(headers.get("in-reply-to", ""))
-    return ParsedEmail(
+    mail = ParsedEmail(
         message_id=message_id,
         message_id_synthetic=synthetic,
         sender=sender,
@@ -624,3 +627,7 @@ def parse_message(raw: bytes, limits: LimitsConfig | ParseLimits | None = None) 
         forwarded=forwarded,
         hrefs=_hrefs(message, html, limits),
     )
+    if looks_like_bounce(mail):
+        # From the tree built above: a bounce's raw bytes are not parsed a second time.
+        mail = dataclasses.replace(mail, bounce=read_bounce(message))
+    return mail
