@@ -431,8 +431,8 @@ class Processor:
                     digests.append(digest)
         # Customer secrets are redacted before anything else sees the mail: nothing
         # downstream (store, logs, the acknowledgement) can hold one.
-        todo = [(item.raw, digest) for (_, item), digest in zip(claimed, digests, strict=True)]
-        return _Fetching(uids, claimed, self._prepare.start(todo))
+        hashed = [(item.raw, digest) for (_, item), digest in zip(claimed, digests, strict=True)]
+        return _Fetching(uids, claimed, self._prepare.start(hashed))
 
     def _decide_fetched(self, batch: _Fetching, report: TickReport) -> None:
         watch = self._watch
