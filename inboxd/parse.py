@@ -42,6 +42,7 @@ import hashlib
 import logging
 import re
 import time
+from collections.abc import Callable
 from datetime import datetime
 from email.errors import HeaderParseError
 from typing import Any
@@ -49,7 +50,7 @@ from typing import Any
 import mailparser
 
 from inboxd.bounce import read_bounce
-from inboxd.charset import decode_text
+from inboxd.charset import RAW_RELABELS, decode_text
 from inboxd.errors import MessageError
 from inboxd.html_text import hrefs as html_hrefs
 from inboxd.html_text import html_to_text
@@ -61,19 +62,12 @@ from inboxd.screen import looks_like_bounce
 # that is not text; what matters reaches ParsedEmail.defects instead.
 logging.getLogger("mailparser").setLevel(logging.CRITICAL)
 
-_CHARSET_ALIASES = {
-    b"gb2312": b"gb18030",
-    b"gbk": b"gb18030",
-    b"x-gbk": b"gb18030",
-    b"cp936": b"gb18030",
-    b"euc-cn": b"gb18030",
-    b"gb_2312-80": b"gb18030",
-    b"big5": b"big5hkscs",
-    b"x-big5": b"big5hkscs",
-}
+_CHARSET_ALIASES = {k.encode(): v.encode() for k, v in RAW_RELABELS.items()}
 _LABELS = b"|".join(re.escape(k) for k in sorted(_CHARSET_ALIASES, key=len, reverse=True))
-_CHARSET_PARAM = re.compile(rb'(charset\s*=\s*"?)(' + _LABELS + rb')(?=["\s;]|$)', re.I | re.M)
-_ENCODED_WORD = re.compile(rb"(=\?)(" + _LABELS + rb")(\*[A-Za-z-]*)?(\?[BbQq]\?)", re.I)
+# These three are matched in a lower-cased copy of the bytes (see _sub_lowered), as re.I would.
+_CHARSET_PARAM = re.compile(rb'(charset\s*=\s*"?)(' + _LABELS + rb')(?=["\s;]|$)', re.M)
+_ENCODED_WORD = re.compile(rb"(=\?)(" + _LABELS + rb")(\*[a-z-]*)?(\?[bq]\?)")
+_BOUNDARY_PARAM = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]+)"|([^\s;"]+))')
 _MSGID = re.compile(r"<[^<>\s]+>")
 _ADDR = re.compile(r"^[^@\s]+@[^@\s]+$")
 # RFC 2047 encoded word; the charset may carry an RFC 2231 language (*en).
@@ -82,7 +76,6 @@ _FOLD = re.compile(r"\r?\n(?=[ \t])")
 # RFC 5322 4.5.3 obsolete syntax: "Subject   : hello".
 _OBS_FIELD_NAME = re.compile(rb"^([!-9;-~]+)[ \t]+:", re.M)
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
-_BOUNDARY_PARAM = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]+)"|([^\s;"]+))', re.I)
 _DASH_LINE = re.compile(rb"^--([^\r\n]*)", re.M)
 _DELIMITER = re.compile(r"^--([^\r\n]{1,70}?)[ \t]*\r?$", re.M)
 _TOP_BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"[^"]*"|[^\s;"]+)', re.I)
@@ -119,14 +112,38 @@ class _Budget:
             )
 
 
+def _span(raw: bytes, m: re.Match[bytes], group: int) -> bytes:
+    """Group `group` of a match found in `raw.lower()`, as written in `raw`."""
+    return raw[m.start(group) : m.end(group)]
+
+
+def _sub_lowered(raw: bytes, pattern: re.Pattern[bytes], replace: Callable[[bytes, re.Match[bytes]], bytes]) -> bytes:
+    """`pattern.sub` over `raw` as if `pattern` were re.I, matched in `raw.lower()`.
+
+    bytes.lower() changes ASCII letters only, so offsets agree; a case-sensitive pattern
+    finds its literal prefix fast where re.I tries every byte. `replace(raw, match)` reads
+    the groups it keeps from `raw` (`_span`).
+    """
+    pieces: list[bytes] = []
+    pos = 0
+    for m in pattern.finditer(raw.lower()):
+        pieces.append(raw[pos : m.start()])
+        pieces.append(replace(raw, m))
+        pos = m.end()
+    if not pieces:
+        return raw
+    pieces.append(raw[pos:])
+    return b"".join(pieces)
+
+
 def _relabel(raw: bytes) -> bytes:
-    def param(m: re.Match[bytes]) -> bytes:
-        return m.group(1) + _CHARSET_ALIASES[m.group(2).lower()]
+    def param(source: bytes, m: re.Match[bytes]) -> bytes:
+        return _span(source, m, 1) + _CHARSET_ALIASES[m.group(2)]
 
-    def word(m: re.Match[bytes]) -> bytes:
-        return m.group(1) + _CHARSET_ALIASES[m.group(2).lower()] + m.group(4)
+    def word(source: bytes, m: re.Match[bytes]) -> bytes:
+        return _span(source, m, 1) + _CHARSET_ALIASES[m.group(2)] + _span(source, m, 4)
 
-    return _ENCODED_WORD.sub(word, _CHARSET_PARAM.sub(param, raw))
+    return _sub_lowered(_sub_lowered(raw, _CHARSET_PARAM, param), _ENCODED_WORD, word)
 
 
 def _repair_field_names(raw: bytes) -> bytes:
@@ -146,7 +163,8 @@ def _prescan_boundaries(raw: bytes, limits: ParseLimits) -> None:
     matches them; a multipart whose closing delimiter is missing stays open,
     as it does for the parser.
     """
-    declared = {(m.group(1) or m.group(2)).rstrip() for m in _BOUNDARY_PARAM.finditer(raw)}
+    # Group 1 (quoted) or 2 (bare): the last that matched, read from `raw` (its case counts).
+    declared = {_span(raw, m, m.lastindex or 0).rstrip() for m in _BOUNDARY_PARAM.finditer(raw.lower())}
     if not declared:
         return
     if len(declared) > limits.max_mime_parts:
