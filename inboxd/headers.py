@@ -43,9 +43,12 @@ def decode_header_value(value: str, hint: str | None = None) -> str:
     like a body labelled `hint`, the charset of the message's body.
     """
     value = str(value)
-    if any("\udc80" <= c <= "\udcff" for c in value):
+    # Surrogate escapes (raw 8-bit bytes) are not ASCII: most values are, and skip the scan.
+    if not value.isascii() and any("\udc80" <= c <= "\udcff" for c in value):
         value = decode_text(value.encode("ascii", "surrogateescape"), hint).text
     value = _FOLD.sub("", value)
+    if "=?" not in value:  # no encoded word: nothing more to decode
+        return value.replace("\x00", "")
     out: list[str] = []
     pending = bytearray()
     pending_charset = ""
@@ -94,7 +97,7 @@ def _display_name(name: str, hint: str | None) -> str:
     `"=?gb2312?B?...?=" <x@qq.com>`; every mail client shows it decoded, so do we.
     Raw 8-bit names come back from mail-parser as UTF-8 with surrogate escapes.
     """
-    if any("\udc80" <= c <= "\udcff" for c in name):
+    if not name.isascii() and any("\udc80" <= c <= "\udcff" for c in name):
         name = decode_text(name.encode("utf-8", "surrogateescape"), hint).text
     if "=?" in name:
         name = decode_header_value(name, hint)
