@@ -16,6 +16,9 @@ order they are trusted:
   use; a "Message-ID:" line in the text is the returned original's.
 - The bounce's own In-Reply-To/References, which some servers set to the original.
 
+It reads the MIME tree `inboxd.parse` built (never the raw bytes again), and only for
+the mails that screen as a bounce; the result is `ParsedEmail.bounce`.
+
 Only the first 512 kB of each text part is read: a bounce quotes at most the
 original's headers and some of its body.
 """
@@ -24,11 +27,10 @@ from __future__ import annotations
 
 import email
 import email.message
-import email.policy
 import re
-from dataclasses import dataclass
 
 from inboxd.charset import decode_text
+from inboxd.models import Bounce
 
 _TEXT_LIMIT = 512 * 1024
 _ADDR = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
@@ -53,14 +55,6 @@ _TEXT_RECIPIENTS = [
 # Where a text bounce starts quoting the original: addresses below it are not failures.
 _COPY_MARKER = re.compile(r"^\s*-{2,}.{0,40}(copy of the message|original message|原始邮件|原邮件)", re.I | re.M)
 _EXIM_BLOCK = re.compile(r"following address\(es\) failed:\s*\n((?:[ \t]*\n|[ \t]+\S.*\n?)+)", re.I)
-
-
-@dataclass(frozen=True, slots=True)
-class Bounce:
-    original_message_ids: tuple[str, ...]  # Message-IDs of the mail that bounced, most trusted first
-    failed_recipients: tuple[str, ...]  # lower-case addresses the server gave up on
-    delayed_recipients: tuple[str, ...]  # still being tried: a warning, not a reason to stop
-    standard: bool  # an RFC 3464 message/delivery-status part was read
 
 
 def _unique(items: list[str]) -> tuple[str, ...]:
@@ -113,9 +107,9 @@ def _original_ids(part: email.message.Message) -> list[str]:
     return _MSGID_LINE.findall(_text(part))
 
 
-def read_bounce(raw: bytes) -> Bounce:
-    """What a bounce says about the message it returns; empty tuples where it says nothing."""
-    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+def read_bounce(message: email.message.Message) -> Bounce:
+    """What a bounce (its parsed MIME tree) says about the message it returns; empty tuples
+    where it says nothing."""
     ids: list[str] = []
     failed: list[str] = []
     delayed: list[str] = []

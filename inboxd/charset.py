@@ -61,6 +61,9 @@ _SUPERSETS = {
     "unicode-1-1-utf-7": "utf-7",
     "utf8": "utf-8",
 }
+# The labels `inboxd.parse` rewrites in the raw bytes, before mail-parser decodes headers itself
+# (addresses, attachment names): the Chinese ones, whose codecs reject what clients really write.
+RAW_RELABELS = {label: codec for label, codec in _SUPERSETS.items() if codec in ("gb18030", "big5hkscs")}
 # Multi-byte legacy charsets: the ones that double-encoding and short-text ambiguity concern.
 _CJK = frozenset({"gb18030", "gbk", "gb2312", "big5hkscs", "big5", "cp950", "cp932", "shift_jis", "euc_jp", "cp949"})
 # Enough non-ASCII bytes that valid UTF-8 is not a coincidence (two CJK characters in UTF-8).

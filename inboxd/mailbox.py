@@ -15,6 +15,7 @@ import hashlib
 import socket
 import ssl
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -32,6 +33,16 @@ _FETCH_ERRORS = (IMAPClientError, OSError, socket.timeout, ssl.SSLError, EOFErro
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+@contextmanager
+def _failing_as(what: str) -> Iterator[None]:
+    """A connection, protocol or TLS failure inside the block is raised as MailboxError
+    ("<what>: <the cause>"), which the daemon treats as "try again next tick"."""
+    try:
+        yield
+    except _FETCH_ERRORS as exc:
+        raise MailboxError(f"{what}: {exc}") from exc
 
 
 def tls_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
@@ -73,7 +84,7 @@ class ImapMailbox:
     def connect(self) -> None:
         cfg = self._config
         context = tls_context(cfg.tls_verify, str(cfg.ca_file) if cfg.ca_file else None)
-        try:
+        with _failing_as(f"cannot connect to IMAP {cfg.host}:{cfg.port}"):
             client = imapclient.IMAPClient(
                 cfg.host,
                 port=cfg.port,
@@ -81,8 +92,6 @@ class ImapMailbox:
                 ssl_context=context if cfg.security == "tls" else None,
                 timeout=cfg.timeout_seconds,
             )
-        except _FETCH_ERRORS as exc:
-            raise MailboxError(f"cannot connect to IMAP {cfg.host}:{cfg.port}: {exc}") from exc
         try:
             if cfg.security == "starttls":
                 client.starttls(context)
@@ -163,21 +172,17 @@ class ImapMailbox:
 
     def uids_after(self, last_uid: int) -> list[int]:
         """UIDs greater than `last_uid`, ascending."""
-        try:
+        with _failing_as("UID SEARCH failed"):
             found = self.client.search(["UID", f"{last_uid + 1}:*"])
-        except _FETCH_ERRORS as exc:
-            raise MailboxError(f"UID SEARCH failed: {exc}") from exc
         # "n:*" always matches the highest UID, even when it is below n.
         return sorted(int(u) for u in found if int(u) > last_uid)
 
     def sizes(self, uids: Sequence[int]) -> dict[int, int]:
         out: dict[int, int] = {}
-        try:
+        with _failing_as("FETCH RFC822.SIZE failed"):
             for chunk in _chunks(uids, _UID_CHUNK):
                 for uid, data in self.client.fetch(list(chunk), ["RFC822.SIZE"]).items():
                     out[int(uid)] = int(data.get(b"RFC822.SIZE", 0))
-        except _FETCH_ERRORS as exc:
-            raise MailboxError(f"FETCH RFC822.SIZE failed: {exc}") from exc
         return out
 
     def fetch(
@@ -197,10 +202,8 @@ class ImapMailbox:
             yield from self._fetch_batch(batch)
 
     def _fetch_batch(self, uids: list[int]) -> Iterator[Fetched]:
-        try:
+        with _failing_as("FETCH BODY.PEEK[] failed"):
             data = self.client.fetch(uids, ["BODY.PEEK[]"])
-        except _FETCH_ERRORS as exc:
-            raise MailboxError(f"FETCH BODY.PEEK[] failed: {exc}") from exc
         for uid in uids:
             item = data.pop(uid, None)
             raw = item.get(b"BODY[]") if item else None
@@ -214,20 +217,16 @@ class ImapMailbox:
         flags = [k.encode() for k in keywords]
         if not uids or not flags:
             return
-        try:
+        with _failing_as("STORE +FLAGS failed"):
             for chunk in _chunks(uids, _UID_CHUNK):
                 self.client.add_flags(list(chunk), flags, silent=True)
-        except _FETCH_ERRORS as exc:
-            raise MailboxError(f"STORE +FLAGS failed: {exc}") from exc
 
     def ensure_folder(self, folder: str) -> None:
         name = self.server_name(folder)
-        try:
+        with _failing_as(f"cannot create folder {name!r}"):
             if not self.client.folder_exists(name):
                 self.client.create_folder(name)
                 self.client.subscribe_folder(name)
-        except _FETCH_ERRORS as exc:
-            raise MailboxError(f"cannot create folder {name!r}: {exc}") from exc
 
     def move(self, uids: Sequence[int], folder: str) -> None:
         """Move to `folder` (MOVE, RFC 6851). Without MOVE the mail is copied and stays:
@@ -236,29 +235,23 @@ class ImapMailbox:
             return
         self.ensure_folder(folder)
         name = self.server_name(folder)
-        try:
+        with _failing_as(f"MOVE to {name!r} failed"):
             for chunk in _chunks(uids, _UID_CHUNK):
                 if self.client.has_capability("MOVE"):
                     self.client.move(list(chunk), name)
                 else:
                     self.client.copy(list(chunk), name)
-        except _FETCH_ERRORS as exc:
-            raise MailboxError(f"MOVE to {name!r} failed: {exc}") from exc
 
     def uids_with_keyword(self, keyword: str) -> list[int]:
-        try:
+        with _failing_as(f"SEARCH KEYWORD {keyword} failed"):
             return sorted(int(u) for u in self.client.search(["KEYWORD", keyword]))
-        except _FETCH_ERRORS as exc:
-            raise MailboxError(f"SEARCH KEYWORD {keyword} failed: {exc}") from exc
 
     def answered(self, uids: Sequence[int]) -> list[int]:
         """Those of `uids` that carry \\Answered: a mail client sets it when an agent replies."""
         found: list[int] = []
-        try:
+        with _failing_as("SEARCH ANSWERED failed"):
             for chunk in _chunks(uids, _UID_CHUNK):
                 found.extend(int(u) for u in self.client.search(["ANSWERED", "UID", ",".join(map(str, chunk))]))
-        except _FETCH_ERRORS as exc:
-            raise MailboxError(f"SEARCH ANSWERED failed: {exc}") from exc
         return sorted(found)
 
     def remove_keywords(self, uids: Sequence[int], keywords: Iterable[str]) -> None:
@@ -266,55 +259,41 @@ class ImapMailbox:
         flags = [k.encode() for k in keywords]
         if not uids or not flags:
             return
-        try:
+        with _failing_as("STORE -FLAGS failed"):
             for chunk in _chunks(uids, _UID_CHUNK):
                 self.client.remove_flags(list(chunk), flags, silent=True)
-        except _FETCH_ERRORS as exc:
-            raise MailboxError(f"STORE -FLAGS failed: {exc}") from exc
 
     def find(self, size: int, content_hash: str) -> list[int]:
         """UIDs in the selected folder whose bytes hash to `content_hash` (narrowed by size first)."""
-        try:
+        with _failing_as("SEARCH by size failed"):
             candidates = self.client.search(["LARGER", max(0, size - 1), "SMALLER", size + 1])
-        except _FETCH_ERRORS as exc:
-            raise MailboxError(f"SEARCH by size failed: {exc}") from exc
         sizes = {int(u): size for u in candidates}
         return [m.uid for m in self.fetch(sorted(sizes), sizes) if hashlib.sha256(m.raw).hexdigest() == content_hash]
 
     # -- IDLE (RFC 2177): the server tells us about new mail ---------------------------------
 
     def supports_idle(self) -> bool:
-        try:
+        with _failing_as("CAPABILITY failed"):
             return bool(self.client.has_capability("IDLE"))
-        except _FETCH_ERRORS as exc:
-            raise MailboxError(f"CAPABILITY failed: {exc}") from exc
 
     def idle_start(self) -> None:
-        try:
+        with _failing_as("IDLE failed"):
             self.client.idle()
-        except _FETCH_ERRORS as exc:
-            raise MailboxError(f"IDLE failed: {exc}") from exc
 
     def idle_wait(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds in IDLE; True when the server announced new mail."""
-        try:
+        with _failing_as("IDLE broke off"):
             responses = self.client.idle_check(timeout=timeout)
-        except _FETCH_ERRORS as exc:
-            raise MailboxError(f"IDLE broke off: {exc}") from exc
         return any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses if isinstance(r, tuple))
 
     def idle_stop(self) -> None:
-        try:
+        with _failing_as("DONE (leaving IDLE) failed"):
             self.client.idle_done()
-        except _FETCH_ERRORS as exc:
-            raise MailboxError(f"DONE (leaving IDLE) failed: {exc}") from exc
 
     def flags(self, uids: Sequence[int]) -> dict[int, tuple[str, ...]]:
         out: dict[int, tuple[str, ...]] = {}
-        try:
+        with _failing_as("FETCH FLAGS failed"):
             for chunk in _chunks(uids, _UID_CHUNK):
                 for uid, flags in self.client.get_flags(list(chunk)).items():
                     out[int(uid)] = tuple(f.decode() if isinstance(f, bytes) else str(f) for f in flags)
-        except _FETCH_ERRORS as exc:
-            raise MailboxError(f"FETCH FLAGS failed: {exc}") from exc
         return out

@@ -49,6 +49,16 @@ class Forwarded:
 
 
 @dataclass(frozen=True, slots=True)
+class Bounce:
+    """What a delivery report says about the mail it returns (inboxd.bounce reads it)."""
+
+    original_message_ids: tuple[str, ...]  # Message-IDs of the mail that bounced, most trusted first
+    failed_recipients: tuple[str, ...]  # lower-case addresses the server gave up on
+    delayed_recipients: tuple[str, ...]  # still being tried: a warning, not a reason to stop
+    standard: bool  # an RFC 3464 message/delivery-status part was read
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedEmail:
     """One mail as the rest of inboxd sees it, decoded and normalised."""
 
@@ -89,6 +99,10 @@ class ParsedEmail:
     # forwarded messages' included, and the From/Reply-To/Sender of each forwarded message
     # (a message/rfc822 part) as mailto: (their headers are not in `text`). Bounded (parse).
     hrefs: tuple[str, ...] = ()
+    # What a delivery report says (inboxd.bounce), read from the parsed tree for the mails that
+    # screen as a bounce (`screen.looks_like_bounce`), so the raw bytes are never parsed again;
+    # None for every other mail.
+    bounce: Bounce | None = None
 
 
 # Sender verdicts (inboxd.trust): how far the From address is proven.
@@ -267,7 +281,7 @@ class OutgoingMail:
 
 @dataclass(frozen=True, slots=True)
 class ParseLimits:
-    """The `[limits]` values as a plain value (parsing takes either), for the worker processes.
+    """The `[limits]` values as a plain value: the one limits type parsing takes.
 
     A worker that received the validated config section would import pydantic and the
     whole config schema to unpickle it: about 13 MiB more in every worker.
@@ -284,4 +298,7 @@ class ParseLimits:
 
     @classmethod
     def of(cls, limits: LimitsConfig | ParseLimits) -> ParseLimits:
+        """The plain value of `limits`, built where the configuration is read."""
+        if isinstance(limits, ParseLimits):
+            return limits
         return cls(**{name: getattr(limits, name) for name in cls.__dataclass_fields__})

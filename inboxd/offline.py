@@ -22,7 +22,7 @@ from inboxd.classify import Classifier
 from inboxd.config import LimitsConfig
 from inboxd.decide import Policy, build_ack, classifier_text, decide
 from inboxd.errors import MessageError
-from inboxd.models import Action, Decision, ParsedEmail
+from inboxd.models import Action, Decision, ParsedEmail, ParseLimits
 from inboxd.parse import parse_message
 from inboxd.promise import promise
 from inboxd.render import Renderer
@@ -161,7 +161,7 @@ class OfflineDecider:
 
     def _record(self, source: str, raw: bytes) -> dict[str, Any]:
         try:
-            mail, _ = redact_mail(parse_message(raw, self.limits))
+            mail, _ = redact_mail(parse_message(raw, ParseLimits.of(self.limits)))
         except MessageError as exc:
             return decision_record(source, None, None, None, str(exc))
         except Exception as exc:  # as in the pipeline: a bug costs one message, not the run

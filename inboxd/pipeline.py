@@ -34,7 +34,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from inboxd import faults
-from inboxd.bounce import read_bounce
 from inboxd.config import Config
 from inboxd.decide import Policy, build_ack, build_confirmation, classifier_text, decide
 from inboxd.domains import domain_of
@@ -52,6 +51,7 @@ from inboxd.hours import NoOpenHours, Span, parse_span
 from inboxd.mailbox import Fetched
 from inboxd.models import (
     Action,
+    Bounce,
     Classification,
     Decision,
     Facts,
@@ -420,6 +420,7 @@ class Processor:
         # The batch is claimed in one commit, after the fetch: the write lock is never
         # held while the server sends (other mailboxes may share the store).
         claimed: list[tuple[int, Fetched]] = []
+        digests: list[str] = []  # the one hash of each claimed mail: parsing takes it too
         with watch("store"), self.store.batch():
             for item in fetched:
                 digest = hashlib.sha256(item.raw).hexdigest()
@@ -427,9 +428,11 @@ class Processor:
                 if claim.state == "new":
                     faults.point("claimed")
                     claimed.append((claim.row, item))
+                    digests.append(digest)
         # Customer secrets are redacted before anything else sees the mail: nothing
         # downstream (store, logs, the acknowledgement) can hold one.
-        return _Fetching(uids, claimed, self._prepare.start([item.raw for _, item in claimed]))
+        hashed = [(item.raw, digest) for (_, item), digest in zip(claimed, digests, strict=True)]
+        return _Fetching(uids, claimed, self._prepare.start(hashed))
 
     def _decide_fetched(self, batch: _Fetching, report: TickReport) -> None:
         watch = self._watch
@@ -499,7 +502,7 @@ class Processor:
                 p.seconds += time.perf_counter() - started
                 report.slowest_mail_seconds = max(report.slowest_mail_seconds, p.seconds)
                 if decision.skip_reason == SkipReason.BOUNCE:
-                    self._bounce(row, p.raw)
+                    self._bounce(row, mail.bounce)
                 with watch("decide"):
                     self._route(row, mail, decision, report)
             except MessageError as exc:
@@ -510,9 +513,12 @@ class Processor:
                 log.exception("%s: unexpected error while deciding", mail.message_id)
                 self._quarantine(row, mail, f"internal error while deciding: {type(exc).__name__}: {exc}", report)
 
-    def _bounce(self, row: int, raw: bytes) -> None:
-        """A bounce of one of our acks: attach it to the ticket, stop mailing a dead address."""
-        bounce = read_bounce(raw)
+    def _bounce(self, row: int, bounce: Bounce | None) -> None:
+        """A bounce of one of our acks: attach it to the ticket, stop mailing a dead address.
+
+        `bounce` was read by the parse (None only when the parse saw no bounce: nothing to attach)."""
+        if bounce is None:
+            return
         with self._watch("store"):
             ticket = self.store.attach_bounce(row, bounce.original_message_ids, bounce.failed_recipients)
         if ticket:

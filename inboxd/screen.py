@@ -115,6 +115,14 @@ def _bounce(mail: ParsedEmail) -> Screening | None:
     return None
 
 
+def looks_like_bounce(mail: ParsedEmail) -> bool:
+    """A mail `screen` may call a bounce: `inboxd.parse` reads the bounce facts of these only."""
+    found = _bounce(mail)
+    if found is not None:
+        return found.skip_reason == SkipReason.BOUNCE
+    return mail.headers.get("return-path", "").strip() == "<>"
+
+
 def screen(
     mail: ParsedEmail,
     own_addresses: Collection[str],

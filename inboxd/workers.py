@@ -62,14 +62,16 @@ class Prepared:
     facts: Facts | None = None  # extracted here when `prepare` had the settings
 
 
-def prepare(raw: bytes, limits: LimitsConfig | ParseLimits, facts: FactSettings | None = None) -> Prepared:
+def prepare(
+    raw: bytes, limits: LimitsConfig | ParseLimits, facts: FactSettings | None = None, content_hash: str | None = None
+) -> Prepared:
     """Parse and redact one mail (and extract its facts, given `facts`). Pure: the same
-    bytes and settings give the same result."""
+    bytes and settings give the same result. `content_hash`: the sha256 the claim computed."""
     started = time.perf_counter()
     parsed_at = started
     faults.point("parsing")
     try:
-        mail = parse_message(raw, limits)
+        mail = parse_message(raw, ParseLimits.of(limits), content_hash)
         parsed_at = time.perf_counter()
         mail, _ = redact_mail(mail)
         found = facts_of_mail(mail, facts) if facts is not None else None
@@ -84,8 +86,9 @@ def prepare(raw: bytes, limits: LimitsConfig | ParseLimits, facts: FactSettings 
 class Preparer(Protocol):
     remote: bool  # True: the work is done in other processes (the tick waits for them)
 
-    def start(self, raws: Sequence[bytes]) -> Callable[[], list[Prepared]]:
-        """Start on `raws`; the returned call gives the results, in order."""
+    def start(self, raws: Sequence[tuple[bytes, str]]) -> Callable[[], list[Prepared]]:
+        """Start on `raws` (each mail's bytes and their sha256, hex); the returned call gives
+        the results, in order."""
         ...
 
 
@@ -96,8 +99,8 @@ class InProcess:
         self.limits = limits
         self.facts = facts
 
-    def start(self, raws: Sequence[bytes]) -> Callable[[], list[Prepared]]:
-        return lambda: [prepare(raw, self.limits, self.facts) for raw in raws]  # in place, when asked
+    def start(self, raws: Sequence[tuple[bytes, str]]) -> Callable[[], list[Prepared]]:
+        return lambda: [prepare(raw, self.limits, self.facts, digest) for raw, digest in raws]  # in place
 
 
 # A worker process's limits and extraction settings, set once when it starts.
@@ -128,9 +131,9 @@ def _init_worker(limits: ParseLimits, facts: FactSettings | None) -> None:
     _lexicon()  # load the wordlists once, before the first mail
 
 
-def _prepare_in_worker(raw: bytes) -> Prepared:
+def _prepare_in_worker(item: tuple[bytes, str]) -> Prepared:
     limits, facts = _worker["settings"]
-    return prepare(raw, limits, facts)
+    return prepare(item[0], limits, facts, item[1])
 
 
 def _executor(workers: int, limits: LimitsConfig | ParseLimits, facts: FactSettings | None) -> ProcessPoolExecutor:
@@ -159,7 +162,7 @@ class WorkerPool:
         self.facts = facts
         self._executor = _executor(workers, limits, facts)
 
-    def start(self, raws: Sequence[bytes]) -> Callable[[], list[Prepared]]:
+    def start(self, raws: Sequence[tuple[bytes, str]]) -> Callable[[], list[Prepared]]:
         executor = self._executor
         chunk = max(1, len(raws) // (self.workers * 4))
         results = executor.map(_prepare_in_worker, raws, chunksize=chunk)  # submitted now
@@ -176,7 +179,7 @@ class WorkerPool:
 
         return collect
 
-    def _alone(self, raw: bytes) -> Prepared:
+    def _alone(self, raw: tuple[bytes, str]) -> Prepared:
         with _executor(1, self.limits, self.facts) as one:
             try:
                 return one.submit(_prepare_in_worker, raw).result()

@@ -92,6 +92,7 @@ def classify(ctx: Ctx, paths: tuple[str, ...], as_json: bool, explain: bool, at_
     exits 1 when an input path cannot be read.
     """
     from inboxd.decide import classifier_text
+    from inboxd.models import ParseLimits
     from inboxd.offline import OfflineDecider, UnreadableInput, read_inputs
     from inboxd.parse import parse_message
     from inboxd.sensitive import redact_mail
@@ -112,7 +113,7 @@ def classify(ctx: Ctx, paths: tuple[str, ...], as_json: bool, explain: bool, at_
             else:
                 _print_record(record)
             if explain and record["error"] is None and record["category"] is not None:
-                redacted, _ = redact_mail(parse_message(raw, app.config.limits))
+                redacted, _ = redact_mail(parse_message(raw, ParseLimits.of(app.config.limits)))
                 expl = app.classifier.explain(classifier_text(redacted))
                 _print_explanation(expl, as_json)
     except UnreadableInput as exc:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from inboxd.assets import LANGUAGES
 from inboxd.daemon import App
 from inboxd.decide import build_ack, decide
-from inboxd.models import PASS, Classification, SenderAuth
+from inboxd.models import PASS, Classification, ParseLimits, SenderAuth
 from inboxd.parse import parse_message
 from inboxd.screen import screen
 from inboxd.sensitive import redact_mail
@@ -49,7 +49,7 @@ def samples(app: App) -> list[Sample]:
     for category in app.assets.categories.values():
         for language in LANGUAGES:
             raw = _SAMPLES[language].encode()
-            mail, _ = redact_mail(parse_message(raw, app.config.limits))
+            mail, _ = redact_mail(parse_message(raw, ParseLimits.of(app.config.limits)))
             screening = screen(mail, app.policy.own_addresses, app.policy.is_own_message_id)
             decision = decide(
                 mail,

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from inboxd.models import Action, Decision, MessageKey
+from inboxd.models import Action, Decision, MessageKey, ParseLimits
 from inboxd.parse import parse_message
 from inboxd.store import Store
 from testbed.dovecot import free_port
@@ -110,7 +110,7 @@ def test_every_command_shows_a_hostile_mail_as_text(servers: Servers) -> None:
     assert path is not None
     store = Store(path)
     try:
-        mail = parse_message(hostile_mail("third"), servers.config().limits)
+        mail = parse_message(hostile_mail("third"), ParseLimits.of(servers.config().limits))
         claim = store.claim(MessageKey(servers.config().account, "INBOX", 1, 999), "<q@x>", "q", 1)
         store.record_decision(claim.row, mail, Decision(Action.QUARANTINE, reason=f"cannot parse: {HOSTILE}"))
     finally:

@@ -1,13 +1,21 @@
-"""read_bounce on the bounces real servers send, and ticket references as customers send them back."""
+"""The bounce facts the parse reads (`ParsedEmail.bounce`) from the bounces real servers send, and ticket
+references as customers send them back."""
 
 from __future__ import annotations
 
 import pytest
 
-from inboxd.bounce import read_bounce
+from inboxd.models import Bounce
+from inboxd.parse import parse_message
 from tests.conftest import data_path, fixture_bytes
 
 OUR_ACK = "<inboxd.INB-000088.7a6b5c4d3e2f1a0b@exchange.test>"
+
+
+def read_bounce(raw: bytes) -> Bounce:
+    bounce = parse_message(raw).bounce
+    assert bounce is not None, "a bounce must carry its bounce facts from the parse"
+    return bounce
 
 
 @pytest.mark.parametrize(
@@ -34,8 +42,21 @@ def test_postfix_dsn_with_returned_headers() -> None:
 
 
 def test_a_customer_mail_is_not_a_bounce() -> None:
-    bounce = read_bounce(fixture_bytes("en_withdrawal_complete.eml"))
-    assert bounce.failed_recipients == () and bounce.delayed_recipients == () and not bounce.standard
+    assert parse_message(fixture_bytes("en_withdrawal_complete.eml")).bounce is None
+
+
+def test_a_null_return_path_report_carries_its_bounce_facts() -> None:
+    """Screened as a bounce by its Return-Path alone: the facts are read for it too."""
+    raw = (
+        b"Return-Path: <>\r\nFrom: Mail System <postmaster@mx.example.net>\r\nTo: support@exchange.test\r\n"
+        b"Subject: Undelivered Mail\r\nMessage-ID: <own@mx.example.net>\r\n\r\n"
+        b"<gone@example.net>: host mx.example.net said: 550 no such user\r\n\r\n"
+        b"--- Below this line is a copy of the message.\r\n\r\n"
+        b"Message-ID: <inboxd.INB-000001.0011223344556677@exchange.test>\r\nTo: gone@example.net\r\n"
+    )
+    bounce = read_bounce(raw)
+    assert bounce.failed_recipients == ("gone@example.net",)
+    assert bounce.original_message_ids == ("<inboxd.INB-000001.0011223344556677@exchange.test>",)
 
 
 def test_the_bounce_does_not_report_its_own_message_id() -> None:

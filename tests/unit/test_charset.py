@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from inboxd.charset import codec_for, decode_text
-from inboxd.parse import decode_header_value, parse_message
+from inboxd.headers import decode_header_value
+from inboxd.parse import parse_message
 
 GBK_TEXT = "您好，我昨天充值的3000 USDT到现在还没到账，喆镕"  # 喆 and 镕 are not in GB2312
 BIG5_TEXT = "請問我的提幣什麼時候到帳？已經等了兩天了。"

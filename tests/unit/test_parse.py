@@ -8,6 +8,7 @@ import pytest
 
 from inboxd.config import LimitsConfig
 from inboxd.errors import MessageError
+from inboxd.models import ParseLimits
 from inboxd.parse import parse_message
 from tests.conftest import fixture_bytes
 
@@ -121,9 +122,9 @@ def test_deep_nesting_is_refused_before_decoding() -> None:
 def test_size_and_part_limits() -> None:
     raw = fixture_bytes("en_withdrawal_complete.eml")
     with pytest.raises(MessageError, match="max_message_bytes"):
-        parse_message(raw, LimitsConfig(max_message_bytes=1024))
+        parse_message(raw, ParseLimits.of(LimitsConfig(max_message_bytes=1024)))
     with pytest.raises(MessageError, match="max_mime_parts"):
-        parse_message(raw, LimitsConfig(max_mime_parts=2))
+        parse_message(raw, ParseLimits.of(LimitsConfig(max_mime_parts=2)))
 
 
 def test_date_without_zone_or_garbage_is_tolerated() -> None:

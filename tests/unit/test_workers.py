@@ -3,6 +3,7 @@ only started for a burst, and is shut down when the tick's `with` ends."""
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 import subprocess
 import sys
@@ -24,9 +25,13 @@ SECRET = (
 )
 
 
-def raws() -> list[bytes]:
+def hashed(raw: bytes) -> tuple[bytes, str]:
+    return raw, hashlib.sha256(raw).hexdigest()
+
+
+def raws() -> list[tuple[bytes, str]]:
     mails = [path.read_bytes() for path in sorted(EML.glob("*.eml"))]
-    return [*mails, SECRET, b"\x00\xff not a mail at all", *mails]
+    return [hashed(m) for m in [*mails, SECRET, b"\x00\xff not a mail at all", *mails]]
 
 
 def test_workers_give_what_the_main_process_gives_in_order() -> None:
@@ -39,7 +44,7 @@ def test_workers_give_what_the_main_process_gives_in_order() -> None:
     finally:
         pool.close()
     assert [(r.mail, r.error, r.internal) for r in there] == [(r.mail, r.error, r.internal) for r in here]
-    secret = there[mails.index(SECRET)]
+    secret = there[mails.index(hashed(SECRET))]
     assert secret.mail is not None and "Hunter2" not in secret.mail.text and secret.mail.redacted
 
 
@@ -87,7 +92,7 @@ def test_pool_only_for_a_burst_and_closed_afterwards() -> None:
         assert isinstance(single, InProcess)
     with preparer(2, limits, MIN_BACKLOG_FOR_POOL) as burst:
         assert isinstance(burst, WorkerPool)
-        assert len(burst.start([SECRET])()) == 1
+        assert len(burst.start([hashed(SECRET)])()) == 1
         processes = list(burst._executor._processes.values())  # type: ignore[union-attr]
         assert processes and all(p.is_alive() for p in processes)
     assert not any(p.is_alive() for p in processes)  # shut down when the tick ends
@@ -101,11 +106,22 @@ def test_a_mail_that_kills_its_worker_is_quarantined_and_the_pool_goes_on(monkey
     pool = WorkerPool(2, limits)
     try:
         monkeypatch.setenv(faults.ENV, "parsing=1")  # spawned processes inherit it
-        dead = pool.start([SECRET, SECRET])()
+        dead = pool.start([hashed(SECRET), hashed(SECRET)])()
         assert [(r.mail, r.internal) for r in dead] == [(None, False), (None, False)]
         assert all(r.error and "killed the process" in r.error for r in dead)
         monkeypatch.delenv(faults.ENV)
-        alive = pool.start([SECRET])()  # a new pool took the broken one's place
+        alive = pool.start([hashed(SECRET)])()  # a new pool took the broken one's place
         assert alive[0].mail is not None and alive[0].mail.redacted
     finally:
         pool.close()
+
+
+def test_the_claims_hash_is_the_parsed_mails_hash_not_a_second_one() -> None:
+    """The pipeline hashes each mail to claim it; the parse takes that digest instead of hashing again."""
+    digest = "ab" * 32
+    no_id = b"From: c@example.com\r\nTo: support@exchange.test\r\nSubject: hi\r\n\r\nhello\r\n"
+    (here,) = InProcess(LimitsConfig()).start([(no_id, digest)])()
+    assert here.mail is not None and here.mail.content_hash == digest
+    assert here.mail.message_id == f"<{digest[:32]}@inboxd.invalid>"
+    alone = prepare(no_id, ParseLimits.of(LimitsConfig()))
+    assert alone.mail is not None and alone.mail.content_hash == hashlib.sha256(no_id).hexdigest()
