@@ -155,6 +155,16 @@ def _shape(pattern: re.Pattern[str]) -> _Shape:
     return _Shape(scoped, frozenset(chars), bounded)
 
 
+# `re` tries the alternatives of a branch one after the other: the letters most often met first.
+_FREQUENT = "etaoinshrdlcumwfgypbvkjxqz"
+
+
+def _rank(char: str) -> tuple[int, int, str]:
+    if char.isascii() and char.lower() in _FREQUENT:
+        return (0 if char.islower() else 1, _FREQUENT.index(char.lower()), char)
+    return (2, 0, char)
+
+
 def _combined(shapes: Sequence[tuple[int, _Shape]]) -> re.Pattern[str]:
     """One pattern for all: an alternative per first character (see the module's docstring).
     Each pattern sits in a look-ahead; the group `_l` marks a match anchored at a line start."""
@@ -166,7 +176,8 @@ def _combined(shapes: Sequence[tuple[int, _Shape]]) -> re.Pattern[str]:
     if line:
         by_char.setdefault(_LINE, ([], []))
     alternatives = []
-    for char, (bounded, free) in by_char.items():
+    for char in sorted(by_char, key=_rank):
+        bounded, free = by_char[char]
         literal = re.escape(char)
         tries = []
         if bounded:
