@@ -233,7 +233,7 @@ def links_in(text: str, hrefs: Sequence[str], official: Sequence[str]) -> tuple[
     MAX_CANDIDATES, so that neither can crowd the other out.
     """
     configured = tuple(official)
-    extra = extra_suffixes(officials(configured))
+    extra = _extra_suffixes(configured)
     seen: dict[str, Link] = {}
     for candidates in (_candidates(_prepared(text)), _href_candidates(hrefs)):
         for written, from_url in itertools.islice(candidates, MAX_CANDIDATES):
@@ -254,6 +254,11 @@ def links_in(text: str, hrefs: Sequence[str], official: Sequence[str]) -> tuple[
                 del seen[others[-1]]
             seen[name] = link
     return tuple(seen.values())
+
+
+@lru_cache(maxsize=64)
+def _extra_suffixes(official: tuple[str, ...]) -> tuple[str, ...]:
+    return extra_suffixes(officials(official))
 
 
 def _not_meant(written: str, name: str) -> bool:
