@@ -28,6 +28,7 @@ from inboxd.domains import domain_of
 from inboxd.language import to_simplified
 from inboxd.links import LOOKALIKE, OFFICIAL, Link, links_in
 from inboxd.models import ParsedEmail
+from inboxd.patterns import AnyOf
 
 # The customer's own words read for a question, and the forwarded part read for
 # suspicious content: a phishing mail says what it wants in its first lines, and hostile
@@ -61,14 +62,42 @@ class Assessment:
     links: tuple[Link, ...]  # every domain in the mail and its forwarded part, with its verdict
 
 
+@dataclass(frozen=True, slots=True)
+class _Searches:
+    """Each list of `PhishingRules` as one search (inboxd.patterns): every mail's whole text is
+    read for the markers, and the customer's words for the questions, once each."""
+
+    forward: AnyOf
+    questions: AnyOf
+    suspicious: AnyOf
+
+
+_Key = tuple[tuple[tuple[str, int], ...], ...]
+_built: dict[_Key, _Searches] = {}  # by the patterns' text: a few sets at most (a reload makes one)
+_last: list[tuple[PhishingRules, _Searches]] = []  # the rules of the last mail, by identity
+
+
+def _searches(rules: PhishingRules) -> _Searches:
+    """The searches of `rules`, built once for each set of patterns (~0.1 s). The rules of the last
+    mail are recognised by identity: hashing them would hash each compiled pattern's code."""
+    if _last and _last[0][0] is rules:
+        return _last[0][1]
+    lists = ([p for _, p in rules.forward], rules.questions, rules.suspicious)
+    key = tuple(tuple((p.pattern, p.flags) for p in patterns) for patterns in lists)
+    searches = _built.get(key)
+    if searches is None:
+        if len(_built) >= 8:
+            _built.clear()
+        searches = _built[key] = _Searches(*(AnyOf(patterns) for patterns in lists))
+    _last[:] = [(rules, searches)]
+    return searches
+
+
 def split_forward(mail: ParsedEmail, rules: PhishingRules) -> Forward:
     """The customer's words and the forwarded part (inline blocks and message/rfc822 parts)."""
     text = mail.text
-    first: tuple[int, str] | None = None
-    for name, pattern in rules.forward:
-        found = pattern.search(text)
-        if found and (first is None or found.start() < first[0]):
-            first = (found.start(), name)
+    found = _searches(rules).forward.first(text)  # the first marker; of two at one place, the first listed
+    first = (found[0], rules.forward[found[1]][0]) if found else None
     cut = first[0] if first else len(text)
     customer = f"{mail.subject}\n{text[:cut]}"
     forwarded = [text[cut:]] if first else []
@@ -95,10 +124,6 @@ def _readable(text: str) -> str:
     return to_simplified(text) if _HAN.search(text) else text
 
 
-def _first(patterns: Sequence[re.Pattern[str]], text: str) -> re.Pattern[str] | None:
-    return next((p for p in patterns if p.search(text)), None)
-
-
 def assess(
     mail: ParsedEmail, rules: PhishingRules, official: Sequence[str], links: tuple[Link, ...] | None = None
 ) -> Assessment:
@@ -107,9 +132,8 @@ def assess(
     forward = split_forward(mail, rules)
     if links is None:
         links = links_in(mail.text, mail.hrefs, official)
-    customer = _readable(forward.customer)
-    question = _first(rules.questions, customer)
-    if question is not None:
+    searches = _searches(rules)
+    if searches.questions.found(_readable(forward.customer)):
         return Assessment(True, "asks whether it is ours", forward.client, links)
     if forward.client is None:
         return Assessment(False, "", None, links)
@@ -120,7 +144,7 @@ def assess(
     # The customer's own addresses appear in the forwarded headers (To:): not a sign of anything.
     own = {domain_of(address) for address in (mail.sender, *mail.to, *mail.cc)}
     foreign = any(link.verdict != OFFICIAL and link.domain not in own for link in in_forward)
-    if foreign and _first(rules.suspicious, _readable(forward.forwarded)) is not None:
+    if foreign and searches.suspicious.found(_readable(forward.forwarded)):
         return Assessment(True, "forwards a suspicious mail", forward.client, links)
     return Assessment(False, "", forward.client, links)
 

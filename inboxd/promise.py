@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 
 from inboxd.hours import Calendar, NoOpenHours, Span, zone_label
 
@@ -98,11 +99,16 @@ def customer_zone(date: datetime | None, fallback: tzinfo) -> tzinfo:
 
 
 def _zone_name(moment: datetime, language: str) -> str:
-    offset = moment.utcoffset() or timedelta(0)
+    return _offset_name(moment.utcoffset() or timedelta(0), language)
+
+
+@lru_cache(maxsize=256)
+def _offset_name(offset: timedelta, language: str) -> str:
+    """The name of a UTC offset: a handful of offsets make nearly every acknowledgement."""
     named = _NAMED.get(int(offset.total_seconds() // 60))
     if named:
         return named[1] if language == "zh" else named[0]
-    return zone_label(moment.tzinfo or UTC, moment)
+    return zone_label(timezone(offset), datetime(2000, 1, 1, tzinfo=UTC))
 
 
 def format_moment(moment: datetime, zone: tzinfo, language: str) -> str:

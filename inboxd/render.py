@@ -85,10 +85,20 @@ class Renderer:
         self._env = env
         self.field_text = fields  # lang -> field -> text
         self.fact_labels = facts  # lang -> fact kind -> label
+        # The compiled templates, by name: the sources are a snapshot that never changes (a reload
+        # builds another Renderer), so Jinja's own cache, which checks each template is still
+        # up to date on every use, is passed over.
+        self._templates: dict[str, jinja2.Template] = {}
+
+    def _template(self, name: str) -> jinja2.Template:
+        template = self._templates.get(name)
+        if template is None:
+            template = self._templates[name] = self._env.get_template(name)
+        return template
 
     def render(self, language: str, template: str, context: Mapping[str, Any]) -> Rendered:
-        subject = self._env.get_template(f"{language}/subject.txt.j2").render(context)
-        body = self._env.get_template(f"{language}/{template}.txt.j2").render(context)
+        subject = self._template(f"{language}/subject.txt.j2").render(context)
+        body = self._template(f"{language}/{template}.txt.j2").render(context)
         return Rendered(subject=" ".join(subject.split()), body=body.strip() + "\n")
 
 

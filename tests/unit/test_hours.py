@@ -119,6 +119,31 @@ def test_a_whole_day_on_a_switch_day_lasts_23_or_25_hours() -> None:
     assert cal.add_business_time(at("2026-03-28 12:00", BERLIN), timedelta(hours=24)) == at("2026-03-29 13:00", BERLIN)
 
 
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/Santiago", "Asia/Shanghai"])
+def test_an_always_open_calendar_counts_every_day_as_its_hours_say(zone: str) -> None:
+    """Open time of a calendar open all day every day, day by day as `hours_on` gives it: across
+    DST switches (Santiago's at midnight), over a week, and at the end of the search."""
+    cal = make_calendar(zone, ["mon-sun 00:00-24:00"])
+    assert cal.always_open
+    start = datetime(2026, 3, 27, 7, 30, tzinfo=UTC)
+    for a, b in [
+        (start, start + timedelta(days=7)),
+        (start, start + timedelta(minutes=1)),
+        (datetime(2026, 4, 3, 22, tzinfo=UTC), datetime(2026, 4, 6, 2, tzinfo=UTC)),
+        (datetime(2026, 9, 5, 1, tzinfo=UTC), datetime(2026, 9, 7, 5, tzinfo=UTC)),
+        (start, start + timedelta(days=MAX_SEARCH_DAYS - 2)),
+        (start, start + timedelta(days=MAX_SEARCH_DAYS + 30)),  # counted as far as the search goes
+    ]:
+        first = a.astimezone(cal.zone).date()
+        days = [first + timedelta(days=n) for n in range(MAX_SEARCH_DAYS)]
+        days = [d for d in days if d <= b.astimezone(cal.zone).date()]
+        expected = sum(
+            (max(timedelta(0), min(close, b) - max(opening, a)) for d in days for opening, close in cal.hours_on(d)),
+            timedelta(0),
+        )
+        assert cal.business_time_between(a, b) == expected, (a, b)
+
+
 def test_an_opening_in_the_skipped_hour_starts_when_the_clock_resumes() -> None:
     cal = make_calendar("Europe/Berlin", ["sun 02:30-04:00"])
     opens, closes = cal.hours_on(date(2026, 3, 29))[0]

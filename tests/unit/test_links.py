@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from inboxd.links import LOOKALIKE, MAX_DOMAINS, OFFICIAL, OTHER, Link, distance, links_in, skeleton, verdict
+from inboxd.links import LOOKALIKE, MAX_DOMAINS, OFFICIAL, OTHER, Link, links_in, verdict
+from inboxd.lookalike import distance, skeleton
 
 OFFICIAL_DOMAINS = ("exchange.example",)
 
@@ -205,6 +206,14 @@ def test_file_names_are_not_domains_unless_they_pass_for_ours() -> None:
 def test_non_domains_are_not_found() -> None:
     text = "version 1.2.3, amount 0.5 BTC, e.g. this, john.smith@ the end. 3.14"
     assert links_in(text, (), OFFICIAL_DOMAINS) == ()
+
+
+def test_the_local_part_of_an_address_is_not_a_domain_wherever_it_falls() -> None:
+    """`evil.example@` names a mailbox, not a site, however far it is from the dots before it (names
+    are looked for only around dots: each look must still see the `@` after a name)."""
+    for pad in range(240, 262):
+        text = "a.b" + " " * pad + "evil.example@mail.test"
+        assert _domains(links_in(text, (), OFFICIAL_DOMAINS)) == ["mail.test"], pad
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,103 @@
+"""Several patterns searched as one (inboxd.patterns): the answers of one search per pattern, in one pass."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from inboxd.assets import load_assets
+from inboxd.patterns import _ASCII_FOLDS, AnyOf
+from tests.conftest import ROOT
+
+
+def one_by_one(patterns: list[re.Pattern[str]], text: str) -> tuple[bool, tuple[int, int] | None]:
+    """What `AnyOf` stands for, written the obvious way: one search per pattern."""
+    starts = [(m.start(), i) for i, p in enumerate(patterns) if (m := p.search(text))]
+    return bool(starts), min(starts) if starts else None
+
+
+def shipped() -> dict[str, list[re.Pattern[str]]]:
+    rules = load_assets(ROOT / "classifiers").phishing
+    return {
+        "questions": list(rules.questions),
+        "suspicious": list(rules.suspicious),
+        "forward": [p for _, p in rules.forward],
+    }
+
+
+PIECES = [
+    "Is this email from you?", "is that", "IS IT REALLY YOURS", "this", "İs", "ıs", "ſcam?", "Kelvin", "legit?",
+    "did you send me", "someone claiming to be support", "verify your account", "seed phrase", "click here",
+    "urgent", "suspended", "withdrawals", "是不是你们的", "吗", "？", "有人自称客服", "冻结账户", "助记词", "验证码",
+    "---------- Forwarded message ---------", "-----Original Message-----", "From: a@b.example", "Sent: Monday",
+    "Begin forwarded message:", "发件人：x", "发送时间：y", "________________", " ", " ", "\n", "\n", "\r\n", "\t",
+    "x", "-", ".", "?", "a", "real or fake", "the official website?", "phishing?", "report a phishing", "登录链接",
+]  # fmt: skip
+
+
+def texts(n: int, seed: int) -> list[str]:
+    r = random.Random(seed)
+    return ["".join(r.choice(PIECES) for _ in range(r.randint(0, 30))) for _ in range(n)]
+
+
+def test_the_fold_table_is_what_re_ignorecase_does() -> None:
+    """Every character beyond ASCII that `re.I` equates with an ASCII letter is in the table."""
+    letters = re.compile("[a-z]", re.I)
+    found: dict[str, str] = {}
+    for code in range(0x80, 0x110000):
+        char = chr(code)
+        if letters.fullmatch(char):
+            letter = next(c for c in "abcdefghijklmnopqrstuvwxyz" if re.fullmatch(c, char, re.I))
+            found[letter] = found.get(letter, "") + char
+    assert found == _ASCII_FOLDS
+
+
+@pytest.mark.parametrize("name", ["questions", "suspicious", "forward"])
+def test_the_shipped_lists_are_one_search(name: str) -> None:
+    """Each pattern of classifiers/phishing.toml is in the one search (none is searched alone)."""
+    patterns = shipped()[name]
+    searched = AnyOf(patterns)
+    assert searched.combined is not None and searched.alone == ()
+
+
+@pytest.mark.parametrize("name", ["questions", "suspicious", "forward"])
+def test_the_shipped_lists_answer_as_one_search_per_pattern(name: str) -> None:
+    patterns = shipped()[name]
+    searched = AnyOf(patterns)
+    for text in texts(3000, seed=len(name)):
+        assert (searched.found(text), searched.first(text)) == one_by_one(patterns, text), text
+
+
+def test_patterns_it_cannot_read_are_searched_alone_with_the_same_answers() -> None:
+    patterns = [
+        re.compile(r".x"),  # any character first
+        re.compile(r"\s*phish", re.I),  # white space: too many characters
+        re.compile(r"(a)b\1", re.I),  # a back reference by number
+        re.compile(r"\bis\b", re.I),
+        re.compile(r"^-{3,}\s*$", re.M),
+        re.compile(r"[^a]b"),  # a negated class
+        re.compile(r"ß", re.I),  # cased beyond ASCII
+        re.compile(r"(?P<x>q)(?P=x)"),  # a back reference by name
+    ]
+    searched = AnyOf(patterns)
+    assert [p.pattern for p in searched.alone] == [".x", r"\s*phish", r"(a)b\1", "[^a]b", "ß", "(?P<x>q)(?P=x)"]
+    for text in ["abaxb", "  PHISH", "is", "this\n---\n", "ss", "SS", "qq", "", "xis", "---", "a\n---", "ß"]:
+        assert (searched.found(text), searched.first(text)) == one_by_one(patterns, text), text
+
+
+def test_first_at_one_place_is_the_first_listed() -> None:
+    patterns = [re.compile(r"^\s*-{3,} b", re.M), re.compile(r"^\s*-{3,}", re.M), re.compile(r"\bx")]
+    searched = AnyOf(patterns)
+    assert searched.first("--- b") == (0, 0)
+    assert searched.first("a\n--- c") == (2, 1)
+    assert searched.first("a\n\n  --- b x") == (2, 0)
+    assert searched.first("ax x\n---") == (3, 2)
+    assert searched.first("a x--- b") == (2, 2)  # `^` only at a line's start
+
+
+def test_word_boundaries_and_case() -> None:
+    searched = AnyOf([re.compile(r"\bis (it|this) real\b", re.I), re.compile("钓鱼")])
+    assert searched.found("IS IT REAL?") and searched.found("İs this real") and searched.found("是钓鱼吗")
+    assert not searched.found("this is it realistic") and not searched.found("his it real")
