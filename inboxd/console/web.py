@@ -369,7 +369,7 @@ def build(app: App, store: Store, token: str) -> Starlette:
         context = {
             "quarantined": store.quarantined(),
             "unknown": store.acks("unknown") + store.acks("failed"),
-            "escalated": [t for t in store.tickets(escalated=True) if t["state"] != "resolved"],
+            "escalated": [t for t in store.tickets(escalated=True) if t.state != "resolved"],
             "incidents": store.security_incidents(),
             "message": request.query_params.get("message", ""),
         }

@@ -95,7 +95,7 @@ def test_bearer_lists_every_stored_ticket_reference(client: TestClient, store: S
     client.cookies.clear()
     page = client.get("/", headers=BEARER)
     assert page.status_code == 200
-    refs = [t["ref"] for t in store.tickets()]
+    refs = [t.ref for t in store.tickets()]
     assert len(refs) >= 10
     for ref in refs:
         assert ref in page.text
@@ -231,7 +231,7 @@ def test_correct_goes_to_corrections_csv_which_train_reads(client: TestClient, s
 
 
 def test_correct_from_the_command_line(site: Site, store: Store) -> None:
-    ref = next(t["ref"] for t in store.tickets() if t["category"] == "account")
+    ref = next(t.ref for t in store.tickets() if t.category == "account")
     done = run_inboxd(site.config_path, "correct", ref, "transaction", "--who", "carol")
     assert done.returncode == 0, done.stderr
     path = site.classifiers / "examples" / CORRECTIONS
@@ -256,7 +256,7 @@ def test_resolve_an_unknown_acknowledgement(client: TestClient, store: Store) ->
 
 def test_bearer_posts_need_no_csrf(client: TestClient, store: Store, site: Site) -> None:
     client.cookies.clear()
-    ref = next(t["ref"] for t in store.tickets() if t["category"] == "deposit_withdrawal")
+    ref = next(t.ref for t in store.tickets() if t.category == "deposit_withdrawal")
     row = store.message_by_ticket(ref)
     page = client.post(
         f"/decisions/{row}/correct",
@@ -270,7 +270,7 @@ def test_bearer_posts_need_no_csrf(client: TestClient, store: Store, site: Site)
 
 def test_filters(client: TestClient, store: Store) -> None:
     incident = client.get("/?security=1", headers=BEARER).text
-    refs = {t["ref"] for t in store.security_incidents()}
+    refs = {t.ref for t in store.security_incidents()}
     assert refs and all(ref in incident for ref in refs)
     assert "category=deposit_withdrawal" not in incident
     # The band the model's deposit decisions fall in depends on its (fitted) confidence: take
