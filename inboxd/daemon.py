@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from inboxd.assets import Assets, load_assets
 from inboxd.config import Config, load_configs, path_problems, read_secret
@@ -36,6 +36,7 @@ from inboxd.promise import PromiseSettings
 from inboxd.render import Renderer, load_templates
 from inboxd.spam import HeaderRule, SpamSettings
 from inboxd.store import Store
+from inboxd.store.rows import QuarantineRow
 from inboxd.tickets import TicketPolicy
 from inboxd.trust import TrustSettings
 from inboxd.webhook_delivery import Webhooks, load_receivers
@@ -261,7 +262,7 @@ def poll_once(app: App, store: Store, owner: str | None = None) -> TickReport:
         store.release_lease(name, owner)
 
 
-def retry_quarantined(config: Config, store: Store, login: Login, rows: list[dict[str, Any]]) -> tuple[int, list[str]]:
+def retry_quarantined(config: Config, store: Store, login: Login, rows: list[QuarantineRow]) -> tuple[int, list[str]]:
     """Send quarantined mail round again; returns (how many, problems).
 
     The store is changed first, then the server: if the move back fails the row is
@@ -271,26 +272,26 @@ def retry_quarantined(config: Config, store: Store, login: Login, rows: list[dic
     done, problems = 0, []
     with ImapMailbox(config.imap, login) as box:
         for r in rows:
-            where = f"quarantine {r['id']} ({r['subject'] or r['message_id'] or 'no subject'})"
+            where = f"quarantine {r.id} ({r.subject or r.message_id or 'no subject'})"
             if not folder:
-                if box.select(r["folder"]) != r["uidvalidity"]:
-                    problems.append(f"{where}: {r['folder']} was rebuilt (UIDVALIDITY changed); retry by hand")
+                if box.select(r.folder) != r.uidvalidity:
+                    problems.append(f"{where}: {r.folder} was rebuilt (UIDVALIDITY changed); retry by hand")
                     continue
-                store.retry_quarantined(r["id"], in_place=True)
-                box.remove_keywords([r["uid"]], [KW_QUARANTINED])
+                store.retry_quarantined(r.id, in_place=True)
+                box.remove_keywords([r.uid], [KW_QUARANTINED])
                 done += 1
                 continue
             box.select(folder)
-            found = box.find(r["size"] or 0, r["content_hash"]) if r["content_hash"] else []
+            found = box.find(r.size or 0, r.content_hash) if r.content_hash else []
             if not found:
                 problems.append(f"{where}: not found in {folder} (moved by someone?)")
                 continue
-            store.retry_quarantined(r["id"], in_place=False)
+            store.retry_quarantined(r.id, in_place=False)
             try:
                 box.remove_keywords(found[:1], [KW_QUARANTINED])
-                box.move(found[:1], r["folder"])
+                box.move(found[:1], r.folder)
             except MailboxError:
-                store.requarantine(r["id"])
+                store.requarantine(r.id)
                 raise
             done += 1
     return done, problems

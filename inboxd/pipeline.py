@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from inboxd import faults
 from inboxd.config import Config
@@ -68,6 +68,7 @@ from inboxd.resolution import build_notice
 from inboxd.screen import screen
 from inboxd.stopwatch import STAGES, Stopwatch
 from inboxd.store import AckRow, Store, SyncRow
+from inboxd.store.rows import MessageRow
 from inboxd.tickets import (
     TicketPlan,
     TicketPolicy,
@@ -969,6 +970,6 @@ class Processor:
             faults.point("after_move")
 
 
-def describe(store: Store, rows: Sequence[int]) -> list[dict[str, Any]]:
+def describe(store: Store, rows: Sequence[int]) -> list[MessageRow]:
     """The committed outcome of each decided message, for summaries and JSON output."""
     return store.message_rows(rows)

@@ -7,14 +7,17 @@ it) is shown, never read as markup or control characters (inboxd.terminal).
 from __future__ import annotations
 
 import sys
-import time
+from dataclasses import fields
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from inboxd.errors import ConfigError, StoreError, TransientError
 from inboxd.terminal import Terminal, styled
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_LEASE, EXIT_STORE = 1, 2, 3, 4
 
@@ -83,5 +86,6 @@ def store_of(ctx: Ctx, readonly: bool = False) -> Any:
         fail(EXIT_FAILED, str(exc))
 
 
-def when(ts: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else ""
+def record(row: DataclassInstance) -> dict[str, Any]:
+    """A store row as the JSON object a command prints: its fields, in order (tuples print as lists)."""
+    return {f.name: getattr(row, f.name) for f in fields(row)}

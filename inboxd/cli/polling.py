@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,10 +20,15 @@ from inboxd.cli.common import (
     fail,
     out,
     pass_ctx,
+    record,
 )
 from inboxd.cli.shadow import dry_run as _dry_run
 from inboxd.errors import ConfigError, FolderMissing, StoreError, TransientError
+from inboxd.health import add_reports
 from inboxd.terminal import Table, json_text, styled
+
+if TYPE_CHECKING:
+    from inboxd.store.rows import MessageRow
 
 
 @click.command()
@@ -50,33 +54,27 @@ def run(ctx: Ctx) -> None:
     sys.exit(code)
 
 
-def _summary_table(rows: list[dict[str, Any]]) -> Table:
+def _summary_table(rows: list[MessageRow]) -> Table:
     table = Table(title="Messages handled", show_lines=False)
     for column in ("UID", "From", "Subject", "Lang", "Category", "Missing", "Outcome", "Ticket"):
         table.add_column(column, overflow="fold")
     for r in rows:
-        category = (
-            f"{r['category']} ({r['confidence']:.2f})"
-            if r.get("category") and r.get("confidence") is not None
-            else (r.get("category") or "")
-        )
-        if r["action"] == "ack":
-            outcome = f"ack {r.get('ack_state') or ''}".strip()
-        elif r["action"] == "skip":
-            outcome = f"skipped: {r.get('skip_reason')}"
+        category = f"{r.category} ({r.confidence:.2f})" if r.category and r.confidence is not None else r.category or ""
+        if r.action == "ack":
+            outcome = f"ack {r.ack_state or ''}".strip()
+        elif r.action == "skip":
+            outcome = f"skipped: {r.skip_reason}"
         else:
-            outcome = f"quarantined: {r.get('reason')}"
+            outcome = f"quarantined: {r.reason}"
         table.add_row(
-            str(r.get("uid", "")),
-            r.get("sender") or "",
-            (r.get("subject") or "")[:60],
-            r.get("language") or "",
+            str(r.uid),
+            r.sender or "",
+            (r.subject or "")[:60],
+            r.language or "",
             category,
-            ", ".join(json.loads(r["missing"]))
-            if isinstance(r.get("missing"), str)
-            else ", ".join(r.get("missing") or []),
+            ", ".join(r.missing),
             outcome,
-            r.get("ticket_ref") or "",
+            r.ticket_ref or "",
         )
     return table
 
@@ -102,7 +100,7 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
         return
     started = time.monotonic()
     report = TickReport()
-    rows: list[dict[str, Any]] = []
+    rows: list[MessageRow] = []
     decided: list[tuple[Any, Sequence[int]]] = []  # (app, store rows): --json reads them back in chunks
     failures: list[tuple[int, str]] = []
     for app in apps:
@@ -121,7 +119,7 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
                 decided.append((app, one.rows))
             else:
                 rows += store.message_rows(one.rows)
-            report = _add(report, one)
+            report = add_reports(report, one)
         except ConfigError as exc:
             config_fail(exc)
         except LeaseHeld as exc:  # the holder records its own polls
@@ -156,22 +154,6 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
         "slowest_mail_seconds": round(report.slowest_mail_seconds, 4),
     }
     if as_json:
-        keep = (
-            "id",
-            "uid",
-            "message_id",
-            "sender",
-            "subject",
-            "language",
-            "action",
-            "skip_reason",
-            "reason",
-            "category",
-            "confidence",
-            "ticket_ref",
-            "ack_state",
-            "ack_subject",
-        )
         errors = [message for _, message in failures]
         # The same JSON as one json.dumps of {"totals", "messages", "errors"}, written a chunk
         # of messages at a time: memory does not grow with the number of mails polled.
@@ -184,8 +166,7 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
             try:
                 for start in range(0, len(ids), 1000):
                     for r in store.message_rows(ids[start : start + 1000]):
-                        record = {k: r.get(k) for k in keep} | {"missing": json.loads(r.get("missing") or "[]")}
-                        sys.stdout.write(("" if first else ", ") + json_text(record))
+                        sys.stdout.write(("" if first else ", ") + json_text(record(r)))
                         first = False
             finally:
                 store.close()
@@ -206,16 +187,3 @@ def _record_failed_poll(store: Any, config: Any, error: str) -> None:
     # The store's own trouble is not this poll's to report: it is reported where it happens.
     with contextlib.suppress(StoreError):
         store.record_poll(config.name, config.account, config.imap.folder, error=error)
-
-
-def _add(a: Any, b: Any) -> Any:
-    """Two tick reports summed (for a poll over several mailboxes)."""
-    from array import array
-    from collections import Counter
-    from dataclasses import fields, replace
-
-    summed = {f.name: getattr(a, f.name) + getattr(b, f.name) for f in fields(a)
-              if isinstance(getattr(a, f.name), (int, list, array, Counter)) and f.name != "error"}  # fmt: skip
-    stages = {name: a.stages.get(name, 0.0) + b.stages.get(name, 0.0) for name in {*a.stages, *b.stages}}
-    slowest = max(a.slowest_mail_seconds, b.slowest_mail_seconds)
-    return replace(a, **summed, stages=stages, slowest_mail_seconds=slowest)

@@ -6,8 +6,9 @@ import sys
 
 import click
 
-from inboxd.cli.common import EXIT_CONFIG, EXIT_FAILED, Ctx, config_fail, err, fail, out, pass_ctx, store_of, when
+from inboxd.cli.common import EXIT_CONFIG, EXIT_FAILED, Ctx, config_fail, err, fail, out, pass_ctx, record, store_of
 from inboxd.errors import ConfigError, TransientError
+from inboxd.health import local_time as when
 from inboxd.terminal import Table, json_text
 
 
@@ -25,12 +26,12 @@ def quarantine_list(ctx: Ctx, as_json: bool) -> None:
     rows = store.quarantined()
     if as_json:
         for r in rows:
-            print(json_text(r))
+            print(json_text(record(r)))
         return
     table = Table("ID", "Folder", "UID", "From", "Subject", "Size", "Reason", "At", title="Quarantine")
     for r in rows:
-        table.add_row(str(r["id"]), r["folder"], str(r["uid"]), r["sender"] or "", (r["subject"] or "")[:40],
-                      str(r["size"] or ""), r["reason"] or "", when(r["created_at"]))  # fmt: skip
+        table.add_row(str(r.id), r.folder, str(r.uid), r.sender or "", (r.subject or "")[:40], str(r.size or ""),
+                      r.reason or "", when(r.created_at))  # fmt: skip
     out.print(table)
 
 

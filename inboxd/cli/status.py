@@ -9,8 +9,10 @@ from typing import Any
 
 import click
 
-from inboxd.cli.common import EXIT_FAILED, EXIT_STORE, Ctx, config_fail, fail, out, pass_ctx, store_of, when
+from inboxd.cli.common import EXIT_FAILED, EXIT_STORE, Ctx, config_fail, fail, out, pass_ctx, store_of
 from inboxd.errors import ConfigError, StoreError
+from inboxd.health import local_time as when
+from inboxd.health import mailbox_health
 from inboxd.terminal import Table, json_text
 
 
@@ -51,23 +53,23 @@ def status(ctx: Ctx, as_json: bool) -> None:
     now = time.time()
     report: list[dict[str, Any]] = []
     for config in configs:
-        state = seen.get(config.name, {})
-        holder = store.lease_holder(lease_name(config))
-        success = state.get("last_success_at")
-        stale = success is None or now - success > 3 * config.schedule.interval_seconds
-        failing = bool(state.get("last_error_at") and (success is None or state["last_error_at"] > success))
+        state = seen.get(config.name)
+        health = mailbox_health(state, config.schedule.interval_seconds, store.lease_holder(lease_name(config)), now)
+        counts = store.mailbox_counts(config.account)
         report.append(
             {
                 "mailbox": config.name,
                 "account": config.account,
                 "folder": config.imap.folder,
-                "last_poll_at": state.get("last_poll_at"),
-                "last_success_at": success,
-                "last_error": state.get("last_error") if failing else None,
-                "backlog": state.get("backlog", 0),
-                "lease_holder": holder[0] if holder and holder[1] > now else None,
-                "healthy": not failing and not stale,
-                **store.mailbox_counts(config.account),
+                "last_poll_at": state.last_poll_at if state else None,
+                "last_success_at": state.last_success_at if state else None,
+                "last_error": health.last_error,
+                "backlog": state.backlog if state else 0,
+                "lease_holder": health.lease_holder,
+                "healthy": health.healthy,
+                # Only the states that occur, as this JSON always had them.
+                **{f"acks_{ack_state}": n for ack_state, n in counts.acks},
+                "quarantined": counts.quarantined,
             }
         )
     if as_json:

@@ -37,11 +37,12 @@ from inboxd.store.console import ConsoleMixin, DecisionFilter
 from inboxd.store.events import Delivery, EventsMixin
 from inboxd.store.leases import LeasesMixin
 from inboxd.store.messages import Claim, MessagesMixin, SyncRow
+from inboxd.store.outcomes import OutcomesMixin
 from inboxd.store.sla import Breach, SlaMixin
 from inboxd.store.tickets import TicketsMixin
 
 __all__ = ["ACK_TERMINAL", "AckRow", "Breach", "Claim", "DecisionFilter", "Delivery", "Store", "SyncRow"]
 
 
-class Store(MessagesMixin, AcksMixin, TicketsMixin, LeasesMixin, EventsMixin, SlaMixin, ConsoleMixin):
+class Store(MessagesMixin, OutcomesMixin, AcksMixin, TicketsMixin, LeasesMixin, EventsMixin, SlaMixin, ConsoleMixin):
     """SQLite-backed state. One instance per process; not shared between threads at once."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inboxd.store.base import StoreBase, now
+from inboxd.store.rows import TicketRow, columns, ticket_row
 
 # Confidence bands of the decisions page: the model's confidence (a rule decides at 1.0).
 BANDS: dict[str, tuple[float, float]] = {"high": (0.8, 1.01), "medium": (0.5, 0.8), "low": (0.0, 0.5)}
@@ -140,11 +141,13 @@ class ConsoleMixin(StoreBase):
         ).fetchone()
         return int(r[0]) if r else None
 
-    def security_incidents(self, limit: int = 200) -> list[dict[str, Any]]:
+    def security_incidents(self, limit: int = 200) -> list[TicketRow]:
+        """Tickets on which a customer sent a secret, the most recently updated first."""
         rows = self._db.execute(
-            "SELECT * FROM tickets WHERE security_incident = 1 ORDER BY updated_at DESC LIMIT ?", (limit,)
+            f"SELECT {columns(TicketRow)} FROM tickets WHERE security_incident = 1 ORDER BY updated_at DESC LIMIT ?",
+            (limit,),
         ).fetchall()
-        return [dict(r) for r in rows]
+        return [ticket_row(r) for r in rows]
 
     # -- audit -------------------------------------------------------------------------------
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from inboxd.store.base import StoreBase, now
+from inboxd.store.rows import MailboxCounts, MailboxStatus, columns, plain_row
 
 
 class LeasesMixin(StoreBase):
@@ -56,24 +55,26 @@ class LeasesMixin(StoreBase):
                     (name, account, folder, at, error, at),
                 )
 
-    def mailbox_status(self) -> dict[str, dict[str, Any]]:
-        rows = self._db.execute("SELECT * FROM mailbox_status").fetchall()
-        return {str(r["name"]): dict(r) for r in rows}
+    def mailbox_status(self) -> dict[str, MailboxStatus]:
+        """Each mailbox's latest poll, by mailbox name."""
+        rows = self._db.execute(f"SELECT {columns(MailboxStatus)} FROM mailbox_status").fetchall()
+        return {str(r["name"]): plain_row(MailboxStatus, r) for r in rows}
 
-    def mailbox_counts(self, account: str) -> dict[str, int]:
-        """Pending and unknown acknowledgements, quarantined mail and open tickets of one mailbox."""
-        out: dict[str, int] = {}
-        for r in self._db.execute(
-            "SELECT a.state AS state, count(*) AS n FROM acks a JOIN messages m ON m.id = a.message_row "
-            "WHERE m.account = ? AND a.state IN ('pending', 'sending', 'unknown', 'failed') GROUP BY a.state",
-            (account,),
-        ):
-            out[f"acks_{r['state']}"] = int(r["n"])
+    def mailbox_counts(self, account: str) -> MailboxCounts:
+        """The acknowledgements of one mailbox that are not done (pending, sending, unknown, failed)
+        and its quarantined mail."""
+        acks = tuple(
+            (str(r["state"]), int(r["n"]))
+            for r in self._db.execute(
+                "SELECT a.state AS state, count(*) AS n FROM acks a JOIN messages m ON m.id = a.message_row "
+                "WHERE m.account = ? AND a.state IN ('pending', 'sending', 'unknown', 'failed') GROUP BY a.state",
+                (account,),
+            )
+        )
         row = self._db.execute(
             "SELECT count(*) AS n FROM messages WHERE account = ? AND action = 'quarantine'", (account,)
         ).fetchone()
-        out["quarantined"] = int(row["n"])
-        return out
+        return MailboxCounts(acks=acks, quarantined=int(row["n"]))
 
     def lease_holder(self, name: str) -> tuple[str, float] | None:
         row = self._db.execute("SELECT owner, expires_at FROM leases WHERE name = ?", (name,)).fetchone()

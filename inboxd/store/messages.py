@@ -1,11 +1,10 @@
-"""Message rows: checkpoints, claims, decisions (with their ticket and ack), server sync, quarantine."""
+"""Message rows: checkpoints, claims, decisions (with their ticket and ack), server sync."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from inboxd.domains import domain_of
 from inboxd.escalation import PHISHING_REPORT
@@ -424,59 +423,3 @@ class MessagesMixin(StoreBase):
             return
         with self._tx() as db:
             db.execute(f"UPDATE messages SET synced = 1, updated_at = ? WHERE id IN ({marks(rows)})", (now(), *rows))
-
-    # -- quarantine ------------------------------------------------------------------------
-
-    def quarantined(self, row: int | None = None) -> list[dict[str, Any]]:
-        where = "m.action = 'quarantine'" + (" AND m.id = ?" if row is not None else "")
-        params: tuple[Any, ...] = (row,) if row is not None else ()
-        rows = self._db.execute(
-            "SELECT m.id, m.account, m.folder, m.uidvalidity, m.uid, m.message_id, m.content_hash, m.size, "
-            f"m.sender, m.subject, m.reason, m.created_at FROM messages m WHERE {where} ORDER BY m.id",
-            params,
-        ).fetchall()
-        return [dict(r) for r in rows]
-
-    def retry_quarantined(self, row: int, *, in_place: bool) -> bool:
-        """Give a quarantined mail another go after a fix.
-
-        In place (no quarantine folder): the row goes back to `new` and the next tick
-        fetches the same UID again. Moved to a quarantine folder: the row is closed as
-        `retried` (so that it is not taken for the original of a duplicate) and the mail,
-        moved back to the polled folder by the caller, arrives under a new UID.
-        """
-        with self._tx() as db:
-            if in_place:
-                cur = db.execute(
-                    "UPDATE messages SET state = 'new', action = NULL, reason = NULL, synced = 0, updated_at = ? "
-                    "WHERE id = ? AND action = 'quarantine'",
-                    (now(), row),
-                )
-            else:
-                cur = db.execute(
-                    "UPDATE messages SET action = 'skip', skip_reason = 'retried', "
-                    "reason = 'quarantine retried: handled again under a new UID', updated_at = ? "
-                    "WHERE id = ? AND action = 'quarantine'",
-                    (now(), row),
-                )
-            return cur.rowcount == 1
-
-    def requarantine(self, row: int) -> None:
-        """Undo a retry whose move back to the polled folder failed."""
-        with self._tx() as db:
-            db.execute(
-                "UPDATE messages SET action = 'quarantine', skip_reason = NULL, "
-                "reason = coalesce(reason, 'quarantined'), updated_at = ? WHERE id = ? AND skip_reason = 'retried'",
-                (now(), row),
-            )
-
-    def message_rows(self, ids: Sequence[int]) -> list[dict[str, Any]]:
-        if not ids:
-            return []
-        rows = self._db.execute(
-            "SELECT m.*, t.ref AS ticket_ref, a.state AS ack_state, a.kind AS ack_kind, a.subject AS ack_subject, "
-            "a.last_error AS ack_error FROM messages m LEFT JOIN tickets t ON t.id = m.ticket_id "
-            f"LEFT JOIN acks a ON a.message_row = m.id WHERE m.id IN ({marks(ids)}) ORDER BY m.id",
-            tuple(ids),
-        ).fetchall()
-        return [dict(r) for r in rows]

@@ -10,6 +10,17 @@ from typing import Any
 from inboxd.domains import domain_of
 from inboxd.models import OutgoingMail
 from inboxd.store.base import StoreBase, marks, now
+from inboxd.store.rows import (
+    TicketAck,
+    TicketDetail,
+    TicketEvent,
+    TicketMessage,
+    TicketRow,
+    columns,
+    plain_row,
+    ticket_detail,
+    ticket_row,
+)
 from inboxd.tickets import NoticeDue, TicketView
 
 
@@ -283,7 +294,8 @@ class TicketsMixin(StoreBase):
 
     def tickets(
         self, state: str | None = None, escalated: bool | None = None, limit: int = 500, breached: bool = False
-    ) -> list[dict[str, Any]]:
+    ) -> list[TicketRow]:
+        """Tickets, most urgent first, then the most recently updated."""
         where: list[str] = ["1 = 1"]
         params: list[Any] = []
         if breached:  # an SLA due time passed unmet (see inboxd.store.sla)
@@ -295,41 +307,30 @@ class TicketsMixin(StoreBase):
             where.append("escalated = ?")
             params.append(int(escalated))
         rows = self._db.execute(
-            f"SELECT * FROM tickets WHERE {' AND '.join(where)} ORDER BY "
+            f"SELECT {columns(TicketRow)} FROM tickets WHERE {' AND '.join(where)} ORDER BY "
             "CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, updated_at DESC LIMIT ?",
             (*params, limit),
         ).fetchall()
-        return [dict(r) for r in rows]
+        return [ticket_row(r) for r in rows]
 
-    def ticket(self, ref: str) -> dict[str, Any] | None:
+    def ticket(self, ref: str) -> TicketDetail | None:
         """A ticket with its messages, acknowledgements and history."""
-        row = self._db.execute("SELECT * FROM tickets WHERE ref = ?", (ref,)).fetchone()
+        row = self._db.execute(f"SELECT {columns(TicketRow)} FROM tickets WHERE ref = ?", (ref,)).fetchone()
         if row is None:
             return None
-        out = dict(row)
-        out["messages"] = [
-            dict(r)
-            for r in self._db.execute(
-                "SELECT id, folder, uid, message_id, sender, reply_to, sender_verdict, sender_evidence, subject, "
-                "action, role, category, escalation, created_at FROM messages WHERE ticket_id = ? ORDER BY id",
-                (row["id"],),
-            )
-        ]
-        out["acks"] = [
-            dict(r)
-            for r in self._db.execute(
-                "SELECT id, kind, to_addr, subject, state, attempts, last_error, created_at, sent_at "
-                "FROM acks WHERE ticket_id = ? ORDER BY id",
-                (row["id"],),
-            )
-        ]
-        out["events"] = [
-            dict(r)
-            for r in self._db.execute(
-                "SELECT at, kind, detail, message_row FROM ticket_events WHERE ticket_id = ? ORDER BY id", (row["id"],)
-            )
-        ]
-        return out
+        messages = self._db.execute(
+            f"SELECT {columns(TicketMessage)} FROM messages WHERE ticket_id = ? ORDER BY id", (row["id"],)
+        )
+        acks = self._db.execute(f"SELECT {columns(TicketAck)} FROM acks WHERE ticket_id = ? ORDER BY id", (row["id"],))
+        events = self._db.execute(
+            f"SELECT {columns(TicketEvent)} FROM ticket_events WHERE ticket_id = ? ORDER BY id", (row["id"],)
+        )
+        return ticket_detail(
+            row,
+            messages=tuple(plain_row(TicketMessage, r) for r in messages),
+            acks=tuple(plain_row(TicketAck, r) for r in acks),
+            events=tuple(plain_row(TicketEvent, r) for r in events),
+        )
 
     def attach_bounce(self, row: int, original_ids: Sequence[str], failed: Sequence[str]) -> str | None:
         """A bounce of one of our acknowledgements: note it on the ticket; if the ack's

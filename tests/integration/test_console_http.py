@@ -92,7 +92,7 @@ def test_bearer_lists_every_stored_ticket_reference(client: TestClient, store: S
     client.cookies.clear()
     page = client.get("/", headers=BEARER)
     assert page.status_code == 200
-    refs = [t["ref"] for t in store.tickets()]
+    refs = [t.ref for t in store.tickets()]
     assert len(refs) >= 10
     for ref in refs:
         assert ref in page.text
@@ -224,7 +224,7 @@ def test_correct_goes_to_corrections_csv_which_train_reads(
 
 
 def test_correct_from_the_command_line(console_site: Site, store: Store) -> None:
-    ref = next(t["ref"] for t in store.tickets() if t["category"] == "account")
+    ref = next(t.ref for t in store.tickets() if t.category == "account")
     done = run_inboxd(console_site.config_path, "correct", ref, "transaction", "--who", "carol")
     assert done.returncode == 0, done.stderr
     path = console_site.classifiers / "examples" / CORRECTIONS
@@ -249,7 +249,7 @@ def test_resolve_an_unknown_acknowledgement(client: TestClient, store: Store) ->
 
 def test_bearer_posts_need_no_csrf(client: TestClient, store: Store, console_site: Site) -> None:
     client.cookies.clear()
-    ref = next(t["ref"] for t in store.tickets() if t["category"] == "deposit_withdrawal")
+    ref = next(t.ref for t in store.tickets() if t.category == "deposit_withdrawal")
     row = store.message_by_ticket(ref)
     page = client.post(
         f"/decisions/{row}/correct",
@@ -263,7 +263,7 @@ def test_bearer_posts_need_no_csrf(client: TestClient, store: Store, console_sit
 
 def test_filters(client: TestClient, store: Store) -> None:
     incident = client.get("/?security=1", headers=BEARER).text
-    refs = {t["ref"] for t in store.security_incidents()}
+    refs = {t.ref for t in store.security_incidents()}
     assert refs and all(ref in incident for ref in refs)
     assert "category=deposit_withdrawal" not in incident
     # The band the model's deposit decisions fall in depends on its (fitted) confidence: take

@@ -37,10 +37,10 @@ def test_a_lookalike_link_flags_the_mail_and_its_ticket(servers: Servers) -> Non
 
     store = Store(servers.config().store.path, readonly=True)
     try:
-        tickets = {t["customer"]: t["ref"] for t in store.tickets()}
+        tickets = {t.customer: t.ref for t in store.tickets()}
         flagged = store.ticket(tickets["customer1@example.org"])
         assert flagged is not None
-        events = [e["detail"] for e in flagged["events"] if e["kind"] == "lookalike"]
+        events = [e.detail for e in flagged.events if e.kind == "lookalike"]
         assert events == ["links to look-alike domains: \u0435xchange.test"]
     finally:
         store.close()

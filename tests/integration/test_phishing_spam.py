@@ -58,8 +58,8 @@ def test_a_phishing_report_and_spam_through_a_poll(servers: Servers) -> None:
 
     store = Store(servers.config().store.path, readonly=True)
     tickets = store.tickets()
-    assert len(tickets) == 1 and tickets[0]["escalated"] and tickets[0]["priority"] in ("high", "urgent")
-    assert "phishing report" in (tickets[0]["escalation_reason"] or "")
+    assert len(tickets) == 1 and tickets[0].escalated and tickets[0].priority in ("high", "urgent")
+    assert "phishing report" in (tickets[0].escalation_reason or "")
     # The security team's webhook event was committed with the decision: counts, no domains.
     (event,) = store.notify_events("phishing_report")
     assert '"lookalikes":1' in event["payload"] and "exchange-support" not in event["payload"]

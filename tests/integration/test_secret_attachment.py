@@ -39,7 +39,7 @@ def test_a_seed_phrase_in_wallet_txt_is_an_incident(servers: Servers) -> None:
 
     store_path = servers.config().store.path
     (ticket,) = Store(store_path, readonly=True).tickets()
-    assert ticket["security_incident"] and ticket["priority"] == "urgent"
+    assert ticket.security_incident and ticket.priority == "urgent"
     (flags, _) = next(iter(servers.messages("Restricted").values()))
     assert "$Inboxd-Secret" in flags
     assert servers.messages("INBOX") == {}

@@ -73,10 +73,10 @@ def test_no_secret_reaches_the_store_the_logs_or_a_customer(servers: Servers) ->
     total = sum(len(servers.messages(f)) for f in servers.dovecot.folders(servers.user))
     assert total == len(labels)  # nothing deleted
     store = Store(store_path, readonly=True)
-    incidents = [t for t in store.tickets() if t["security_incident"]]
-    assert incidents and all(t["priority"] == "urgent" and t["escalated"] for t in incidents)
+    incidents = [t for t in store.tickets() if t.security_incident]
+    assert incidents and all(t.priority == "urgent" and t.escalated for t in incidents)
     for ack in store.acks():
-        if ack.ticket_ref in {t["ref"] for t in incidents} and ack.kind == "ack":
+        if ack.ticket_ref in {t.ref for t in incidents} and ack.kind == "ack":
             # The incident variant: what to do now, in the customer's language.
             assert "IMPORTANT: your message contained" in ack.mail.body or "重要提醒" in ack.mail.body
 
@@ -105,6 +105,6 @@ def test_secret_in_a_followup_is_redacted_and_escalates(servers: Servers, tmp_pa
     stored = "".join(p.read_bytes().decode("utf-8", "replace") for p in store_path.parent.glob(store_path.name + "*"))
     assert "absorb abstract absurd" not in stored and "absorb abstract absurd" not in result.stderr
     (ticket,) = Store(store_path, readonly=True).tickets()
-    assert ticket["security_incident"] == 1 and ticket["priority"] == "urgent"
+    assert ticket.security_incident and ticket.priority == "urgent"
     (flags, _) = next(iter(servers.messages("Restricted").values()))
     assert {"$Inboxd-Secret", "$Inboxd-FollowUp", "$Inboxd-Escalated"} <= flags

@@ -130,10 +130,8 @@ def test_the_store_keeps_the_flag_for_the_sync_and_the_ticket(make_store: Callab
     assert [(r.uid, r.lookalike) for r in rows] == [(1, True), (2, False)]
     flagged, clean = (store.ticket(str(ref)) for ref in refs)
     assert flagged is not None and clean is not None
-    assert [e["detail"] for e in flagged["events"] if e["kind"] == "lookalike"] == [
-        "links to look-alike domains: exchnage.test"
-    ]
-    assert not [e for e in clean["events"] if e["kind"] == "lookalike"]
+    assert [e.detail for e in flagged.events if e.kind == "lookalike"] == ["links to look-alike domains: exchnage.test"]
+    assert not [e for e in clean.events if e.kind == "lookalike"]
 
 
 def test_official_domains_are_validated_and_normalised(tmp_path: Path, model_path: Path) -> None:

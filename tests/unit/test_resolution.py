@@ -67,7 +67,7 @@ def test_one_notice_per_resolution_and_closing_after_the_window(make_store: Call
     assert store.close_resolved(time.time() - 3600) == []  # resolved just now: inside the window
     assert store.close_resolved(time.time() + 1) == [ref]
     data = store.ticket(ref)
-    assert data is not None and data["state"] == "closed" and data["events"][-1]["kind"] == "closed"
+    assert data is not None and data.state == "closed" and data.events[-1].kind == "closed"
     assert not store.resolve_ticket(ref, "closed")
 
 

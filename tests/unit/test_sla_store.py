@@ -39,9 +39,9 @@ def test_due_times_breach_once_and_stop_when_answered_or_resolved(make_store: Ca
     assert not store.record_sla_breach(breach)  # once
     assert store.sla_due(500.0) == []
     (row,) = store.tickets(breached=True)
-    assert row["ref"] == late and row["escalated"] == 1 and row["priority"] == "high"
-    assert row["sla_breach"] == "first_response"
-    assert "sla_breached" in [e["kind"] for e in store.ticket(late)["events"]]  # type: ignore[index]
+    assert row.ref == late and row.escalated and row.priority == "high"
+    assert row.sla_breach == "first_response"
+    assert "sla_breached" in [e.kind for e in store.ticket(late).events]  # type: ignore[union-attr]
     # The webhook event was committed with the breach, once, keyed by ticket and kind of breach.
     (event,) = store.notify_events("sla_breach")
     assert event["key"] == f"sla_breach-{breach.ticket_id}-first_response"

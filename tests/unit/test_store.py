@@ -214,12 +214,12 @@ def test_tickets_threading_and_status_on_both_backends(make_store: Callable[[], 
                                    subject_window=3600, followup_window=3600)  # fmt: skip
     assert found is not None and found[0].ref == ref and found[1] == "references"
     assert store.resolve_ticket(ref, "test") and not store.resolve_ticket(ref, "test")
-    assert [t["ref"] for t in store.tickets(state="resolved")] == [ref]
+    assert [t.ref for t in store.tickets(state="resolved")] == [ref]
     store.record_poll("default", "acct", "INBOX", backlog=3, seconds=0.5)
     store.record_poll("default", "acct", "INBOX", error="IMAP down")
     status = store.mailbox_status()["default"]
-    assert status["backlog"] == 3 and status["last_error"] == "IMAP down"
-    assert store.mailbox_counts("acct")["acks_pending"] == 1
+    assert status.backlog == 3 and status.last_error == "IMAP down"
+    assert store.mailbox_counts("acct").acks == (("pending", 1),)
     assert store.counts()["messages.ack"] == 1
 
 

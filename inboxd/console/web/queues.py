@@ -21,7 +21,7 @@ async def queues(console: Console, request: Request) -> Response:
     context = {
         "quarantined": store.quarantined(),
         "unknown": store.acks("unknown") + store.acks("failed"),
-        "escalated": [t for t in store.tickets(escalated=True) if t["state"] != "resolved"],
+        "escalated": [t for t in store.tickets(escalated=True) if t.state != "resolved"],
         "incidents": store.security_incidents(),
         "message": request.query_params.get("message", ""),
     }
