@@ -39,15 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from inboxd.assets import Example, load_assets, read_examples  # noqa: E402
-from inboxd.classify import (  # noqa: E402
-    Classifier,
-    cross_validated,
-    expected_meta,
-    load_model,
-    save_model,
-    settings_of,
-    train,
-)
+from inboxd.classifier import Classifier, expected_meta, load_model, save_model, settings_of  # noqa: E402
+from inboxd.classifier.training import cross_validated, train  # noqa: E402
 from inboxd.evaluate import category_scores, evaluate, macro  # noqa: E402
 from inboxd.language import detect_language  # noqa: E402
 

@@ -118,7 +118,7 @@ def _customers() -> Iterator[tuple[str, ParsedEmail]]:
 
 
 def unsolicited() -> None:
-    from inboxd.classify import train_classifier  # noqa: PLC0415 - only with the model
+    from inboxd.classifier.training import train_classifier  # noqa: PLC0415 - only with the model
     from inboxd.decide import classifier_text  # noqa: PLC0415
 
     assets = load_assets(ROOT / "classifiers")

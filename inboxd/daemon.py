@@ -42,8 +42,8 @@ from inboxd.trust import TrustSettings
 from inboxd.webhook_delivery import Webhooks, load_receivers
 from inboxd.workers import Preparer, preparer
 
-if TYPE_CHECKING:  # scikit-learn is imported in load_apps, once the model is being read
-    from inboxd.classify import Classifier
+if TYPE_CHECKING:  # the classifier package is imported in load_apps, once the model is being read
+    from inboxd.classifier import Classifier
 
 log = logging.getLogger("inboxd.daemon")
 
@@ -115,7 +115,7 @@ def load_apps(config_path: Path, *, with_model: bool = True) -> list[App]:
         raise ConfigError(problems)
     first = configs[0]
     # The model is read in a child process (inboxd.model_child) while this one reads the
-    # other assets; scikit-learn is imported here only after the child has ended.
+    # other assets; scikit-learn is imported there only, never here.
     reading = ModelRead(first.classifier.model_path) if with_model else None
     try:
         return _load_apps(configs, reading)
@@ -146,13 +146,13 @@ def _load_apps(configs: list[Config], reading: ModelRead | None) -> list[App]:
             escalation = load_escalation(first.classifier.dir / "escalation.toml", assets.categories)
         except ConfigError as exc:
             problems.extend(exc.problems)
-    # Only now, with the child gone, scikit-learn is imported here (see load_apps). Without
+    # Only now, with the child gone, the model is built here (see load_apps). Without
     # assets the model is not loaded: the child is stopped rather than waited for.
     if reading is not None and assets is not None:
         reading.wait()
     elif reading is not None:
         reading.close()
-    from inboxd.classify import load_classifier, settings_problems  # noqa: PLC0415
+    from inboxd.classifier import load_classifier, settings_problems  # noqa: PLC0415
 
     if assets is None:
         problems.extend(settings_problems(first.classifier.dir / "model.toml"))

@@ -3,10 +3,10 @@
 skops audits a model file by importing the whole of scikit-learn first (412 modules,
 21 MiB that the daemon would then keep for its whole life), and reading the file peaks
 at about twice the model's size. A short-lived child process pays for both: it reads
-and audits the file (`classify._read_stored`) and writes back only the fitted pipeline.
-It is started as soon as the config names the model and works while this process reads
-the other assets; this process imports scikit-learn only once the child has ended, so
-that the two never hold it at the same time. This module imports neither.
+and audits the file (`classifier.storage._read_stored`) and writes back only the model's
+plain arrays, so that this process never imports scikit-learn. It is started as soon as
+the config names the model and works while this process reads the other assets. This
+module imports neither.
 
 The result comes back pickled over a pipe between two processes of inboxd itself: the
 untrusted input is the model file, and skops audits that.
@@ -24,11 +24,11 @@ from typing import Any
 
 log = logging.getLogger("inboxd.model")
 
-# What `classify._read_stored` returns: (problem, detail, meta, pipeline); problem "" when read.
+# What `classifier.storage._read_stored` returns: (problem, detail, meta, parts); problem "" when read.
 Stored = tuple[str, str, dict[str, Any], Any]
 
 _CHILD = (
-    "import pickle, sys; from inboxd.classify import _read_stored; "
+    "import pickle, sys; from inboxd.classifier.storage import _read_stored; "
     "sys.stdout.buffer.write(pickle.dumps(_read_stored(sys.argv[1]), protocol=pickle.HIGHEST_PROTOCOL))"
 )
 TIMEOUT_SECONDS = 600

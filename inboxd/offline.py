@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from inboxd.classify import Classifier
+from inboxd.classifier import Classifier
 from inboxd.config import LimitsConfig
 from inboxd.decide import Policy, build_ack, classifier_text, decide
 from inboxd.errors import MessageError

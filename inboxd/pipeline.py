@@ -82,7 +82,7 @@ from inboxd.trust import sender_auth
 from inboxd.workers import InProcess, Prepared, Preparer
 
 if TYPE_CHECKING:  # scikit-learn is imported when the model is loaded, not with this module
-    from inboxd.classify import Classifier
+    from inboxd.classifier import Classifier
     from inboxd.webhook_delivery import Webhooks
 
 log = logging.getLogger("inboxd.pipeline")

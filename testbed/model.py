@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from inboxd.assets import load_assets
-from inboxd.classify import load_classifier, parse_settings, save_model, train
+from inboxd.classifier import load_classifier, parse_settings, save_model
+from inboxd.classifier.training import train
 from inboxd.errors import ConfigError
 
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from inboxd.assets import Assets, load_assets
-from inboxd.classify import Classifier, parse_settings, save_model, train
+from inboxd.classifier import Classifier, parse_settings, save_model
+from inboxd.classifier.training import train
 from inboxd.config import Config, load_config
 from inboxd.daemon import App, load_app, open_store, poll_once
 from inboxd.store import Store

@@ -26,7 +26,7 @@ class Example:
     category: str
     source: str  # file:line, for reports
     intent: str = ""  # optional finer label inside the category
-    # Who wrote it: cross-validation can hold out a whole writer (`classify.cross_validate`).
+    # Who wrote it: cross-validation can hold out a whole writer (`classifier.training.cross_validate`).
     # A file without the column is its own writer (`read_examples`).
     writer: str = ""
 

@@ -21,7 +21,7 @@ from inboxd.terminal import Table, json_text, styled
 def check(ctx: Ctx, no_model: bool) -> None:
     """Validate config.toml, classifiers/ and templates/; list every problem (exit 2 on any)."""
     from inboxd import credentials
-    from inboxd.classify import settings_of
+    from inboxd.classifier import settings_of
     from inboxd.config import load_configs
     from inboxd.daemon import load_app
 
@@ -52,8 +52,8 @@ def check(ctx: Ctx, no_model: bool) -> None:
 @pass_ctx
 def train(ctx: Ctx) -> None:
     """Train the model from classifiers/examples and store it (classifier.model_path)."""
-    from inboxd.classify import save_model, settings_of
-    from inboxd.classify import train as fit
+    from inboxd.classifier import save_model, settings_of
+    from inboxd.classifier.training import train as fit
 
     app = ctx.app(with_model=False)
     try:
@@ -132,7 +132,8 @@ def evaluate(
     its own writer), so the figures say how the model does on mail from someone it never saw.
     """
     from inboxd.assets import load_assets, read_examples
-    from inboxd.classify import cross_validated, load_classifier, settings_of, train_classifier
+    from inboxd.classifier import load_classifier, settings_of
+    from inboxd.classifier.training import cross_validated, train_classifier
     from inboxd.evaluate import compare
     from inboxd.evaluate import evaluate as score
     from inboxd.report import write_report

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from inboxd.assets import CORRECTIONS, Assets, Example, load_assets, read_examples
-from inboxd.classify import Classifier, cross_validated, load_classifier, save_model, settings_of, train
+from inboxd.classifier import Classifier, load_classifier, save_model, settings_of
+from inboxd.classifier.training import cross_validated, train
 from inboxd.errors import ConfigError, InboxdError
 from inboxd.evaluate import Comparison, Evaluation, compare, evaluate
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from inboxd.assets import load_assets, read_examples
-from inboxd.classify import _splits
+from inboxd.classifier.training import _splits
 from inboxd.errors import ConfigError
 from tests.conftest import write_config
 from tests.tiny_classifier import make_tiny_classifiers

@@ -3,35 +3,31 @@ storage that refuses stale models, explanations, and Chinese normalisation."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from inboxd import classify, model_child
+from inboxd import model_child
 from inboxd.assets import load_assets
-from inboxd.classify import (
+from inboxd.classifier import (
     Classifier,
-    _pack_vocabulary,
-    _unpack_vocabulary,
-    _vectorizers,
-    cross_validated,
     expected_meta,
     load_classifier,
     load_model,
     parse_settings,
-    prepare,
     save_model,
     settings_of,
-    train,
-    train_classifier,
+    storage,
+    training,
 )
+from inboxd.classifier.model import confidences, model_input
+from inboxd.classifier.storage import _pack_vocabulary, _unpack_vocabulary
+from inboxd.classifier.training import build_pipeline, cross_validated, model_of, train, train_classifier
 from inboxd.errors import ConfigError
 from tests.tiny_classifier import make_tiny_classifiers
 
@@ -184,10 +180,12 @@ def test_a_saved_model_decides_exactly_as_the_trained_one(tmp_path: Path) -> Non
     path = tmp_path / "model.skops"
     save_model(trained, path)
     loaded = load_model(path, expected_meta(assets, settings))
-    for name, vectorizer in _vectorizers(trained.pipeline).items():
-        assert _vectorizers(loaded.pipeline)[name].vocabulary_ == vectorizer.vocabulary_
+    for stored, fitted in zip(loaded.terms, trained.terms, strict=True):
+        assert stored == fitted and stored.vocabulary == fitted.vocabulary
+        assert stored.idf is not None and fitted.idf is not None and np.array_equal(stored.idf, fitted.idf)
+    assert np.array_equal(loaded.weights, trained.weights) and loaded.labels == trained.labels
     texts = ["我的提现一直没到账", "cannot log in after password reset", "充值 USDT 没有到账 txid abc", ""]
-    prepared = prepare(texts, settings)
+    prepared = model_input(texts, settings)
     assert np.array_equal(loaded.probabilities(prepared, 4.0), trained.probabilities(prepared, 4.0))
     # Saving set the vocabularies aside only while writing: the trained model still works.
     assert trained.probabilities(prepared, 4.0).shape == (len(texts), len(trained.classes))
@@ -204,26 +202,25 @@ def test_a_model_without_its_vocabularies_is_refused(tmp_path: Path, monkeypatch
     settings = settings_of(assets)
     path = tmp_path / "model.skops"
 
-    @contextlib.contextmanager
-    def none_set_aside(pipeline: Any) -> Iterator[dict[str, Any]]:
-        yield {}
-
-    monkeypatch.setattr(classify, "_vocabularies_set_aside", none_set_aside)
+    stored_terms = storage._stored_terms
+    monkeypatch.setattr(storage, "_stored_terms", lambda terms: stored_terms(terms) | {"vocabulary": {}})
     save_model(train(assets, settings), path)
-    with pytest.raises(ConfigError, match="damaged vocabulary in the model"):
+    with pytest.raises(ConfigError, match="damaged model"):
         load_model(path, expected_meta(assets, settings))
 
 
 def test_a_model_is_read_in_a_child_process_and_skops_stays_out_of_this_one(tmp_path: Path) -> None:
-    """skops imports all of scikit-learn to audit a file (21 MiB the daemon would keep)."""
+    """skops imports all of scikit-learn to audit a file; scikit-learn and SciPy cost a process
+    ~100 MiB that the daemon would keep, and it scores mail without either."""
     root = make_tiny_classifiers(tmp_path / "c")
     assets = load_assets(root)
     save_model(train(assets, settings_of(assets)), tmp_path / "model.skops")
     code = (
         "import sys; from pathlib import Path; from inboxd.assets import load_assets; "
-        "from inboxd.classify import load_classifier; "
+        "from inboxd.classifier import load_classifier; "
         f"c = load_classifier(load_assets(Path({str(root)!r})), Path({str(tmp_path / 'model.skops')!r})); "
-        "print(len(c.model.classes), sorted(m for m in sys.modules if m.startswith('skops'))[:1])"
+        "c.classify(['my withdrawal is pending']); "
+        "print(len(c.model.classes), sorted(m for m in sys.modules if m.startswith(('skops', 'sklearn', 'scipy'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == [str(len(assets.category_names)), "[]"]
@@ -266,24 +263,24 @@ def test_cross_validation_scores_every_example_with_a_model_that_never_saw_it(tm
 def test_fit_scale_recovers_the_temperature_that_made_the_labels() -> None:
     rng = np.random.default_rng(7)
     scores = rng.normal(size=(4000, 5))
-    probs = classify.confidences(scores, False, 3.0)
+    probs = confidences(scores, False, 3.0)
     truth = np.array([rng.choice(5, p=p) for p in probs])
-    assert classify.fit_scale(scores, truth, False) == pytest.approx(3.0, rel=0.1)
+    assert training.fit_scale(scores, truth, False) == pytest.approx(3.0, rel=0.1)
     # Overconfident margins (labels drawn from a flatter distribution) get a smaller scale.
-    flat = classify.confidences(scores, False, 0.5)
+    flat = confidences(scores, False, 0.5)
     truth_flat = np.array([rng.choice(5, p=p) for p in flat])
-    assert classify.fit_scale(scores, truth_flat, False) == pytest.approx(0.5, rel=0.2)
+    assert training.fit_scale(scores, truth_flat, False) == pytest.approx(0.5, rel=0.2)
 
 
 def test_a_fitted_scale_is_stored_with_the_model_and_used(tmp_path: Path) -> None:
     assets = load_assets(make_tiny_classifiers(tmp_path / "c"))
     settings = settings_of(assets)
     assert settings.confidence_scale is None  # the repo's model.toml says "fitted"
-    model = classify.train(assets, settings)
+    model = train(assets, settings)
     scale = model.fitted_scale
     assert scale is not None and 0.1 <= scale <= 100.0
     assert "writers" in model.meta["calibration"]
-    prepared = classify.prepare(["我的提币一直没到账", "how do I reset my password"], settings)
+    prepared = model_input(["我的提币一直没到账", "how do I reset my password"], settings)
     assert np.allclose(model.probabilities(prepared, None), model.probabilities(prepared, scale))
     path = tmp_path / "model.skops"
     save_model(model, path)
@@ -304,6 +301,78 @@ def test_calibration_folds_hold_out_writers_and_deal_out_a_big_one() -> None:
     examples = [Example(f"b{i}", "other", "banking.csv:1", writer="banking") for i in range(90)] + [
         Example(f"w{i}", "account", "w.csv:1", writer=f"w{i % 3}") for i in range(30)
     ]
-    groups = classify._calibration_groups(examples, 3)
+    groups = training._calibration_groups(examples, 3)
     assert {g for g in groups if g.startswith("banking#")} == {"banking#0", "banking#1", "banking#2"}
     assert set(groups[90:]) == {"w0", "w1", "w2"}  # small writers are held out whole
+
+
+TEXTS = [
+    "my withdrawal is still pending",
+    "充值USDT还没有到账，请帮忙查一下 txid abc123",
+    "How   do I reset\tmy password?? PASSWORD reset",
+    "登陆不了账户",
+    "a",
+    "",
+    "Überweisung — café naïve 提現失敗",
+]
+
+
+@pytest.mark.parametrize(
+    ("features", "estimator"),
+    [
+        ({}, {"kind": "linear_svc", "params": {"C": 0.5}}),
+        ({}, {"kind": "logistic_regression", "params": {"C": 5.0, "max_iter": 500}}),
+        ({}, {"kind": "sgd", "params": {"loss": "log_loss", "random_state": 0}}),
+        ({}, {"kind": "sgd", "params": {"loss": "modified_huber", "random_state": 0}}),
+        (
+            {
+                "char": {"analyzer": "char", "ngram_range": [2, 3], "binary": True, "norm": "l1"},
+                "word": {"analyzer": "word", "ngram_range": [2, 3], "use_idf": False, "lowercase": False},
+            },
+            {"kind": "linear_svc"},
+        ),
+    ],
+)
+def test_the_plain_model_scores_as_the_fitted_pipeline(
+    tmp_path: Path, features: dict[str, Any], estimator: dict[str, Any]
+) -> None:
+    """The daemon scores with `features.Terms` and an array of weights, not with scikit-learn."""
+    assets = load_assets(make_tiny_classifiers(tmp_path))
+    settings = settings_of(assets)
+    if features or estimator:
+        raw = dict(assets.model_settings)
+        raw["features"] = {**raw["features"], **features}
+        raw["estimator"] = estimator
+        settings = parse_settings(raw, "model.toml")
+    examples = list(assets.examples())
+    prepared = model_input([e.text for e in examples] + TEXTS, settings)
+    pipeline = build_pipeline(settings).fit(
+        model_input([e.text for e in examples], settings), [e.label for e in examples]
+    )
+    model = model_of(pipeline, settings, {})
+    scores, are_probabilities = model.label_scores(prepared)
+    expected = pipeline.predict_proba(prepared) if are_probabilities else pipeline.decision_function(prepared)
+    assert are_probabilities == (estimator["kind"] != "linear_svc")
+    # The plain model's weights are float16 (`model.Model`): the same winner, scores within 1e-3.
+    assert np.allclose(scores, expected, atol=1e-3)
+    assert np.array_equal(scores.argmax(axis=1), expected.argmax(axis=1))
+
+
+def test_a_two_label_model_scores_both_labels(tmp_path: Path) -> None:
+    assets = load_assets(make_tiny_classifiers(tmp_path))
+    settings = settings_of(assets)
+    examples = [e for e in assets.examples() if e.category in ("account", "deposit_withdrawal")]
+    prepared = model_input([e.text for e in examples], settings)
+    pipeline = build_pipeline(settings).fit(prepared, [e.category for e in examples])
+    margins, _ = model_of(pipeline, settings, {}).label_scores(prepared)
+    expected = pipeline.decision_function(prepared)
+    assert np.allclose(margins, np.column_stack([-expected, expected]), atol=1e-3)
+
+
+def test_vectoriser_settings_the_plain_model_cannot_reproduce_are_refused() -> None:
+    raw = GOOD | {"features": {"word": {"analyzer": "word", "stop_words": "english", "norm": "max"}}}
+    found = problems(raw)
+    assert any(p.startswith("model.toml: features.word.stop_words: not supported") for p in found)
+    # Without scikit-learn (a daemon loading its model) the same keys are refused.
+    with pytest.raises(ConfigError, match="stop_words: not supported"):
+        parse_settings(raw, "model.toml", deep=False)

@@ -1,0 +1,145 @@
+"""A fitted TF-IDF vectoriser as plain data: what the daemon runs instead of scikit-learn's.
+
+Training fits scikit-learn's TfidfVectorizer (`training`); what it learnt is kept as a
+vocabulary, an idf array and the few settings that say how text is cut into terms, and
+`Terms.rows` turns texts into the same TF-IDF row as `TfidfVectorizer.transform`:
+the same analyzers (`word`, `char_wb`, `char`), counts, sublinear tf, idf and norm.
+
+Why not keep the fitted estimator: importing scikit-learn (with SciPy) costs the daemon
+~100 MiB of RSS for its whole life, more than the model itself, and it needs neither to
+score a mail. `tests/unit/test_classifier.py` checks row for row that the two agree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import repeat
+
+import numpy as np
+
+ANALYZERS = ("word", "char_wb", "char")
+NORMS = ("l2", "l1")
+# TfidfVectorizer parameters that `Terms` reproduces (or that apply only when fitting);
+# `settings` refuses the others, so that a model always scores as it was trained.
+REPRODUCED = frozenset(
+    {
+        "analyzer",
+        "ngram_range",
+        "lowercase",
+        "token_pattern",
+        "binary",
+        "norm",
+        "use_idf",
+        "smooth_idf",
+        "sublinear_tf",
+        "min_df",
+        "max_df",
+        "max_features",
+    }
+)
+# scikit-learn's own whitespace rule for character n-grams.
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """One feature set: how its text is cut into terms, its terms' columns, and their idf."""
+
+    name: str
+    reads: int  # the column of `model.model_input` it reads
+    analyzer: str  # one of ANALYZERS
+    ngram_range: tuple[int, int]
+    lowercase: bool
+    token_pattern: str
+    binary: bool
+    sublinear_tf: bool
+    norm: str | None  # one of NORMS, or None
+    vocabulary: dict[str, int]  # term -> column, 0 .. len - 1
+    idf: np.ndarray | None = field(compare=False)  # float64 per column; None without idf weighting
+    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_pattern", re.compile(self.token_pattern))
+
+    def terms(self, text: str) -> list[str]:
+        """The terms of a text, repeated as often as they occur (TfidfVectorizer's analyzer)."""
+        if self.lowercase:
+            text = text.lower()
+        low, high = self.ngram_range
+        if self.analyzer == "word":
+            return _word_ngrams(self._pattern.findall(text), low, high)
+        text = _WHITE_SPACES.sub(" ", text)
+        if self.analyzer == "char":
+            return _char_ngrams(text, low, high)
+        grams: list[str] = []
+        for word in text.split():
+            _char_wb_ngrams(" " + word + " ", low, high, grams)
+        return grams
+
+    def rows(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The texts' TF-IDF rows: for each known term of each text, its row, column and value.
+
+        Rows (int64, ascending), columns (int64) and values (float32): a sparse matrix in
+        coordinates.
+        """
+        # Each term looked up where it stands (map: no Python loop per term), then counted
+        # for the whole batch at once, as (row, column) pairs.
+        get = self.vocabulary.get
+        found = [np.fromiter(map(get, self.terms(text), repeat(-1)), dtype=np.int64) for text in texts]
+        every = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64), [len(f) for f in found])
+        known = every >= 0
+        width = max(len(self.vocabulary), 1)
+        pairs, counts = np.unique(rows[known] * width + every[known], return_counts=True)
+        rows, cols = np.divmod(pairs, width)
+        values = counts.astype(np.float32)
+        if self.binary:
+            values.fill(1.0)
+        if self.sublinear_tf:
+            np.log(values, out=values)
+            values += 1.0
+        if self.idf is not None:
+            values *= self.idf[cols]
+        if self.norm is not None and len(values):
+            size = values * values if self.norm == "l2" else np.abs(values)
+            lengths = np.bincount(rows, weights=size, minlength=len(texts))
+            if self.norm == "l2":
+                lengths = np.sqrt(lengths)
+            lengths[lengths == 0] = 1.0
+            values /= lengths[rows]
+        return rows, cols, values
+
+    def names(self) -> list[str]:
+        """Every column's term, in column order (for explanations)."""
+        names = [""] * len(self.vocabulary)
+        for term, column in self.vocabulary.items():
+            names[column] = term
+        return names
+
+
+def _word_ngrams(tokens: list[str], low: int, high: int) -> list[str]:
+    if high == 1:
+        return tokens
+    grams = list(tokens) if low == 1 else []
+    for n in range(max(low, 2), min(high + 1, len(tokens) + 1)):
+        grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return grams
+
+
+def _char_ngrams(text: str, low: int, high: int) -> list[str]:
+    grams = list(text) if low == 1 else []
+    for n in range(max(low, 2), min(high + 1, len(text) + 1)):
+        grams.extend(text[i : i + n] for i in range(len(text) - n + 1))
+    return grams
+
+
+def _char_wb_ngrams(word: str, low: int, high: int, grams: list[str]) -> None:
+    """A padded word's n-grams; a word shorter than n counts once, whole (as scikit-learn does)."""
+    length = len(word)
+    for n in range(low, high + 1):
+        if n >= length:
+            grams.append(word)
+            break
+        grams.extend([word[i : i + n] for i in range(length - n + 1)])
