@@ -1,5 +1,9 @@
 """Where a tick's time goes: seconds per pipeline stage, measured by inboxd itself.
 
+The tick does not time its own logic: the objects it calls out to (store, mailbox, outbox,
+classifier, renderer) are wrapped in a `Timed` proxy when the tick is put together, and its
+stage methods are decorated (`stage`), so every call is counted to its stage where it is made.
+
 `inboxd poll --json` reports them (`totals.stages`) and the throughput benchmark prints
 them, so the slowest stage is visible without a profiler. Stages nest (rendering the
 acknowledgement happens inside the store transaction that records it): a stage's
@@ -11,10 +15,12 @@ tick spent waiting for them.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 # In the order a mail meets them.
 STAGES = (
@@ -32,6 +38,7 @@ STAGES = (
 )
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class _Stage:
@@ -61,6 +68,12 @@ class Stopwatch:
         self.seconds: dict[str, float] = dict.fromkeys(STAGES, 0.0)
         self._nested: list[float] = []  # per open stage: seconds of the stages timed inside it
 
+    def reset(self) -> dict[str, float]:
+        """Start counting afresh (a new tick); returns the new counts, which the watch keeps up to date."""
+        self.seconds = dict.fromkeys(STAGES, 0.0)
+        self._nested = []
+        return self.seconds
+
     def __call__(self, name: str) -> _Stage:
         return _Stage(self, name)
 
@@ -78,3 +91,67 @@ class Stopwatch:
                 except StopIteration:
                     return
             yield item
+
+
+class _TimedContext(AbstractContextManager[Any]):
+    """A context manager whose entering and leaving (a transaction's begin and commit) are timed."""
+
+    def __init__(self, inner: AbstractContextManager[Any], watch: Stopwatch, name: str):
+        self._inner, self._watch, self._name = inner, watch, name
+
+    def __enter__(self) -> Any:
+        with self._watch(self._name):
+            return self._inner.__enter__()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        with self._watch(self._name):
+            return self._inner.__exit__(kind, exc, tb)
+
+
+class Timed:
+    """A proxy that counts the time of every method call of `target` to a stage: `stages[name]`,
+    else `default`. A returned iterator is timed item by item (a FETCH that streams), a returned
+    context manager on entering and leaving. Attributes that are not methods pass through."""
+
+    def __init__(self, target: object, watch: Stopwatch, default: str, stages: Mapping[str, str] | None = None):
+        self._target, self._watch, self._default, self._stages = target, watch, default, stages or {}
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)  # looked up at each call: a patched method is what is called
+        if not callable(value):
+            return value
+        watch, stage = self._watch, self._stages.get(name, self._default)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with watch(stage):
+                result = value(*args, **kwargs)
+            if isinstance(result, AbstractContextManager):
+                return _TimedContext(result, watch, stage)
+            if isinstance(result, Iterator):
+                return watch.timed(stage, result)
+            return result
+
+        return call
+
+
+class _Watched(Protocol):
+    _watch: Stopwatch
+
+
+W = TypeVar("W", bound=_Watched)
+
+
+def stage(name: str) -> Callable[[Callable[Concatenate[W, P], T]], Callable[Concatenate[W, P], T]]:
+    """A method of an object with a `_watch` whose time (less the stages timed inside it) is `name`'s."""
+
+    def decorate(method: Callable[Concatenate[W, P], T]) -> Callable[Concatenate[W, P], T]:
+        def timed(self: W, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            with self._watch(name):
+                return method(self, *args, **kwargs)
+
+        functools.update_wrapper(timed, method)
+        return timed
+
+    return decorate
