@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from inboxd import cli
+from inboxd.cli import shadow
 from inboxd.config import load_config
 from inboxd.daemon import App
 from inboxd.errors import ConfigError
@@ -156,7 +156,7 @@ def test_classify_prints_each_domain_and_its_verdict(offline_app: App, monkeypat
     decider = OfflineDecider(offline_app.classifier, offline_app.renderer, policy, offline_app.config.limits, "INB")
     record = decider.record("x.eml", FORWARDED)
     shown = io.StringIO()
-    monkeypatch.setattr(cli, "out", Terminal(file=shown, width=200))
-    cli._print_record(record)
+    monkeypatch.setattr(shadow, "out", Terminal(file=shown, width=200))
+    shadow._print_record(record)
     assert "look-alike link: exchange-test.com (exchange.test inside exchange-test.com)" in shown.getvalue()
     assert "look-alike link: \u0435xchange.test (homoglyph of exchange.test (mixed scripts))" in shown.getvalue()
