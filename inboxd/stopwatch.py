@@ -1,36 +1,37 @@
 """Where a tick's time goes: seconds per pipeline stage, measured by inboxd itself.
 
 The tick does not time its own logic: the objects it calls out to (store, mailbox, outbox,
-classifier, renderer) are wrapped in a `Timed` proxy when the tick is put together, and its
-stage methods are decorated (`stage`), so every call is counted to its stage where it is made.
+classifier, renderer, webhooks) are wrapped in a `Timed` proxy when the Processor is put
+together, so every call is counted to its stage where it is made; only the deciding itself
+and the wait for the workers are timed where they happen.
 
 `inboxd poll --json` reports them (`totals.stages`) and the throughput benchmark prints
-them, so the slowest stage is visible without a profiler. Stages nest (rendering the
-acknowledgement happens inside the store transaction that records it): a stage's
-seconds exclude the stages timed inside it, so the stages of one process add up to the
-time it spent in them. Work done in the worker processes (parsing, redaction,
+them, so the slowest stage is visible without a profiler. Stages nest (the store read
+while a mail is decided): a stage's seconds exclude the stages timed inside it, so the
+stages of one process add up to the time it spent in them. Work done in the worker processes (parsing, redaction,
 screening, extraction) is reported as the workers measured it; `wait` is the time the
 tick spent waiting for them.
 """
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any, TypeVar
 
 # In the order a mail meets them.
 STAGES = (
     "fetch",  # IMAP: select, search, sizes, FETCH BODY.PEEK[]
     "parse",  # MIME, charsets, HTML to text, quoted history
-    "redact",  # customer secrets found and removed
-    "screen",  # robots, lists, bounces
+    # customer secrets found and removed; and, in the worker that parsed it, the mail read once
+    # (inboxd.triage.examine: screening, facts, language, links, phishing cues)
+    "redact",
+    "screen",  # robots, lists, bounces, where a mail is screened apart from the worker's reading
     "wait",  # waiting for the worker processes
     "classify",  # rules and the model, once per batch
-    "decide",  # language, facts, missing information, ticket plan
+    "decide",  # the decision from what was read and the model's verdict, missing information, ticket plan
     "render",  # the acknowledgement's text
     "store",  # every read and commit of the store
     "send",  # SMTP
@@ -38,7 +39,6 @@ STAGES = (
 )
 
 T = TypeVar("T")
-P = ParamSpec("P")
 
 
 class _Stage:
@@ -134,24 +134,3 @@ class Timed:
             return result
 
         return call
-
-
-class _Watched(Protocol):
-    _watch: Stopwatch
-
-
-W = TypeVar("W", bound=_Watched)
-
-
-def stage(name: str) -> Callable[[Callable[Concatenate[W, P], T]], Callable[Concatenate[W, P], T]]:
-    """A method of an object with a `_watch` whose time (less the stages timed inside it) is `name`'s."""
-
-    def decorate(method: Callable[Concatenate[W, P], T]) -> Callable[Concatenate[W, P], T]:
-        def timed(self: W, /, *args: P.args, **kwargs: P.kwargs) -> T:
-            with self._watch(name):
-                return method(self, *args, **kwargs)
-
-        functools.update_wrapper(timed, method)
-        return timed
-
-    return decorate
