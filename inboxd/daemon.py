@@ -30,13 +30,16 @@ from inboxd.escalation import EscalationRules, load_escalation
 from inboxd.hours import parse_span
 from inboxd.mailbox import ImapMailbox
 from inboxd.model_child import ModelRead
+from inboxd.models import ParseLimits
 from inboxd.outbox import SmtpOutbox
-from inboxd.pipeline import KW_QUARANTINED, Processor, TickReport
+from inboxd.pipeline import Processor
+from inboxd.processing import AckLimits, ProcessorSettings, TickReport
 from inboxd.promise import PromiseSettings
 from inboxd.render import Renderer, load_templates
 from inboxd.spam import HeaderRule, SpamSettings
 from inboxd.store import Store
 from inboxd.store.rows import QuarantineRow
+from inboxd.sync import KW_QUARANTINED
 from inboxd.tickets import TicketPolicy
 from inboxd.trust import TrustSettings
 from inboxd.webhook_delivery import Webhooks, load_receivers
@@ -188,6 +191,38 @@ def open_store(config: Config, *, readonly: bool = False) -> Store:
     return Store(store.target, readonly=readonly, password=password or None)
 
 
+def processor_settings(config: Config) -> ProcessorSettings:
+    """The keys of `config` a mailbox's tick reads (inboxd.processing), as plain values."""
+    ack, imap, tickets, sla = config.ack, config.imap, config.tickets, config.sla
+    return ProcessorSettings(
+        account=config.account,
+        folder=imap.folder,
+        batch_size=imap.batch_size,
+        limits=ParseLimits.of(config.limits),
+        quarantine_folder=imap.quarantine_folder,
+        restricted_folder=imap.restricted_folder,
+        move_to_category_folders=imap.move_to_category_folders,
+        spam_folder=config.spam.folder,
+        ticket_prefix=ack.ticket_prefix,
+        max_send_attempts=ack.max_send_attempts,
+        retry_base_seconds=ack.retry_base_seconds,
+        ack_limits=AckLimits(
+            ack.sender_window_minutes,
+            ack.max_per_sender,
+            ack.max_per_sender_domain,
+            tuple(ack.domain_limit_exempt),
+            ack.max_per_hour,
+        ),
+        keep_text_days=config.console.keep_text_days,
+        resolved_keyword=tickets.resolved_keyword,
+        reopen_within_days=tickets.reopen_within_days,
+        subject_window_hours=tickets.subject_window_hours,
+        followup_window_hours=tickets.followup_window_hours,
+        sla_first_response=parse_span(sla.first_response) if sla.first_response else None,
+        sla_resolution=parse_span(sla.resolution) if sla.resolution else None,
+    )
+
+
 def make_processor(
     app: App,
     store: Store,
@@ -217,10 +252,10 @@ def make_processor(
         return store.acquire_lease(lease_name(config), owner or "", config.schedule.lease_seconds)
 
     def prepare(backlog: int) -> AbstractContextManager[Preparer]:
-        return preparer(config.processing.workers, config.limits, backlog, app.policy.fact_settings)
+        return preparer(config.processing.workers, config.limits, backlog, app.policy.triage)
 
     return Processor(
-        config=config,
+        settings=processor_settings(config),
         store=store,
         mailbox=mailbox,
         outbox=outbox,

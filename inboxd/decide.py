@@ -1,26 +1,20 @@
-"""The decision for one mail, and the acknowledgement it leads to. Pure.
+"""The acknowledgement a decision leads to, and the policy deciding depends on. Pure.
 
-`decide` combines what the steps found — screening, language, category, facts,
-missing information — into one Decision; `build_ack` renders the acknowledgement
-for a decision once the ticket reference is known. Neither does I/O, so both are
-tested directly with parsed fixtures.
+`Policy` holds the configuration as plain values; the decision itself is made on the one
+triage path (`inboxd.triage`). `build_ack` renders the acknowledgement for a decision once
+the ticket reference is known, `build_confirmation` the note for a reply that completed a
+ticket. Neither does I/O, so both are tested directly with parsed fixtures.
 
-Customer secrets: both redact the mail first (`sensitive.redact_mail`, idempotent), so
-nothing they produce can hold a secret even when the caller forgot to redact. A mail
-with a secret is a security incident: the decision says so and carries the kinds, and
-the acknowledgement is the `security_incident` variant.
+Customer secrets: both take only a redacted mail (`sensitive.redact_mail` runs once, in the
+worker that parsed it) and refuse any other, so nothing they produce can hold a secret. A
+mail with a secret is a security incident: its acknowledgement is the `security_incident` variant.
 
 Sender trust (inboxd.trust): automatic mail goes to the From address only, never to
-Reply-To. A mail whose From is proven forged (`fail`) is for a human (`escalate`), never
-answered. Only an authenticated sender (`pass`) hears back the facts we read, its own
-subject and its name (each checked by inboxd.echo); anyone else gets the kinds of fact
-found and the templates' neutral wording, so nothing a stranger wrote goes out in the
-exchange's name.
-
-Phishing reports and spam (inboxd.phishing, inboxd.spam): a mail the trusted receiving
-server marked spam, or that the model is sure is a sales pitch with no support cue in it,
-is skipped; a mail asking whether something is really ours gets the phishing-report
-acknowledgement, which lists every domain in the mail with its verdict, never as a link.
+Reply-To; a mail whose From is proven forged is never answered. Only an authenticated
+sender (`pass`) hears back the facts we read, its own subject and its name (each checked by
+inboxd.echo); anyone else gets the kinds of fact found and the templates' neutral wording,
+so nothing a stranger wrote goes out in the exchange's name. A phishing report's
+acknowledgement lists every domain in the mail with its verdict, never as a link.
 """
 
 from __future__ import annotations
@@ -31,34 +25,29 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from inboxd.assets import NO_PHISHING_RULES, Category, PhishingRules
-from inboxd.checks import missing_fields
 from inboxd.echo import greeting_name, masked_email, quotable_subject
 from inboxd.errors import MessageError
 from inboxd.extract import BUILTIN_RULES, FactSettings, OrderRules, facts_of_mail
 from inboxd.hours import ALWAYS_OPEN, Span
-from inboxd.language import detect_language
-from inboxd.links import Link, links_in
+from inboxd.links import Link
 from inboxd.models import (
     FAIL,
     PASS,
     Action,
-    Classification,
     Decision,
     Facts,
     OutgoingMail,
     ParsedEmail,
-    Screening,
     SenderAuth,
-    SkipReason,
 )
-from inboxd.phishing import assess, defang, foreign_domains
+from inboxd.phishing import defang, foreign_domains
 from inboxd.promise import Promise, PromiseSettings, customer_zone, format_moment
 from inboxd.render import INVALID_ADDRESS, PHISHING_TEMPLATE, SECURITY_TEMPLATE, Rendered, Renderer
-from inboxd.sensitive import redact_mail, secret_kinds
-from inboxd.spam import SpamSettings, is_unsolicited, spam_screening
-from inboxd.trust import TrustSettings, sender_auth
+from inboxd.sensitive import secret_kinds
+from inboxd.spam import SpamSettings
+from inboxd.triage import OWN_ID_PREFIX, TriageSettings
+from inboxd.trust import TrustSettings
 
-OWN_ID_PREFIX = "<inboxd."
 # Today's promise when nothing else is configured: 24 hours of calendar time.
 DEFAULT_PROMISE = PromiseSettings(ALWAYS_OPEN, Span(24 * 3600, False))
 _LISTED = 20  # domains listed in a phishing-report acknowledgement
@@ -92,83 +81,21 @@ class Policy:
     def fact_settings(self) -> FactSettings:
         return FactSettings(self.zone, self.own_addresses, self.order_rules)
 
+    @property
+    def triage(self) -> TriageSettings:
+        """What reading a mail needs (inboxd.triage), as values a worker process can take."""
+        return TriageSettings(
+            self.fact_settings, self.own_addresses, self.message_id_domain, self.default_language,
+            self.official_domains, self.phishing, self.spam, self.trust,
+        )  # fmt: skip
+
     def is_own_message_id(self, message_id: str) -> bool:
         return message_id.startswith(OWN_ID_PREFIX) and message_id.endswith(f"@{self.message_id_domain}>")
-
-
-def classifier_text(mail: ParsedEmail) -> str:
-    """What the classifier reads: the subject and the customer's new words."""
-    return f"{mail.subject}\n{mail.new_text}"
 
 
 def mail_facts(mail: ParsedEmail, policy: Policy) -> Facts:
     """The facts of a redacted mail: its subject and new words, and the secrets removed from it."""
     return facts_of_mail(mail, policy.fact_settings)
-
-
-def decide(
-    mail: ParsedEmail,
-    screening: Screening,
-    classification: Classification | None,
-    policy: Policy,
-    facts: Facts | None = None,
-    sender: SenderAuth | None = None,
-) -> Decision:
-    """`facts`: the mail's facts if they were already extracted (by the worker that parsed it);
-    `sender`: its verdict if already known (with DKIM checked on the raw bytes), else read
-    from its Authentication-Results here."""
-    mail, _ = redact_mail(mail)
-    incident = bool(mail.secrets)
-    language = detect_language(classifier_text(mail), policy.default_language)
-    # The whole text, quoted and forwarded parts included: that is where a reported phish is.
-    links = links_in(mail.text, mail.hrefs, policy.official_domains)
-    if sender is None:
-        sender = sender_auth(mail.sender, mail.auth_results, policy.trust)
-    if screening.skip_reason is None:
-        screening = spam_screening(mail, policy.spam) or screening
-    if screening.skip_reason is not None:
-        # Not answered, but a secret in it still makes it an incident for the mailbox.
-        return Decision(
-            Action.SKIP,
-            language=language,
-            facts=Facts(secrets=mail.secrets),
-            skip_reason=screening.skip_reason,
-            reason=screening.detail,
-            security_incident=incident,
-            sender=sender,
-            links=links,
-        )
-    if classification is None:
-        raise ValueError("a mail that is not skipped needs a classification")
-    if facts is None:
-        facts = mail_facts(mail, policy)
-    found = assess(mail, policy.phishing, policy.official_domains, links)
-    if is_unsolicited(mail, classification, facts, policy.spam, found.report):
-        return Decision(
-            Action.SKIP,
-            language=language,
-            classification=classification,
-            facts=facts,
-            skip_reason=SkipReason.UNSOLICITED,
-            reason=f"unsolicited: a sales pitch (confidence {classification.confidence:.2f}), no support cue",
-            sender=sender,
-            links=links,
-        )
-    category = policy.categories[classification.category]
-    missing = missing_fields(category, policy.fields, facts)
-    forged = sender.verdict == FAIL
-    return Decision(
-        Action.ESCALATE if forged else Action.ACK,
-        language=language,
-        classification=classification,
-        facts=facts,
-        missing=missing,
-        reason=f"forged sender, for a human: {sender.evidence}" if forged else "",
-        security_incident=incident,
-        sender=sender,
-        phishing_report=found.report,
-        links=links,
-    )
 
 
 def understood(facts: Facts, labels: Mapping[str, str]) -> list[dict[str, str]]:
@@ -292,6 +219,12 @@ def _outgoing(mail: ParsedEmail, rendered: Rendered, ticket: str, policy: Policy
     )
 
 
+def _redacted(mail: ParsedEmail) -> None:
+    """The subject and name are quoted back: never from a mail that may still hold a secret."""
+    if not mail.redacted:
+        raise ValueError("an automatic mail is built from a redacted mail only (sensitive.redact_mail)")
+
+
 def build_ack(
     mail: ParsedEmail,
     decision: Decision,
@@ -305,7 +238,7 @@ def build_ack(
     assert decision.classification is not None
     if decision.action == Action.ESCALATE or decision.sender.verdict == FAIL:
         raise ValueError("a mail from a forged sender is never answered")
-    mail, _ = redact_mail(mail)  # the subject and name are quoted back: never with a secret in them
+    _redacted(mail)
     language = decision.language
     category = policy.categories[decision.classification.category]
     texts = renderer.field_text[language]
@@ -338,7 +271,7 @@ def build_confirmation(
     joins a ticket (inboxd.tickets), and a confirmation is never sent to anyone else."""
     if decision.sender.verdict == FAIL or mail.sender.lower() != owner.lower():
         raise ValueError("a confirmation goes only to the ticket's owner, from a sender not proven forged")
-    mail, _ = redact_mail(mail)
+    _redacted(mail)
     category = policy.categories.get(category_name) or policy.categories["other"]
     context = _context(mail, ticket, category, decision.language, facts, renderer, policy, decision.sender, promise)
     return _outgoing(mail, renderer.render(decision.language, "confirmation", context), ticket, policy, owner)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from inboxd.pipeline import TickReport
+    from inboxd.processing import TickReport
     from inboxd.store.rows import MailboxStatus, TicketRow
 
 # A mailbox that has not polled successfully within this many poll intervals is unhealthy.

@@ -1,9 +1,10 @@
 """Decide about raw messages without touching a server or the store.
 
 Used by `inboxd classify` (files, directories, mbox, stdin) and by
-`inboxd poll --dry-run` (shadow mode): the same parse → redact → screen → classify →
-decide → render path as the daemon, but nothing is claimed, sent or marked. Secrets
-are redacted right after parsing, so no output (JSON, tables, previews) can show one.
+`inboxd poll --dry-run` (shadow mode): the same path as the daemon — parse and redact, then
+read (`workers.prepare`), classify and decide (`inboxd.triage`), render — but nothing is
+claimed, sent or marked. Secrets are redacted right after parsing, so no output (JSON,
+tables, previews) can show one.
 """
 
 from __future__ import annotations
@@ -20,15 +21,14 @@ from typing import Any
 
 from inboxd.classifier import Classifier
 from inboxd.config import LimitsConfig
-from inboxd.decide import Policy, build_ack, classifier_text, decide
-from inboxd.errors import MessageError
-from inboxd.models import Action, Decision, ParsedEmail, ParseLimits
-from inboxd.parse import parse_message
+from inboxd.decide import Policy, build_ack
+from inboxd.models import Action, Decision, ParsedEmail
 from inboxd.promise import promise
 from inboxd.render import Renderer
-from inboxd.screen import screen
-from inboxd.sensitive import redact_mail, secret_kinds
-from inboxd.trust import DnsLookup, sender_auth
+from inboxd.sensitive import secret_kinds
+from inboxd.triage import Findings, decide, with_sender
+from inboxd.trust import DnsLookup
+from inboxd.workers import prepare
 
 PREVIEW_TICKET = "DRYRUN"
 
@@ -150,33 +150,40 @@ class OfflineDecider:
         self.renderer = renderer
         self.policy = policy
         self.limits = limits
+        self.triage = policy.triage
         self.ticket = f"{prefix}-{PREVIEW_TICKET}"
 
     def record(self, source: str, raw: bytes) -> dict[str, Any]:
         """The decision record of one message, with how long deciding it took (elapsed_ms)."""
-        started = time.perf_counter()
-        record = self._record(source, raw)
-        record["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
-        return record
+        return self.record_with_findings(source, raw)[0]
 
-    def _record(self, source: str, raw: bytes) -> dict[str, Any]:
+    def record_with_findings(self, source: str, raw: bytes) -> tuple[dict[str, Any], Findings | None]:
+        """The decision record, and the mail as it was read (None: it could not be): what the
+        model read is explained from it (`classify --explain`) without parsing the mail again."""
+        started = time.perf_counter()
+        found = self.read(raw)
+        record = self._record(source, found)
+        record["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        return record, None if isinstance(found, str) else found
+
+    def read(self, raw: bytes) -> Findings | str:
+        """The mail parsed, redacted and read as the daemon's workers do it, or why it could not be."""
+        prepared = prepare(raw, self.limits, self.triage)
+        if prepared.found is None:
+            return prepared.error or "could not be parsed"
+        # DKIM keys are looked up only with a lookup given: `inboxd classify` makes no network calls.
+        dkim_raw = raw if self.dnsfunc is not None else None
+        return with_sender(prepared.found, self.policy.trust, dkim_raw, self.dnsfunc)
+
+    def _record(self, source: str, found: Findings | str) -> dict[str, Any]:
+        if isinstance(found, str):
+            return decision_record(source, None, None, None, found)
+        mail = found.mail
         try:
-            mail, _ = redact_mail(parse_message(raw, ParseLimits.of(self.limits)))
-        except MessageError as exc:
-            return decision_record(source, None, None, None, str(exc))
-        except Exception as exc:  # as in the pipeline: a bug costs one message, not the run
-            return decision_record(
-                source, None, None, None, f"internal error while parsing: {type(exc).__name__}: {exc}"
-            )
-        try:
-            screening = screen(mail, self.policy.own_addresses, self.policy.is_own_message_id)
             classification = None
-            if screening.skip_reason is None:
-                classification = self.classifier.classify([classifier_text(mail)])[0]
-            # DKIM keys are looked up only with a lookup given: `inboxd classify` makes no network calls.
-            dkim_raw = raw if self.dnsfunc is not None else None
-            auth = sender_auth(mail.sender, mail.auth_results, self.policy.trust, dkim_raw, self.dnsfunc)
-            decision = decide(mail, screening, classification, self.policy, sender=auth)
+            if found.screening.skip_reason is None:
+                classification = self.classifier.classify([found.text])[0]
+            decision = decide(found, classification, self.policy)
             ack = None
             if decision.action == Action.ACK:
                 promised = promise(self.policy.promise, self.at or datetime.now(UTC))

@@ -31,7 +31,7 @@ from inboxd.daemon import App, lease_name, load_apps, make_processor, new_owner,
 from inboxd.errors import ConfigError, FolderMissing, StoreError, TransientError
 from inboxd.metrics import Metrics
 from inboxd.notify import Notifier
-from inboxd.pipeline import TickReport
+from inboxd.processing import TickReport
 from inboxd.watch import IdleWatcher
 
 log = logging.getLogger("inboxd.service")

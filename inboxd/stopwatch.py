@@ -1,10 +1,14 @@
 """Where a tick's time goes: seconds per pipeline stage, measured by inboxd itself.
 
+The tick does not time its own logic: the objects it calls out to (store, mailbox, outbox,
+classifier, renderer, webhooks) are wrapped in a `Timed` proxy when the Processor is put
+together, so every call is counted to its stage where it is made; only the deciding itself
+and the wait for the workers are timed where they happen.
+
 `inboxd poll --json` reports them (`totals.stages`) and the throughput benchmark prints
-them, so the slowest stage is visible without a profiler. Stages nest (rendering the
-acknowledgement happens inside the store transaction that records it): a stage's
-seconds exclude the stages timed inside it, so the stages of one process add up to the
-time it spent in them. Work done in the worker processes (parsing, redaction,
+them, so the slowest stage is visible without a profiler. Stages nest (the store read
+while a mail is decided): a stage's seconds exclude the stages timed inside it, so the
+stages of one process add up to the time it spent in them. Work done in the worker processes (parsing, redaction,
 screening, extraction) is reported as the workers measured it; `wait` is the time the
 tick spent waiting for them.
 """
@@ -12,19 +16,22 @@ tick spent waiting for them.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 # In the order a mail meets them.
 STAGES = (
     "fetch",  # IMAP: select, search, sizes, FETCH BODY.PEEK[]
     "parse",  # MIME, charsets, HTML to text, quoted history
-    "redact",  # customer secrets found and removed
-    "screen",  # robots, lists, bounces
+    # customer secrets found and removed; and, in the worker that parsed it, the mail read once
+    # (inboxd.triage.examine: screening, facts, language, links, phishing cues)
+    "redact",
+    "screen",  # robots, lists, bounces, where a mail is screened apart from the worker's reading
     "wait",  # waiting for the worker processes
     "classify",  # rules and the model, once per batch
-    "decide",  # language, facts, missing information, ticket plan
+    "decide",  # the decision from what was read and the model's verdict, missing information, ticket plan
     "render",  # the acknowledgement's text
     "store",  # every read and commit of the store
     "send",  # SMTP
@@ -61,6 +68,12 @@ class Stopwatch:
         self.seconds: dict[str, float] = dict.fromkeys(STAGES, 0.0)
         self._nested: list[float] = []  # per open stage: seconds of the stages timed inside it
 
+    def reset(self) -> dict[str, float]:
+        """Start counting afresh (a new tick); returns the new counts, which the watch keeps up to date."""
+        self.seconds = dict.fromkeys(STAGES, 0.0)
+        self._nested = []
+        return self.seconds
+
     def __call__(self, name: str) -> _Stage:
         return _Stage(self, name)
 
@@ -78,3 +91,46 @@ class Stopwatch:
                 except StopIteration:
                     return
             yield item
+
+
+class _TimedContext(AbstractContextManager[Any]):
+    """A context manager whose entering and leaving (a transaction's begin and commit) are timed."""
+
+    def __init__(self, inner: AbstractContextManager[Any], watch: Stopwatch, name: str):
+        self._inner, self._watch, self._name = inner, watch, name
+
+    def __enter__(self) -> Any:
+        with self._watch(self._name):
+            return self._inner.__enter__()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        with self._watch(self._name):
+            return self._inner.__exit__(kind, exc, tb)
+
+
+class Timed:
+    """A proxy that counts the time of every method call of `target` to a stage: `stages[name]`,
+    else `default`. A returned iterator is timed item by item (a FETCH that streams), a returned
+    context manager on entering and leaving. Attributes that are not methods pass through."""
+
+    def __init__(self, target: object, watch: Stopwatch, default: str, stages: Mapping[str, str] | None = None):
+        self._target, self._watch, self._default, self._stages = target, watch, default, stages or {}
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)  # looked up at each call: a patched method is what is called
+        if not callable(value):
+            return value
+        watch, stage = self._watch, self._stages.get(name, self._default)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with watch(stage):
+                result = value(*args, **kwargs)
+            if isinstance(result, AbstractContextManager):
+                return _TimedContext(result, watch, stage)
+            if isinstance(result, Iterator):
+                return watch.timed(stage, result)
+            return result
+
+        return call

@@ -1,7 +1,8 @@
-"""The pure per-mail work before deciding (parse, redact, extract facts), in this process or in workers.
+"""The pure per-mail work before deciding (parse, redact, read), in this process or in workers.
 
-Parsing and redaction are most of the CPU a mail costs and need nothing but the raw
-bytes and the limits: no store, no server, no model. A tick with a burst of mail hands
+Parsing, redaction and reading a mail (`triage.examine`: its facts, language, links,
+phishing cues, screening) are most of the CPU a mail costs and need nothing but the raw
+bytes and plain settings: no store, no server, no model. A tick with a burst of mail hands
 them to a pool of worker processes (`[processing] workers`), so that every core works
 while the main process fetches, records and sends. The workers only compute: the main
 process still claims each mail before it is parsed and commits every outcome, so the
@@ -35,13 +36,13 @@ from typing import TYPE_CHECKING, Protocol
 
 from inboxd import faults
 from inboxd.errors import MessageError
-from inboxd.extract import FactSettings, facts_of_mail
-from inboxd.models import Facts, ParsedEmail, ParseLimits
+from inboxd.models import ParsedEmail, ParseLimits
 
 if TYPE_CHECKING:  # only for annotations: a worker process must not load the config schema
     from inboxd.config import LimitsConfig
 from inboxd.parse import parse_message
 from inboxd.sensitive import _lexicon, redact_mail
+from inboxd.triage import Findings, TriageSettings, examine
 
 log = logging.getLogger("inboxd.workers")
 
@@ -51,22 +52,27 @@ MIN_BACKLOG_FOR_POOL = 50
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """One mail parsed and redacted, or why it could not be (`error`; `internal`: a bug, with `trace`)."""
+    """One mail parsed and redacted (and read, given the settings), or why it could not be
+    (`error`; `internal`: a bug, with `trace`)."""
 
     mail: ParsedEmail | None
     error: str | None
     internal: bool
     trace: str
     parse_seconds: float
-    redact_seconds: float  # redaction, and extraction when asked for
-    facts: Facts | None = None  # extracted here when `prepare` had the settings
+    redact_seconds: float  # redaction
+    found: Findings | None = None  # the mail read once (inboxd.triage), when `prepare` had the settings
+    screen_seconds: float = 0.0  # reading it: screening, facts, language, links, phishing cues
 
 
 def prepare(
-    raw: bytes, limits: LimitsConfig | ParseLimits, facts: FactSettings | None = None, content_hash: str | None = None
+    raw: bytes,
+    limits: LimitsConfig | ParseLimits,
+    settings: TriageSettings | None = None,
+    content_hash: str | None = None,
 ) -> Prepared:
-    """Parse and redact one mail (and extract its facts, given `facts`). Pure: the same
-    bytes and settings give the same result. `content_hash`: the sha256 the claim computed."""
+    """Parse and redact one mail (and read it, given `settings`: `triage.examine`). Pure: the
+    same bytes and settings give the same result. `content_hash`: the sha256 the claim computed."""
     started = time.perf_counter()
     parsed_at = started
     faults.point("parsing")
@@ -74,8 +80,10 @@ def prepare(
         mail = parse_message(raw, ParseLimits.of(limits), content_hash)
         parsed_at = time.perf_counter()
         mail, _ = redact_mail(mail)
-        found = facts_of_mail(mail, facts) if facts is not None else None
-        return Prepared(mail, None, False, "", parsed_at - started, time.perf_counter() - parsed_at, found)
+        redacted_at = time.perf_counter()
+        found = examine(mail, settings) if settings is not None else None
+        return Prepared(mail, None, False, "", parsed_at - started, redacted_at - parsed_at, found,
+                        time.perf_counter() - redacted_at)  # fmt: skip
     except MessageError as exc:
         return Prepared(None, str(exc), False, "", time.perf_counter() - started, 0.0)
     except Exception as exc:  # a bug must cost one mail, not the mailbox
@@ -95,16 +103,16 @@ class Preparer(Protocol):
 class InProcess:
     remote = False
 
-    def __init__(self, limits: LimitsConfig | ParseLimits, facts: FactSettings | None = None):
+    def __init__(self, limits: LimitsConfig | ParseLimits, settings: TriageSettings | None = None):
         self.limits = limits
-        self.facts = facts
+        self.settings = settings
 
     def start(self, raws: Sequence[tuple[bytes, str]]) -> Callable[[], list[Prepared]]:
-        return lambda: [prepare(raw, self.limits, self.facts, digest) for raw, digest in raws]  # in place
+        return lambda: [prepare(raw, self.limits, self.settings, digest) for raw, digest in raws]  # in place
 
 
-# A worker process's limits and extraction settings, set once when it starts.
-_worker: dict[str, tuple[ParseLimits, FactSettings | None]] = {}
+# A worker process's limits and triage settings, set once when it starts.
+_worker: dict[str, tuple[ParseLimits, TriageSettings | None]] = {}
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -120,28 +128,28 @@ def _exit_with_parent(parent: int) -> None:
 WORKER_NICENESS = 5
 
 
-def _init_worker(limits: ParseLimits, facts: FactSettings | None) -> None:
+def _init_worker(limits: ParseLimits, settings: TriageSettings | None) -> None:
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
     # Ctrl-C and SIGTERM are for the main process: it stops the tick and shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
-    _worker["settings"] = (limits, facts)
+    _worker["settings"] = (limits, settings)
     _lexicon()  # load the wordlists once, before the first mail
 
 
 def _prepare_in_worker(item: tuple[bytes, str]) -> Prepared:
-    limits, facts = _worker["settings"]
-    return prepare(item[0], limits, facts, item[1])
+    limits, settings = _worker["settings"]
+    return prepare(item[0], limits, settings, item[1])
 
 
-def _executor(workers: int, limits: LimitsConfig | ParseLimits, facts: FactSettings | None) -> ProcessPoolExecutor:
+def _executor(workers: int, limits: LimitsConfig | ParseLimits, settings: TriageSettings | None) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_init_worker,
-        initargs=(ParseLimits.of(limits), facts),  # plain values: unpickling them needs no pydantic
+        initargs=(ParseLimits.of(limits), settings),  # plain values: unpickling them needs no pydantic
     )
 
 
@@ -156,11 +164,11 @@ class WorkerPool:
 
     remote = True
 
-    def __init__(self, workers: int, limits: LimitsConfig | ParseLimits, facts: FactSettings | None = None):
+    def __init__(self, workers: int, limits: LimitsConfig | ParseLimits, settings: TriageSettings | None = None):
         self.workers = workers
         self.limits = limits
-        self.facts = facts
-        self._executor = _executor(workers, limits, facts)
+        self.settings = settings
+        self._executor = _executor(workers, limits, settings)
 
     def start(self, raws: Sequence[tuple[bytes, str]]) -> Callable[[], list[Prepared]]:
         executor = self._executor
@@ -174,13 +182,13 @@ class WorkerPool:
                 log.error("a worker process died; parsing the %d mails of its batch again, one process each", len(raws))
                 if self._executor is executor:  # the first batch to notice starts a new pool
                     executor.shutdown(wait=False, cancel_futures=True)
-                    self._executor = _executor(self.workers, self.limits, self.facts)
+                    self._executor = _executor(self.workers, self.limits, self.settings)
                 return [self._alone(raw) for raw in raws]
 
         return collect
 
     def _alone(self, raw: tuple[bytes, str]) -> Prepared:
-        with _executor(1, self.limits, self.facts) as one:
+        with _executor(1, self.limits, self.settings) as one:
             try:
                 return one.submit(_prepare_in_worker, raw).result()
             except BrokenProcessPool:
@@ -193,13 +201,13 @@ class WorkerPool:
 
 @contextmanager
 def preparer(
-    workers: int, limits: LimitsConfig | ParseLimits, backlog: int, facts: FactSettings | None = None
+    workers: int, limits: LimitsConfig | ParseLimits, backlog: int, settings: TriageSettings | None = None
 ) -> Iterator[Preparer]:
     """Worker processes for a burst (`workers` ≥ 2 and at least MIN_BACKLOG_FOR_POOL mails), else in place."""
     if workers < 2 or backlog < MIN_BACKLOG_FOR_POOL:
-        yield InProcess(limits, facts)
+        yield InProcess(limits, settings)
         return
-    pool = WorkerPool(workers, limits, facts)
+    pool = WorkerPool(workers, limits, settings)
     try:
         yield pool
     finally:

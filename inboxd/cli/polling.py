@@ -91,7 +91,7 @@ def _summary_table(rows: list[MessageRow]) -> Table:
 def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
     """Run one tick now on every mailbox (or one), then print what happened to each message."""
     from inboxd.daemon import LeaseHeld, open_store, poll_once
-    from inboxd.pipeline import TickReport
+    from inboxd.processing import TickReport
 
     apps = ctx.apps(mailbox=mailbox)
     if dry_run:

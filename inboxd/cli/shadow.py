@@ -91,11 +91,7 @@ def classify(ctx: Ctx, paths: tuple[str, ...], as_json: bool, explain: bool, at_
     Exits 0 even when some messages cannot be handled (their `error` says why);
     exits 1 when an input path cannot be read.
     """
-    from inboxd.decide import classifier_text
-    from inboxd.models import ParseLimits
     from inboxd.offline import OfflineDecider, UnreadableInput, read_inputs
-    from inboxd.parse import parse_message
-    from inboxd.sensitive import redact_mail
 
     at = _received_at(at_text) if at_text else None  # before the model is loaded: a typo fails fast
     app = ctx.app()
@@ -107,14 +103,13 @@ def classify(ctx: Ctx, paths: tuple[str, ...], as_json: bool, explain: bool, at_
     failed = False
     try:
         for source, raw in read_inputs(paths):
-            record = decider.record(source, raw)
+            record, found = decider.record_with_findings(source, raw)
             if as_json:
                 print(json_text(record), flush=True)
             else:
                 _print_record(record)
-            if explain and record["error"] is None and record["category"] is not None:
-                redacted, _ = redact_mail(parse_message(raw, ParseLimits.of(app.config.limits)))
-                expl = app.classifier.explain(classifier_text(redacted))
+            if explain and found is not None and record["error"] is None and record["category"] is not None:
+                expl = app.classifier.explain(found.text)
                 _print_explanation(expl, as_json)
     except UnreadableInput as exc:
         err.print(f"error: {exc}")

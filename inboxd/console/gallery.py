@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 
 from inboxd.assets import LANGUAGES
 from inboxd.daemon import App
-from inboxd.decide import build_ack, decide
+from inboxd.decide import build_ack
 from inboxd.models import PASS, Classification, ParseLimits, SenderAuth
 from inboxd.parse import parse_message
-from inboxd.screen import screen
 from inboxd.sensitive import redact_mail
+from inboxd.triage import decide, examine
 
 SAMPLE_REF = "INB-000123"
 _SAMPLES = {
@@ -50,14 +50,8 @@ def samples(app: App) -> list[Sample]:
         for language in LANGUAGES:
             raw = _SAMPLES[language].encode()
             mail, _ = redact_mail(parse_message(raw, ParseLimits.of(app.config.limits)))
-            screening = screen(mail, app.policy.own_addresses, app.policy.is_own_message_id)
-            decision = decide(
-                mail,
-                screening,
-                Classification(category.name, 1.0, category.name, rule="sample"),
-                app.policy,
-                sender=SenderAuth(PASS, "sample"),
-            )
+            found = examine(mail, app.policy.triage, sender=SenderAuth(PASS, "sample"))
+            decision = decide(found, Classification(category.name, 1.0, category.name, rule="sample"), app.policy)
             decision = replace(decision, language=language, missing=category.required)
             try:
                 ack = build_ack(mail, decision, SAMPLE_REF, app.renderer, app.policy)

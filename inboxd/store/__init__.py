@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from inboxd.store.acks import ACK_TERMINAL, AckRow, AcksMixin
 from inboxd.store.console import ConsoleMixin, DecisionFilter
+from inboxd.store.decisions import DecisionsMixin, ReservedTicket
 from inboxd.store.events import Delivery, EventsMixin
 from inboxd.store.leases import LeasesMixin
 from inboxd.store.messages import Claim, MessagesMixin, SyncRow
@@ -41,8 +42,28 @@ from inboxd.store.outcomes import OutcomesMixin
 from inboxd.store.sla import Breach, SlaMixin
 from inboxd.store.tickets import TicketsMixin
 
-__all__ = ["ACK_TERMINAL", "AckRow", "Breach", "Claim", "DecisionFilter", "Delivery", "Store", "SyncRow"]
+__all__ = [
+    "ACK_TERMINAL",
+    "AckRow",
+    "Breach",
+    "Claim",
+    "DecisionFilter",
+    "Delivery",
+    "ReservedTicket",
+    "Store",
+    "SyncRow",
+]
 
 
-class Store(MessagesMixin, OutcomesMixin, AcksMixin, TicketsMixin, LeasesMixin, EventsMixin, SlaMixin, ConsoleMixin):
+class Store(
+    MessagesMixin,
+    OutcomesMixin,
+    DecisionsMixin,
+    AcksMixin,
+    TicketsMixin,
+    LeasesMixin,
+    EventsMixin,
+    SlaMixin,
+    ConsoleMixin,
+):
     """SQLite-backed state. One instance per process; not shared between threads at once."""

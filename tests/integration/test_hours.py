@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from inboxd.daemon import make_processor, open_store
-from inboxd.pipeline import KW_ESCALATED, KW_SLA_BREACHED
+from inboxd.sync import KW_ESCALATED, KW_SLA_BREACHED
 from tests.conftest import Servers, run_inboxd, write_config
 
 pytestmark = pytest.mark.integration

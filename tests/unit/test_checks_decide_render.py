@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from inboxd.checks import missing_fields
 from inboxd.daemon import App
-from inboxd.decide import build_ack, decide
+from inboxd.decide import build_ack
 from inboxd.models import Action, Classification, Facts, TxId
 from inboxd.parse import parse_message
-from inboxd.screen import screen
 from tests.conftest import authenticated_fixture, fixture_bytes
+from tests.triage_helpers import decide_mail, redacted
 
 
 def test_missing_fields_follow_the_category_config(offline_app: App) -> None:
@@ -22,9 +22,8 @@ def test_missing_fields_follow_the_category_config(offline_app: App) -> None:
 
 
 def _decide(app: App, name: str, category: str) -> tuple[object, object]:
-    mail = parse_message(authenticated_fixture(name))
-    s = screen(mail, app.policy.own_addresses, app.policy.is_own_message_id)
-    decision = decide(mail, s, Classification(category, 0.9, category), app.policy)
+    mail = redacted(parse_message(authenticated_fixture(name)))
+    decision = decide_mail(mail, None, Classification(category, 0.9, category), app.policy)
     return mail, decision
 
 
@@ -33,7 +32,7 @@ def test_complete_english_withdrawal(offline_app: App) -> None:
     assert decision.action == Action.ACK
     assert decision.language == "en"
     assert decision.missing == ()
-    ack = build_ack(mail, decision, "INB-000123", offline_app.renderer, offline_app.policy)
+    ack = build_ack(redacted(mail), decision, "INB-000123", offline_app.renderer, offline_app.policy)
     assert ack.subject == "Re: USDT withdrawal not received [#INB-000123]"
     assert ack.to == "dan.whitaker84@gmail.com"
     assert ack.in_reply_to == "<CAF8q2vXk3m0Jw9hQ1pZr7Lq8@mail.gmail.com>"
@@ -50,7 +49,7 @@ def test_incomplete_chinese_account_mail_asks_for_the_account_in_chinese(offline
     mail, decision = _decide(offline_app, "zh_qp_account.eml", "account")
     assert decision.language == "zh"
     assert decision.missing == ("account_id",)
-    ack = build_ack(mail, decision, "INB-000007", offline_app.renderer, offline_app.policy)
+    ack = build_ack(redacted(mail), decision, "INB-000007", offline_app.renderer, offline_app.policy)
     assert ack.subject == "Re: 账户被冻结 [#INB-000007]"
     assert "王强，您好" in ack.body
     assert "1. 账户信息：您的 UID" in ack.body
@@ -61,7 +60,7 @@ def test_incomplete_chinese_account_mail_asks_for_the_account_in_chinese(offline
 def test_incomplete_english_deposit_asks_for_each_missing_item(offline_app: App) -> None:
     mail, decision = _decide(offline_app, "en_deposit_incomplete.eml", "deposit_withdrawal")
     assert decision.missing == ("tx_or_order_id", "amount")  # "this morning" is a time
-    ack = build_ack(mail, decision, "INB-000002", offline_app.renderer, offline_app.policy)
+    ack = build_ack(redacted(mail), decision, "INB-000002", offline_app.renderer, offline_app.policy)
     assert "1. Transaction hash or order ID:" in ack.body
     assert "2. Amount and coin:" in ack.body
     assert "Assets > History" in ack.body  # where to find the TXID
@@ -77,8 +76,7 @@ def test_quoted_history_is_not_extracted(offline_app: App) -> None:
 
 def test_screened_mail_is_skipped_without_classification(offline_app: App) -> None:
     mail = parse_message(fixture_bytes("auto_reply.eml"))
-    s = screen(mail, offline_app.policy.own_addresses, offline_app.policy.is_own_message_id)
-    decision = decide(mail, s, None, offline_app.policy)
+    decision = decide_mail(mail, None, None, offline_app.policy)
     assert decision.action == Action.SKIP
     assert decision.skip_reason is not None
     assert decision.classification is None
@@ -92,5 +90,5 @@ def test_ack_never_asks_for_secrets(offline_app: App) -> None:
         ("en_html_only_trade.eml", "transaction"),
     ]:
         mail, decision = _decide(offline_app, name, category)
-        body = build_ack(mail, decision, "INB-000001", offline_app.renderer, offline_app.policy).body.lower()
+        body = build_ack(redacted(mail), decision, "INB-000001", offline_app.renderer, offline_app.policy).body.lower()
         assert not any(f.lower() in body for f in forbidden)

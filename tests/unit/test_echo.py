@@ -10,11 +10,12 @@ from dataclasses import replace
 import pytest
 
 from inboxd.daemon import App
-from inboxd.decide import build_ack, build_confirmation, decide
+from inboxd.decide import build_ack, build_confirmation
 from inboxd.echo import greeting_name, has_link_material, quotable_subject
 from inboxd.models import FAIL, NONE, PASS, Action, Classification, Screening, SenderAuth
 from inboxd.parse import parse_message
 from testbed.mx import stamp
+from tests.triage_helpers import decide_mail, redacted
 
 LURE = "URGENT SECURITY NOTICE: your account is locked. Cancel the withdrawal at https://exchange-verify.example/x"
 # A display name that is a whole paragraph, as an encoded word with CR/LF and a bidi override inside.
@@ -58,15 +59,15 @@ def test_every_template_with_hostile_values(offline_app: App) -> None:
     for subject, verdict, category in itertools.product(SUBJECTS, ("pass", "none"), policy.categories):
         for body in (BODY, "这是我的提币问题 " + BODY):  # English and Chinese templates
             mail = parse_message(hostile(subject, body, verdict if verdict == "pass" else None))
-            decision = decide(mail, Screening(None), Classification(category, 0.9, category), policy)
+            decision = decide_mail(mail, Screening(None), Classification(category, 0.9, category), policy)
             assert decision.sender.verdict == (PASS if verdict == "pass" else NONE)
             for incident in (False, True):
                 d = replace(decision, security_incident=incident)
-                ack = build_ack(mail, d, "INB-000001", renderer, policy)
+                ack = build_ack(redacted(mail), d, "INB-000001", renderer, policy)
                 assert ack.to == "mallory@attacker.example"  # From only, never Reply-To
                 assert not _visible_problems(ack.subject + "\n" + ack.body), (category, incident, ack.subject)
             confirmation = build_confirmation(
-                mail, decision, category, decision.facts, "INB-000001", renderer, policy, mail.sender
+                redacted(mail), decision, category, decision.facts, "INB-000001", renderer, policy, mail.sender
             )
             assert confirmation.to == "mallory@attacker.example"
             assert not _visible_problems(confirmation.subject + "\n" + confirmation.body)
@@ -78,12 +79,16 @@ def test_facts_are_named_not_repeated_unless_the_sender_is_authenticated(offline
     plain_subject = "BTC withdrawal not received"
     verified = parse_message(hostile(plain_subject))
     unverified = parse_message(hostile(plain_subject, auth=None))
-    ack = build_ack(verified, decide(verified, Screening(None), cls, policy), "INB-000002", renderer, policy)
+    ack = build_ack(
+        redacted(verified), decide_mail(verified, Screening(None), cls, policy), "INB-000002", renderer, policy
+    )
     assert "9a3f5e7c1b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f2a4c6e8b0d2f4a" in ack.body
     assert "W20261122001" in ack.body
     assert ack.subject == f"Re: {plain_subject} [#INB-000002]"
     assert "a***@e***.example" in ack.body  # an address the customer recognises, not a link
-    ack = build_ack(unverified, decide(unverified, Screening(None), cls, policy), "INB-000003", renderer, policy)
+    ack = build_ack(
+        redacted(unverified), decide_mail(unverified, Screening(None), cls, policy), "INB-000003", renderer, policy
+    )
     for value in ("9a3f5e7c", "W20261122001", "bc1qar0s", "71230045", "0.5 BTC", plain_subject):
         assert value not in ack.subject + ack.body
     assert "Transaction" in ack.body and "not repeat" in ack.body  # the kinds are named
@@ -94,24 +99,26 @@ def test_facts_are_named_not_repeated_unless_the_sender_is_authenticated(offline
 def test_a_forged_sender_is_never_answered(offline_app: App) -> None:
     policy = offline_app.policy
     mail = parse_message(hostile("withdrawal", auth="fail"))
-    decision = decide(mail, Screening(None), Classification("account", 0.9, "account"), policy)
+    decision = decide_mail(mail, Screening(None), Classification("account", 0.9, "account"), policy)
     assert decision.action == Action.ESCALATE and decision.sender.verdict == FAIL
     assert "forged" in decision.reason
     with pytest.raises(ValueError, match="forged"):
-        build_ack(mail, decision, "INB-000004", offline_app.renderer, policy)
+        build_ack(redacted(mail), decision, "INB-000004", offline_app.renderer, policy)
     with pytest.raises(ValueError, match="owner"):
-        build_confirmation(mail, decision, "account", decision.facts, "INB-1", offline_app.renderer, policy, "x@y.z")
+        build_confirmation(
+            redacted(mail), decision, "account", decision.facts, "INB-1", offline_app.renderer, policy, "x@y.z"
+        )
 
 
 def test_a_confirmation_goes_to_the_owner_only(offline_app: App) -> None:
     mail = parse_message(hostile("withdrawal"))
     decision = replace(
-        decide(mail, Screening(None), Classification("account", 0.9, "account"), offline_app.policy),
+        decide_mail(mail, Screening(None), Classification("account", 0.9, "account"), offline_app.policy),
         sender=SenderAuth(PASS, "test"),
     )
     with pytest.raises(ValueError, match="owner"):
         build_confirmation(
-            mail, decision, "account", decision.facts, "INB-1", offline_app.renderer, offline_app.policy,
+            redacted(mail), decision, "account", decision.facts, "INB-1", offline_app.renderer, offline_app.policy,
             "victim@bank.example",
         )  # fmt: skip
 
@@ -155,6 +162,6 @@ def test_only_printable_bounded_message_ids_are_copied_into_our_headers(offline_
     )
     mail = parse_message(raw)
     assert "\x1b" in mail.message_id and long_id in mail.references
-    decision = decide(mail, Screening(None), Classification("account", 0.9, "account"), offline_app.policy)
-    ack = build_ack(mail, decision, "INB-000005", offline_app.renderer, offline_app.policy)
+    decision = decide_mail(mail, Screening(None), Classification("account", 0.9, "account"), offline_app.policy)
+    ack = build_ack(redacted(mail), decision, "INB-000005", offline_app.renderer, offline_app.policy)
     assert ack.in_reply_to is None and ack.references == ("<ok@bank.example>",)

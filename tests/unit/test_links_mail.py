@@ -14,19 +14,19 @@ import pytest
 from inboxd.cli import shadow
 from inboxd.config import load_config
 from inboxd.daemon import App
-from inboxd.decide import decide
 from inboxd.errors import ConfigError
 from inboxd.html_text import hrefs
 from inboxd.links import LOOKALIKE, OFFICIAL, OTHER, Link
 from inboxd.models import Action, Classification, Decision, MessageKey, Screening
 from inboxd.offline import OfflineDecider
 from inboxd.parse import parse_message
-from inboxd.pipeline import KW_LOOKALIKE, keywords_for
 from inboxd.store import Store
 from inboxd.store.messages import SyncRow
+from inboxd.sync import KW_LOOKALIKE, keywords_for
 from inboxd.terminal import Terminal
 from inboxd.tickets import TicketPlan
 from tests.conftest import write_config
+from tests.triage_helpers import decide_mail
 
 HEAD = "From: Alice <alice@gmail.com>\r\nTo: support@exchange.test\r\nSubject: Is this you?\r\nMIME-Version: 1.0\r\n"
 
@@ -77,7 +77,7 @@ def test_hrefs_are_bounded() -> None:
 
 def _decision(raw: bytes, official: tuple[str, ...], app: App) -> Decision:
     policy = replace(app.policy, official_domains=official)
-    return decide(parse_message(raw), Screening(None), Classification("other", 0.9, "other"), policy)
+    return decide_mail(parse_message(raw), Screening(None), Classification("other", 0.9, "other"), policy)
 
 
 def test_the_decision_carries_every_domain_with_its_verdict(offline_app: App) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from inboxd.daemon import App
-from inboxd.decide import build_ack, decide
+from inboxd.decide import build_ack
 from inboxd.errors import ConfigError, MessageError
 from inboxd.escalation import PHISHING_REPORT
 from inboxd.links import LOOKALIKE, OFFICIAL, OTHER, Link
@@ -22,6 +22,7 @@ from inboxd.render import Renderer, _environment, _snapshot, load_templates, sam
 from inboxd.tickets import plan_new
 from testbed.mx import stamp
 from tests.conftest import ROOT, fixture_bytes
+from tests.triage_helpers import decide_mail, redacted
 
 OFFICIAL_DOMAINS = ("exchange.test",)
 FORWARD = (
@@ -84,10 +85,10 @@ def test_an_acknowledgement_with_a_foreign_link_is_never_built(app: App) -> None
     sources["en/ack.txt.j2"] += "\nMore at www.exchange-help.net\n"
     unchecked = Renderer(_environment(sources), app.renderer.field_text, app.renderer.fact_labels)
     mail = parse_message(stamp(raw("Question", "Hello, a general question about your service.")))
-    decision = decide(mail, Screening(None), Classification("other", 0.9, "other"), app.policy)
-    build_ack(mail, decision, "INB-000001", app.renderer, app.policy)  # the real templates are fine
+    decision = decide_mail(mail, Screening(None), Classification("other", 0.9, "other"), app.policy)
+    build_ack(redacted(mail), decision, "INB-000001", app.renderer, app.policy)  # the real templates are fine
     with pytest.raises(MessageError, match=r"exchange-help\.net"):
-        build_ack(mail, decision, "INB-000001", unchecked, app.policy)
+        build_ack(redacted(mail), decision, "INB-000001", unchecked, app.policy)
 
 
 @pytest.mark.parametrize("authenticated", [True, False])
@@ -96,10 +97,10 @@ def test_a_phishing_report_gets_its_template_with_every_domain_defanged_and_is_e
 ) -> None:
     data = raw("Fwd: Verify your wallet", FORWARD)
     mail = parse_message(stamp(data) if authenticated else data)
-    decision = decide(mail, Screening(None), Classification("account", 0.8, "account"), app.policy)
+    decision = decide_mail(mail, Screening(None), Classification("account", 0.8, "account"), app.policy)
     assert decision.phishing_report and decision.action == Action.ACK
     assert Link("exchange-support.net", LOOKALIKE, decision.links[0].reason) in decision.links
-    body = build_ack(mail, decision, "INB-000001", app.renderer, app.policy).body
+    body = build_ack(redacted(mail), decision, "INB-000001", app.renderer, app.policy).body
     assert "exchange-support[.]net: NOT OURS" in body
     assert "exchange[.]test: this is one of our own addresses" in body
     assert "exchange-support.net" not in body and "https://" not in body
@@ -112,19 +113,19 @@ def test_a_phishing_report_gets_its_template_with_every_domain_defanged_and_is_e
 
 def test_a_chinese_phishing_report_is_answered_in_chinese(app: App) -> None:
     mail = parse_message(raw("短信", "收到一个短信说我账户异常，让我打开 exchange-safe.vip 验证，是不是诈骗？"))
-    decision = decide(mail, Screening(None), Classification("account", 0.8, "account"), app.policy)
-    body = build_ack(mail, decision, "INB-000001", app.renderer, app.policy).body
+    decision = decide_mail(mail, Screening(None), Classification("account", 0.8, "account"), app.policy)
+    body = build_ack(redacted(mail), decision, "INB-000001", app.renderer, app.policy).body
     assert decision.phishing_report and decision.language == "zh"
     assert "exchange-safe[.]vip" in body and "助记词" in body and "安全团队" in body
 
 
 def test_an_ordinary_mail_is_not_a_phishing_report_and_keeps_its_template(app: App) -> None:
     mail = parse_message(stamp(raw("Withdrawal", "My withdrawal is stuck, see https://exchange.test/withdrawals")))
-    decision = decide(
+    decision = decide_mail(
         mail, Screening(None), Classification("deposit_withdrawal", 0.9, "deposit_withdrawal"), app.policy
     )
     assert not decision.phishing_report
-    assert "NOT OURS" not in build_ack(mail, decision, "INB-000001", app.renderer, app.policy).body
+    assert "NOT OURS" not in build_ack(redacted(mail), decision, "INB-000001", app.renderer, app.policy).body
 
 
 def test_classify_json_says_whether_it_is_a_phishing_report(app: App) -> None:

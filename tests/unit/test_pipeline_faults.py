@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from inboxd import pipeline
-from inboxd.daemon import App, new_owner
+from inboxd.daemon import App, new_owner, processor_settings
 from inboxd.errors import FolderMissing, LeaseLost, MailboxError, StoreError, StoreUnavailable
 from inboxd.mailbox import Fetched
 from inboxd.metrics import Metrics
@@ -79,7 +79,7 @@ def processor(app: App, store: Store, box: FakeMailbox, outbox: FakeOutbox, **kw
 
     assert app.classifier is not None
     return Processor(
-        config=app.config,
+        settings=processor_settings(app.config),
         store=store,
         mailbox=mailbox,  # type: ignore[arg-type]
         outbox=out,  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ import pytest
 
 from inboxd.config import load_configs
 from inboxd.daemon import App, load_app
-from inboxd.decide import build_ack, decide
+from inboxd.decide import build_ack
 from inboxd.hours import Span, make_calendar
 from inboxd.models import Classification
 from inboxd.offline import OfflineDecider
@@ -22,6 +22,7 @@ from inboxd.promise import PromiseSettings, QueueState, customer_zone, format_mo
 from inboxd.screen import screen
 from inboxd.store import Store
 from tests.conftest import FIXTURES, authenticated_fixture, run_inboxd, write_config
+from tests.triage_helpers import decide_mail, redacted
 
 SH = ZoneInfo("Asia/Shanghai")
 CN = make_calendar("Asia/Shanghai", ["mon-fri 09:00-18:00"], ["CN"])
@@ -110,24 +111,24 @@ def test_the_acknowledgement_states_the_promise_and_the_surge(hours_app: App) ->
     surge = replace(app.policy.promise, surge_backlog=10)
     mail = parse_message(authenticated_fixture("zh_qp_account.eml"))
     assert mail.date is not None and mail.date.utcoffset() == timedelta(hours=8)
-    decision = decide(mail, screen(mail, app.policy.own_addresses, app.policy.is_own_message_id),
+    decision = decide_mail(mail, screen(mail, app.policy.own_addresses, app.policy.is_own_message_id),
                       Classification("account", 0.9, "account"), app.policy)  # fmt: skip
     calm = promise(surge, at("2026-12-05 10:00"), QueueState(10, 0))  # a Saturday
-    body = build_ack(mail, decision, "INB-000001", app.renderer, app.policy, calm).body
+    body = build_ack(redacted(mail), decision, "INB-000001", app.renderer, app.policy, calm).body
     assert "将于12月7日（周一）17:00（北京时间）前回复您" in body
     assert "咨询量较大" not in body
     busy = promise(surge, at("2026-12-05 10:00"), QueueState(11, 0))
-    body = build_ack(mail, decision, "INB-000001", app.renderer, app.policy, busy).body
+    body = build_ack(redacted(mail), decision, "INB-000001", app.renderer, app.policy, busy).body
     assert "咨询量较大" in body and "请不要重复发送" in body
 
     en = parse_message(authenticated_fixture("en_withdrawal_complete.eml"))
-    decision = decide(en, screen(en, app.policy.own_addresses, app.policy.is_own_message_id),
+    decision = decide_mail(en, screen(en, app.policy.own_addresses, app.policy.is_own_message_id),
                       Classification("deposit_withdrawal", 0.9, "deposit_withdrawal"), app.policy)  # fmt: skip
-    body = build_ack(en, decision, "INB-000002", app.renderer, app.policy, busy).body
+    body = build_ack(redacted(en), decision, "INB-000002", app.renderer, app.policy, busy).body
     # The fixture's Date is +0000: the customer reads UTC.
     assert "get back to you by Monday 7 Dec, 09:00 (UTC)." in body
     assert "unusually high number of messages" in body and "do not send the same request again" in body
-    body = build_ack(en, decision, "INB-000002", app.renderer, app.policy, calm).body
+    body = build_ack(redacted(en), decision, "INB-000002", app.renderer, app.policy, calm).body
     assert "unusually high" not in body
 
 

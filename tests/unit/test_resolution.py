@@ -12,6 +12,7 @@ from inboxd.models import Action, Classification, Decision, MessageKey, Outgoing
 from inboxd.resolution import build_notice
 from inboxd.store import Store
 from inboxd.tickets import NoticeDue, TicketPlan
+from tests.unit.test_store import with_ack
 
 PLAN = TicketPlan(None, "open", "normal", (), {}, None, False, "ack", False)
 
@@ -38,7 +39,7 @@ def _ticket(store: Store) -> str:
         return OutgoingMail("c@example.com", f"[#{ref}]", "body", f"<inboxd.{ref}.1@x>", "<m1@x>", ())
 
     decision = Decision(Action.ACK, language="en", classification=Classification("account", 0.9, "account"))
-    ref = store.record_decision(claim.row, Mail(), decision, plan=PLAN, render=render)  # type: ignore[arg-type]
+    ref = store.record_decision(claim.row, Mail(), decision, **with_ack(store, PLAN, render))  # type: ignore[arg-type]
     assert ref is not None
     return ref
 

@@ -8,13 +8,15 @@ import pytest
 
 from inboxd.checks import missing_fields, missing_for_kinds
 from inboxd.daemon import App
-from inboxd.decide import build_ack, classifier_text, decide
+from inboxd.decide import build_ack
 from inboxd.models import Action, Classification, Facts, ParsedEmail, Screening, SkipReason, TxId
 from inboxd.offline import OfflineDecider
 from inboxd.parse import parse_message
 from inboxd.sensitive import redact_mail
 from inboxd.tickets import facts_dict, kinds_in, merge_facts
+from inboxd.triage import classifier_text
 from testbed.mx import stamp
+from tests.triage_helpers import decide_mail, redacted
 
 EN12 = "legal winner thank year wave sausage worth useful legal winner thank yellow"
 ZH12 = "的雄粗尺载属海酸柯沙赶艇"
@@ -30,8 +32,8 @@ def raw_mail(subject: str, body: str, sender: str = "Dan Whitaker <dan@example.o
 
 
 def _decide(app: App, raw: bytes, category: str) -> tuple[ParsedEmail, object]:
-    mail = parse_message(stamp(raw))  # as the MX delivers it: DMARC passed, so facts are quoted
-    decision = decide(mail, Screening(None), Classification(category, 0.9, category), app.policy)
+    mail = redacted(parse_message(stamp(raw)))  # as the MX delivers it: DMARC passed, so facts are quoted
+    decision = decide_mail(mail, Screening(None), Classification(category, 0.9, category), app.policy)
     return mail, decision
 
 
@@ -63,7 +65,7 @@ def test_a_mail_with_a_secret_is_a_security_incident(
     assert decision.action == Action.ACK and decision.security_incident
     assert decision.language == language
     assert tuple(sorted({s.kind for s in decision.facts.secrets})) == tuple(sorted(kinds))
-    ack = build_ack(parsed, decision, "INB-000042", offline_app.renderer, offline_app.policy)
+    ack = build_ack(redacted(parsed), decision, "INB-000042", offline_app.renderer, offline_app.policy)
     for phrase in must_say:
         assert phrase in ack.body
     for secret in (EN12, ZH12, "sausage", "Xy7!kQ2#pL9", "雄粗尺"):
@@ -74,7 +76,7 @@ def test_a_mail_with_a_secret_is_a_security_incident(
 def test_a_secret_in_the_subject_is_not_quoted_back(offline_app: App) -> None:
     mail, decision = _decide(offline_app, raw_mail("my password is Xy7!kQ2#pL9", "I cannot log in."), "account")
     assert decision.security_incident
-    ack = build_ack(mail, decision, "INB-000043", offline_app.renderer, offline_app.policy)
+    ack = build_ack(redacted(mail), decision, "INB-000043", offline_app.renderer, offline_app.policy)
     assert "Xy7!kQ2#pL9" not in ack.subject + ack.body
     assert "[REDACTED PASSWORD]" in ack.subject
 
@@ -91,7 +93,7 @@ def test_the_classifier_and_extraction_never_read_the_secret(offline_app: App) -
 
 def test_a_skipped_mail_with_a_secret_is_still_an_incident(offline_app: App) -> None:
     mail = parse_message(raw_mail("Auto: out of office", f"my seed phrase is {EN12}"))
-    decision = decide(mail, Screening(SkipReason.AUTO_REPLY, "auto"), None, offline_app.policy)
+    decision = decide_mail(mail, Screening(SkipReason.AUTO_REPLY, "auto"), None, offline_app.policy)
     assert decision.action == Action.SKIP and decision.security_incident
     assert [s.kind for s in decision.facts.secrets] == ["seed_phrase"]
 
@@ -105,7 +107,7 @@ def test_the_ack_lists_what_it_understood_and_flags_a_mistyped_address(offline_a
     body = "I sent 0.5 BTC to 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb yesterday around 3pm, it never arrived."
     mail, decision = _decide(offline_app, raw_mail("BTC withdrawal", body), "deposit_withdrawal")
     assert decision.missing == ("tx_or_order_id",)
-    ack = build_ack(mail, decision, "INB-000044", offline_app.renderer, offline_app.policy)
+    ack = build_ack(redacted(mail), decision, "INB-000044", offline_app.renderer, offline_app.policy)
     assert "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb (the checksum does not match" in ack.body
     assert "0.5 BTC" in ack.body
     assert "1. Transaction hash or order ID: the TxID or the order/withdrawal ID: in the app" in ack.body
@@ -138,3 +140,15 @@ def test_classify_json_shows_addresses_secrets_and_missing(offline_app: App) -> 
     assert "tx_or_order_id" in record["missing"]
     assert record["amounts"] == [{"value": "1200.5", "asset": "USDT", "network": "TRC20"}]
     assert EN12 not in json.dumps(record, ensure_ascii=False) and "sausage" not in json.dumps(record)
+
+
+def test_an_acknowledgement_is_never_built_from_a_mail_that_was_not_redacted(offline_app: App) -> None:
+    # Redaction happens once, in the worker: build_ack refuses a mail that skipped it rather than
+    # quote its subject and name back with a secret in them.
+    mail, decision = _decide(offline_app, raw_mail("my password is Xy7!kQ2#pL9", "I cannot log in."), "account")
+    unredacted = parse_message(stamp(raw_mail("my password is Xy7!kQ2#pL9", "I cannot log in.")))
+    with pytest.raises(ValueError, match="redacted"):
+        build_ack(unredacted, decision, "INB-000045", offline_app.renderer, offline_app.policy)
+    assert (
+        "Xy7!kQ2#pL9" not in build_ack(mail, decision, "INB-000045", offline_app.renderer, offline_app.policy).subject
+    )

@@ -13,12 +13,13 @@ from datetime import UTC
 import pytest
 
 from inboxd.daemon import App
-from inboxd.decide import classifier_text, decide
 from inboxd.extract import FactSettings, facts_of_mail
 from inboxd.extract.hashes import KEY_CUES, transaction_ids
 from inboxd.models import Classification, ParseLimits, Screening
 from inboxd.parse import parse_message
 from inboxd.sensitive import _KEY_CUE_CORES, find_secrets, redact, redact_mail
+from inboxd.triage import classifier_text
+from tests.triage_helpers import decide_mail
 
 EN12 = "legal winner thank year wave sausage worth useful legal winner thank yellow"
 EN12_BAD = "legal winner thank year wave sausage worth useful legal winner thank thank"  # no checksum
@@ -374,7 +375,7 @@ def test_attachment_text_is_never_the_customers_words() -> None:
 
 def test_a_mail_whose_only_secret_is_in_an_attachment_is_a_security_incident(offline_app: App) -> None:
     raw = mail_with_attachment("My wallet was emptied. My notes are attached.", f"backup words:\n{EN12}\n".encode())
-    decision = decide(
+    decision = decide_mail(
         parse_message(raw), Screening(None), Classification("account", 0.9, "account"), offline_app.policy
     )
     assert decision.security_incident

@@ -7,14 +7,14 @@ import dataclasses
 from collections.abc import Callable
 
 from inboxd.store import Store
-from tests.unit.test_store import PLAN, FakeMail, ack_decision, key, outgoing
+from tests.unit.test_store import PLAN, FakeMail, ack_decision, key, outgoing, with_ack
 
 
 def open_ticket(store: Store, uid: int, first: float | None, resolution: float | None) -> str:
     claim = store.claim(key(uid), None, f"h{uid}", 10)
     plan = dataclasses.replace(PLAN, first_response_due=first, resolution_due=resolution)
-    ref = store.record_decision(claim.row, FakeMail(f"<m{uid}@x>", f"h{uid}"), ack_decision(), plan=plan,  # type: ignore[arg-type]
-                                render=outgoing)  # fmt: skip
+    mail = FakeMail(f"<m{uid}@x>", f"h{uid}")
+    ref = store.record_decision(claim.row, mail, ack_decision(), **with_ack(store, plan, outgoing))  # type: ignore[arg-type]
     assert ref is not None
     return ref
 

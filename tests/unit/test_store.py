@@ -5,9 +5,11 @@ Each test runs on both backends: a SQLite file and a real PostgreSQL database.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,6 +46,13 @@ def outgoing(ticket: str) -> OutgoingMail:
     )
 
 
+def with_ack(store: Store, plan: TicketPlan, render: Callable[[str], OutgoingMail]) -> dict[str, Any]:
+    """`record_decision`'s arguments for a new ticket with its acknowledgement, as the pipeline
+    gives them: the ticket reserved first, its acknowledgement rendered for its reference."""
+    ticket = store.reserve_ticket("INB")
+    return {"plan": plan, "ticket": ticket, "outgoing": render(ticket.ref)}
+
+
 class FakeMail:
     """Only the attributes record_decision reads."""
 
@@ -53,6 +62,35 @@ class FakeMail:
         self.sender = "c@example.com"
         self.reply_to = ""
         self.subject = "x"
+
+
+def test_a_reserved_ticket_reference_is_the_one_the_ticket_and_its_ack_get(make_store: Callable[[], Store]) -> None:
+    store, other = make_store(), make_store()  # two processes sharing the store
+    first, second = store.reserve_ticket("INB"), other.reserve_ticket("INB")
+    assert first.ref != second.ref and first.ref == f"INB-{first.id:06d}"
+    claim = store.claim(key(1), None, "h1", 10)
+    mail: Any = FakeMail("<m1@x>", "h1")
+    ref = store.record_decision(
+        claim.row, mail, ack_decision(), plan=PLAN, ticket=second, outgoing=outgoing(second.ref)
+    )
+    assert ref == second.ref
+    assert [(a.ticket_ref, a.mail.subject) for a in store.acks()] == [(second.ref, f"Re: x [#{second.ref}]")]
+    # `first` was never used (inboxd stopped before recording it): a gap in the numbers, never
+    # another ticket's reference, whether that ticket was reserved or not.
+    later = store.claim(key(2), None, "h2", 10)
+    plain = dataclasses.replace(PLAN, send=None)
+    third = store.record_decision(later.row, FakeMail("<m2@x>", "h2"), ack_decision(), plan=plain)  # type: ignore[arg-type]
+    assert third is not None and third not in (first.ref, second.ref)
+    assert store.reserve_ticket("INB").ref not in (first.ref, second.ref, third)
+
+
+def test_an_ack_for_a_new_ticket_needs_its_reservation(make_store: Callable[[], Store]) -> None:
+    store = make_store()
+    claim = store.claim(key(1), None, "h1", 10)
+    with pytest.raises(ValueError, match="reserve"):
+        store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), plan=PLAN,  # type: ignore[arg-type]
+                              outgoing=outgoing("INB-000001"))  # fmt: skip
+    assert store.acks() == [] and store.known_states("acct", "INBOX", 1, [1]) == {1: "new"}
 
 
 def test_claim_is_idempotent(make_store: Callable[[], Store]) -> None:
@@ -66,24 +104,25 @@ def test_one_ticket_and_ack_per_message(make_store: Callable[[], Store]) -> None
     store = make_store()
     claim = store.claim(key(1), None, "h1", 10)
     mail = FakeMail("<m1@x>", "h1")
-    ticket = store.record_decision(claim.row, mail, ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
+    ticket = store.record_decision(claim.row, mail, ack_decision(), **with_ack(store, PLAN, outgoing))  # type: ignore[arg-type]
     assert ticket == "INB-000001"
     # Deciding again (a retry, a second process) changes nothing and opens no ticket.
-    assert store.record_decision(claim.row, mail, ack_decision(), plan=PLAN, render=outgoing) is None  # type: ignore[arg-type]
+    assert store.record_decision(claim.row, mail, ack_decision(), **with_ack(store, PLAN, outgoing)) is None  # type: ignore[arg-type]
     assert len(store.acks()) == 1
 
 
 def test_same_message_under_a_new_uidvalidity_is_a_duplicate(make_store: Callable[[], Store]) -> None:
     store = make_store()
     claim = store.claim(key(1, uidvalidity=1), None, "h1", 10)
-    store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
+    store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), **with_ack(store, PLAN, outgoing))  # type: ignore[arg-type]
     rebuilt = store.claim(key(7, uidvalidity=2), None, "h1", 10)
     assert rebuilt.state == "decided" and rebuilt.duplicate_of == claim.row
     # Same Message-ID, different bytes (a header added on the way): found after parsing.
     other = store.claim(key(8, uidvalidity=2), None, "h2", 10)
     assert other.state == "new"
     assert (
-        store.record_decision(other.row, FakeMail("<m1@x>", "h2"), ack_decision(), plan=PLAN, render=outgoing) is None
+        store.record_decision(other.row, FakeMail("<m1@x>", "h2"), ack_decision(), **with_ack(store, PLAN, outgoing))
+        is None
     )  # type: ignore[arg-type]
     assert len(store.acks()) == 1
 
@@ -99,7 +138,7 @@ def test_undecided_claim_is_superseded_by_a_new_copy(make_store: Callable[[], St
 def test_ack_states(make_store: Callable[[], Store]) -> None:
     store = make_store()
     claim = store.claim(key(1), None, "h1", 10)
-    store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
+    store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), **with_ack(store, PLAN, outgoing))  # type: ignore[arg-type]
     (ack,) = store.acks_due()
     assert store.mark_sending(ack.id)
     assert not store.mark_sending(ack.id)  # only one sender can take it
@@ -119,7 +158,9 @@ def test_ack_states(make_store: Callable[[], Store]) -> None:
 def _acks(store: Store, n: int) -> list[int]:
     for i in range(1, n + 1):
         claim = store.claim(key(i), None, f"h{i}", 10)
-        store.record_decision(claim.row, FakeMail(f"<m{i}@x>", f"h{i}"), ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
+        store.record_decision(
+            claim.row, FakeMail(f"<m{i}@x>", f"h{i}"), ack_decision(), **with_ack(store, PLAN, outgoing)
+        )  # type: ignore[arg-type]
     return [a.id for a in store.acks_due()]
 
 
@@ -208,7 +249,7 @@ def test_tickets_threading_and_status_on_both_backends(make_store: Callable[[], 
     store = make_store()
     claim = store.claim(key(1), None, "h1", 10)
     mail = FakeMail("<m1@x>", "h1")
-    ref = store.record_decision(claim.row, mail, ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
+    ref = store.record_decision(claim.row, mail, ack_decision(), **with_ack(store, PLAN, outgoing))  # type: ignore[arg-type]
     assert ref is not None
     found = store.ticket_for_reply("acct", [f"<inboxd.{ref}.x@exchange.test>"], None, "c@example.com", "x",
                                    subject_window=3600, followup_window=3600)  # fmt: skip
@@ -263,7 +304,7 @@ def test_a_mail_seen_again_in_its_rebuilt_folder_shows_how_it_was_handled(tmp_pa
     """The folder was rebuilt while the ack was still pending: the new UID waits for it, then says acked."""
     store = Store(tmp_path / "s.db")
     claim = store.claim(key(1, uidvalidity=1), None, "h1", 10)
-    store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
+    store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), **with_ack(store, PLAN, outgoing))  # type: ignore[arg-type]
     rebuilt = store.claim(key(1, uidvalidity=2), None, "h1", 10)
     assert rebuilt.duplicate_of == claim.row
     (row,) = store.unsynced("acct", "INBOX", 2)
@@ -297,7 +338,7 @@ def test_sending_and_states_to_apply_on_the_server_are_durable(tmp_path: Path) -
             return bool(levels) and levels[-1] == "PRAGMA synchronous = FULL"
 
         claim = store.claim(key(1), None, "h1", 10)
-        store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
+        store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), **with_ack(store, PLAN, outgoing))  # type: ignore[arg-type]
         assert not committed_under_full()  # ordinary commits: NORMAL
         (ack,) = store.acks_due()
         statements.clear()
@@ -319,7 +360,7 @@ def test_ownership_limits_and_duplicates_on_both_backends(make_store: Callable[[
     """The sender-trust queries (schema 7) as SQLite and PostgreSQL both answer them."""
     store = make_store()
     claim = store.claim(key(1), None, "h1", 10)
-    ref = store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), plan=PLAN, render=outgoing)  # type: ignore[arg-type]
+    ref = store.record_decision(claim.row, FakeMail("<m1@x>", "h1"), ack_decision(), **with_ack(store, PLAN, outgoing))  # type: ignore[arg-type]
     assert ref is not None
     by_reference = ([f"<inboxd.{ref}.x@exchange.test>", "<m1@x>"], f"{ref}")
     # The owner joins by references or by the subject's reference; a stranger does neither.
@@ -339,8 +380,9 @@ def test_ownership_limits_and_duplicates_on_both_backends(make_store: Callable[[
     other = FakeMail("<m1@x>", "h2")
     other.sender = "someone@else.example"
     second = store.claim(key(2), None, "h2", 10)
-    assert store.record_decision(second.row, other, ack_decision(), plan=PLAN, render=outgoing) is not None  # type: ignore[arg-type]
+    assert store.record_decision(second.row, other, ack_decision(), **with_ack(store, PLAN, outgoing)) is not None  # type: ignore[arg-type]
     third = store.claim(key(3), None, "h3", 10)
     assert (
-        store.record_decision(third.row, FakeMail("<m1@x>", "h3"), ack_decision(), plan=PLAN, render=outgoing) is None
+        store.record_decision(third.row, FakeMail("<m1@x>", "h3"), ack_decision(), **with_ack(store, PLAN, outgoing))
+        is None
     )  # type: ignore[arg-type]

@@ -10,15 +10,15 @@ from collections.abc import Callable
 
 from inboxd.models import Action, Classification, Decision
 from inboxd.store import DecisionFilter, Store
-from tests.unit.test_store import PLAN, FakeMail, key, outgoing
+from tests.unit.test_store import PLAN, FakeMail, key, outgoing, with_ack
 
 
 def decided(store: Store, uid: int, category: str, confidence: float, text: str | None, rule: str | None = None) -> int:
     claim = store.claim(key(uid), f"<m{uid}@x>", f"h{uid}", 10)
     c = Classification(category, confidence, category, rule=rule, runner_up="other", runner_up_confidence=0.1)
     decision = Decision(Action.ACK, language="en", classification=c)
-    store.record_decision(claim.row, FakeMail(f"<m{uid}@x>", f"h{uid}"), decision, plan=PLAN,  # type: ignore[arg-type]
-                          render=outgoing, text=text)  # fmt: skip
+    store.record_decision(claim.row, FakeMail(f"<m{uid}@x>", f"h{uid}"), decision,  # type: ignore[arg-type]
+                          **with_ack(store, PLAN, outgoing), text=text)  # fmt: skip
     return claim.row
 
 

@@ -21,6 +21,7 @@ from inboxd.store import Store
 from inboxd.tickets import SECURITY_REASON, TicketPlan
 from inboxd.webhook_delivery import MAX_PER_TICK, Receiver, Webhooks, load_receivers
 from tests.conftest import write_config
+from tests.unit.test_store import with_ack
 
 SEED = "abandon ability able about above absent absorb abstract absurd abuse access accident"
 TICKET = {
@@ -260,7 +261,7 @@ def _decided(store: Store, uid: int, decision: Decision, plan: TicketPlan) -> st
     def render(ref: str) -> OutgoingMail:
         return OutgoingMail("c@example.com", f"[#{ref}]", "body", f"<inboxd.{ref}.{uid}@x>", None, ())
 
-    return store.record_decision(claim.row, Mail(), decision, plan=plan, render=render)  # type: ignore[arg-type]
+    return store.record_decision(claim.row, Mail(), decision, **with_ack(store, plan, render))  # type: ignore[arg-type]
 
 
 def _key(uid: int) -> MessageKey:

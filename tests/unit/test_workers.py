@@ -8,14 +8,17 @@ import pickle
 import subprocess
 import sys
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from inboxd import faults
 from inboxd.config import LimitsConfig
-from inboxd.extract import FactSettings, facts_of_mail
+from inboxd.daemon import App
+from inboxd.extract import facts_of_mail
 from inboxd.models import ParseLimits
+from inboxd.parse import parse_message
+from inboxd.sensitive import redact_mail
+from inboxd.triage import examine
 from inboxd.workers import MIN_BACKLOG_FOR_POOL, InProcess, WorkerPool, prepare, preparer
 
 EML = Path(__file__).resolve().parents[1] / "fixtures" / "eml"
@@ -48,18 +51,32 @@ def test_workers_give_what_the_main_process_gives_in_order() -> None:
     assert secret.mail is not None and "Hunter2" not in secret.mail.text and secret.mail.redacted
 
 
-def test_facts_extracted_in_a_worker_are_the_ones_deciding_would_extract() -> None:
-    settings = FactSettings(ZoneInfo("Asia/Shanghai"), frozenset({"support@exchange.test"}))
+def test_a_mail_read_in_a_worker_is_read_as_in_place(offline_app: App) -> None:
+    # Facts, language, links, phishing cues and screening are computed once, in the worker: what
+    # comes back is what reading the redacted mail in this process gives.
+    settings = offline_app.policy.triage
     mails = raws()
     pool = WorkerPool(2, LimitsConfig(), settings)
     try:
         there = pool.start(mails)()
     finally:
         pool.close()
-    parsed = [r for r in there if r.mail is not None]
-    assert parsed and all(r.facts == facts_of_mail(r.mail, settings) for r in parsed if r.mail is not None)
-    assert any(r.facts is not None and (r.facts.tx_ids or r.facts.amounts) for r in parsed)
-    assert all(r.facts is None for r in InProcess(LimitsConfig()).start(mails)())  # not asked for: left to deciding
+    read = [r.found for r in there if r.found is not None]
+    assert read and all(found == examine(found.mail, settings) for found in read)
+    assert all(
+        found.facts == facts_of_mail(found.mail, settings.facts) for found in read if not found.screening.skip_reason
+    )
+    assert any(found.facts.tx_ids or found.facts.amounts for found in read)
+    assert any(found.links for found in read) and any(found.language == "zh" for found in read)
+    assert all(r.found is None for r in InProcess(LimitsConfig()).start(mails)())  # not asked for: parsed only
+
+
+def test_reading_refuses_a_mail_that_was_not_redacted(offline_app: App) -> None:
+    mail = parse_message(SECRET)
+    with pytest.raises(ValueError, match="redacted"):
+        examine(mail, offline_app.policy.triage)
+    found = examine(redact_mail(mail)[0], offline_app.policy.triage)
+    assert "Hunter2" not in found.text and found.mail.secrets
 
 
 def test_a_parse_error_is_reported_not_raised() -> None:

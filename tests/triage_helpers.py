@@ -1,0 +1,23 @@
+"""A parsed fixture taken the way the worker hands a mail to the triage path: redacted once, read once."""
+
+from __future__ import annotations
+
+from inboxd.decide import Policy
+from inboxd.models import Classification, Decision, ParsedEmail, Screening, SenderAuth
+from inboxd.sensitive import redact_mail
+from inboxd.triage import decide, examine
+
+
+def redacted(mail: ParsedEmail) -> ParsedEmail:
+    return redact_mail(mail)[0]
+
+
+def decide_mail(
+    mail: ParsedEmail,
+    screening: Screening | None,
+    classification: Classification | None,
+    policy: Policy,
+    sender: SenderAuth | None = None,
+) -> Decision:
+    """`triage.decide` on a mail as a worker reads it (`screening` None: screened as the worker does)."""
+    return decide(examine(redacted(mail), policy.triage, screening, sender), classification, policy)
