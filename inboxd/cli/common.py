@@ -19,6 +19,8 @@ from inboxd.terminal import Terminal, styled
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
+    from inboxd.store import Store
+
 EXIT_FAILED, EXIT_CONFIG, EXIT_LEASE, EXIT_STORE = 1, 2, 3, 4
 
 out = Terminal()
@@ -70,7 +72,7 @@ class Ctx:
 pass_ctx = click.make_pass_decorator(Ctx)
 
 
-def store_of(ctx: Ctx, readonly: bool = False) -> Any:
+def store_of(ctx: Ctx, readonly: bool = False) -> Store:
     """The store of the configuration's first mailbox; exits 2, 4 or 1 when it cannot be opened."""
     from inboxd.config import load_config
     from inboxd.daemon import open_store
