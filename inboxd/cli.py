@@ -615,7 +615,7 @@ def classify(ctx: Ctx, paths: tuple[str, ...], as_json: bool, explain: bool, at_
     from inboxd.decide import classifier_text
     from inboxd.offline import OfflineDecider, UnreadableInput, read_inputs
     from inboxd.parse import parse_message
-    from inboxd.sensitive import redact_mail
+    from inboxd.redact import redact_mail
 
     at = _received_at(at_text) if at_text else None  # before the model is loaded: a typo fails fast
     app = ctx.app()

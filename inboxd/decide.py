@@ -5,7 +5,7 @@ missing information — into one Decision; `build_ack` renders the acknowledgeme
 for a decision once the ticket reference is known. Neither does I/O, so both are
 tested directly with parsed fixtures.
 
-Customer secrets: both redact the mail first (`sensitive.redact_mail`, idempotent), so
+Customer secrets: both redact the mail first (`redact.redact_mail`, idempotent), so
 nothing they produce can hold a secret even when the caller forgot to redact. A mail
 with a secret is a security incident: the decision says so and carries the kinds, and
 the acknowledgement is the `security_incident` variant.
@@ -53,8 +53,8 @@ from inboxd.models import (
 )
 from inboxd.phishing import assess, defang, foreign_domains
 from inboxd.promise import Promise, PromiseSettings, customer_zone, format_moment
+from inboxd.redact import redact_mail, secret_kinds
 from inboxd.render import INVALID_ADDRESS, PHISHING_TEMPLATE, SECURITY_TEMPLATE, Rendered, Renderer
-from inboxd.sensitive import redact_mail, secret_kinds
 from inboxd.spam import SpamSettings, is_unsolicited, spam_screening
 from inboxd.trust import TrustSettings, sender_auth
 

@@ -25,9 +25,9 @@ from inboxd.errors import MessageError
 from inboxd.models import Action, Decision, ParsedEmail
 from inboxd.parse import parse_message
 from inboxd.promise import promise
+from inboxd.redact import redact_mail, secret_kinds
 from inboxd.render import Renderer
 from inboxd.screen import screen
-from inboxd.sensitive import redact_mail, secret_kinds
 from inboxd.trust import DnsLookup, sender_auth
 
 PREVIEW_TICKET = "DRYRUN"

@@ -14,8 +14,8 @@ from inboxd.daemon import App
 from inboxd.decide import build_ack, decide
 from inboxd.models import PASS, Classification, SenderAuth
 from inboxd.parse import parse_message
+from inboxd.redact import redact_mail
 from inboxd.screen import screen
-from inboxd.sensitive import redact_mail
 
 SAMPLE_REF = "INB-000123"
 _SAMPLES = {

@@ -18,7 +18,8 @@ from inboxd.extract import FactSettings, facts_of_mail
 from inboxd.extract.hashes import KEY_CUES, transaction_ids
 from inboxd.models import Classification, ParseLimits, Screening
 from inboxd.parse import parse_message
-from inboxd.sensitive import _KEY_CUE_CORES, find_secrets, redact, redact_mail
+from inboxd.redact import find_secrets, redact, redact_mail
+from inboxd.redact.keys import _KEY_CUE_CORES
 
 EN12 = "legal winner thank year wave sausage worth useful legal winner thank yellow"
 EN12_BAD = "legal winner thank year wave sausage worth useful legal winner thank thank"  # no checksum
