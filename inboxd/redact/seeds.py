@@ -27,6 +27,7 @@ from inboxd.redact.words import (
     read_tokens,
     tokens_around,
     word_marks,
+    word_starts,
     wordlists,
 )
 
@@ -148,21 +149,31 @@ def _is_phrase(text: str, run: list[Token], bit: int, lexicon: Lexicon) -> bool:
 _RUN_OF_WORDS = b"\x01" * _MIN_WORDS_WITH_CUE
 
 
+def _dense(marks: bytearray) -> bool:
+    """Some `_MIN_WORDS` words in a row hold all but `_MAX_UNKNOWN` wordlist words (or the
+    text has fewer words, and that many wordlist words in all)."""
+    need = _MIN_WORDS - _MAX_UNKNOWN
+    total = sum(marks[:_MIN_WORDS])
+    if total >= need:
+        return True
+    for i in range(_MIN_WORDS, len(marks)):  # the sum of the words i-11 … i
+        total += marks[i] - marks[i - _MIN_WORDS]
+        if total >= need:
+            return True
+    return False
+
+
 def _typos_possible(cue: re.Match[str], starts: list[int], marks: bytearray) -> bool:
     """False when the words after a cue cannot hold a phrase with typos.
 
     Such a phrase is at least `_MIN_WORDS` words in a row, all but `_MAX_UNKNOWN` of
     them wordlist words, among the 40 words that start within 400 characters of the
     cue's end (here: within 440, which errs towards "possible"). `starts` and `marks` are
-    `word_marks` of the whole text, computed once for all its cues.
+    `word_starts` and `word_marks` of the whole text, computed once for all its cues.
     """
     first = bisect.bisect_left(starts, cue.end())
     last = min(bisect.bisect_left(starts, cue.end() + 440, first), first + 40)
-    window = marks[first:last]
-    need = _MIN_WORDS - _MAX_UNKNOWN
-    if sum(window) < need:
-        return False
-    return any(sum(window[i : i + _MIN_WORDS]) >= need for i in range(max(1, len(window) - _MIN_WORDS + 1)))
+    return _dense(marks[first:last])
 
 
 def _chinese_phrase_possible(text: str, cue: re.Match[str]) -> bool:
@@ -181,8 +192,14 @@ def seed_spans(text: str) -> list[tuple[int, int]]:
     chinese_cues = [
         c for c in (_CHINESE_SEED_CUE.finditer(text) if lexicon.cjk else ()) if _chinese_phrase_possible(text, c)
     ]  # fmt: skip
-    starts, marks = word_marks(text, forms)
-    typo_cues = [c for c in _SEED_CUE.finditer(text) if _typos_possible(c, starts, marks)]
+    marks = word_marks(text, forms)
+    typo_cues: list[re.Match[str]] = []
+    # The words after a cue are looked at only when some words of the text are dense enough
+    # for a phrase with typos: a quoted acknowledgement puts "seed phrase" (a cue) in most
+    # long threads, and reading where every word starts cost more than the rest of the scan.
+    if _dense(marks):
+        starts = word_starts(text)
+        typo_cues = [c for c in _SEED_CUE.finditer(text) if _typos_possible(c, starts, marks)]
     if _RUN_OF_WORDS in marks:  # a run of `_MIN_WORDS_WITH_CUE` wordlist words may be in the text
         tokens = read_tokens(text)
         # 你 in 你们 is one word of Chinese prose, not a separated phrase word.

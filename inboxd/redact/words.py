@@ -138,29 +138,40 @@ def checksum_ok(lexicon: Lexicon, bit: int, words: list[str]) -> bool:
     return bits & ((1 << checksum_bits) - 1) == expected
 
 
-def word_marks(text: str, forms: Mapping[str, int]) -> tuple[list[int], bytearray]:
-    """A cheap first look at the words of `text`: where each starts, and 1 where it is, or may
-    be, a wordlist word, 0 where it surely is not. No tokens, at nearly the speed of C.
+def _reading(text: str) -> tuple[str, bool]:
+    """The text whose words `_TOKEN` reads, and whether each word is still to be lower-cased.
+
+    Lower-casing the whole text keeps its words where they were, except for "İ", which
+    becomes "i" and a combining dot (not a letter): such text goes word by word.
+    """
+    return (text, True) if "\u0130" in text else (text.lower(), False)
+
+
+def word_marks(text: str, forms: Mapping[str, int]) -> bytearray:
+    """A cheap first look at the words of `text`: 1 where a word is, or may be, a wordlist
+    word, 0 where it surely is not. No tokens, at nearly the speed of C.
 
     It errs towards 1: a word it cannot judge without the exact rules of `read_tokens`
     (accents, mixed scripts) counts as a wordlist word, and it ignores languages and
     separators. So the exact rules run only where these marks say a phrase could be.
     """
-    # Lower-casing the whole text keeps its words where they were, except for "İ", which
-    # becomes "i" and a combining dot (not a letter): such text goes word by word.
-    if "\u0130" in text:
-        found = [(m.start(), m.group().lower()) for m in _TOKEN.finditer(text)]
-    else:
-        found = [(m.start(), m.group()) for m in _TOKEN.finditer(text.lower())]
-    starts = [start for start, _ in found]
-    words = [word for _, word in found]
+    source, word_by_word = _reading(text)
+    words = [w.lower() for w in _TOKEN.findall(source)] if word_by_word else _TOKEN.findall(source)
     marks = bytearray(map(forms.__contains__, words))
     if not text.isascii():
-        for i in [i for i, w in enumerate(words) if not w.isascii()]:
+        ascii_words = bytearray(map(str.isascii, words))
+        i = ascii_words.find(0)  # the words to judge here, found in C
+        while i >= 0:
             # Chinese written without spaces: every character is glued, none a phrase word.
             if not marks[i] and not (len(words[i]) > 1 and _ALL_CJK.fullmatch(words[i])):
                 marks[i] = 1
-    return starts, marks
+            i = ascii_words.find(0, i + 1)
+    return marks
+
+
+def word_starts(text: str) -> list[int]:
+    """Where each word that `word_marks` marks starts, in the same order."""
+    return [m.start() for m in _TOKEN.finditer(_reading(text)[0])]
 
 
 def tokens_around(text: str, windows: list[tuple[int, int]]) -> list[Token]:
