@@ -35,7 +35,7 @@ from inboxd.decide import Policy, mail_facts
 from inboxd.models import ParsedEmail
 from inboxd.parse import parse_message
 from inboxd.phishing import assess
-from inboxd.sensitive import redact_mail
+from inboxd.redact import redact_mail
 from inboxd.spam import SpamSettings, header_verdict, is_unsolicited
 
 ROOT = Path(__file__).resolve().parents[1]

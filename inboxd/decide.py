@@ -5,7 +5,7 @@ triage path (`inboxd.triage`). `build_ack` renders the acknowledgement for a dec
 the ticket reference is known, `build_confirmation` the note for a reply that completed a
 ticket. Neither does I/O, so both are tested directly with parsed fixtures.
 
-Customer secrets: both take only a redacted mail (`sensitive.redact_mail` runs once, in the
+Customer secrets: both take only a redacted mail (`redact.redact_mail` runs once, in the
 worker that parsed it) and refuse any other, so nothing they produce can hold a secret. A
 mail with a secret is a security incident: its acknowledgement is the `security_incident` variant.
 
@@ -42,8 +42,8 @@ from inboxd.models import (
 )
 from inboxd.phishing import defang, foreign_domains
 from inboxd.promise import Promise, PromiseSettings, customer_zone, format_moment
+from inboxd.redact import secret_kinds
 from inboxd.render import INVALID_ADDRESS, PHISHING_TEMPLATE, SECURITY_TEMPLATE, Rendered, Renderer
-from inboxd.sensitive import secret_kinds
 from inboxd.spam import SpamSettings
 from inboxd.triage import OWN_ID_PREFIX, TriageSettings
 from inboxd.trust import TrustSettings
@@ -222,7 +222,7 @@ def _outgoing(mail: ParsedEmail, rendered: Rendered, ticket: str, policy: Policy
 def _redacted(mail: ParsedEmail) -> None:
     """The subject and name are quoted back: never from a mail that may still hold a secret."""
     if not mail.redacted:
-        raise ValueError("an automatic mail is built from a redacted mail only (sensitive.redact_mail)")
+        raise ValueError("an automatic mail is built from a redacted mail only (redact.redact_mail)")
 
 
 def build_ack(

@@ -57,7 +57,7 @@ class TextFormatter(logging.Formatter):
 _CAPPED = {
     # The whole IMAP conversation at DEBUG, through its children imapclient.imaplib and
     # imapclient.util: every FETCH literal, i.e. every mail with the seed phrases, keys and
-    # passwords customers send, before inboxd.sensitive has removed them.
+    # passwords customers send, before inboxd.redact has removed them.
     "imapclient": logging.WARNING,
     # Every job run at INFO.
     "apscheduler": logging.WARNING,

@@ -86,11 +86,11 @@ class ParsedEmail:
     defects: tuple[str, ...] = ()
     # The decoded text of each small text attachment ("" for the others; () when none is
     # text), read only for customer secrets: never the customer's words for facts or the
-    # classifier. `sensitive.redact_mail` redacts it like the body.
+    # classifier. `redact.redact_mail` redacts it like the body.
     attachment_text: tuple[str, ...] = ()
-    # Customer secrets removed from this mail by `sensitive.redact_mail` (kind and place only).
+    # Customer secrets removed from this mail by `redact.redact_mail` (kind and place only).
     secrets: tuple[Secret, ...] = ()
-    redacted: bool = False  # sensitive.redact_mail has run: it need not (and does not) run again
+    redacted: bool = False  # redact.redact_mail has run: it need not (and does not) run again
     # Authentication-Results header values, top to bottom as in the mail (inboxd.trust reads them).
     auth_results: tuple[str, ...] = ()
     # The mails forwarded as message/rfc822 parts (at most a few, their text bounded).

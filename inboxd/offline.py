@@ -24,8 +24,8 @@ from inboxd.config import LimitsConfig
 from inboxd.decide import Policy, build_ack
 from inboxd.models import Action, Decision, ParsedEmail
 from inboxd.promise import promise
+from inboxd.redact import secret_kinds
 from inboxd.render import Renderer
-from inboxd.sensitive import secret_kinds
 from inboxd.triage import Findings, decide, with_sender
 from inboxd.trust import DnsLookup
 from inboxd.workers import prepare

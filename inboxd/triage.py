@@ -7,7 +7,7 @@ The main process then classifies a batch in one model call (`classify_batch`) an
 the cheap final decision per mail (`decide`). The daemon's `Processor`, the offline
 `classify` and `poll --dry-run` all go this way, so what they decide cannot drift apart.
 
-Customer secrets: `examine` takes only a redacted mail (`sensitive.redact_mail` runs once,
+Customer secrets: `examine` takes only a redacted mail (`redact.redact_mail` runs once,
 right after parsing); nothing here redacts again, and a mail that was not redacted is refused.
 
 Sender trust (inboxd.trust): automatic mail goes to the From address only, never to
@@ -92,7 +92,7 @@ def examine(
     `screening`/`sender`: given instead of read from the mail (the offline tools and tests)."""
     if not mail.redacted:
         # Every finding may be stored, logged or quoted back: never from a mail with its secrets.
-        raise ValueError("examine() takes a redacted mail (sensitive.redact_mail)")
+        raise ValueError("examine() takes a redacted mail (redact.redact_mail)")
     text = classifier_text(mail)
     if screening is None:
         screening = screen(mail, settings.own_addresses, settings.is_own_message_id)

@@ -41,7 +41,8 @@ from inboxd.models import ParsedEmail, ParseLimits
 if TYPE_CHECKING:  # only for annotations: a worker process must not load the config schema
     from inboxd.config import LimitsConfig
 from inboxd.parse import parse_message
-from inboxd.sensitive import _lexicon, redact_mail
+from inboxd.redact import redact_mail
+from inboxd.redact.words import wordlists
 from inboxd.triage import Findings, TriageSettings, examine
 
 log = logging.getLogger("inboxd.workers")
@@ -136,7 +137,7 @@ def _init_worker(limits: ParseLimits, settings: TriageSettings | None) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
     _worker["settings"] = (limits, settings)
-    _lexicon()  # load the wordlists once, before the first mail
+    wordlists()  # load the wordlists once, before the first mail
 
 
 def _prepare_in_worker(item: tuple[bytes, str]) -> Prepared:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from inboxd.decide import Policy
 from inboxd.models import Classification, Decision, ParsedEmail, Screening, SenderAuth
-from inboxd.sensitive import redact_mail
+from inboxd.redact import redact_mail
 from inboxd.triage import decide, examine
 
 

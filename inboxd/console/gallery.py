@@ -14,7 +14,7 @@ from inboxd.daemon import App
 from inboxd.decide import build_ack
 from inboxd.models import PASS, Classification, ParseLimits, SenderAuth
 from inboxd.parse import parse_message
-from inboxd.sensitive import redact_mail
+from inboxd.redact import redact_mail
 from inboxd.triage import decide, examine
 
 SAMPLE_REF = "INB-000123"

@@ -15,7 +15,7 @@ Pure functions over text, one module per kind of fact:
 | `checksums` | the only user of base58, bech32m and pycryptodome |
 
 Extraction runs on `ParsedEmail.new_text` (plus the subject) after secrets were redacted
-(`inboxd.sensitive`), so values in quoted history or signatures are not taken for what
+(`inboxd.redact`), so values in quoted history or signatures are not taken for what
 the customer says now, and a private key is never read as a transaction.
 """
 

@@ -9,7 +9,8 @@ import pytest
 
 from inboxd.extract.context import _ASCII_FOLDS, cue_pattern
 from inboxd.extract.hashes import KEY_CUES, OTHER_CUES, TX_CUES
-from inboxd.sensitive import BACKUP_CUES, SEED_CUES
+from inboxd.redact.codes import BACKUP_CUES
+from inboxd.redact.seeds import SEED_CUES
 
 
 def plain_pattern(words: tuple[str, ...]) -> re.Pattern[str]:

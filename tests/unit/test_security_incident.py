@@ -12,7 +12,7 @@ from inboxd.decide import build_ack
 from inboxd.models import Action, Classification, Facts, ParsedEmail, Screening, SkipReason, TxId
 from inboxd.offline import OfflineDecider
 from inboxd.parse import parse_message
-from inboxd.sensitive import redact_mail
+from inboxd.redact import redact_mail
 from inboxd.tickets import facts_dict, kinds_in, merge_facts
 from inboxd.triage import classifier_text
 from testbed.mx import stamp

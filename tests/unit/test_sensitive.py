@@ -8,7 +8,7 @@ import pytest
 
 from inboxd.models import ParsedEmail
 from inboxd.parse import parse_message
-from inboxd.sensitive import PLACEHOLDER, find_secrets, redact, redact_mail
+from inboxd.redact import PLACEHOLDER, find_secrets, redact, redact_mail
 
 # BIP39 test vectors and phrases made from the wordlists (none holds any funds).
 EN12 = "legal winner thank year wave sausage worth useful legal winner thank yellow"

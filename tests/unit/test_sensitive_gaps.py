@@ -17,7 +17,8 @@ from inboxd.extract import FactSettings, facts_of_mail
 from inboxd.extract.hashes import KEY_CUES, transaction_ids
 from inboxd.models import Classification, ParseLimits, Screening
 from inboxd.parse import parse_message
-from inboxd.sensitive import _KEY_CUE_CORES, find_secrets, redact, redact_mail
+from inboxd.redact import find_secrets, redact, redact_mail
+from inboxd.redact.keys import _KEY_CUE_CORES
 from inboxd.triage import classifier_text
 from tests.triage_helpers import decide_mail
 

@@ -17,7 +17,7 @@ from inboxd.daemon import App
 from inboxd.extract import facts_of_mail
 from inboxd.models import ParseLimits
 from inboxd.parse import parse_message
-from inboxd.sensitive import redact_mail
+from inboxd.redact import redact_mail
 from inboxd.triage import examine
 from inboxd.workers import MIN_BACKLOG_FOR_POOL, InProcess, WorkerPool, prepare, preparer
 
