@@ -31,7 +31,6 @@ from inboxd.store import ReservedTicket, Store
 from inboxd.tickets import (
     TicketPlan,
     TicketPolicy,
-    facts_from_dict,
     normalise_subject,
     plan_followup,
     plan_forged,
@@ -116,7 +115,9 @@ class RoutingMixin:
             followup = replace(decision, action=Action.FOLLOWUP, reason=f"reply on {ticket.ref} (by {how})")
             confirmation = None
             if plan.send == "confirmation":
-                facts = facts_from_dict(plan.facts)
+                # The ticket's facts, without its secrets: they are kinds from any of its mails, and a
+                # confirmation names none (`secret_kinds` is for the mail that carried one).
+                facts = replace(plan.facts, secrets=())
                 # The ticket is with the team from now: the promise counts from this mail.
                 promised = promise(self.policy.promise, received, self._queue_state(ticket.category))
                 confirmation = build_confirmation(

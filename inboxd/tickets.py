@@ -31,15 +31,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
 from inboxd.assets import Category
 from inboxd.checks import missing_for_kinds
 from inboxd.escalation import PHISHING_REPORT, Escalation, EscalationRules, higher
-from inboxd.models import PASS, AccountId, Amount, Decision, EventTime, Facts, TxId, WalletAddress
+from inboxd.models import PASS, Decision, EventTime, Facts, Secret
 
-_FACT_KEYS = ("tx_ids", "order_ids", "amounts", "times", "account_ids", "addresses", "secrets")
 _KIND_OF_KEY = {
     "tx_ids": "tx_id",
     "order_ids": "order_id",
@@ -48,6 +46,7 @@ _KIND_OF_KEY = {
     "account_ids": "account_id",
     "addresses": "address",
 }
+_Fact = TypeVar("_Fact")
 SECURITY_REASON = "customer secret in the mail (security incident)"
 _REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|antw|答复|回复|回覆|转发|轉寄|转寄)\s*[:：]\s*)+", re.I)
 
@@ -65,7 +64,7 @@ class TicketView:
     priority: str  # normal | high | urgent
     escalated: bool
     missing: tuple[str, ...]
-    facts: Mapping[str, Any]
+    facts: Facts  # as the store keeps them: a secret by its kind only
     followups_in_window: int  # customer mails on this ticket within the follow-up window, before this one
     security_incident: bool
 
@@ -91,7 +90,7 @@ class TicketPlan:
     state: str
     priority: str
     missing: tuple[str, ...]
-    facts: dict[str, Any]
+    facts: Facts  # the ticket's, after this mail
     escalation: Escalation | None  # why this mail escalates its ticket
     reopened: bool
     send: str | None  # "ack" | "confirmation" | None
@@ -116,53 +115,44 @@ def normalise_subject(subject: str) -> str:
     return " ".join(text.lower().split())
 
 
-def facts_dict(facts: Facts) -> dict[str, Any]:
-    """Facts as JSON-ready data (secrets as kinds only: their text is never kept)."""
-    return {
-        "tx_ids": [{"value": t.value, "chain": t.chain} for t in facts.tx_ids],
-        "order_ids": list(facts.order_ids),
-        "amounts": [{"value": a.value, "asset": a.asset, "network": a.network} for a in facts.amounts],
-        "times": [
-            {"text": t.text, "value": t.value.isoformat() if t.value else None, "precision": t.precision}
-            for t in facts.times
-        ],
-        "account_ids": [{"kind": a.kind, "value": a.value} for a in facts.account_ids],
-        "addresses": [{"value": a.value, "chain": a.chain, "valid": a.valid} for a in facts.addresses],
-        "secrets": [{"kind": s.kind} for s in facts.secrets],
-    }
+def _same(item: object) -> object:
+    """What makes two facts of a kind the same: the fact itself, but a time by its wording, its
+    moment as written (offset included) and precision: two mails that put one instant in two
+    zones gave two values, kept side by side as the ticket has always kept them."""
+    if isinstance(item, EventTime):
+        return (item.text, item.value.isoformat() if item.value else None, item.precision)
+    return item
 
 
-def facts_from_dict(data: Mapping[str, Any]) -> Facts:
-    """The inverse of facts_dict, for facts merged across a ticket's mails."""
+def _union(*groups: Sequence[_Fact]) -> tuple[_Fact, ...]:
+    """The facts of all groups, in order of arrival, without repeats."""
+    seen: set[object] = set()
+    items: list[_Fact] = []
+    for item in (item for group in groups for item in group):
+        key = _same(item)
+        if key not in seen:
+            seen.add(key)
+            items.append(item)
+    return tuple(items)
+
+
+def merge_facts(old: Facts, new: Facts) -> Facts:
+    """Union of two fact sets, in order of arrival, without repeats. A ticket keeps a secret's
+    kind only (never its place in one mail), so secrets are merged by kind."""
     return Facts(
-        tx_ids=tuple(TxId(t["value"], t["chain"]) for t in data.get("tx_ids", [])),
-        order_ids=tuple(data.get("order_ids", [])),
-        amounts=tuple(Amount(a["value"], a["asset"], a.get("network")) for a in data.get("amounts", [])),
-        times=tuple(
-            EventTime(
-                t["text"], datetime.fromisoformat(t["value"]) if t.get("value") else None, t.get("precision", "minute")
-            )
-            for t in data.get("times", [])
-        ),
-        account_ids=tuple(AccountId(a["kind"], a["value"]) for a in data.get("account_ids", [])),
-        addresses=tuple(WalletAddress(a["value"], a["chain"], a["valid"]) for a in data.get("addresses", [])),
+        tx_ids=_union(old.tx_ids, new.tx_ids),
+        order_ids=_union(old.order_ids, new.order_ids),
+        amounts=_union(old.amounts, new.amounts),
+        times=_union(old.times, new.times),
+        account_ids=_union(old.account_ids, new.account_ids),
+        addresses=_union(old.addresses, new.addresses),
+        secrets=_union(tuple(Secret(s.kind, 0, 0) for s in (*old.secrets, *new.secrets))),
     )
 
 
-def merge_facts(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """Union of two fact sets, in order of arrival, without repeats."""
-    merged: dict[str, Any] = {}
-    for key in _FACT_KEYS:
-        items: list[Any] = []
-        for item in [*old.get(key, []), *new.get(key, [])]:
-            if item not in items:
-                items.append(item)
-        merged[key] = items
-    return merged
-
-
-def kinds_in(facts: Mapping[str, Any]) -> frozenset[str]:
-    return frozenset(kind for key, kind in _KIND_OF_KEY.items() if facts.get(key))
+def kinds_in(facts: Facts) -> frozenset[str]:
+    """The fact kinds a ticket's facts supply, as named in the required-field config."""
+    return facts.kinds_present()
 
 
 def plan_new(decision: Decision, text: str, policy: TicketPolicy) -> TicketPlan:
@@ -185,7 +175,7 @@ def plan_new(decision: Decision, text: str, policy: TicketPolicy) -> TicketPlan:
         state="waiting" if decision.missing else "open",
         priority=priority,
         missing=decision.missing,
-        facts=facts_dict(decision.facts),
+        facts=decision.facts,
         escalation=escalation,
         reopened=False,
         send="ack",
@@ -210,14 +200,14 @@ def plan_forged(decision: Decision, text: str, policy: TicketPolicy) -> TicketPl
     )
 
 
-def _conflicts(old: Mapping[str, Any], new: Mapping[str, Any], authenticated: bool) -> tuple[list[str], bool]:
+def _conflicts(old: Facts, new: Facts, authenticated: bool) -> tuple[list[str], bool]:
     """Notes on values a follow-up gives that differ from the ticket's, and whether a wallet
     address is at stake (a different one, or any new one from a sender we cannot authenticate)."""
     notes: list[str] = []
     risky = False
     for key, kind in _KIND_OF_KEY.items():
-        before = [item for item in old.get(key, []) if item]
-        added = [item for item in new.get(key, []) if item and item not in before]
+        before = {_same(item) for item in getattr(old, key) if item}
+        added = [item for item in getattr(new, key) if item and _same(item) not in before]
         if not added:
             continue
         if kind == "address":
@@ -242,9 +232,8 @@ def plan_followup(
     policy: TicketPolicy,
 ) -> TicketPlan:
     """A mail on an existing ticket: merge its facts, reopen or escalate, maybe confirm."""
-    new_facts = facts_dict(decision.facts)
-    facts = merge_facts(ticket.facts, new_facts)
-    notes, payout_risk = _conflicts(ticket.facts, new_facts, decision.sender.verdict == PASS)
+    facts = merge_facts(ticket.facts, decision.facts)
+    notes, payout_risk = _conflicts(ticket.facts, decision.facts, decision.sender.verdict == PASS)
     missing = missing_for_kinds(category, fields, kinds_in(facts)) if category else ()
     incident = ticket.security_incident or decision.security_incident
     escalation: Escalation | None = None

@@ -132,11 +132,12 @@ def slack_text(data: Mapping[str, Any]) -> str:
     return parts[0] if len(parts) == 1 else f"{parts[0]} — {' · '.join(parts[1:])}"
 
 
-def body(stored: str, fmt: str) -> bytes:
-    """The HTTP body for a receiver of this format, from the stored payload."""
+def body(data: Mapping[str, Any], fmt: str) -> bytes:
+    """The HTTP body for a receiver of this format, from the recorded payload. `encode` is
+    deterministic (keys sorted), so every retry sends the bytes that were recorded."""
     if fmt == "slack":
-        return json.dumps({"text": slack_text(json.loads(stored))}, ensure_ascii=False).encode()
-    return stored.encode()
+        return json.dumps({"text": slack_text(data)}, ensure_ascii=False).encode()
+    return encode(data).encode()
 
 
 def signature(secret: str, timestamp: int, data: bytes) -> str:

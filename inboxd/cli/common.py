@@ -19,6 +19,7 @@ from inboxd.terminal import Terminal, styled
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
+    from inboxd.models import Facts
     from inboxd.store import Store
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_LEASE, EXIT_STORE = 1, 2, 3, 4
@@ -91,3 +92,21 @@ def store_of(ctx: Ctx, readonly: bool = False) -> Store:
 def record(row: DataclassInstance) -> dict[str, Any]:
     """A store row as the JSON object a command prints: its fields, in order (tuples print as lists)."""
     return {f.name: getattr(row, f.name) for f in fields(row)}
+
+
+def facts_record(facts: Facts) -> dict[str, Any]:
+    """A ticket's facts as `ticket list/show --json` prints them: the keys and shapes scripts have
+    always read (those of the stored JSON when the command printed that), secrets as kinds only.
+    Output, not storage: the store's format is inboxd.store.codec's and may not follow this."""
+    return {
+        "tx_ids": [{"value": t.value, "chain": t.chain} for t in facts.tx_ids],
+        "order_ids": list(facts.order_ids),
+        "amounts": [{"value": a.value, "asset": a.asset, "network": a.network} for a in facts.amounts],
+        "times": [
+            {"text": t.text, "value": t.value.isoformat() if t.value else None, "precision": t.precision}
+            for t in facts.times
+        ],
+        "account_ids": [{"kind": a.kind, "value": a.value} for a in facts.account_ids],
+        "addresses": [{"value": a.value, "chain": a.chain, "valid": a.valid} for a in facts.addresses],
+        "secrets": [{"kind": s.kind} for s in facts.secrets],
+    }

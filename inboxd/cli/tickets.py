@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from inboxd.cli.common import EXIT_FAILED, Ctx, fail, out, pass_ctx, record, store_of
+from inboxd.cli.common import EXIT_FAILED, Ctx, facts_record, fail, out, pass_ctx, record, store_of
 from inboxd.health import local_time as when
 from inboxd.health import sla_state
 from inboxd.terminal import Table, json_text, styled
@@ -19,13 +19,12 @@ if TYPE_CHECKING:
 
 def _ticket_record(t: TicketRow, at: float) -> dict[str, Any]:
     """A ticket as `--json` prints it: its columns (flags as 0 and 1, as they always were), the
-    facts as JSON, and its SLA in words."""
+    facts as they always printed, and its SLA in words."""
     from inboxd.store.rows import TicketDetail
-    from inboxd.tickets import facts_dict
 
     data = record(t) | {
         "missing": list(t.missing),
-        "facts": facts_dict(t.facts),
+        "facts": facts_record(t.facts),
         "escalated": int(t.escalated),
         "security_incident": int(t.security_incident),
     }
@@ -84,8 +83,6 @@ def ticket_list(ctx: Ctx, state: str | None, escalated: bool, breached: bool, as
 @pass_ctx
 def ticket_show(ctx: Ctx, ref: str, as_json: bool) -> None:
     """One ticket: its state, facts, missing items, mails, acknowledgements and history."""
-    from inboxd.tickets import facts_dict
-
     store = store_of(ctx, readonly=True)
     t = store.ticket(ref)
     if t is None:
@@ -108,7 +105,7 @@ def ticket_show(ctx: Ctx, ref: str, as_json: bool) -> None:
                   f"{'  (answered ' + when(t.first_response_at) + ')' if t.first_response_at else ''}"
                   f"  resolution due {when(t.resolution_due) or '-'}")  # fmt: skip
     out.print(f"SLA: {sla_state(t, time.time())}")
-    for key, values in facts_dict(t.facts).items():
+    for key, values in facts_record(t.facts).items():
         if values:
             out.print(f"  {key}: {json_text(values)}")
     mails = Table("row", "UID", "From", "Sender", "Subject", "Role", "Action", "Escalation", "At", title="Mails")

@@ -15,9 +15,10 @@ from inboxd.domains import domain_of
 from inboxd.escalation import PHISHING_REPORT
 from inboxd.models import Action, Decision, OutgoingMail, ParsedEmail
 from inboxd.store.base import Db, StoreBase, now
+from inboxd.store.codec import facts_json, missing_json
 from inboxd.store.events import emit
 from inboxd.store.messages import _NOT_ORIGINAL
-from inboxd.tickets import SECURITY_REASON, TicketPlan, facts_dict, normalise_subject
+from inboxd.tickets import SECURITY_REASON, TicketPlan, normalise_subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +29,9 @@ class ReservedTicket:
     ref: str
 
 
-def _lookalikes(decision: Decision) -> dict[str, list[str]]:
+def _lookalikes(decision: Decision) -> list[str]:
     """The look-alike domains a mail links to, kept with its facts (the server sync flags it)."""
-    domains = [link.domain for link in decision.links if link.verdict == "lookalike"]
-    return {"lookalikes": domains} if domains else {}
+    return [link.domain for link in decision.links if link.verdict == "lookalike"]
 
 
 def _escalation_is_news(db: Db, plan: TicketPlan) -> bool:
@@ -177,8 +177,8 @@ class DecisionsMixin(StoreBase):
                     c.category if c else None,
                     c.confidence if c else None,
                     c.rule if c else None,
-                    json.dumps(facts_dict(decision.facts) | _lookalikes(decision), ensure_ascii=False),
-                    json.dumps(list(plan.missing if plan else decision.missing)),
+                    facts_json(decision.facts, _lookalikes(decision)),
+                    missing_json(plan.missing if plan else decision.missing),
                     ticket_id,
                     None if plan is None else ("new" if plan.ticket_id is None else "followup"),
                     escalation,
@@ -244,8 +244,8 @@ class DecisionsMixin(StoreBase):
         reserved: ReservedTicket | None,
         at: float,
     ) -> tuple[int, str]:
-        facts = json.dumps(plan.facts, ensure_ascii=False)
-        missing = json.dumps(list(plan.missing))
+        facts = facts_json(plan.facts)
+        missing = missing_json(plan.missing)
         escalated = 1 if plan.escalation else 0
         reason = plan.escalation.reason if plan.escalation else None
         if plan.ticket_id is None:
@@ -302,7 +302,7 @@ class DecisionsMixin(StoreBase):
         if plan.security_incident and decision.facts.secrets:
             kinds = ", ".join(sorted({s.kind for s in decision.facts.secrets}))
             _event(db, ticket_id, "security_incident", f"customer secret in the mail, redacted: {kinds}", row)
-        lookalikes = _lookalikes(decision).get("lookalikes")
+        lookalikes = _lookalikes(decision)
         if lookalikes:
             _event(db, ticket_id, "lookalike", f"links to look-alike domains: {', '.join(lookalikes)}", row)
         return ticket_id, ref

@@ -29,6 +29,7 @@ from typing import Any
 
 from inboxd import webhooks
 from inboxd.store.base import Db, StoreBase, marks, now
+from inboxd.store.codec import payload_of
 
 # The ticket fields a payload may carry (inboxd.webhooks.payload picks from them).
 _TICKET_FIELDS = "ref, category, language, priority, state, customer"
@@ -93,7 +94,7 @@ class Delivery:
     target: str
     key: str
     kind: str
-    payload: str  # the JSON text recorded with the event
+    payload: dict[str, Any]  # as recorded with the event (inboxd.webhooks.payload), decoded
     attempts: int
     created_at: float
 
@@ -164,7 +165,7 @@ class EventsMixin(StoreBase):
                 target=str(r["target"]),
                 key=str(r["key"]),
                 kind=str(r["kind"]),
-                payload=str(r["payload"]),
+                payload=payload_of(str(r["payload"])),
                 attempts=int(r["attempts"]),
                 created_at=float(r["created_at"]),
             )

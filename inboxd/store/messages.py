@@ -5,12 +5,12 @@ read by `inboxd.store.outcomes`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from inboxd.models import MessageKey
 from inboxd.store.base import StoreBase, marks, now
+from inboxd.store.codec import mail_flags, missing_of
 
 # Rows that stand for a mail handled elsewhere: never the "original" of a duplicate.
 _NOT_ORIGINAL = "('superseded', 'retried')"
@@ -163,18 +163,18 @@ class MessagesMixin(StoreBase):
                 uid=int(r["uid"]),
                 action=str(r["action"]),
                 category=r["category"],
-                missing=tuple(json.loads(r["missing"] or "[]")),
+                missing=missing_of(r["missing"]),
                 ack_state=r["ack_state"],
                 ack_kind=r["ack_kind"],
                 skip_reason=r["skip_reason"],
                 escalation=r["escalation"],
                 reopened=bool(r["escalation"] and str(r["escalation"]).startswith("reopened")),
                 # This mail itself carried a customer secret (kinds only are stored).
-                security_incident=bool(facts.get("secrets")),
-                lookalike=bool(facts.get("lookalikes")),
+                security_incident=flags[0],
+                lookalike=flags[1],
             )
             for r in rows
-            for facts in (json.loads(r["facts"] or "{}"),)
+            for flags in (mail_flags(r["facts"]),)
         ]
         if result:
             # They are about to be applied on the IMAP server: first make their states durable.

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from inboxd.store.base import StoreBase, marks, now
-from inboxd.store.rows import MessageRow, QuarantineRow, columns, missing_of, plain_row
+from inboxd.store.codec import missing_of
+from inboxd.store.rows import MessageRow, QuarantineRow, columns, plain_row
 
 _MESSAGE_COLUMNS = (
     "m.id, m.uid, m.message_id, m.sender, m.subject, m.language, m.action, m.skip_reason, m.reason, m.category, "

@@ -2,38 +2,24 @@
 
 What the command line and the console read comes back as these values, never as a database
 row, a dict or a JSON string: lists are tuples, facts are `Facts`, flags are `bool`. The
-JSON a column holds is decoded here, and only here (the write side encodes it in `messages`
-and `tickets`). The field order of each row is the column order of its table, so a command
-that prints a row as JSON prints the keys it always printed.
+JSON a column holds is decoded by `inboxd.store.codec` (the write side encodes with it too).
+The field order of each row is the column order of its table, so a command that prints a
+row as JSON prints the keys it always printed.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from inboxd.models import Facts, Secret
-from inboxd.tickets import facts_from_dict
+from inboxd.models import Facts
+from inboxd.store.codec import facts_of, missing_of
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 Row = TypeVar("Row", bound="DataclassInstance")
-
-
-def missing_of(text: str | None) -> tuple[str, ...]:
-    """A `missing` column (a JSON list of field names) as a tuple."""
-    return tuple(json.loads(text or "[]"))
-
-
-def facts_of(text: str | None) -> Facts:
-    """A `facts` column (facts_dict's JSON) as Facts. A secret's text and place are never stored,
-    only its kind: it comes back with an empty place (0, 0)."""
-    data = json.loads(text or "{}")
-    secrets = tuple(Secret(str(s["kind"]), 0, 0) for s in data.get("secrets", []))
-    return replace(facts_from_dict(data), secrets=secrets)
 
 
 def plain_row(row_type: type[Row], r: Mapping[str, Any]) -> Row:

@@ -10,6 +10,7 @@ from typing import Any
 from inboxd.domains import domain_of
 from inboxd.models import OutgoingMail
 from inboxd.store.base import StoreBase, marks, now
+from inboxd.store.codec import facts_of, missing_of
 from inboxd.store.rows import (
     TicketAck,
     TicketDetail,
@@ -43,8 +44,8 @@ class TicketsMixin(StoreBase):
             state=str(r["state"]),
             priority=str(r["priority"]),
             escalated=bool(r["escalated"]),
-            missing=tuple(json.loads(r["missing"] or "[]")),
-            facts=json.loads(r["facts"] or "{}"),
+            missing=missing_of(r["missing"]),
+            facts=facts_of(r["facts"]),
             followups_in_window=int(followups),
             security_incident=bool(r["security_incident"]),
         )

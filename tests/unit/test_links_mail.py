@@ -17,7 +17,7 @@ from inboxd.daemon import App
 from inboxd.errors import ConfigError
 from inboxd.html_text import hrefs
 from inboxd.links import LOOKALIKE, OFFICIAL, OTHER, Link
-from inboxd.models import Action, Classification, Decision, MessageKey, Screening
+from inboxd.models import Action, Classification, Decision, Facts, MessageKey, Screening
 from inboxd.offline import OfflineDecider
 from inboxd.parse import parse_message
 from inboxd.store import Store
@@ -118,7 +118,7 @@ def test_a_lookalike_flags_the_mail() -> None:
 
 def test_the_store_keeps_the_flag_for_the_sync_and_the_ticket(make_store: Callable[[], Store]) -> None:
     store = make_store()
-    plan = TicketPlan(None, "open", "normal", (), {}, None, False, None, False)
+    plan = TicketPlan(None, "open", "normal", (), Facts(), None, False, None, False)
     links = (Link("exchnage.test", LOOKALIKE, "letters swapped in exchange.test"), Link("exchange.test", OFFICIAL))
     refs = []
     for uid, found in ((1, links), (2, links[1:])):

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from inboxd.daemon import App
-from inboxd.models import Action, Classification, Decision, MessageKey, OutgoingMail
+from inboxd.models import Action, Classification, Decision, Facts, MessageKey, OutgoingMail
 from inboxd.resolution import build_notice
 from inboxd.store import Store
 from inboxd.tickets import NoticeDue, TicketPlan
 from tests.unit.test_store import with_ack
 
-PLAN = TicketPlan(None, "open", "normal", (), {}, None, False, "ack", False)
+PLAN = TicketPlan(None, "open", "normal", (), Facts(), None, False, "ack", False)
 
 
 def test_notice_in_the_tickets_language_threads_and_quotes_nothing(offline_app: App) -> None:

@@ -13,7 +13,7 @@ from inboxd.models import Action, Classification, Facts, ParsedEmail, Screening,
 from inboxd.offline import OfflineDecider
 from inboxd.parse import parse_message
 from inboxd.redact import redact_mail
-from inboxd.tickets import facts_dict, kinds_in, merge_facts
+from inboxd.tickets import kinds_in, merge_facts
 from inboxd.triage import classifier_text
 from testbed.mx import stamp
 from tests.triage_helpers import decide_mail, redacted
@@ -119,7 +119,7 @@ def test_a_follow_up_clears_what_it_supplies(offline_app: App) -> None:
     assert first == ("tx_or_order_id", "amount", "time")
     category = offline_app.assets.categories["deposit_withdrawal"]
     for given in (Facts(tx_ids=(TxId(TX, "tron"),)), Facts(order_ids=("W20261120143255781",))):
-        merged = merge_facts({}, facts_dict(given))
+        merged = merge_facts(Facts(), given)
         assert missing_for_kinds(category, fields, kinds_in(merged)) == ("amount", "time")
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from inboxd.errors import StoreError
-from inboxd.models import Action, Classification, Decision, MessageKey, OutgoingMail
+from inboxd.models import Action, Classification, Decision, Facts, MessageKey, OutgoingMail
 from inboxd.store import Store
 from inboxd.tickets import TicketPlan
 
@@ -28,7 +28,7 @@ PLAN = TicketPlan(
     state="open",
     priority="normal",
     missing=(),
-    facts={},
+    facts=Facts(),
     escalation=None,
     reopened=False,
     send="ack",

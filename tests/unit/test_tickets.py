@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -10,12 +11,10 @@ import pytest
 from inboxd.assets import Category
 from inboxd.errors import ConfigError
 from inboxd.escalation import EscalationRules, load_escalation
-from inboxd.models import Action, Amount, Classification, Decision, EventTime, Facts, Secret, TxId
+from inboxd.models import Action, Amount, Classification, Decision, EventTime, Facts, Secret, TxId, WalletAddress
 from inboxd.tickets import (
     TicketPolicy,
     TicketView,
-    facts_dict,
-    facts_from_dict,
     merge_facts,
     normalise_subject,
     plan_followup,
@@ -32,7 +31,7 @@ POLICY = TicketPolicy(confirm_when_complete=True, escalate_after_followups=3, ru
 def ticket(**kw: object) -> TicketView:
     base = dict(
         id=1, ref="INB-000001", customer="c@x", category="deposit_withdrawal", language="en", state="waiting",
-        priority="normal", escalated=False, missing=("tx_or_order_id", "amount", "time"), facts={},
+        priority="normal", escalated=False, missing=("tx_or_order_id", "amount", "time"), facts=Facts(),
         followups_in_window=0, security_incident=False,
     )  # fmt: skip
     base.update(kw)
@@ -55,13 +54,37 @@ def test_normalise_subject(a: str, b: str) -> None:
     assert normalise_subject(a) == b
 
 
-def test_facts_round_trip_and_merge() -> None:
+def test_facts_merge() -> None:
     one = Facts(tx_ids=(TxId("ab" * 32, "tron"),), amounts=(Amount("5", "USDT", "TRC20"),))
     two = Facts(tx_ids=(TxId("ab" * 32, "tron"),), order_ids=("W123456",))
-    merged = merge_facts(facts_dict(one), facts_dict(two))
-    assert merged["tx_ids"] == [{"value": "ab" * 32, "chain": "tron"}]
-    assert merged["order_ids"] == ["W123456"]
-    assert facts_from_dict(facts_dict(one)) == one
+    merged = merge_facts(one, two)
+    assert merged.tx_ids == (TxId("ab" * 32, "tron"),)
+    assert merged.order_ids == ("W123456",) and merged.amounts == one.amounts
+    assert merge_facts(Facts(), one) == one
+
+
+def test_merged_secrets_are_kinds_once_and_times_are_kept_as_written() -> None:
+    # A ticket keeps a secret's kind, never its place in one mail: the same kind twice is one.
+    old = Facts(secrets=(Secret("seed_phrase", 0, 0),))
+    new = Facts(secrets=(Secret("seed_phrase", 5, 90, "subject"), Secret("password", 3, 9)))
+    assert merge_facts(old, new).secrets == (Secret("seed_phrase", 0, 0), Secret("password", 0, 0))
+    # One instant written in two zones: two values side by side, as the stored JSON kept them.
+    utc = EventTime("10:00", datetime(2026, 12, 7, 10, 0, tzinfo=UTC))
+    east = EventTime("10:00", datetime(2026, 12, 7, 18, 0, tzinfo=timezone(timedelta(hours=8))))
+    assert merge_facts(Facts(times=(utc,)), Facts(times=(east, utc))).times == (utc, east)
+
+
+def test_a_followup_with_another_address_or_time_is_noted_and_risky() -> None:
+    before = Facts(addresses=(WalletAddress("T" + "a" * 33, "tron", True),), times=(EventTime("x", None, "day"),))
+    t = ticket(facts=before, missing=())
+    again = plan_followup(t, decision(before), "same", DW, FIELDS, POLICY)
+    assert again.notes == () and again.escalation is None and again.facts == before
+    other = Facts(addresses=(WalletAddress("T" + "b" * 33, "tron", True),), times=(EventTime("y", None, "day"),))
+    changed = plan_followup(t, decision(other), "new one", DW, FIELDS, POLICY)
+    assert changed.facts.addresses == (*before.addresses, *other.addresses)
+    assert changed.notes[0] == "time: a value that differs from the one given before; both kept"
+    assert len(changed.notes) == 2 and changed.notes[1].startswith("wallet address differs from the one given before")
+    assert changed.escalation is not None and changed.priority == "high"
 
 
 def test_followup_that_completes_the_ticket_is_confirmed() -> None:

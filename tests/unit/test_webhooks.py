@@ -73,13 +73,24 @@ def test_signature_is_hmac_sha256_over_timestamp_and_body_and_verifies() -> None
 
 
 def test_slack_body_is_one_text_field() -> None:
-    stored = webhooks.encode(webhooks.payload("escalation", "k", 0, ticket=TICKET, reason="matched account_takeover"))
-    body = json.loads(webhooks.body(stored, "slack"))
+    data = webhooks.payload("escalation", "k", 0, ticket=TICKET, reason="matched account_takeover")
+    body = json.loads(webhooks.body(data, "slack"))
     assert list(body) == ["text"]
     assert body["text"] == "*Ticket escalated* — INB-000042 (account, zh, urgent) · matched account_takeover"
-    assert webhooks.body(stored, "json") == stored.encode()
-    budget = webhooks.encode(webhooks.payload("volume_budget", "k", 0, counts={"max_per_hour": 1000}))
+    budget = webhooks.payload("volume_budget", "k", 0, counts={"max_per_hour": 1000})
     assert json.loads(webhooks.body(budget, "slack"))["text"].endswith("max_per_hour: 1000")
+
+
+def test_the_json_body_is_the_recorded_text_byte_for_byte(tmp_path: Path) -> None:
+    # The store hands the payload over decoded; every retry must still send the bytes recorded.
+    store = Store(tmp_path / "s.sqlite3")
+    assert store.emit_event("escalation", "acct", "INBOX", reason="客户说：提币未到账", counts={"b": 1, "a": 2})
+    store.fan_out("acct", "INBOX", {"t": frozenset({"escalation"})})
+    (recorded,) = store.notify_events()
+    (delivery,) = store.deliveries_due("acct", "INBOX", ["t"], at=10**10, limit=10)
+    assert isinstance(delivery.payload, dict) and delivery.payload["reason"] == "客户说：提币未到账"
+    assert webhooks.body(delivery.payload, "json") == recorded["payload"].encode()
+    store.close()
 
 
 def test_backoff_doubles_from_ten_seconds_up_to_an_hour() -> None:
@@ -277,10 +288,14 @@ def test_events_are_committed_with_the_decision_that_caused_them(make_store: Cal
         classification=classification,
         facts=Facts(secrets=(Secret("seed_phrase", 0, len(SEED)),)),
     )
-    incident = TicketPlan(None, "open", "urgent", (), {}, Escalation(SECURITY_REASON, "urgent"), False, "ack", True)
+    incident = TicketPlan(
+        None, "open", "urgent", (), Facts(), Escalation(SECURITY_REASON, "urgent"), False, "ack", True
+    )
     ref = _decided(store, 1, secret, incident)
     plain = Decision(Action.ACK, language="en", classification=classification)
-    rule = TicketPlan(None, "open", "high", (), {}, Escalation("matched account_takeover", "high"), False, "ack", False)
+    rule = TicketPlan(
+        None, "open", "high", (), Facts(), Escalation("matched account_takeover", "high"), False, "ack", False
+    )
     _decided(store, 2, plain, rule)
     claim = store.claim(_key(3), None, "h3", 10)
     store.record_decision(claim.row, None, Decision(Action.QUARANTINE, reason=f"bad mail: {SEED}"))
@@ -302,15 +317,15 @@ def test_a_ticket_already_escalated_does_not_page_again_for_each_followup(tmp_pa
     store = Store(tmp_path / "s.sqlite3")
     decision = Decision(Action.ACK, language="en", classification=Classification("account", 0.9, "account"))
     high = Escalation("3 follow-ups without an answer", "high")
-    _decided(store, 1, decision, TicketPlan(None, "open", "normal", (), {}, None, False, "ack", False))
+    _decided(store, 1, decision, TicketPlan(None, "open", "normal", (), Facts(), None, False, "ack", False))
     ticket_id = 1
-    followup = TicketPlan(ticket_id, "open", "high", (), {}, high, False, None, False)
+    followup = TicketPlan(ticket_id, "open", "high", (), Facts(), high, False, None, False)
     _decided(store, 2, decision, followup)
     _decided(store, 3, decision, followup)  # escalated already, same priority: no new page
-    urgent = TicketPlan(ticket_id, "open", "urgent", (), {}, Escalation("matched account_takeover", "urgent"),
+    urgent = TicketPlan(ticket_id, "open", "urgent", (), Facts(), Escalation("matched account_takeover", "urgent"),
                         False, None, False)  # fmt: skip
     _decided(store, 4, decision, urgent)  # worse: a page
-    reopened = TicketPlan(ticket_id, "open", "urgent", (), {}, high, True, None, False)
+    reopened = TicketPlan(ticket_id, "open", "urgent", (), Facts(), high, True, None, False)
     _decided(store, 5, decision, reopened)  # back after its resolution: a page
     reasons = [json.loads(e["payload"])["reason"] for e in store.notify_events()]
     assert reasons == [
@@ -323,7 +338,7 @@ def test_a_ticket_already_escalated_does_not_page_again_for_each_followup(tmp_pa
 def test_sla_breach_and_phishing_report_can_be_emitted_for_a_ticket(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.sqlite3")
     decision = Decision(Action.ACK, language="en", classification=Classification("account", 0.9, "account"))
-    ref = _decided(store, 1, decision, TicketPlan(None, "open", "normal", (), {}, None, False, "ack", False))
+    ref = _decided(store, 1, decision, TicketPlan(None, "open", "normal", (), Facts(), None, False, "ack", False))
     assert ref is not None
     assert store.emit_for_ticket("sla_breach", ref, "first response due 2026-12-07T10:00+08:00", key=f"sla:{ref}:1")
     assert not store.emit_for_ticket("sla_breach", ref, "again", key=f"sla:{ref}:1")
@@ -335,14 +350,14 @@ def test_sla_breach_and_phishing_report_can_be_emitted_for_a_ticket(tmp_path: Pa
 def test_a_tickets_events_are_delivered_by_the_mailbox_of_its_first_mail(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.sqlite3")
     decision = Decision(Action.ACK, language="en", classification=Classification("account", 0.9, "account"))
-    ref = _decided(store, 1, decision, TicketPlan(None, "open", "normal", (), {}, None, False, "ack", False))
+    ref = _decided(store, 1, decision, TicketPlan(None, "open", "normal", (), Facts(), None, False, "ack", False))
     assert ref is not None
     later = store.claim(MessageKey("acct", "Archive", 1, 2), None, "h2", 10)  # the ticket's next mail, elsewhere
 
     class Mail:
         message_id, content_hash, sender, reply_to, subject = "<m2@x>", "h2", "c@example.com", "", f"Re: [#{ref}]"
 
-    followup = TicketPlan(1, "open", "normal", (), {}, None, False, None, False)
+    followup = TicketPlan(1, "open", "normal", (), Facts(), None, False, None, False)
     store.record_decision(later.row, Mail(), decision, plan=followup)  # type: ignore[arg-type]
     assert store.emit_for_ticket("phishing_report", ref, "a customer forwarded a suspected phishing mail")
     wanted = {"hook": frozenset({"phishing_report"})}
