@@ -1,7 +1,8 @@
 """Decide about raw messages without touching a server or the store.
 
 Used by `inboxd classify` (files, directories, mbox, stdin) and by
-`inboxd poll --dry-run` (shadow mode): the same path as the daemon — parse and redact, then
+`inboxd poll --dry-run` (shadow mode, on mails the daemon's own intake fetched and its
+preparer read: `record_prepared`): the same path as the daemon — parse and redact, then
 read (`workers.prepare`), classify and decide (`inboxd.triage`), render — but nothing is
 claimed, sent or marked. Secrets are redacted right after parsing, so no output (JSON,
 tables, previews) can show one.
@@ -28,7 +29,7 @@ from inboxd.redact import secret_kinds
 from inboxd.render import Renderer
 from inboxd.triage import Findings, decide, with_sender
 from inboxd.trust import DnsLookup
-from inboxd.workers import prepare
+from inboxd.workers import Prepared, prepare
 
 PREVIEW_TICKET = "DRYRUN"
 
@@ -161,14 +162,24 @@ class OfflineDecider:
         """The decision record, and the mail as it was read (None: it could not be): what the
         model read is explained from it (`classify --explain`) without parsing the mail again."""
         started = time.perf_counter()
-        found = self.read(raw)
+        return self._timed(source, raw, prepare(raw, self.limits, self.triage), started)
+
+    def record_prepared(self, source: str, raw: bytes, prepared: Prepared) -> dict[str, Any]:
+        """The decision record of a mail parsed, redacted and read already (`workers.prepare`, in
+        the daemon's preparer: `poll --dry-run`); elapsed_ms counts that work too."""
+        spent = prepared.parse_seconds + prepared.redact_seconds + prepared.screen_seconds
+        return self._timed(source, raw, prepared, time.perf_counter() - spent)[0]
+
+    def _timed(
+        self, source: str, raw: bytes, prepared: Prepared, started: float
+    ) -> tuple[dict[str, Any], Findings | None]:
+        found = self._with_sender(raw, prepared)
         record = self._record(source, found)
         record["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
         return record, None if isinstance(found, str) else found
 
-    def read(self, raw: bytes) -> Findings | str:
-        """The mail parsed, redacted and read as the daemon's workers do it, or why it could not be."""
-        prepared = prepare(raw, self.limits, self.triage)
+    def _with_sender(self, raw: bytes, prepared: Prepared) -> Findings | str:
+        """The mail as the daemon's workers read it, with its sender's verdict; or why it could not be read."""
         if prepared.found is None:
             return prepared.error or "could not be parsed"
         # DKIM keys are looked up only with a lookup given: `inboxd classify` makes no network calls.

@@ -9,7 +9,8 @@ The order is what makes it safe (see `inboxd.store` for the state machine):
    `inboxd.sending`);
 3. decided messages get their IMAP keywords / move — only after their state is committed
    (`inboxd.sync`);
-4. new UIDs after the checkpoint are fetched in batches with BODY.PEEK[]; each is
+4. new UIDs after the checkpoint are fetched in batches with BODY.PEEK[] (`inboxd.intake`,
+   which `poll --dry-run` shares: it previews what this step would take in); each is
    claimed (idempotent), parsed, redacted and read in the workers, classified (one model
    call per batch) and decided (`inboxd.triage`), and committed with its ticket and
    pending ack (`inboxd.routing`); then 2 runs for the batch, and the checkpoint moves
@@ -24,7 +25,6 @@ as the tick goes; if another inboxd holds it, the tick stops at once (LeaseLost)
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -40,6 +40,7 @@ from inboxd.errors import (
     MessageError,
     StoreError,
 )
+from inboxd.intake import Intake, oversized_reason
 from inboxd.mailbox import Fetched
 from inboxd.models import (
     Classification,
@@ -196,11 +197,9 @@ class Processor(RoutingMixin, SendingMixin, SyncMixin):
             self._sla_breaches(box, uidvalidity, report)
             if self._resolution_notices(report):
                 self._send_due(outbox, report)
-            last = self.store.checkpoint(self.account, self.folder, uidvalidity)
-            # Claimed but undecided UIDs (a crash mid-batch, a quarantine retry in place) come first.
-            pending = self.store.pending_uids(self.account, self.folder, uidvalidity)
-            new = box.uids_after(last)
-            uids = sorted(set(pending) | set(new))
+            limit = self.settings.limits.max_message_bytes
+            intake = Intake(box, self.store, self.account, self.folder, uidvalidity, limit)
+            uids = intake.backlog()
             report.backlog = len(uids)
             batch_size = self.settings.batch_size
             with self._preparer(len(uids)) as self._prepare:
@@ -211,7 +210,7 @@ class Processor(RoutingMixin, SendingMixin, SyncMixin):
                     if self.stop.is_set():
                         break
                     self._keep_lease()
-                    fetching = self._fetch(box, uidvalidity, uids[start : start + batch_size], report)
+                    fetching = self._fetch(intake, uids[start : start + batch_size], report)
                     if previous is not None:
                         self._finish(box, outbox, uidvalidity, previous, report)
                     previous = fetching
@@ -245,46 +244,29 @@ class Processor(RoutingMixin, SendingMixin, SyncMixin):
     def _key(self, uidvalidity: int, uid: int) -> MessageKey:
         return MessageKey(self.account, self.folder, uidvalidity, uid)
 
-    def _fetch(self, box: Mailbox, uidvalidity: int, uids: list[int], report: TickReport) -> _Fetching:
+    def _fetch(self, intake: Intake, uids: list[int], report: TickReport) -> _Fetching:
         """Fetch and claim a batch, and start parsing and redacting it (in the workers, if any)."""
-        known = self.store.known_states(self.account, self.folder, uidvalidity, uids)
-        todo = [u for u in uids if known.get(u) != "decided"]
-        if not todo:
+        batch = intake.batch(uids)
+        limit = intake.max_message_bytes
+        for uid, size in batch.oversized:
+            claim = self.store.claim(self._key(intake.uidvalidity, uid), None, None, size)
+            if claim.state == "new":
+                self._quarantine(claim.row, None, oversized_reason(size, limit), report)
+        if not batch.fetched:
             return _Fetching(uids, [], list)
-        sizes = box.sizes(todo)
-        limit = self.settings.limits.max_message_bytes
-        fetchable: list[int] = []
-        for uid in todo:
-            size = sizes.get(uid)
-            if size is None:
-                continue  # gone from the server since the search
-            if size > limit:
-                claim = self.store.claim(self._key(uidvalidity, uid), None, None, size)
-                if claim.state == "new":
-                    reason = f"{size} bytes is over limits.max_message_bytes ({limit}); not downloaded"
-                    self._quarantine(claim.row, None, reason, report)
-            else:
-                fetchable.append(uid)
-
-        fetched: list[Fetched] = []
-        for item in box.fetch(fetchable, sizes):
-            faults.point("fetched")
-            fetched.append(item)
         # The batch is claimed in one commit, after the fetch: the write lock is never
         # held while the server sends (other mailboxes may share the store).
         claimed: list[tuple[int, Fetched]] = []
-        digests: list[str] = []  # the one hash of each claimed mail: parsing takes it too
+        hashed: list[tuple[bytes, str]] = []  # the one hash of each claimed mail: parsing takes it too
         with self.store.batch():
-            for item in fetched:
-                digest = hashlib.sha256(item.raw).hexdigest()
-                claim = self.store.claim(self._key(uidvalidity, item.uid), None, digest, len(item.raw))
+            for item, digest in batch.fetched:
+                claim = self.store.claim(self._key(intake.uidvalidity, item.uid), None, digest, len(item.raw))
                 if claim.state == "new":
                     faults.point("claimed")
                     claimed.append((claim.row, item))
-                    digests.append(digest)
+                    hashed.append((item.raw, digest))
         # Customer secrets are redacted before anything else sees the mail: nothing
         # downstream (store, logs, the acknowledgement) can hold one.
-        hashed = [(item.raw, digest) for (_, item), digest in zip(claimed, digests, strict=True)]
         return _Fetching(uids, claimed, self._prepare.start(hashed))
 
     def _decide_fetched(self, batch: _Fetching, report: TickReport) -> None:

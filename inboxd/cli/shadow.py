@@ -15,34 +15,49 @@ from inboxd.terminal import Table, json_text, styled
 
 
 def dry_run(app: Any, as_json: bool) -> None:
+    """One tick's intake and triage on a mailbox opened read-only (EXAMINE): the UIDs the tick
+    would take, fetched and read by the daemon's own code (`inboxd.intake`, `workers.preparer`),
+    decided as it would decide them. No claim, no store write (the store is opened read-only, and
+    not at all before the first poll), no flag, no SMTP."""
     from inboxd.credentials import load_credentials
     from inboxd.daemon import open_store
+    from inboxd.intake import Intake, oversized_reason
     from inboxd.mailbox import ImapMailbox
-    from inboxd.offline import OfflineDecider
+    from inboxd.offline import OfflineDecider, decision_record
+    from inboxd.workers import preparer
 
+    config = app.config
     try:
-        login = load_credentials(app.config).imap
+        login = load_credentials(config).imap
     except ConfigError as exc:
         config_fail(exc)
-    decider = OfflineDecider(app.classifier, app.renderer, app.policy, app.config.limits, app.config.ack.ticket_prefix)
+    decider = OfflineDecider(app.classifier, app.renderer, app.policy, config.limits, config.ack.ticket_prefix)
+    limit = config.limits.max_message_bytes
     records: list[dict[str, Any]] = []
     try:
-        path = app.config.store.path
+        path = config.store.path
         # Nothing processed yet: no store to read (and a dry run must not create one).
-        store = open_store(app.config, readonly=True) if path is None or path.exists() else None
-        with ImapMailbox(app.config.imap, login) as box:
+        store = open_store(config, readonly=True) if path is None or path.exists() else None
+        with ImapMailbox(config.imap, login) as box:
             uidvalidity = box.select(readonly=True)  # EXAMINE: not even \Recent changes
-            last = store.checkpoint(app.config.account, app.config.imap.folder, uidvalidity) if store else 0
-            uids = box.uids_after(last)
-            done = store.known_states(app.config.account, app.config.imap.folder, uidvalidity, uids) if store else {}
-            todo = [u for u in uids if done.get(u) != "decided"]
-            sizes = box.sizes(todo)
-            for item in box.fetch([u for u in todo if sizes.get(u, 0) <= app.config.limits.max_message_bytes], sizes):
-                records.append({"uid": item.uid} | decider.record(f"uid:{item.uid}", item.raw))
+            intake = Intake(box, store, config.account, config.imap.folder, uidvalidity, limit)
+            uids = intake.backlog()
+            with preparer(config.processing.workers, config.limits, len(uids), app.policy.triage) as prepare:
+                for start in range(0, len(uids), config.imap.batch_size):
+                    batch = intake.batch(uids[start : start + config.imap.batch_size])
+                    for uid, size in batch.oversized:  # the tick quarantines these unread
+                        error = oversized_reason(size, limit)
+                        record = decision_record(f"uid:{uid}", None, None, None, error) | {"elapsed_ms": 0.0}
+                        records.append({"uid": uid} | record)
+                    results = prepare.start([(item.raw, digest) for item, digest in batch.fetched])()
+                    for (item, _), prepared in zip(batch.fetched, results, strict=True):
+                        record = decider.record_prepared(f"uid:{item.uid}", item.raw, prepared)
+                        records.append({"uid": item.uid} | record)
     except StoreError as exc:
         fail(EXIT_STORE, str(exc))
     except TransientError as exc:
         fail(EXIT_FAILED, str(exc))
+    records.sort(key=lambda r: int(r["uid"]))
     if as_json:
         print(json_text({"dry_run": True, "messages": records}))
         return
