@@ -32,11 +32,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from inboxd.acknowledge import Policy, mail_facts  # noqa: E402
 from inboxd.assets import load_assets  # noqa: E402
-from inboxd.decide import Policy, mail_facts  # noqa: E402
-from inboxd.models import Facts, ParsedEmail  # noqa: E402
 from inboxd.parse import parse_message  # noqa: E402
 from inboxd.redact import redact_mail  # noqa: E402
+from inboxd.values import Facts, ParsedEmail  # noqa: E402
 
 TARGETS = {  # kind -> (precision floor, recall floor)
     "tx_ids": (0.98, 0.98),

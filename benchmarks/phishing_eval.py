@@ -29,14 +29,14 @@ from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
 
+from inboxd.acknowledge import Policy, mail_facts
 from inboxd.assets import load_assets
 from inboxd.config import SpamConfig
-from inboxd.decide import Policy, mail_facts
-from inboxd.models import ParsedEmail
 from inboxd.parse import parse_message
 from inboxd.phishing import assess
 from inboxd.redact import redact_mail
 from inboxd.spam import SpamSettings, header_verdict, is_unsolicited
+from inboxd.values import ParsedEmail
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "data"
@@ -118,8 +118,8 @@ def _customers() -> Iterator[tuple[str, ParsedEmail]]:
 
 
 def unsolicited() -> None:
+    from inboxd.acknowledge import classifier_text  # noqa: PLC0415
     from inboxd.classifier.training import train_classifier  # noqa: PLC0415 - only with the model
-    from inboxd.decide import classifier_text  # noqa: PLC0415
 
     assets = load_assets(ROOT / "classifiers")
     started = time.perf_counter()

@@ -20,7 +20,7 @@ from inboxd.charset import decode_text
 from inboxd.html_text import hrefs as html_hrefs
 from inboxd.html_text import html_to_text
 from inboxd.mime_guard import Budget
-from inboxd.models import ParseLimits
+from inboxd.values import ParseLimits
 
 _BODY_TYPES = ("text/plain", "text/html")
 # Text attachments read for the secret scan (a seed phrase saved as "wallet.txt"); phones

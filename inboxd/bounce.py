@@ -30,7 +30,7 @@ import email.message
 import re
 
 from inboxd.charset import decode_text
-from inboxd.models import Bounce
+from inboxd.values import Bounce
 
 _TEXT_LIMIT = 512 * 1024
 _ADDR = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from inboxd.assets import Category
-from inboxd.models import Facts
+from inboxd.values import Facts
 
 
 def missing_for_kinds(

@@ -1,332 +1,343 @@
-"""The composition root: build every part from the config files.
+"""The running daemon: one worker per mailbox on one APScheduler, signals, reload, watchdog.
 
-Nothing else constructs edges (store, mailbox, outbox); secrets are read only through
-`inboxd.credentials`. The CLI and `inboxd.service` (the running daemon) call in here.
-`poll_once` is one tick under the mailbox lease, for `inboxd poll`.
+Each mailbox has its own job (interval `schedule.interval_seconds`, max_instances=1,
+coalescing), its own store connection, lease and backoff, and its own IDLE watcher,
+so a slow or broken server holds up only its own mailbox. SIGTERM/SIGINT: running
+ticks finish their batch, state is committed, leases are released. SIGHUP: the
+config, templates and classifier are loaded again; a bad new config is rejected
+with its problems logged and the old one keeps running. Under systemd (Type=notify)
+it reports readiness, status and stopping, and pings the watchdog while no tick is
+stuck.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
-import os
-import re
-import socket
+import signal
 import threading
 import time
-import uuid
-import zoneinfo
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import FrameType
 
-from inboxd.assets import Assets, load_assets
-from inboxd.config import Config, load_configs, path_problems, read_secret
-from inboxd.credentials import Credentials, Login, load_credentials
-from inboxd.decide import Policy
-from inboxd.errors import ConfigError, InboxdError, MailboxError
-from inboxd.escalation import EscalationRules, load_escalation
-from inboxd.hours import parse_span
-from inboxd.mailbox import ImapMailbox
-from inboxd.model_child import ModelRead
-from inboxd.models import ParseLimits
-from inboxd.outbox import SmtpOutbox
-from inboxd.pipeline import Processor
-from inboxd.processing import AckLimits, ProcessorSettings, TickReport
-from inboxd.promise import PromiseSettings
-from inboxd.render import Renderer, load_templates
-from inboxd.spam import HeaderRule, SpamSettings
-from inboxd.store import Store
-from inboxd.store.rows import QuarantineRow
-from inboxd.sync import KW_QUARANTINED
-from inboxd.tickets import TicketPolicy
-from inboxd.trust import TrustSettings
-from inboxd.webhook_delivery import Webhooks, load_receivers
-from inboxd.workers import Preparer, preparer
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers import SchedulerNotRunningError
+from apscheduler.schedulers.background import BackgroundScheduler
 
-if TYPE_CHECKING:  # the classifier package is imported in load_apps, once the model is being read
-    from inboxd.classifier import Classifier
+from inboxd.compose import App, lease_name, load_apps, make_processor, new_owner, open_store
+from inboxd.credentials import load_credentials
+from inboxd.errors import ConfigError, FolderMissing, StoreError, TransientError
+from inboxd.metrics import Metrics
+from inboxd.notify import Notifier
+from inboxd.processing import TickReport
+from inboxd.watch import IdleWatcher
 
 log = logging.getLogger("inboxd.daemon")
 
-
-@dataclass(frozen=True)
-class App:
-    """Everything that is decided by the config files, loaded and validated."""
-
-    config: Config
-    assets: Assets
-    renderer: Renderer
-    classifier: Classifier | None
-    policy: Policy
-    ticket_policy: TicketPolicy
+STUCK_SECONDS = 15 * 60  # a tick running longer than this stops the watchdog pings
 
 
-def promise_settings(config: Config) -> PromiseSettings:
-    """[ack] reply_within and the queue's estimate, on the mailbox's [hours] calendar."""
-    ack = config.ack
-    return PromiseSettings(
-        calendar=config.hours.calendar(),
-        reply_within=parse_span(ack.reply_span),
-        surge_backlog=ack.surge_backlog,
-        estimate_window_days=ack.estimate_window_days,
-        estimate_max=parse_span(ack.estimate_max),
-    )
+class Worker:
+    """One mailbox: its processor, store connection, lease, backoff and wake-up."""
 
+    def __init__(self, app: App, owner: str, stop: threading.Event, metrics: Metrics, shutdown: threading.Event):
+        self.app = app
+        self.name = app.config.name
+        self.owner = owner
+        self.stop = stop  # this generation of workers (a reload ends it)
+        self.shutdown = shutdown  # the whole service
+        self.metrics = metrics
+        # One set of logins per mailbox: the poller and the IDLE watcher share its OAuth2 token.
+        self.credentials = load_credentials(app.config)
+        self.store = open_store(app.config)
+        self.processor = make_processor(app, self.store, stop, self.credentials, owner)
+        self.job_id = f"poll-{self.name}"
+        self.scheduler: BackgroundScheduler | None = None
+        self.tick_started: float | None = None
+        self._lock = threading.Lock()
+        self._wake = False
+        self._running = False
+        self._failures = 0
+        self._not_before = 0.0
+        self.fatal: BaseException | None = None
 
-def make_policy(config: Config, assets: Assets) -> Policy:
-    promise = promise_settings(config)
-    return Policy(
-        own_addresses=config.own_addresses,
-        message_id_domain=config.message_id_domain,
-        default_language=config.ack.default_language,
-        zone=zoneinfo.ZoneInfo(config.extract.default_timezone),
-        categories=assets.categories,
-        fields=assets.fields,
-        team=config.smtp.from_name,
-        reply_within_hours=max(1, round(promise.reply_within.seconds / 3600)),
-        order_rules=assets.order_rules,
-        trust=TrustSettings(frozenset(config.trust.authserv_ids), config.trust.verify_dkim),
-        official_domains=config.trust.official_domains,
-        promise=promise,
-        phishing=assets.phishing,
-        spam=SpamSettings(
-            trust_headers=config.spam.trust_headers,
-            header_rules=tuple(
-                HeaderRule(rule.header, re.compile(rule.pattern, re.IGNORECASE)) for rule in config.spam.header_rules
-            ),
-            unsolicited_confidence=config.spam.unsolicited_confidence,
-            folder=config.spam.folder,
-        ),
-    )
+    def wake(self) -> None:
+        """Poll now (IDLE saw new mail): at once, or right after the tick that is running."""
+        with self._lock:
+            self._wake = True
+            if self._running or self.scheduler is None:
+                return
+        self._not_before = 0.0
+        # The service may be stopping (or reloading) meanwhile: a scheduler that is shut down no
+        # longer knows the job, and there is nothing to wake (a reload's first tick runs at once).
+        # An IDLE watcher that reconnects late, after an outage, lands here.
+        with contextlib.suppress(JobLookupError, SchedulerNotRunningError):
+            self.scheduler.modify_job(self.job_id, next_run_time=datetime.now(UTC))
 
-
-def load_apps(config_path: Path, *, with_model: bool = True) -> list[App]:
-    """Load config, classifier assets, templates and (optionally) the model, one App per mailbox.
-
-    The classifier assets and the model are shared by every mailbox; templates are
-    loaded once per templates dir. Problems from every file are gathered into one
-    ConfigError, so that an operator sees all of them at once.
-    """
-    configs = load_configs(config_path)
-    # Every file and folder the config names, before anything is read from them: a missing
-    # templates dir is one problem rather than one per template, and a bad CA file a problem
-    # now rather than a traceback at each connection.
-    problems = [problem for config in configs for problem in path_problems(config)]
-    if problems:
-        raise ConfigError(problems)
-    first = configs[0]
-    # The model is read in a child process (inboxd.model_child) while this one reads the
-    # other assets; scikit-learn is imported there only, never here.
-    reading = ModelRead(first.classifier.model_path) if with_model else None
-    try:
-        return _load_apps(configs, reading)
-    finally:
-        if reading is not None:
-            reading.close()
-
-
-def _load_apps(configs: list[Config], reading: ModelRead | None) -> list[App]:
-    first = configs[0]
-    problems = []
-    assets: Assets | None = None
-    renderers: dict[Path, Renderer] = {}
-    try:
-        assets = load_assets(first.classifier.dir)
-    except ConfigError as exc:
-        problems.extend(exc.problems)
-    escalation = EscalationRules({}, ())
-    if assets is not None:
-        for config in configs:
-            if config.templates.dir in renderers:
-                continue
-            try:
-                renderers[config.templates.dir] = load_templates(config.templates.dir, assets)
-            except ConfigError as exc:
-                problems.extend(exc.problems)
+    def job(self) -> None:
+        with self._lock:
+            self._running = True
         try:
-            escalation = load_escalation(first.classifier.dir / "escalation.toml", assets.categories)
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    # Only now, with the child gone, the model is built here (see load_apps). Without
-    # assets the model is not loaded: the child is stopped rather than waited for.
-    if reading is not None and assets is not None:
-        reading.wait()
-    elif reading is not None:
-        reading.close()
-    from inboxd.classifier import load_classifier, settings_problems  # noqa: PLC0415
+            while True:
+                with self._lock:
+                    self._wake = False
+                self._tick()
+                with self._lock:
+                    if not self._wake or self.stop.is_set():
+                        self._running = False
+                        return
+        finally:
+            with self._lock:
+                self._running = False
 
-    if assets is None:
-        problems.extend(settings_problems(first.classifier.dir / "model.toml"))
-    classifier: Classifier | None = None
-    if assets is not None and reading is not None:
+    def _tick(self) -> None:
+        if self.stop.is_set() or time.monotonic() < self._not_before:
+            return
+        config = self.app.config
+        name = lease_name(config)
+        started = time.monotonic()
+        self.tick_started = started
         try:
-            classifier = load_classifier(assets, first.classifier.model_path, first.classifier.train_if_stale, reading)
+            if not self.store.acquire_lease(name, self.owner, config.schedule.lease_seconds):
+                holder = self.store.lease_holder(name)
+                log.info("another inboxd holds %s; waiting", name, extra={"holder": holder[0] if holder else None})
+                return
+            report = self.processor.tick()
+        except FolderMissing as exc:
+            # Not a server hiccup but a wrong imap.folder: retrying for ever would hide it.
+            log.error("%s: stopping: %s (check imap.folder)", self.name, exc)
+            self.fatal = exc
+            self.stop.set()
+            self.shutdown.set()
+            return
+        except TransientError as exc:
+            # Back off exponentially (capped at 15 minutes) so a dead server is not hammered.
+            self._failures += 1
+            delay = min(900.0, config.schedule.interval_seconds * 2 ** (self._failures - 1))
+            self._not_before = time.monotonic() + delay
+            self._failed(f"{exc}", delay)
+            return
+        except StoreError as exc:
+            log.error("%s: the store failed; stopping: %s", self.name, exc)
+            self.fatal = exc
+            self.stop.set()
+            self.shutdown.set()
+            return
+        except Exception as exc:  # keep the daemon alive; the next tick retries
+            self._failures += 1
+            log.exception("%s: tick failed unexpectedly", self.name)
+            self._failed(f"{type(exc).__name__}: {exc}", config.schedule.interval_seconds)
+            return
+        finally:
+            self.tick_started = None
+        self._failures = 0
+        self._done(report, time.monotonic() - started)
+
+    def _failed(self, error: str, delay: float) -> None:
+        log.warning("%s: tick failed, retrying in %.0f s: %s", self.name, delay, error,
+                    extra={"event": "tick_failed", "mailbox": self.name})  # fmt: skip
+        self.metrics.tick_errors.labels(self.name).inc()
+        with contextlib.suppress(StoreError):  # the store's own trouble is reported by the next tick
+            self.store.record_poll(self.name, self.app.config.account, self.app.config.imap.folder, error=error)
+
+    def _done(self, report: TickReport, seconds: float) -> None:
+        m, name = self.metrics, self.name
+        m.tick_seconds.labels(name).observe(seconds)
+        m.last_success.labels(name).set(time.time())
+        m.backlog.labels(name).set(report.backlog)
+        for (category, outcome), count in report.outcomes.items():
+            m.mails.labels(name, category, outcome).inc(count)
+        m.acks.labels(name).inc(report.sent)
+        for state, count in (("retrying", report.retrying), ("failed", report.failed),
+                             ("unknown", report.unknown + report.recovered_unknown)):  # fmt: skip
+            if count:
+                m.ack_problems.labels(name, state).inc(count)
+        m.quarantined.labels(name).inc(report.quarantined)
+        m.escalations.labels(name).inc(report.escalations)
+        m.spoofed.labels(name).inc(report.spoofed)
+        m.phishing_reports.labels(name).inc(report.phishing_reports)
+        m.lookalikes.labels(name).inc(report.lookalikes)
+        for reason, count in report.withheld.items():
+            m.withheld.labels(name, reason).inc(count)
+        for outcome, count in report.webhooks.items():
+            if count:
+                m.webhooks.labels(name, outcome).inc(count)
+        m.sla_breaches.labels(name).inc(report.sla_breaches)
+        for category, estimate in report.estimates.items():
+            m.reply_estimate.labels(name, category).set(estimate)
+        for category, count in report.open_tickets.items():
+            m.open_tickets.labels(name, category).set(count)
+        self.store.record_poll(
+            name, self.app.config.account, self.app.config.imap.folder, backlog=report.backlog, seconds=seconds
+        )
+        log.info(
+            "tick done",
+            extra={
+                "event": "tick",
+                "mailbox": name,
+                "decided": len(report.rows),
+                "sent": report.sent,
+                "retrying": report.retrying,
+                "failed": report.failed,
+                "unknown": report.unknown,
+                "seconds": round(seconds, 3),
+            },
+        )
+
+    def close(self) -> None:
+        with contextlib.suppress(StoreError):
+            self.store.release_lease(lease_name(self.app.config), self.owner)
+        self.store.close()
+
+
+class Service:
+    """`run()` blocks until SIGTERM/SIGINT; SIGHUP reloads."""
+
+    def __init__(self, config_path: Path, apps: list[App], notifier: Notifier | None = None):
+        self.config_path = config_path
+        self.apps = apps
+        self.notifier = notifier or Notifier()
+        self.metrics = Metrics()
+        self.owner = new_owner()
+        # `stop` ends the service (signals, a fatal store error); `_halt` ends one generation of
+        # workers (every reload starts a new one), so a SIGTERM during a reload is never lost.
+        self.stop = threading.Event()
+        self._halt = threading.Event()
+        self._reload = threading.Event()
+        self.workers: list[Worker] = []
+        self.watchers: list[IdleWatcher] = []
+        self.scheduler: BackgroundScheduler | None = None
+
+    # -- signals -----------------------------------------------------------------------
+
+    def _on_stop(self, signum: int, frame: FrameType | None) -> None:
+        log.info("received %s: finishing the current batch and stopping", signal.Signals(signum).name)
+        self.stop.set()
+
+    def _on_hup(self, signum: int, frame: FrameType | None) -> None:
+        self._reload.set()
+
+    # -- start / stop the workers ----------------------------------------------------------
+
+    def _start(self) -> None:
+        self._halt = threading.Event()
+        # One thread per mailbox: a slow server holds up only its own mailbox.
+        executors = {"default": {"type": "threadpool", "max_workers": len(self.apps) + 1}}
+        scheduler = BackgroundScheduler(timezone="UTC", executors=executors)
+        self.workers = [Worker(app, self.owner, self._halt, self.metrics, self.stop) for app in self.apps]
+        first = self.apps[0]
+        model = first.classifier.model.meta.get("assets_fingerprint", "")[:12] if first.classifier else ""
+        self.metrics.set_info(model=model, config=_digest(self.config_path))
+        for worker in self.workers:
+            worker.scheduler = scheduler
+            scheduler.add_job(
+                worker.job,
+                "interval",
+                seconds=worker.app.config.schedule.interval_seconds,
+                id=worker.job_id,
+                max_instances=1,
+                coalesce=True,
+                next_run_time=datetime.now(UTC),  # first tick at once, not after one interval
+                misfire_grace_time=None,
+            )
+        scheduler.start()
+        self.scheduler = scheduler
+        self.watchers = []
+        for worker in self.workers:
+            config = worker.app.config
+            if not config.imap.idle:
+                continue
+            watcher = IdleWatcher(worker.name, config.imap, worker.credentials.imap, worker.wake)
+            watcher.start()
+            self.watchers.append(watcher)
+
+    def _stop_workers(self) -> None:
+        self._halt.set()
+        for watcher in self.watchers:
+            watcher.stop()
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)  # running ticks finish their batch
+            self.scheduler = None
+        for watcher in self.watchers:
+            watcher.join(timeout=10)
+        for worker in self.workers:
+            worker.close()
+
+    def _try_reload(self) -> None:
+        self.notifier.reloading()
+        try:
+            apps = load_apps(self.config_path)
+            for app in apps:
+                load_credentials(app.config)
         except ConfigError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ConfigError(problems)
-    assert assets is not None
-    tickets = TicketPolicy(
-        confirm_when_complete=first.tickets.confirm_when_complete,
-        escalate_after_followups=first.tickets.escalate_after_followups,
-        rules=escalation,
-    )
-    return [
-        App(config, assets, renderers[config.templates.dir], classifier, make_policy(config, assets), tickets)
-        for config in configs
-    ]
+            log.error(
+                "reload rejected, the running configuration stays: %s",
+                "; ".join(str(p) for p in exc.problems),
+                extra={"event": "reload_rejected"},
+            )
+            self.notifier.ready("reload rejected; running the previous configuration")
+            return
+        log.info("reloading: finishing running ticks, then starting with the new configuration")
+        self._halt.set()
+        self._stop_workers()
+        if self.stop.is_set():
+            return  # a SIGTERM arrived meanwhile: do not start again
+        self.apps = apps
+        self._start()
+        log.info("reloaded", extra={"event": "reloaded", "mailboxes": [a.config.name for a in apps]})
+        self.notifier.ready(f"running {len(apps)} mailbox(es)")
+
+    # -- main loop -------------------------------------------------------------------------
+
+    def _model_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.apps[0].config.classifier.model_path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def healthy(self) -> bool:
+        now = time.monotonic()
+        return all(w.tick_started is None or now - w.tick_started < STUCK_SECONDS for w in self.workers)
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGINT, self._on_stop)
+        signal.signal(signal.SIGHUP, self._on_hup)
+        listen = self.apps[0].config.metrics.listen
+        if listen:
+            self.metrics.serve(listen)
+        self._start()
+        names = [a.config.name for a in self.apps]
+        log.info("inboxd running", extra={"event": "started", "mailboxes": names})
+        self.notifier.ready(f"running {len(names)} mailbox(es)")
+        ping = max(0.5, self.notifier.watchdog_seconds / 3) if self.notifier.watchdog_seconds else 1.0
+        model = self._model_stamp()
+        try:
+            while not self.stop.wait(min(1.0, ping)):
+                # A model promoted (or rolled back) in the console replaces the file: reload as SIGHUP does.
+                if (stamp := self._model_stamp()) != model:
+                    model = stamp
+                    if stamp is not None:
+                        log.info("the model file changed: reloading", extra={"event": "model_changed"})
+                        self._reload.set()
+                if self._reload.is_set():
+                    self._reload.clear()
+                    self._try_reload()
+                if self.notifier.watchdog_seconds and self.healthy():
+                    self.notifier.watchdog()
+        finally:
+            self.notifier.stopping()
+            self.stop.set()
+            self._stop_workers()
+            log.info("inboxd stopped", extra={"event": "stopped"})
+        return 1 if any(w.fatal for w in self.workers) else 0
 
 
-def load_app(config_path: Path, *, with_model: bool = True) -> App:
-    """The first (or only) mailbox's App."""
-    return load_apps(config_path, with_model=with_model)[0]
-
-
-def open_store(config: Config, *, readonly: bool = False) -> Store:
-    """The store the config names: a SQLite file or a PostgreSQL database."""
-    store = config.store
-    password = read_secret("store", store.password_env, store.password_file, config.source) if store.url else None
-    return Store(store.target, readonly=readonly, password=password or None)
-
-
-def processor_settings(config: Config) -> ProcessorSettings:
-    """The keys of `config` a mailbox's tick reads (inboxd.processing), as plain values."""
-    ack, imap, tickets, sla = config.ack, config.imap, config.tickets, config.sla
-    return ProcessorSettings(
-        account=config.account,
-        folder=imap.folder,
-        batch_size=imap.batch_size,
-        limits=ParseLimits.of(config.limits),
-        quarantine_folder=imap.quarantine_folder,
-        restricted_folder=imap.restricted_folder,
-        move_to_category_folders=imap.move_to_category_folders,
-        spam_folder=config.spam.folder,
-        ticket_prefix=ack.ticket_prefix,
-        max_send_attempts=ack.max_send_attempts,
-        retry_base_seconds=ack.retry_base_seconds,
-        ack_limits=AckLimits(
-            ack.sender_window_minutes,
-            ack.max_per_sender,
-            ack.max_per_sender_domain,
-            tuple(ack.domain_limit_exempt),
-            ack.max_per_hour,
-        ),
-        keep_text_days=config.console.keep_text_days,
-        resolved_keyword=tickets.resolved_keyword,
-        reopen_within_days=tickets.reopen_within_days,
-        subject_window_hours=tickets.subject_window_hours,
-        followup_window_hours=tickets.followup_window_hours,
-        sla_first_response=parse_span(sla.first_response) if sla.first_response else None,
-        sla_resolution=parse_span(sla.resolution) if sla.resolution else None,
-    )
-
-
-def make_processor(
-    app: App,
-    store: Store,
-    stop: threading.Event | None = None,
-    credentials: Credentials | None = None,
-    owner: str | None = None,
-) -> Processor:
-    """The mailbox's processor; `credentials` shares the logins (and their OAuth2 token) with others;
-    with `owner`, it renews that owner's lease during long ticks."""
-    if app.classifier is None:
-        raise InboxdError("the processor needs a classifier")
-    config = app.config
-    logins = credentials or load_credentials(config)
-    receivers = load_receivers(config)  # their secrets read now: a missing one stops start-up
-
-    @contextmanager
-    def mailbox() -> Iterator[ImapMailbox]:
-        with ImapMailbox(config.imap, logins.imap) as box:
-            yield box
-
-    @contextmanager
-    def outbox() -> Iterator[SmtpOutbox]:
-        with SmtpOutbox(config.smtp, logins.smtp) as out:
-            yield out
-
-    def renew() -> bool:
-        return store.acquire_lease(lease_name(config), owner or "", config.schedule.lease_seconds)
-
-    def prepare(backlog: int) -> AbstractContextManager[Preparer]:
-        return preparer(config.processing.workers, config.limits, backlog, app.policy.triage)
-
-    return Processor(
-        settings=processor_settings(config),
-        store=store,
-        mailbox=mailbox,
-        outbox=outbox,
-        classifier=app.classifier,
-        renderer=app.renderer,
-        policy=app.policy,
-        ticket_policy=app.ticket_policy,
-        stop=stop,
-        lease=renew if owner else None,
-        lease_seconds=config.schedule.lease_seconds,
-        preparer=prepare,
-        webhooks=Webhooks(receivers, config.account, config.imap.folder) if receivers else None,
-    )
-
-
-def lease_name(config: Config) -> str:
-    return f"mailbox:{config.account}/{config.imap.folder}"
-
-
-def new_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-class LeaseHeld(InboxdError):
-    """Another inboxd is working on this mailbox."""
-
-
-def poll_once(app: App, store: Store, owner: str | None = None) -> TickReport:
-    """One tick under the mailbox lease (used by `inboxd poll`)."""
-    owner = owner or new_owner()
-    name = lease_name(app.config)
-    if not store.acquire_lease(name, owner, app.config.schedule.lease_seconds):
-        holder = store.lease_holder(name)
-        left = max(0.0, holder[1] - time.time()) if holder else 0.0
-        raise LeaseHeld(f"another inboxd ({holder[0] if holder else '?'}) holds {name}; it expires in {left:.0f} s")
+def _digest(path: Path) -> str:
     try:
-        return make_processor(app, store, owner=owner).tick()
-    finally:
-        store.release_lease(name, owner)
-
-
-def retry_quarantined(config: Config, store: Store, login: Login, rows: list[QuarantineRow]) -> tuple[int, list[str]]:
-    """Send quarantined mail round again; returns (how many, problems).
-
-    The store is changed first, then the server: if the move back fails the row is
-    quarantined again, so a mail is never both out of quarantine and forgotten.
-    """
-    folder = config.imap.quarantine_folder
-    done, problems = 0, []
-    with ImapMailbox(config.imap, login) as box:
-        for r in rows:
-            where = f"quarantine {r.id} ({r.subject or r.message_id or 'no subject'})"
-            if not folder:
-                if box.select(r.folder) != r.uidvalidity:
-                    problems.append(f"{where}: {r.folder} was rebuilt (UIDVALIDITY changed); retry by hand")
-                    continue
-                store.retry_quarantined(r.id, in_place=True)
-                box.remove_keywords([r.uid], [KW_QUARANTINED])
-                done += 1
-                continue
-            box.select(folder)
-            found = box.find(r.size or 0, r.content_hash) if r.content_hash else []
-            if not found:
-                problems.append(f"{where}: not found in {folder} (moved by someone?)")
-                continue
-            store.retry_quarantined(r.id, in_place=False)
-            try:
-                box.remove_keywords(found[:1], [KW_QUARANTINED])
-                box.move(found[:1], r.folder)
-            except MailboxError:
-                store.requarantine(r.id)
-                raise
-            done += 1
-    return done, problems
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    except OSError:
+        return ""

@@ -11,7 +11,7 @@ and both can hide line breaks, bidi overrides and zero-width characters. So:
   control character, and it is capped;
 - anything else becomes the templates' neutral wording.
 
-Both are given to templates only when the sender is authenticated (decide.py); this
+Both are given to templates only when the sender is authenticated (acknowledge.py); this
 module only says whether a text is fit to be repeated at all.
 """
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inboxd.assets import FALLBACK, Example
-from inboxd.models import Classification
+from inboxd.values import Classification
 
 # Floors drawn in the curve; the current floor is always added.
 CURVE_FLOORS = tuple(round(0.05 * i, 2) for i in range(20))

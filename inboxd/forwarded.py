@@ -12,7 +12,7 @@ import email.utils
 from inboxd.bodies import charset_of, html_text, inline_body
 from inboxd.charset import decode_text
 from inboxd.headers import decode_header_value, is_address
-from inboxd.models import Forwarded, ParseLimits
+from inboxd.values import Forwarded, ParseLimits
 
 _FORWARDED_AT_MOST = 3  # message/rfc822 parts read into ParsedEmail.forwarded
 _FORWARDED_CHARS = 20_000  # of each one's text

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from inboxd.charset import RAW_RELABELS
 from inboxd.errors import MessageError
-from inboxd.models import ParseLimits
+from inboxd.values import ParseLimits
 
 _CHARSET_ALIASES = {k.encode(): v.encode() for k, v in RAW_RELABELS.items()}
 _LABELS = b"|".join(re.escape(k) for k in sorted(_CHARSET_ALIASES, key=len, reverse=True))

@@ -20,15 +20,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from inboxd.acknowledge import Policy, build_ack
 from inboxd.classifier import Classifier
 from inboxd.config import LimitsConfig
-from inboxd.decide import Policy, build_ack
-from inboxd.models import Action, Decision, ParsedEmail
 from inboxd.promise import promise
 from inboxd.redact import secret_kinds
 from inboxd.render import Renderer
 from inboxd.triage import Findings, decide, with_sender
 from inboxd.trust import DnsLookup
+from inboxd.values import Action, Decision, ParsedEmail
 from inboxd.workers import Prepared, prepare
 
 PREVIEW_TICKET = "DRYRUN"

@@ -31,8 +31,8 @@ from inboxd.config import SmtpConfig
 from inboxd.credentials import Login
 from inboxd.errors import SendPermanent, SendTemporary, SendUnknown, SmtpUnavailable, TokenError
 from inboxd.mailbox import tls_context
-from inboxd.models import OutgoingMail
 from inboxd.oauth import xoauth2_response
+from inboxd.values import OutgoingMail
 
 _NET_ERRORS = (OSError, socket.timeout, ssl.SSLError, smtplib.SMTPException)
 

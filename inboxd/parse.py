@@ -35,9 +35,9 @@ from inboxd.errors import MessageError
 from inboxd.forwarded import forwarded_mails
 from inboxd.headers import addresses, auth_results, decoded_headers, header_date, message_ids
 from inboxd.mime_guard import Budget, check_structure, prescan_boundaries, recover_boundary, relabel, repair_field_names
-from inboxd.models import Attachment, ParsedEmail, ParseLimits
 from inboxd.quotes import new_text
 from inboxd.screen import looks_like_bounce
+from inboxd.values import Attachment, ParsedEmail, ParseLimits
 
 # mail-parser logs raw header text (customer data) and a warning for every part
 # that is not text; what matters reaches ParsedEmail.defects instead.

@@ -27,8 +27,8 @@ from inboxd.assets import PhishingRules
 from inboxd.domains import domain_of
 from inboxd.language import to_simplified
 from inboxd.links import LOOKALIKE, OFFICIAL, Link, links_in
-from inboxd.models import ParsedEmail
 from inboxd.patterns import AnyOf
+from inboxd.values import ParsedEmail
 
 # The customer's own words read for a question, and the forwarded part read for
 # suspicious content: a phishing mail says what it wants in its first lines, and hostile
@@ -128,7 +128,7 @@ def assess(
     mail: ParsedEmail, rules: PhishingRules, official: Sequence[str], links: tuple[Link, ...] | None = None
 ) -> Assessment:
     """Is `mail` a phishing report? `links`: the mail's domains with their verdicts against
-    `official` (`links_in` over its text and hrefs, as `decide` has them), found here if None."""
+    `official` (`links_in` over its text and hrefs, as `triage.examine` has them), found here if None."""
     forward = split_forward(mail, rules)
     if links is None:
         links = links_in(mail.text, mail.hrefs, official)

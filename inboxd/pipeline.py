@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from inboxd import faults
-from inboxd.decide import Policy
+from inboxd.acknowledge import Policy
 from inboxd.errors import (
     LeaseLost,
     MessageError,
@@ -42,11 +42,6 @@ from inboxd.errors import (
 )
 from inboxd.intake import Intake, oversized_reason
 from inboxd.mailbox import Fetched
-from inboxd.models import (
-    Classification,
-    MessageKey,
-    SkipReason,
-)
 from inboxd.processing import Mailbox, Outbox, ProcessorSettings, TickReport
 from inboxd.render import Renderer
 from inboxd.routing import RoutingMixin
@@ -59,6 +54,11 @@ from inboxd.tickets import (
     TicketPolicy,
 )
 from inboxd.triage import Findings, classify_batch, decide, with_sender
+from inboxd.values import (
+    Classification,
+    MessageKey,
+    SkipReason,
+)
 from inboxd.workers import InProcess, Prepared, Preparer
 
 if TYPE_CHECKING:  # scikit-learn is imported when the model is loaded, not with this module

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from inboxd.hours import Span
-from inboxd.models import OutgoingMail, ParseLimits
 from inboxd.stopwatch import STAGES
+from inboxd.values import OutgoingMail, ParseLimits
 
 if TYPE_CHECKING:
     from inboxd.mailbox import Fetched

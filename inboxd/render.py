@@ -10,7 +10,7 @@ with sample values — so a broken template stops start-up instead of a customer
 
 No acknowledgement may hold a link to a domain that is not official: the trial render
 gives every template a lookalike domain to list, and any domain a mail client would make
-a link of in the result (`foreign_domains`) is a problem; `decide` checks every
+a link of in the result (`foreign_domains`) is a problem; `acknowledge` checks every
 acknowledgement it builds the same way before it can be sent.
 """
 

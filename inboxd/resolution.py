@@ -15,11 +15,11 @@ and a later mail opens a new ticket.
 
 from __future__ import annotations
 
-from inboxd.decide import Policy, threadable
-from inboxd.models import OutgoingMail
+from inboxd.acknowledge import Policy, threadable
 from inboxd.render import Renderer, sample_context
 from inboxd.tickets import NoticeDue
 from inboxd.triage import OWN_ID_PREFIX
+from inboxd.values import OutgoingMail
 
 TEMPLATE = "resolution"
 

@@ -18,11 +18,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from inboxd import faults
-from inboxd.decide import Policy, build_ack, build_confirmation
+from inboxd.acknowledge import Policy, build_ack, build_confirmation
 from inboxd.domains import domain_of
 from inboxd.escalation import PHISHING_REPORT
 from inboxd.hours import NoOpenHours, Span
-from inboxd.models import Action, Bounce, Decision, OutgoingMail, ParsedEmail, SkipReason
 from inboxd.processing import ProcessorSettings, TickReport
 from inboxd.promise import QueueState, promise
 from inboxd.reference import ticket_reference
@@ -37,6 +36,7 @@ from inboxd.tickets import (
     plan_new,
 )
 from inboxd.triage import Findings
+from inboxd.values import Action, Bounce, Decision, OutgoingMail, ParsedEmail, SkipReason
 
 log = logging.getLogger("inboxd.pipeline")
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 
-from inboxd.models import ParsedEmail, Screening, SkipReason
+from inboxd.values import ParsedEmail, Screening, SkipReason
 
 _BOUNCE_SENDERS = re.compile(
     r"^(mailer-daemon|mailer_daemon|mail-daemon|mailerdaemon|postmaster|microsoftexchange[0-9a-f]{32})@", re.I

@@ -16,7 +16,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from inboxd import faults
-from inboxd.decide import Policy
+from inboxd.acknowledge import Policy
 from inboxd.errors import SendPermanent, SendTemporary, SendUnknown, SmtpUnavailable, StoreError
 from inboxd.processing import Outbox, ProcessorSettings, TickReport
 from inboxd.render import Renderer

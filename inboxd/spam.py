@@ -29,7 +29,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from inboxd.models import Classification, Facts, ParsedEmail, Screening, SkipReason
+from inboxd.values import Classification, Facts, ParsedEmail, Screening, SkipReason
 
 UNSOLICITED_INTENT = "unsolicited"
 _SCL = re.compile(r"(?:^|[;\s])SCL:(-?\d{1,2})(?:[;\s]|$)", re.I)

@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable
 
 from inboxd import faults
-from inboxd.decide import Policy
+from inboxd.acknowledge import Policy
 from inboxd.escalation import PHISHING_REPORT
-from inboxd.models import Action, SkipReason
 from inboxd.processing import Mailbox, ProcessorSettings, TickReport
 from inboxd.store import Store, SyncRow
+from inboxd.values import Action, SkipReason
 
 log = logging.getLogger("inboxd.pipeline")
 

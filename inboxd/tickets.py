@@ -36,7 +36,7 @@ from typing import TypeVar
 from inboxd.assets import Category
 from inboxd.checks import missing_for_kinds
 from inboxd.escalation import PHISHING_REPORT, Escalation, EscalationRules, higher
-from inboxd.models import PASS, Decision, EventTime, Facts, Secret
+from inboxd.values import PASS, Decision, EventTime, Facts, Secret
 
 _KIND_OF_KEY = {
     "tx_ids": "tx_id",

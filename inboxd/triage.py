@@ -29,14 +29,14 @@ from inboxd.checks import missing_fields
 from inboxd.extract import FactSettings, facts_of_mail
 from inboxd.language import detect_language
 from inboxd.links import Link, links_in
-from inboxd.models import FAIL, Action, Classification, Decision, Facts, ParsedEmail, Screening, SenderAuth, SkipReason
 from inboxd.phishing import assess
 from inboxd.screen import screen
 from inboxd.spam import SpamSettings, is_unsolicited, spam_screening
 from inboxd.trust import DnsLookup, TrustSettings, sender_auth
+from inboxd.values import FAIL, Action, Classification, Decision, Facts, ParsedEmail, Screening, SenderAuth, SkipReason
 
 if TYPE_CHECKING:
-    from inboxd.decide import Policy
+    from inboxd.acknowledge import Policy
 
 log = logging.getLogger("inboxd.triage")
 

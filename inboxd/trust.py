@@ -37,7 +37,7 @@ import authres
 import dkim
 
 from inboxd.domains import aligned, domain_of, normalise
-from inboxd.models import FAIL, NONE, PASS, SenderAuth
+from inboxd.values import FAIL, NONE, PASS, SenderAuth
 
 log = logging.getLogger("inboxd.trust")
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from inboxd import faults
 from inboxd.errors import MessageError
-from inboxd.models import ParsedEmail, ParseLimits
+from inboxd.values import ParsedEmail, ParseLimits
 
 if TYPE_CHECKING:  # only for annotations: a worker process must not load the config schema
     from inboxd.config import LimitsConfig

@@ -22,8 +22,8 @@ import pytest
 from inboxd.assets import Assets, load_assets
 from inboxd.classifier import Classifier, parse_settings, save_model
 from inboxd.classifier.training import train
+from inboxd.compose import App, load_app, open_store, poll_once
 from inboxd.config import Config, load_config
-from inboxd.daemon import App, load_app, open_store, poll_once
 from inboxd.store import Store
 from testbed.dovecot import Dovecot, free_port
 from testbed.mx import AUTHSERV_ID, stamp

@@ -16,7 +16,7 @@ from pathlib import Path
 from inboxd.assets import load_assets
 from inboxd.classifier import save_model, settings_of
 from inboxd.classifier.training import train
-from inboxd.daemon import load_app, open_store, poll_once
+from inboxd.compose import load_app, open_store, poll_once
 from testbed.dovecot import Dovecot, free_port
 from testbed.mx import stamp
 from testbed.smtpsink import SmtpSink

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from inboxd.decide import Policy
-from inboxd.models import Classification, Decision, ParsedEmail, Screening, SenderAuth
+from inboxd.acknowledge import Policy
 from inboxd.redact import redact_mail
 from inboxd.triage import decide, examine
+from inboxd.values import Classification, Decision, ParsedEmail, Screening, SenderAuth
 
 
 def redacted(mail: ParsedEmail) -> ParsedEmail:

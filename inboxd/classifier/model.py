@@ -25,7 +25,7 @@ from inboxd.assets import FALLBACK, Assets
 from inboxd.classifier.features import Terms
 from inboxd.classifier.settings import READS, ModelSettings
 from inboxd.language import pinyin, to_simplified
-from inboxd.models import Classification
+from inboxd.values import Classification
 
 
 def model_input(texts: Sequence[str], settings: ModelSettings) -> np.ndarray:

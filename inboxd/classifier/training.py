@@ -33,7 +33,7 @@ from inboxd.classifier.settings import READS, ModelSettings, estimator_class, se
 from inboxd.classifier.storage import expected_meta
 from inboxd.errors import ConfigError, Problem
 from inboxd.language import to_simplified
-from inboxd.models import Classification
+from inboxd.values import Classification
 
 
 def build_pipeline(settings: ModelSettings) -> Pipeline:

@@ -19,8 +19,8 @@ from inboxd.terminal import Terminal, styled
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
-    from inboxd.models import Facts
     from inboxd.store import Store
+    from inboxd.values import Facts
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_LEASE, EXIT_STORE = 1, 2, 3, 4
 
@@ -53,7 +53,7 @@ class Ctx:
 
     def apps(self, with_model: bool = True, mailbox: str | None = None) -> list[Any]:
         """One App per mailbox (or only `mailbox`); exits 2 with every problem on a bad config."""
-        from inboxd.daemon import load_apps
+        from inboxd.compose import load_apps
 
         try:
             apps = load_apps(self.config_path, with_model=with_model)
@@ -75,8 +75,8 @@ pass_ctx = click.make_pass_decorator(Ctx)
 
 def store_of(ctx: Ctx, readonly: bool = False) -> Store:
     """The store of the configuration's first mailbox; exits 2, 4 or 1 when it cannot be opened."""
+    from inboxd.compose import open_store
     from inboxd.config import load_config
-    from inboxd.daemon import open_store
 
     try:
         config = load_config(ctx.config_path)

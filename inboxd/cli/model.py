@@ -22,8 +22,8 @@ def check(ctx: Ctx, no_model: bool) -> None:
     """Validate config.toml, classifiers/ and templates/; list every problem (exit 2 on any)."""
     from inboxd import credentials
     from inboxd.classifier import settings_of
+    from inboxd.compose import load_app
     from inboxd.config import load_configs
-    from inboxd.daemon import load_app
 
     problems: list[Problem] = []
     app = None

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 def run(ctx: Ctx) -> None:
     """Run the daemon: every mailbox on its schedule (and IDLE) until SIGTERM or SIGINT; SIGHUP reloads."""
     from inboxd.credentials import load_credentials
-    from inboxd.service import Service
+    from inboxd.daemon import Service
 
     apps = ctx.apps()
     try:
@@ -90,7 +90,7 @@ def _summary_table(rows: list[MessageRow]) -> Table:
 @pass_ctx
 def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
     """Run one tick now on every mailbox (or one), then print what happened to each message."""
-    from inboxd.daemon import LeaseHeld, open_store, poll_once
+    from inboxd.compose import LeaseHeld, open_store, poll_once
     from inboxd.processing import TickReport
 
     apps = ctx.apps(mailbox=mailbox)
@@ -111,7 +111,7 @@ def poll(ctx: Ctx, dry_run: bool, as_json: bool, mailbox: str | None) -> None:
         try:
             tick_started = time.monotonic()
             one = poll_once(app, store)
-            # Recorded as the daemon's ticks record it (inboxd.service.Worker): `inboxd status`
+            # Recorded as the daemon's ticks record it (inboxd.daemon.Worker): `inboxd status`
             # is right whether the mailbox is polled by `inboxd run` or by cron.
             store.record_poll(app.config.name, app.config.account, app.config.imap.folder,
                               backlog=one.backlog, seconds=time.monotonic() - tick_started)  # fmt: skip

@@ -45,8 +45,8 @@ def quarantine_retry(ctx: Ctx, row_id: int | None, retry_all: bool) -> None:
     A mail moved to the quarantine folder is moved back to the polled folder; one kept in
     place is fetched again. Nothing is deleted either way.
     """
+    from inboxd.compose import retry_quarantined
     from inboxd.credentials import load_credentials
-    from inboxd.daemon import retry_quarantined
 
     if (row_id is None) == (not retry_all):
         fail(EXIT_CONFIG, "give one quarantine ID (see `inboxd quarantine list`) or --all")

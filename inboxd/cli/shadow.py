@@ -19,8 +19,8 @@ def dry_run(app: Any, as_json: bool) -> None:
     would take, fetched and read by the daemon's own code (`inboxd.intake`, `workers.preparer`),
     decided as it would decide them. No claim, no store write (the store is opened read-only, and
     not at all before the first poll), no flag, no SMTP."""
+    from inboxd.compose import open_store
     from inboxd.credentials import load_credentials
-    from inboxd.daemon import open_store
     from inboxd.intake import Intake, oversized_reason
     from inboxd.mailbox import ImapMailbox
     from inboxd.offline import OfflineDecider, decision_record

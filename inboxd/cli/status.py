@@ -41,8 +41,8 @@ def status(ctx: Ctx, as_json: bool) -> None:
     Read from the store, so it works while `inboxd run` is running. Exits 1 when a mailbox's
     last poll failed or it has not succeeded within three poll intervals (for scripts and alerts).
     """
+    from inboxd.compose import lease_name
     from inboxd.config import load_configs
-    from inboxd.daemon import lease_name
 
     try:
         configs = load_configs(ctx.config_path)

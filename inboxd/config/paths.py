@@ -1,6 +1,6 @@
 """Whether every file and folder a mailbox's config names can be used as it must be.
 
-`inboxd check` and start-up (inboxd.daemon.load_apps) ask: a CA file that is missing or not
+`inboxd check` and start-up (inboxd.compose.load_apps) ask: a CA file that is missing or not
 PEM is a config problem at start, not a traceback at the first connection.
 """
 

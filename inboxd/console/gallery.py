@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from inboxd.acknowledge import build_ack
 from inboxd.assets import LANGUAGES
-from inboxd.daemon import App
-from inboxd.decide import build_ack
-from inboxd.models import PASS, Classification, ParseLimits, SenderAuth
+from inboxd.compose import App
 from inboxd.parse import parse_message
 from inboxd.redact import redact_mail
 from inboxd.triage import decide, examine
+from inboxd.values import PASS, Classification, ParseLimits, SenderAuth
 
 SAMPLE_REF = "INB-000123"
 _SAMPLES = {

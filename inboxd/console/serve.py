@@ -6,9 +6,9 @@ import logging
 
 import uvicorn
 
+from inboxd.compose import App, open_store
 from inboxd.console.auth import load_token
 from inboxd.console.web import build
-from inboxd.daemon import App, open_store
 
 log = logging.getLogger("inboxd.console")
 

@@ -31,7 +31,7 @@ from inboxd.extract.context import Masked, mask
 from inboxd.extract.hashes import transaction_ids
 from inboxd.extract.orders import BUILTIN_RULES, OrderRules, compile_rules, order_ids
 from inboxd.extract.times import times
-from inboxd.models import Facts, ParsedEmail
+from inboxd.values import Facts, ParsedEmail
 
 __all__ = [
     "BUILTIN_RULES",

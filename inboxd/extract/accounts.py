@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from inboxd.models import AccountId
+from inboxd.values import AccountId
 
 _UID = re.compile(
     r"(?:\bUID|用户ID|用戶ID|用户编号|用戶編號|账户ID|帳戶ID|账号ID|帳號ID|account\s*id|user\s*id)"

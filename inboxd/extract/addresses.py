@@ -17,7 +17,7 @@ import re
 from inboxd.extract import checksums
 from inboxd.extract.checksums import BASE58_ALPHABET
 from inboxd.extract.context import Masked, as_masked
-from inboxd.models import WalletAddress
+from inboxd.values import WalletAddress
 
 _B58 = BASE58_ALPHABET
 _EDGE_BEFORE = r"(?<![0-9A-Za-z])"

@@ -13,7 +13,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from inboxd.extract.context import Masked, as_masked
-from inboxd.models import Amount
+from inboxd.values import Amount
 
 ASSETS = (
     "USDT|USDC|FDUSD|TUSD|BUSD|DAI|BTC|WBTC|ETH|WETH|BNB|TRX|SOL|XRP|ADA|DOGE|DOT|LTC|MATIC|POL|AVAX|LINK|TON|SHIB|"

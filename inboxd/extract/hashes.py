@@ -16,7 +16,7 @@ import re
 
 from inboxd.extract.checksums import BASE58_ALPHABET, base58_length
 from inboxd.extract.context import Masked, as_masked, cue_pattern, nearest_cue
-from inboxd.models import TxId
+from inboxd.values import TxId
 
 _HEX = "0-9a-fA-F"
 _EVM_TX = re.compile(rf"(?<![0-9A-Za-z])0[xX][{_HEX}]{{64}}(?![0-9A-Za-z])")

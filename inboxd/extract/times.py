@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from inboxd.extract.context import Masked, as_masked
-from inboxd.models import EventTime
+from inboxd.values import EventTime
 
 _MARKERS = r"上午|下午|晚上|凌晨|早上|中午|傍晚|夜里|夜裡"
 _MARKER = rf"(?P<mk>{_MARKERS})"

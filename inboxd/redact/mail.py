@@ -6,12 +6,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
-from inboxd.models import ParsedEmail, Secret
 from inboxd.redact.codes import code_spans
 from inboxd.redact.common import KINDS, PLACEHOLDER
 from inboxd.redact.keys import key_spans
 from inboxd.redact.passwords import password_spans
 from inboxd.redact.seeds import seed_spans
+from inboxd.values import ParsedEmail, Secret
 
 # When two findings overlap, the merged secret takes the kind that comes first here.
 _PRIORITY = {"private_key": 0, "seed_phrase": 1, "backup_code": 2, "password": 3}

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inboxd.models import OutgoingMail
 from inboxd.store.base import NO_LIMIT, Db, StoreBase, marks, now
 from inboxd.store.events import emit_for_message
+from inboxd.values import OutgoingMail
 
 UNKNOWN_FATE = "the acknowledgement may or may not have reached the customer: `inboxd acks list --state unknown`"
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from inboxd.models import AccountId, Amount, EventTime, Facts, Secret, TxId, WalletAddress
+from inboxd.values import AccountId, Amount, EventTime, Facts, Secret, TxId, WalletAddress
 
 
 def _facts_data(facts: Facts) -> dict[str, Any]:

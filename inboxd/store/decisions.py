@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from inboxd.domains import domain_of
 from inboxd.escalation import PHISHING_REPORT
-from inboxd.models import Action, Decision, OutgoingMail, ParsedEmail
 from inboxd.store.base import Db, StoreBase, now
 from inboxd.store.codec import facts_json, missing_json
 from inboxd.store.events import emit
 from inboxd.store.messages import _NOT_ORIGINAL
 from inboxd.tickets import SECURITY_REASON, TicketPlan, normalise_subject
+from inboxd.values import Action, Decision, OutgoingMail, ParsedEmail
 
 
 @dataclass(frozen=True, slots=True)

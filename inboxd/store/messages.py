@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from inboxd.models import MessageKey
 from inboxd.store.base import StoreBase, marks, now
 from inboxd.store.codec import mail_flags, missing_of
+from inboxd.values import MessageKey
 
 # Rows that stand for a mail handled elsewhere: never the "original" of a duplicate.
 _NOT_ORIGINAL = "('superseded', 'retried')"

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from inboxd.models import Facts
 from inboxd.store.codec import facts_of, missing_of
+from inboxd.values import Facts
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from inboxd.domains import domain_of
-from inboxd.models import OutgoingMail
 from inboxd.store.base import StoreBase, marks, now
 from inboxd.store.codec import facts_of, missing_of
 from inboxd.store.rows import (
@@ -23,6 +22,7 @@ from inboxd.store.rows import (
     ticket_row,
 )
 from inboxd.tickets import NoticeDue, TicketView
+from inboxd.values import OutgoingMail
 
 
 class TicketsMixin(StoreBase):

@@ -17,11 +17,11 @@ from httpx import Response
 from starlette.testclient import TestClient
 
 from inboxd.assets import CORRECTIONS, load_assets, read_examples
+from inboxd.compose import load_app, open_store, poll_once
 from inboxd.config import ConsoleConfig
 from inboxd.console.auth import load_token
 from inboxd.console.lifecycle import ModelFiles, model_id
 from inboxd.console.web import build
-from inboxd.daemon import load_app, open_store, poll_once
 from inboxd.errors import ConfigError
 from inboxd.store import DecisionFilter, Store
 from inboxd.store.console import BANDS
@@ -318,7 +318,7 @@ def test_a_running_daemon_reloads_the_model_it_is_given(client: TestClient, cons
         page = client.post("/model/rollback", headers=BEARER)
         assert page.status_code == 200 and "Rolled back" in page.text
         assert run.wait_log("the model file changed: reloading", timeout=30)
-        assert run.wait_log("INFO    inboxd.service: reloaded", timeout=60)
+        assert run.wait_log("INFO    inboxd.daemon: reloaded", timeout=60)
     finally:
         assert run.stop() == 0, run.stderr
 

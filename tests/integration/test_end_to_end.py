@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from inboxd import pipeline
-from inboxd.daemon import open_store, poll_once
+from inboxd.compose import open_store, poll_once
 from inboxd.store import Store
 from tests.conftest import Servers, marks, write_config
 
@@ -347,7 +347,7 @@ def test_tls_and_starttls(servers: Servers, tmp_path: Path, model_path: Path, se
 
 
 def test_lease_blocks_a_second_poller(servers: Servers) -> None:
-    from inboxd.daemon import lease_name
+    from inboxd.compose import lease_name
 
     servers.append("zh_html_only.eml")
     store = open_store(servers.config())

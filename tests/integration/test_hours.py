@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inboxd.daemon import make_processor, open_store
+from inboxd.compose import make_processor, open_store
 from inboxd.sync import KW_ESCALATED, KW_SLA_BREACHED
 from tests.conftest import Servers, run_inboxd, write_config
 

@@ -18,9 +18,9 @@ import pytest
 
 from inboxd.config import load_config
 from inboxd.errors import SendPermanent
-from inboxd.models import OutgoingMail
 from inboxd.outbox import SmtpOutbox
 from inboxd.store import Store
+from inboxd.values import OutgoingMail
 from testbed.dovecot import free_port
 from testbed.smtpsink import SinkMode, SmtpSink
 from tests.conftest import Servers, write_config

@@ -183,7 +183,7 @@ def test_sighup_reloads_and_a_bad_config_is_rejected(servers, tmp_path: Path, mo
             '{% extends "en/ack.txt.j2" %}{% block intro %}Reloaded wording for {{ ticket }}.{% endblock %}'
         )
         run.process.send_signal(signal.SIGHUP)
-        assert run.wait_log("INFO    inboxd.service: reloaded")
+        assert run.wait_log("INFO    inboxd.daemon: reloaded")
         servers.append(
             fixture_bytes("en_account_2fa.eml")
             .replace(b"<0a1b2c3d4e5f@", b"<reload2@")
@@ -208,9 +208,9 @@ def notify_socket(tmp_path: Path) -> Iterator[tuple[socket.socket, str]]:
 
 
 def test_systemd_readiness_watchdog_and_stopping(servers, notify_socket) -> None:  # type: ignore[no-untyped-def]
-    """Run the daemon the way docs/systemd/inboxd.service does (Type=notify, WatchdogSec)."""
+    """Run the daemon the way docs/systemd/inboxd.daemon does (Type=notify, WatchdogSec)."""
     sock, path = notify_socket
-    unit = (ROOT / "docs" / "systemd" / "inboxd.service").read_text()
+    unit = (ROOT / "docs" / "systemd" / "inboxd.daemon").read_text()
     assert "Type=notify" in unit and "WatchdogSec=" in unit and "ExecReload=/bin/kill -HUP $MAINPID" in unit
     run = Running(servers.config_path, env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"})
     messages: list[str] = []

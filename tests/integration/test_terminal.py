@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from inboxd.models import Action, Decision, MessageKey, ParseLimits
 from inboxd.parse import parse_message
 from inboxd.store import Store
+from inboxd.values import Action, Decision, MessageKey, ParseLimits
 from testbed.dovecot import free_port
 from tests.conftest import Servers, run_inboxd, write_config
 

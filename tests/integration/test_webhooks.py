@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from inboxd import webhooks
-from inboxd.daemon import open_store
+from inboxd.compose import open_store
 from testbed.dovecot import free_port
 from testbed.hookreceiver import HookReceiver
 from tests.conftest import Servers

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from inboxd.models import Bounce
 from inboxd.parse import parse_message
+from inboxd.values import Bounce
 from tests.conftest import data_path, fixture_bytes
 
 OUR_ACK = "<inboxd.INB-000088.7a6b5c4d3e2f1a0b@exchange.test>"

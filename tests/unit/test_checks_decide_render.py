@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from inboxd.acknowledge import build_ack
 from inboxd.checks import missing_fields
-from inboxd.daemon import App
-from inboxd.decide import build_ack
-from inboxd.models import Action, Classification, Facts, TxId
+from inboxd.compose import App
 from inboxd.parse import parse_message
+from inboxd.values import Action, Classification, Facts, TxId
 from tests.conftest import authenticated_fixture, fixture_bytes
 from tests.triage_helpers import decide_mail, redacted
 

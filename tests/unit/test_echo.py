@@ -9,11 +9,11 @@ from dataclasses import replace
 
 import pytest
 
-from inboxd.daemon import App
-from inboxd.decide import build_ack, build_confirmation
+from inboxd.acknowledge import build_ack, build_confirmation
+from inboxd.compose import App
 from inboxd.echo import greeting_name, has_link_material, quotable_subject
-from inboxd.models import FAIL, NONE, PASS, Action, Classification, Screening, SenderAuth
 from inboxd.parse import parse_message
+from inboxd.values import FAIL, NONE, PASS, Action, Classification, Screening, SenderAuth
 from testbed.mx import stamp
 from tests.triage_helpers import decide_mail, redacted
 

@@ -12,8 +12,8 @@ import pytest
 
 from inboxd.assets import Example
 from inboxd.evaluate import compare, evaluate, suggest_floor
-from inboxd.models import Classification
 from inboxd.report import render
+from inboxd.values import Classification
 from tests.conftest import write_config
 from tests.tiny_classifier import make_tiny_classifiers
 

@@ -7,9 +7,9 @@ from collections import Counter
 from dataclasses import replace
 
 from inboxd.health import MailboxHealth, add_reports, local_time, mailbox_health, sla_state
-from inboxd.models import Facts
 from inboxd.pipeline import TickReport
 from inboxd.store.rows import MailboxStatus, TicketRow
+from inboxd.values import Facts
 
 NOW = 1_800_000_000.0
 HOUR = 3600.0

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from inboxd.intake import Intake, oversized_reason
 from inboxd.mailbox import Fetched
-from inboxd.models import Action, Decision, MessageKey
 from inboxd.store import Store
+from inboxd.values import Action, Decision, MessageKey
 
 ACCOUNT, FOLDER, UIDVALIDITY = "support", "INBOX", 9
 

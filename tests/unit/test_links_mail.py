@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 
 from inboxd.cli import shadow
+from inboxd.compose import App
 from inboxd.config import load_config
-from inboxd.daemon import App
 from inboxd.errors import ConfigError
 from inboxd.html_text import hrefs
 from inboxd.links import LOOKALIKE, OFFICIAL, OTHER, Link
-from inboxd.models import Action, Classification, Decision, Facts, MessageKey, Screening
 from inboxd.offline import OfflineDecider
 from inboxd.parse import parse_message
 from inboxd.store import Store
@@ -25,6 +24,7 @@ from inboxd.store.messages import SyncRow
 from inboxd.sync import KW_LOOKALIKE, keywords_for
 from inboxd.terminal import Terminal
 from inboxd.tickets import TicketPlan
+from inboxd.values import Action, Classification, Decision, Facts, MessageKey, Screening
 from tests.conftest import write_config
 from tests.triage_helpers import decide_mail
 

@@ -13,8 +13,8 @@ from email.utils import formataddr
 
 import pytest
 
-from inboxd.models import OutgoingMail
 from inboxd.outbox import _dot_stuff, build_message
+from inboxd.values import OutgoingMail
 
 LONG_REFERENCES = tuple(f"<{i:04d}.customer-thread-reference@mail.example.com>" for i in range(12))
 

@@ -11,8 +11,8 @@ import pytest
 
 from inboxd.config import LimitsConfig
 from inboxd.errors import MessageError
-from inboxd.models import ParseLimits
 from inboxd.parse import parse_message
+from inboxd.values import ParseLimits
 from testbed.hostile import hostile_messages
 
 LIMITS = ParseLimits.of(LimitsConfig())

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from inboxd.daemon import App
-from inboxd.decide import build_ack
+from inboxd.acknowledge import build_ack
+from inboxd.compose import App
 from inboxd.errors import ConfigError, MessageError
 from inboxd.escalation import PHISHING_REPORT
 from inboxd.links import LOOKALIKE, OFFICIAL, OTHER, Link
-from inboxd.models import Action, Classification, Screening, SkipReason
 from inboxd.offline import OfflineDecider
 from inboxd.parse import parse_message
 from inboxd.phishing import foreign_domains
 from inboxd.render import Renderer, _environment, _snapshot, load_templates, sample_context
 from inboxd.tickets import plan_new
+from inboxd.values import Action, Classification, Screening, SkipReason
 from testbed.mx import stamp
 from tests.conftest import ROOT, fixture_bytes
 from tests.triage_helpers import decide_mail, redacted

@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 
 from inboxd import pipeline
-from inboxd.daemon import App, new_owner, processor_settings
+from inboxd.compose import App, new_owner, processor_settings
+from inboxd.daemon import Worker
 from inboxd.errors import FolderMissing, LeaseLost, MailboxError, StoreError, StoreUnavailable
 from inboxd.mailbox import Fetched
 from inboxd.metrics import Metrics
-from inboxd.models import OutgoingMail
 from inboxd.pipeline import Processor
-from inboxd.service import Worker
 from inboxd.store import Store
+from inboxd.values import OutgoingMail
 from tests.conftest import fixture_bytes
 
 

@@ -11,16 +11,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from inboxd.acknowledge import build_ack
+from inboxd.compose import App, load_app
 from inboxd.config import load_configs
-from inboxd.daemon import App, load_app
-from inboxd.decide import build_ack
 from inboxd.hours import Span, make_calendar
-from inboxd.models import Classification
 from inboxd.offline import OfflineDecider
 from inboxd.parse import parse_message
 from inboxd.promise import PromiseSettings, QueueState, customer_zone, format_moment, promise
 from inboxd.screen import screen
 from inboxd.store import Store
+from inboxd.values import Classification
 from tests.conftest import FIXTURES, authenticated_fixture, run_inboxd, write_config
 from tests.triage_helpers import decide_mail, redacted
 

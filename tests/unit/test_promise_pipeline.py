@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inboxd.daemon import App, load_app
+from inboxd.compose import App, load_app
 from inboxd.store import Store
 from tests.conftest import write_config
 from tests.unit.test_pipeline_faults import FakeMailbox, FakeOutbox, processor

@@ -7,11 +7,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from inboxd.daemon import App
-from inboxd.models import Action, Classification, Decision, Facts, MessageKey, OutgoingMail
+from inboxd.compose import App
 from inboxd.resolution import build_notice
 from inboxd.store import Store
 from inboxd.tickets import NoticeDue, TicketPlan
+from inboxd.values import Action, Classification, Decision, Facts, MessageKey, OutgoingMail
 from tests.unit.test_store import with_ack
 
 PLAN = TicketPlan(None, "open", "normal", (), Facts(), None, False, "ack", False)

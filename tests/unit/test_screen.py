@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from inboxd.models import SkipReason
 from inboxd.parse import parse_message
 from inboxd.screen import screen
+from inboxd.values import SkipReason
 from tests.conftest import fixture_bytes
 
 OWN = frozenset({"support@exchange.test"})

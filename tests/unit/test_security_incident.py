@@ -6,15 +6,15 @@ import json
 
 import pytest
 
+from inboxd.acknowledge import build_ack
 from inboxd.checks import missing_fields, missing_for_kinds
-from inboxd.daemon import App
-from inboxd.decide import build_ack
-from inboxd.models import Action, Classification, Facts, ParsedEmail, Screening, SkipReason, TxId
+from inboxd.compose import App
 from inboxd.offline import OfflineDecider
 from inboxd.parse import parse_message
 from inboxd.redact import redact_mail
 from inboxd.tickets import kinds_in, merge_facts
 from inboxd.triage import classifier_text
+from inboxd.values import Action, Classification, Facts, ParsedEmail, Screening, SkipReason, TxId
 from testbed.mx import stamp
 from tests.triage_helpers import decide_mail, redacted
 

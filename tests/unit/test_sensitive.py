@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from inboxd.models import ParsedEmail
 from inboxd.parse import parse_message
 from inboxd.redact import PLACEHOLDER, find_secrets, redact, redact_mail
+from inboxd.values import ParsedEmail
 
 # BIP39 test vectors and phrases made from the wordlists (none holds any funds).
 EN12 = "legal winner thank year wave sausage worth useful legal winner thank yellow"

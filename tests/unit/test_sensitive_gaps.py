@@ -12,14 +12,14 @@ from datetime import UTC
 
 import pytest
 
-from inboxd.daemon import App
+from inboxd.compose import App
 from inboxd.extract import FactSettings, facts_of_mail
 from inboxd.extract.hashes import KEY_CUES, transaction_ids
-from inboxd.models import Classification, ParseLimits, Screening
 from inboxd.parse import parse_message
 from inboxd.redact import find_secrets, redact, redact_mail
 from inboxd.redact.keys import _KEY_CUE_CORES
 from inboxd.triage import classifier_text
+from inboxd.values import Classification, ParseLimits, Screening
 from tests.triage_helpers import decide_mail
 
 EN12 = "legal winner thank year wave sausage worth useful legal winner thank yellow"

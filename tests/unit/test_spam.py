@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from inboxd.models import AccountId, Classification, Facts, Screening, SkipReason, TxId
 from inboxd.parse import parse_message
 from inboxd.spam import HeaderRule, SpamSettings, header_verdict, is_unsolicited, spam_screening
+from inboxd.values import AccountId, Classification, Facts, Screening, SkipReason, TxId
 
 TRUSTED = SpamSettings(trust_headers=True, unsolicited_confidence=0.6)
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from inboxd.errors import StoreError
-from inboxd.models import Action, Classification, Decision, Facts, MessageKey, OutgoingMail
 from inboxd.store import Store
 from inboxd.tickets import TicketPlan
+from inboxd.values import Action, Classification, Decision, Facts, MessageKey, OutgoingMail
 
 
 def key(uid: int, uidvalidity: int = 1) -> MessageKey:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from inboxd import webhooks
-from inboxd.models import Amount, EventTime, Facts, Secret, TxId
 from inboxd.store.codec import facts_json, facts_of, mail_flags, missing_json, missing_of, payload_of
+from inboxd.values import Amount, EventTime, Facts, Secret, TxId
 from tests.unit.test_store_rows import FACTS, STORED_FACTS
 
 

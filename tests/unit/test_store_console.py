@@ -8,8 +8,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from inboxd.models import Action, Classification, Decision
 from inboxd.store import DecisionFilter, Store
+from inboxd.values import Action, Classification, Decision
 from tests.unit.test_store import PLAN, FakeMail, key, outgoing, with_ack
 
 

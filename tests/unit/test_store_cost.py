@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from inboxd.daemon import App
-from inboxd.models import MessageKey
+from inboxd.compose import App
 from inboxd.store import Store
+from inboxd.values import MessageKey
 from tests.unit.test_pipeline_faults import NAMES, FakeMailbox, FakeOutbox, processor
 
 FIRST = ("en_account_2fa.eml", "zh_complaint.eml", "en_withdrawal_complete.eml", "zh_gbk_deposit.eml")

@@ -11,7 +11,6 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from inboxd.models import AccountId, Amount, EventTime, Facts, Secret, TxId, WalletAddress
 from inboxd.store import Store
 from inboxd.store.rows import (
     MailboxCounts,
@@ -23,6 +22,7 @@ from inboxd.store.rows import (
     TicketMessage,
     TicketRow,
 )
+from inboxd.values import AccountId, Amount, EventTime, Facts, Secret, TxId, WalletAddress
 
 FACTS = Facts(
     tx_ids=(TxId("0x" + "ab" * 32, "evm"),),

@@ -11,7 +11,6 @@ import pytest
 from inboxd.assets import Category
 from inboxd.errors import ConfigError
 from inboxd.escalation import EscalationRules, load_escalation
-from inboxd.models import Action, Amount, Classification, Decision, EventTime, Facts, Secret, TxId, WalletAddress
 from inboxd.tickets import (
     TicketPolicy,
     TicketView,
@@ -20,6 +19,7 @@ from inboxd.tickets import (
     plan_followup,
     plan_new,
 )
+from inboxd.values import Action, Amount, Classification, Decision, EventTime, Facts, Secret, TxId, WalletAddress
 from tests.conftest import ROOT
 
 FIELDS = {"tx_or_order_id": ("tx_id", "order_id"), "amount": ("amount",), "time": ("time",)}

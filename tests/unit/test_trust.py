@@ -10,8 +10,8 @@ import pytest
 from Crypto.PublicKey import RSA
 
 from inboxd.domains import aligned, normalise, registered_domain
-from inboxd.models import FAIL, NONE, PASS
 from inboxd.trust import TrustSettings, sender_auth
+from inboxd.values import FAIL, NONE, PASS
 
 MX = TrustSettings(frozenset({"mx.exchange.example"}))
 

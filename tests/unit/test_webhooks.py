@@ -16,9 +16,9 @@ from inboxd import webhooks
 from inboxd.config import NotifyConfig, load_config
 from inboxd.errors import ConfigError
 from inboxd.escalation import Escalation
-from inboxd.models import Action, Classification, Decision, Facts, MessageKey, OutgoingMail, Secret
 from inboxd.store import Store
 from inboxd.tickets import SECURITY_REASON, TicketPlan
+from inboxd.values import Action, Classification, Decision, Facts, MessageKey, OutgoingMail, Secret
 from inboxd.webhook_delivery import MAX_PER_TICK, Receiver, Webhooks, load_receivers
 from tests.conftest import write_config
 from tests.unit.test_store import with_ack

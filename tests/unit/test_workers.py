@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from inboxd import faults
+from inboxd.compose import App
 from inboxd.config import LimitsConfig
-from inboxd.daemon import App
 from inboxd.extract import facts_of_mail
-from inboxd.models import ParseLimits
 from inboxd.parse import parse_message
 from inboxd.redact import redact_mail
 from inboxd.triage import examine
+from inboxd.values import ParseLimits
 from inboxd.workers import MIN_BACKLOG_FOR_POOL, InProcess, WorkerPool, prepare, preparer
 
 EML = Path(__file__).resolve().parents[1] / "fixtures" / "eml"

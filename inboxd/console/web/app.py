@@ -18,11 +18,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from inboxd.compose import App
 from inboxd.console import auth
 from inboxd.console.lifecycle import Candidates, LiveModel, ModelFiles
 from inboxd.console.web import decisions, login, overview, queues, training
 from inboxd.console.web.context import Console
-from inboxd.daemon import App
 from inboxd.store import Store
 
 HERE = Path(__file__).resolve().parents[1]  # inboxd/console: its templates/ and static/

@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from inboxd.compose import App
 from inboxd.console import auth
 from inboxd.console.lifecycle import Candidates, LiveModel, ModelFiles, model_id
-from inboxd.daemon import App
 from inboxd.store import Store
 
 Endpoint = Callable[[Request], Awaitable[Response]]

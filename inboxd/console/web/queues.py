@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from inboxd.compose import open_store, retry_quarantined
 from inboxd.console.web.context import Console, back_to, form_action, operator_name, signed_in
 from inboxd.credentials import load_credentials
-from inboxd.daemon import open_store, retry_quarantined
 from inboxd.errors import ConfigError, InboxdError, TransientError
 
 

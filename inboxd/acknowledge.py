@@ -30,7 +30,14 @@ from inboxd.errors import MessageError
 from inboxd.extract import BUILTIN_RULES, FactSettings, OrderRules, facts_of_mail
 from inboxd.hours import ALWAYS_OPEN, Span
 from inboxd.links import Link
-from inboxd.models import (
+from inboxd.phishing import defang, foreign_domains
+from inboxd.promise import Promise, PromiseSettings, customer_zone, format_moment
+from inboxd.redact import secret_kinds
+from inboxd.render import INVALID_ADDRESS, PHISHING_TEMPLATE, SECURITY_TEMPLATE, Rendered, Renderer
+from inboxd.spam import SpamSettings
+from inboxd.triage import OWN_ID_PREFIX, TriageSettings
+from inboxd.trust import TrustSettings
+from inboxd.values import (
     FAIL,
     PASS,
     Action,
@@ -40,13 +47,6 @@ from inboxd.models import (
     ParsedEmail,
     SenderAuth,
 )
-from inboxd.phishing import defang, foreign_domains
-from inboxd.promise import Promise, PromiseSettings, customer_zone, format_moment
-from inboxd.redact import secret_kinds
-from inboxd.render import INVALID_ADDRESS, PHISHING_TEMPLATE, SECURITY_TEMPLATE, Rendered, Renderer
-from inboxd.spam import SpamSettings
-from inboxd.triage import OWN_ID_PREFIX, TriageSettings
-from inboxd.trust import TrustSettings
 
 # Today's promise when nothing else is configured: 24 hours of calendar time.
 DEFAULT_PROMISE = PromiseSettings(ALWAYS_OPEN, Span(24 * 3600, False))
@@ -55,7 +55,7 @@ _LISTED = 20  # domains listed in a phishing-report acknowledgement
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """The configuration `decide` and `build_ack` depend on, as plain values."""
+    """The configuration `triage.decide` and `build_ack` depend on, as plain values."""
 
     own_addresses: frozenset[str]
     message_id_domain: str
