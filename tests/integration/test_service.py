@@ -208,9 +208,9 @@ def notify_socket(tmp_path: Path) -> Iterator[tuple[socket.socket, str]]:
 
 
 def test_systemd_readiness_watchdog_and_stopping(servers, notify_socket) -> None:  # type: ignore[no-untyped-def]
-    """Run the daemon the way docs/systemd/inboxd.daemon does (Type=notify, WatchdogSec)."""
+    """Run the daemon the way docs/systemd/inboxd.service does (Type=notify, WatchdogSec)."""
     sock, path = notify_socket
-    unit = (ROOT / "docs" / "systemd" / "inboxd.daemon").read_text()
+    unit = (ROOT / "docs" / "systemd" / "inboxd.service").read_text()
     assert "Type=notify" in unit and "WatchdogSec=" in unit and "ExecReload=/bin/kill -HUP $MAINPID" in unit
     run = Running(servers.config_path, env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"})
     messages: list[str] = []
