@@ -114,7 +114,9 @@ def test_log_in(browser: WebDriver, console_url: str, shots: Path) -> None:
     browser.find_element(By.ID, "name").send_keys("alice")
     browser.find_element(By.ID, "token").send_keys("wrong-token-0000000000")
     browser.find_element(By.ID, "login").click()
-    assert "Unknown name or token" in browser.find_element(By.ID, "login-error").text
+    # The click returns before the answer to the POST is shown on a slow first request: wait for it.
+    refused = wait(browser).until(expected_conditions.presence_of_element_located((By.ID, "login-error")))
+    assert "Unknown name or token" in refused.text
     browser.find_element(By.ID, "name").clear()
     browser.find_element(By.ID, "name").send_keys("alice")
     browser.find_element(By.ID, "token").send_keys(TOKEN)
