@@ -41,6 +41,12 @@ REPRODUCED = frozenset(
 )
 # scikit-learn's own whitespace rule for character n-grams.
 _WHITE_SPACES = re.compile(r"\s\s+")
+# `char_wb` terms depend on the word alone, and mail repeats its words: a word's known columns
+# are kept (the vocabulary's own int objects, so an entry costs a pointer per term). Only
+# short words: a run of Chinese without spaces is one "word" and rarely seen twice. Bounded:
+# the cache starts over when full (~5 MiB at most).
+_WORD_CACHE_ENTRIES = 20_000
+_WORD_CACHE_MAX_CHARS = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +65,11 @@ class Terms:
     vocabulary: dict[str, int]  # term -> column, 0 .. len - 1
     idf: np.ndarray | None = field(compare=False)  # float64 per column; None without idf weighting
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _words: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)  # char_wb: word -> columns
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_pattern", re.compile(self.token_pattern))
+        object.__setattr__(self, "_words", {})
 
     def terms(self, text: str) -> list[str]:
         """The terms of a text, repeated as often as they occur (TfidfVectorizer's analyzer)."""
@@ -87,7 +95,10 @@ class Terms:
         # Each term looked up where it stands (map: no Python loop per term), then counted
         # for the whole batch at once, as (row, column) pairs.
         get = self.vocabulary.get
-        found = [np.fromiter(map(get, self.terms(text), repeat(-1)), dtype=np.int64) for text in texts]
+        if self.analyzer == "char_wb":
+            found = [np.fromiter(self._wb_columns(text), dtype=np.int64) for text in texts]
+        else:
+            found = [np.fromiter(map(get, self.terms(text), repeat(-1)), dtype=np.int64) for text in texts]
         every = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
         rows = np.repeat(np.arange(len(texts), dtype=np.int64), [len(f) for f in found])
         known = every >= 0
@@ -110,6 +121,26 @@ class Terms:
             lengths[lengths == 0] = 1.0
             values /= lengths[rows]
         return rows, cols, values
+
+    def _wb_columns(self, text: str) -> list[int]:
+        """The known columns of a text's `char_wb` terms (as `terms`, unknown ones left out)."""
+        if self.lowercase:
+            text = text.lower()
+        low, high = self.ngram_range
+        get, cache = self.vocabulary.get, self._words
+        columns: list[int] = []
+        for word in _WHITE_SPACES.sub(" ", text).split():
+            known = cache.get(word)
+            if known is None:
+                grams: list[str] = []
+                _char_wb_ngrams(" " + word + " ", low, high, grams)
+                known = tuple(c for c in map(get, grams) if c is not None)
+                if len(word) <= _WORD_CACHE_MAX_CHARS:
+                    if len(cache) >= _WORD_CACHE_ENTRIES:
+                        cache.clear()
+                    cache[word] = known
+            columns.extend(known)
+        return columns
 
     def names(self) -> list[str]:
         """Every column's term, in column order (for explanations)."""
