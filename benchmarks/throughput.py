@@ -537,7 +537,14 @@ def _totals(path: Path) -> dict[str, Any]:
 
 
 def measure(
-    n: int, dovecot: Dovecot, model: Path, workdir: Path, seed: int, startup_cpu: dict[str, float], log: Any
+    n: int,
+    dovecot: Dovecot,
+    model: Path,
+    workdir: Path,
+    seed: int,
+    startup_cpu: dict[str, float],
+    log: Any,
+    settings: dict[str, Any] | None = None,
 ) -> Run:
     user = f"n{n}@exchange.test"
     log(f"N = {n:,}: generating and loading the mail")
@@ -566,7 +573,7 @@ def measure(
     sink = Sink(workdir / f"n{n}-sink")
     run_dir = workdir / f"n{n}-inboxd"
     try:
-        config = write_config(run_dir, dovecot, user, sink.port, model)
+        config = write_config(run_dir, dovecot, user, sink.port, model, **(settings or {}))
         dovecot_before, sink_before = tree_cpu(dovecot_pid), sink.cpu()
         poll = run_poll(config, run_dir)
         sink_cpu, dovecot_cpu = sink.cpu() - sink_before, tree_cpu(dovecot_pid) - dovecot_before
@@ -870,7 +877,9 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, help="keep servers' files and logs here (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, help="[processing] workers for inboxd (default: inboxd's own default)")
     args = parser.parse_args()
+    settings = {"processing": {"workers": args.workers}} if args.workers is not None else {}
     sizes = args.n or ([300] if args.quick else [10_000, 50_000])
     latency_mails = args.latency_mails if args.latency_mails is not None else (3 if args.quick else 50)
     interval = args.poll_interval or (2.0 if args.quick else 5.0)
@@ -894,7 +903,7 @@ def main() -> int:
         log("inboxd's start-up: a poll of an empty mailbox")
         startup_cpu = measure_startup(dovecot, model, workdir)
         for n in sizes:
-            runs.append(measure(n, dovecot, model, workdir, args.seed, startup_cpu, log))
+            runs.append(measure(n, dovecot, model, workdir, args.seed, startup_cpu, log, settings))
             r = runs[-1]
             log(f"N = {n:,}: floor {r.floor.rate:.0f}/s, inboxd {r.rate:.0f}/s, {r.acks} acks")
         if latency_mails:

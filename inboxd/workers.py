@@ -204,8 +204,11 @@ class WorkerPool:
 def preparer(
     workers: int, limits: LimitsConfig | ParseLimits, backlog: int, settings: TriageSettings | None = None
 ) -> Iterator[Preparer]:
-    """Worker processes for a burst (`workers` ≥ 2 and at least MIN_BACKLOG_FOR_POOL mails), else in place."""
-    if workers < 2 or backlog < MIN_BACKLOG_FOR_POOL:
+    """Worker processes for a burst (`workers` ≥ 1 and at least MIN_BACKLOG_FOR_POOL mails), else in place.
+
+    One worker is a pool too: it parses and reads the next batch while the main process decides,
+    records and sends the one before (on two cores that is the pipeline that pays)."""
+    if workers < 1 or backlog < MIN_BACKLOG_FOR_POOL:
         yield InProcess(limits, settings)
         return
     pool = WorkerPool(workers, limits, settings)

@@ -47,8 +47,8 @@ class ScheduleConfig(Section):
 
 
 class ProcessingConfig(Section):
-    # Worker processes that parse and redact a burst of mail (inboxd.workers); 0 or 1: all in
-    # the main process. The pool is started only for a tick with 50 or more new mails.
+    # Worker processes that parse and redact a burst of mail (inboxd.workers); 0: all in the
+    # main process. The pool is started only for a tick with 50 or more new mails.
     workers: int = Field(2, ge=0, le=64)
 
 

@@ -105,8 +105,11 @@ def test_pool_only_for_a_burst_and_closed_afterwards() -> None:
     limits = LimitsConfig()
     with preparer(2, limits, MIN_BACKLOG_FOR_POOL - 1) as small:
         assert isinstance(small, InProcess)
-    with preparer(1, limits, 10_000) as single:
-        assert isinstance(single, InProcess)
+    with preparer(0, limits, 10_000) as none:
+        assert isinstance(none, InProcess)
+    with preparer(1, limits, MIN_BACKLOG_FOR_POOL) as one:
+        assert isinstance(one, WorkerPool)
+        assert len(one._executor._processes) <= 1
     with preparer(2, limits, MIN_BACKLOG_FOR_POOL) as burst:
         assert isinstance(burst, WorkerPool)
         assert len(burst.start([hashed(SECRET)])()) == 1
