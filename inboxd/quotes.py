@@ -3,7 +3,7 @@
 Facts are extracted from the new text only: a transaction hash quoted from our
 previous mail, or a phone number in a signature, is not what the customer is
 telling us now. Works line by line on plain text (HTML is converted first, and
-html2text writes blockquotes as "> " lines).
+inboxd.html_text writes blockquotes as "> " lines).
 
 - Quoted history starts at a client's quote header: "On … wrote:" (Gmail, Apple
   Mail, Thunderbird, also wrapped onto two lines), "在 … 写道：" / "… 于 … 写道："
