@@ -84,7 +84,8 @@ _BLOCK_TAG = re.compile(
     + "|".join(sorted({*_PARAGRAPH_TAGS.split(), *_LINE_TAGS.split(), "br", "li", "blockquote", "pre"}))
     + r")\b[^<>]*>"
 )
-_ANY_TAG = re.compile(r"<(?!br>)/?[A-Za-z][^<>]*>")  # all but the <br> written above
+_ANY_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_COMMENT = re.compile(r"(?s)<!--.*?(?:-->|$)")
 _QUOTE_PREFIXES = 10  # "> " written per line at most, however deep the quotes nest
 _PRE = re.compile(r"\x00P(.*?)(?:\x00E|$)", re.S)
 
@@ -188,16 +189,17 @@ def _too_deep(page: str) -> bool:
 
 
 def _flattened(page: str) -> str:
-    """The page with no element nested: what no reader sees removed, block tags as <br> and
-    every other tag dropped (links too: bodies.hrefs reads their targets from the markup)."""
-    page = _INVISIBLE.sub(" ", page)
-    page = _BLOCK_TAG.sub("<br>", page)
-    return _ANY_TAG.sub("", page)
+    """The text of a page read without building its tree: what no reader sees and comments
+    removed, block tags as line breaks, every other tag dropped (links too: bodies.hrefs
+    reads their targets from the markup), entities decoded."""
+    page = _COMMENT.sub(" ", _INVISIBLE.sub(" ", page.replace("\x00", "")))
+    # html.unescape makes no NUL (&#0; is U+FFFD), so the markers are the only ones.
+    return _breaks(_collapse(html.unescape(_ANY_TAG.sub("", _BLOCK_TAG.sub(_LINE, page)))))
 
 
 def html_to_text(page: str) -> str:
     if _too_deep(page):
-        page = _flattened(page)
+        return _flattened(page)
     # Lone surrogates (undecodable bytes kept by the stdlib) cannot reach the C parser.
     tree = LexborHTMLParser(page.encode("utf-8", "replace"))
     body = tree.body
@@ -205,7 +207,9 @@ def html_to_text(page: str) -> str:
         return ""
     tree.strip_tags(_HIDDEN)
     numbers: dict[int, int] = {}
-    for node in list(body.traverse()):
+    # Marking as the walk goes: it reads a node's links after yielding it, and the text put
+    # after a node is a sibling it skips (a list of all nodes would cost ~150 bytes a node).
+    for node in body.traverse():
         tag = node.tag
         if tag in _MARKS:
             _mark(node, tag, numbers)
