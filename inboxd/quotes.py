@@ -44,6 +44,8 @@ _QUOTE_HEADERS = [
     re.compile(r"^\s*Le\b.{0,200}\ba écrit\s*:\s*$", re.I),
     re.compile(r"^\s*Am\b.{0,200}\bschrieb\b.{0,100}:\s*$", re.I),
 ]
+# The patterns above as one (each in its own flags): a line tried once instead of seven times.
+_QUOTE_HEADER = re.compile("|".join(f"(?{'i' if p.flags & re.I else ''}:{p.pattern})" for p in _QUOTE_HEADERS))
 _FORWARD = re.compile(
     r"^\s*(-{2,}\s*(Forwarded message|转发邮件信息|轉寄郵件|转发的邮件)\s*-{2,}|Begin forwarded message:)",
     re.I,
@@ -66,6 +68,7 @@ _SIGNATURE = [
         re.I,
     ),
 ]
+_SIGNATURE_LINE = re.compile("|".join(f"(?{'i' if p.flags & re.I else ''}:{p.pattern})" for p in _SIGNATURE))
 # Client footers are short lines; "Sent from my Binance account 500 USDT" is a customer's.
 _FOOTER = [
     re.compile(
@@ -99,7 +102,7 @@ _QUOTED_LINE = re.compile(r"\n[^\S\n]*>[^\n]*")
 
 def _is_quote_header(lines: list[str], index: int) -> bool:
     line = lines[index]
-    if any(p.search(line) for p in _QUOTE_HEADERS):
+    if _QUOTE_HEADER.match(line):  # every one is anchored at the line's start
         return True
     # "On Mon, 20 Nov 2026 at 14:02, Support <support@x>" wrapped onto the next line.
     if _ON.match(line) and index + 1 < len(lines) and _WROTE.search(lines[index + 1]):
@@ -148,7 +151,7 @@ def _judge(lines: list[str], index: int) -> int:
         # A header over ">" lines only marks them (they are dropped, and what follows them
         # is new); one over unquoted text ends the new text.
         return _SKIP if _quoted_block_follows(lines, index) else _STOP
-    if any(p.match(line) for p in _SIGNATURE) or _is_footer(line):
+    if _SIGNATURE_LINE.match(line) or _is_footer(line):
         return _STOP
     return _KEEP
 
