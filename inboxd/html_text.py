@@ -236,6 +236,10 @@ MAX_HREF_CHARS = 2048
 def hrefs(page: str, limit: int) -> list[str]:
     """The first `limit` href values of `page`, entity-decoded, each cut at MAX_HREF_CHARS."""
     found: list[str] = []
+    # Most pages have no link: a copy lowered and one literal search, where the pattern (re.I,
+    # led by a class) is tried at every character. Only ASCII letters fold to h, r, e or f.
+    if "href" not in page.lower():
+        return found
     for match in _HREF.finditer(page):
         if len(found) >= limit:
             break
