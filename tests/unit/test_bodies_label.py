@@ -1,4 +1,4 @@
-"""bodies._label_utf8 remembers set_param's result by Content-Type value: the same header as set_param."""
+"""bodies remembers set_param's and get_content_charset's results by Content-Type value: the same results."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import email.policy
 
 import pytest
 
-from inboxd.bodies import _label_utf8
+from inboxd.bodies import _label_utf8, charset_of
 
 HEADS = [
     "Content-Type: text/plain; charset=gb2312\n",
@@ -36,3 +36,13 @@ def test_same_headers_as_set_param_twice_over(head: str) -> None:
         labelled = _part(head)
         _label_utf8(labelled)
         assert [(k, str(v)) for k, v in labelled.raw_items()] == [(k, str(v)) for k, v in expected.raw_items()]
+
+
+@pytest.mark.parametrize("head", [*HEADS, "Content-Type: text/plain; charset*=x-unknown''abc\n"])
+def test_same_charset_as_get_content_charset_twice_over(head: str) -> None:
+    for _ in range(2):
+        try:
+            expected = _part(head).get_content_charset()
+        except LookupError:
+            expected = None
+        assert charset_of(_part(head)) == expected
