@@ -31,13 +31,29 @@ _ATTACHMENT_TEXT_BYTES = 64 * 1024  # read of each one
 _ATTACHMENT_TEXT_TOTAL = 256 * 1024  # of all of a mail's (and never more than limits.max_text_chars)
 _MAX_HREFS = 200  # link targets kept of one mail (inboxd.links reads them)
 _FORWARDED_SENDERS = ("from", "reply-to", "sender")
+# Content-Type value (None: no header) -> the value set_param("charset", "utf-8") makes of it,
+# and -> its charset parameter (get_content_charset reads nothing but the first such value).
+_UTF8_LABELLED: dict[str | None, str] = {}
+_CHARSETS: dict[str | None, str | None] = {}
+_MEMO_AT_MOST = 1024
 
 
 def charset_of(part: email.message.Message) -> str | None:
+    """The charset parameter, remembered by Content-Type value: it is read of every body part
+    (and of the message for its headers), and mails share a few dozen values."""
+    value = part.get("Content-Type")
+    memo = value is None or isinstance(value, str)  # not a Header (raw 8-bit bytes in it)
+    if memo and value in _CHARSETS:
+        return _CHARSETS[value]
     try:
-        return part.get_content_charset()
+        charset = part.get_content_charset()
     except (LookupError, UnicodeError, ValueError, TypeError):
-        return None
+        charset = None
+    if memo:
+        if len(_CHARSETS) >= _MEMO_AT_MOST:  # values are the sender's to vary
+            _CHARSETS.clear()
+        _CHARSETS[value] = charset
+    return charset
 
 
 def inline_body(part: email.message.Message, named_is_attachment: bool) -> bytes | None:
@@ -52,6 +68,29 @@ def inline_body(part: email.message.Message, named_is_attachment: bool) -> bytes
     except (ValueError, TypeError, LookupError, UnicodeError, binascii.Error):
         return None
     return data if isinstance(data, bytes) else None
+
+
+def _label_utf8(part: email.message.Message) -> None:
+    """`part.set_param("charset", "utf-8")`, its result remembered by the Content-Type value.
+
+    set_param parses the parameters twice; it reads nothing but the (first) Content-Type
+    value, so the same value always gives the same new one, and mails share a few dozen.
+    """
+    value = part.get("Content-Type")
+    if value is not None and not isinstance(value, str):  # a Header: raw 8-bit bytes in it
+        part.set_param("charset", "utf-8")
+        return
+    labelled = _UTF8_LABELLED.get(value)
+    if labelled is None:
+        part.set_param("charset", "utf-8")
+        labelled = part.get("Content-Type")
+        if isinstance(labelled, str):
+            if len(_UTF8_LABELLED) >= _MEMO_AT_MOST:  # values are the sender's to vary
+                _UTF8_LABELLED.clear()
+            _UTF8_LABELLED[value] = labelled
+    elif labelled != value:  # as set_param: the header is replaced only when it changes
+        del part["Content-Type"]
+        part["Content-Type"] = labelled
 
 
 def normalise_bodies(message: email.message.Message, limits: ParseLimits, budget: Budget) -> None:
@@ -72,7 +111,7 @@ def normalise_bodies(message: email.message.Message, limits: ParseLimits, budget
         decoded += len(text)
         del part["Content-Transfer-Encoding"]
         part["Content-Transfer-Encoding"] = "8bit"
-        part.set_param("charset", "utf-8")
+        _label_utf8(part)
         # As the stdlib holds 8-bit bodies parsed from bytes: ASCII with surrogate escapes.
         part.set_payload(text.encode("utf-8").decode("ascii", "surrogateescape"))
         budget.check("decoding bodies")

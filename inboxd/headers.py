@@ -46,7 +46,8 @@ def decode_header_value(value: str, hint: str | None = None) -> str:
     # Surrogate escapes (raw 8-bit bytes) are not ASCII: most values are, and skip the scan.
     if not value.isascii() and any("\udc80" <= c <= "\udcff" for c in value):
         value = decode_text(value.encode("ascii", "surrogateescape"), hint).text
-    value = _FOLD.sub("", value)
+    if "\n" in value:  # the pattern (led by an optional "\r") is tried at every character
+        value = _FOLD.sub("", value)
     if "=?" not in value:  # no encoded word: nothing more to decode
         return value.replace("\x00", "")
     out: list[str] = []

@@ -33,7 +33,10 @@ _BOUNDARY_PARAM = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]+)"|([^\s;"]+))')
 # RFC 5322 4.5.3 obsolete syntax: "Subject   : hello".
 _OBS_FIELD_NAME = re.compile(rb"^([!-9;-~]+)[ \t]+:", re.M)
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
-_DASH_LINE = re.compile(rb"^--([^\r\n]*)", re.M)
+# A line starting "--", with the "\n" before it: led by a literal, found by the regex engine's
+# fast search, where "^--" with re.M is tried at every byte (prescan_boundaries puts a "\n"
+# before the first line).
+_DASH_LINE = re.compile(rb"\n--([^\r\n]*)")
 _DELIMITER = re.compile(r"^--([^\r\n]{1,70}?)[ \t]*\r?$", re.M)
 _TOP_BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"[^"]*"|[^\s;"]+)', re.I)
 # The stdlib parser's cost is lines x enclosing multiparts; 10 million such tests take
@@ -61,16 +64,21 @@ def _span(raw: bytes, m: re.Match[bytes], group: int) -> bytes:
     return raw[m.start(group) : m.end(group)]
 
 
-def _sub_lowered(raw: bytes, pattern: re.Pattern[bytes], replace: Callable[[bytes, re.Match[bytes]], bytes]) -> bytes:
-    """`pattern.sub` over `raw` as if `pattern` were re.I, matched in `raw.lower()`.
+def _sub_lowered(
+    raw: bytes,
+    pattern: re.Pattern[bytes],
+    replace: Callable[[bytes, re.Match[bytes]], bytes],
+    lowered: bytes | None = None,
+) -> bytes:
+    """`pattern.sub` over `raw` as if `pattern` were re.I, matched in `raw.lower()` (`lowered`).
 
     bytes.lower() changes ASCII letters only, so offsets agree; a case-sensitive pattern
     finds its literal prefix fast where re.I tries every byte. `replace(raw, match)` reads
-    the groups it keeps from `raw` (`_span`).
+    the groups it keeps from `raw` (`_span`). Returns `raw` itself when nothing matched.
     """
     pieces: list[bytes] = []
     pos = 0
-    for m in pattern.finditer(raw.lower()):
+    for m in pattern.finditer(raw.lower() if lowered is None else lowered):
         pieces.append(raw[pos : m.start()])
         pieces.append(replace(raw, m))
         pos = m.end()
@@ -80,14 +88,20 @@ def _sub_lowered(raw: bytes, pattern: re.Pattern[bytes], replace: Callable[[byte
     return b"".join(pieces)
 
 
-def relabel(raw: bytes) -> bytes:
+def relabel(raw: bytes, lowered: bytes | None = None) -> bytes:
+    """Relabel the charsets inboxd.charset reads as a superset; `lowered` is `raw.lower()` when
+    the caller has it (a copy of the whole message spared)."""
+
     def param(source: bytes, m: re.Match[bytes]) -> bytes:
         return _span(source, m, 1) + _CHARSET_ALIASES[m.group(2)]
 
     def word(source: bytes, m: re.Match[bytes]) -> bytes:
         return _span(source, m, 1) + _CHARSET_ALIASES[m.group(2)] + _span(source, m, 4)
 
-    return _sub_lowered(_sub_lowered(raw, _CHARSET_PARAM, param), _ENCODED_WORD, word)
+    if lowered is None:
+        lowered = raw.lower()
+    relabelled = _sub_lowered(raw, _CHARSET_PARAM, param, lowered)
+    return _sub_lowered(relabelled, _ENCODED_WORD, word, lowered if relabelled is raw else None)
 
 
 def repair_field_names(raw: bytes) -> bytes:
@@ -98,24 +112,27 @@ def repair_field_names(raw: bytes) -> bytes:
     return raw if fixed == head else fixed + raw[len(head) :]
 
 
-def prescan_boundaries(raw: bytes, limits: ParseLimits) -> None:
+def prescan_boundaries(raw: bytes, limits: ParseLimits, lowered: bytes | None = None) -> None:
     """Bound multipart nesting, delimiter count and the stdlib parser's cost on the raw bytes.
 
     The stdlib parser tests every line against every enclosing boundary, so a
     message of many lines inside thousands of nested multiparts costs minutes
     before the tree exists to be checked. Boundaries are matched as the parser
     matches them; a multipart whose closing delimiter is missing stays open,
-    as it does for the parser.
+    as it does for the parser. `lowered` is `raw.lower()` when the caller has it.
     """
     # Group 1 (quoted) or 2 (bare): the last that matched, read from `raw` (its case counts).
-    declared = {_span(raw, m, m.lastindex or 0).rstrip() for m in _BOUNDARY_PARAM.finditer(raw.lower())}
+    lowered = raw.lower() if lowered is None else lowered
+    declared = {_span(raw, m, m.lastindex or 0).rstrip() for m in _BOUNDARY_PARAM.finditer(lowered)}
     if not declared:
         return
     if len(declared) > limits.max_mime_parts:
         raise MessageError(f"more than {limits.max_mime_parts} MIME parts (limits.max_mime_parts)")
     open_stack: list[bytes] = []
     delimiters = checks = previous = 0
-    for m in _DASH_LINE.finditer(raw):
+    # In `lines` a delimiter line's "\n" is at the offset its "--" has in `raw`.
+    lines = b"\n" + raw
+    for m in _DASH_LINE.finditer(lines):
         token = m.group(1).rstrip(b" \t")
         closing = token.endswith(b"--") and token[:-2] in declared
         name = token[:-2] if closing else token

@@ -64,8 +64,10 @@ def parse_message(raw: bytes, limits: ParseLimits | None = None, content_hash: s
         raise MessageError("an Outlook .msg file (OLE compound document), not an RFC 5322 message")
     if content_hash is None:
         content_hash = hashlib.sha256(raw).hexdigest()
-    prescan_boundaries(raw, limits)
-    fixed = relabel(repair_field_names(raw))
+    lowered = raw.lower()  # one copy for the case-blind scans of the raw bytes
+    prescan_boundaries(raw, limits, lowered)
+    repaired = repair_field_names(raw)
+    fixed = relabel(repaired, lowered if repaired is raw else None)
     try:
         message = email.message_from_bytes(fixed, policy=email.policy.compat32)
         if not message.keys():
