@@ -48,7 +48,7 @@ def test_outlook_windows_1252_html() -> None:
 
 
 def test_html_text_keeps_the_customers_characters() -> None:
-    """html2text writes Markdown; the customer's numbered steps, dashes and paths must not come out escaped."""
+    """HTML becomes plain text, not Markdown; the customer's numbered steps, dashes and paths must not come out escaped."""
     raw = (
         b"From: Li Ming <li.ming@example.com>\r\nTo: support@exchange.test\r\nSubject: withdrawal stuck\r\n"
         b"Message-ID: <html-steps-1@example.com>\r\nMIME-Version: 1.0\r\n"
