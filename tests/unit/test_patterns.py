@@ -101,3 +101,43 @@ def test_word_boundaries_and_case() -> None:
     searched = AnyOf([re.compile(r"\bis (it|this) real\b", re.I), re.compile("钓鱼")])
     assert searched.found("IS IT REAL?") and searched.found("İs this real") and searched.found("是钓鱼吗")
     assert not searched.found("this is it realistic") and not searched.found("his it real")
+
+
+# Patterns that start at a word boundary, in the shapes whose first words are read (branches, optional
+# and repeated parts, classes, look-arounds, case-sensitive parts, a part that ends the prefix).
+BOUNDED = [
+    re.compile(r"\bis (this|that|the (e-?mail|site))\b.{0,20}\b(from you|real)", re.I),
+    re.compile(r"\b(legit|genuine)\s*(or\s*(not|fake))?\s*\?|\b(real|official) or (not|a scam)\b", re.I),
+    re.compile(r"\bis \S{2,20} (really )?(yours|your site)\b", re.I),
+    re.compile(r"\b(someone|a (man|guy)|he|she)\b.{0,30}\bclaim(s|ed)? to be\b", re.I),
+    re.compile(r"\b(did|do) you (guys |really )?(send|sen[dt])(ed)? (me|us)\b", re.I),
+    re.compile(r"\bKelvin(?=\d)[0-9]{1,3}x?"),  # case-sensitive
+    re.compile(r"\b(?i:sk)(?-i:Y)[:：]"),
+    re.compile(r"\b(ab){2}c|\bq(?:x|yy)*z", re.I),
+    re.compile(r"\bwhich (are|is) yours\b", re.I),
+]
+BOUNDED_PIECES = [
+    "is", "IS", "İs", "ıs", "iſ", " ", "  ", "\n", "\t", "，", "(", "_", "-", "this", "THE", "the e-mail", "the email",
+    "site", "from you", "real", "REAL", "legit", "genuine ", "or", " not", "fake", "?", "yours", "your site",
+    "really", "someone", "a man", "a guy", "he", "she", "claims", "claimed", "to be", "did", "do", "you", "guys",
+    "send", "sent", "me", "us", "Kelvin", "KELVIN", "Kelvin", "7", "123", "x", "sk", "SK", "ſK", "Y", "y", ":",
+    "：", "abab", "abc", "c", "q", "qyy", "qx", "z", "which", "are", "official", "a scam", "是", "钓鱼", "1", "é",
+    # Whole questions, some with the letters beyond ASCII that `re.I` matches with an ASCII one.
+    " İs this ", " ıs that ", " is thiſ ", "\nIS THE SITE ", " ſomeone ", " did you ſend me ", " ſhe ", " LEGİT? ",
+    " Kelvin1", " sK: ", " which are yourſ ", "(real or not)", " a guy claimed to be ", " do you really sent us ",
+]  # fmt: skip
+
+
+def test_patterns_at_a_word_boundary_answer_as_one_search_per_pattern() -> None:
+    """`found` looks for the first words of such patterns before it searches for the patterns."""
+    patterns = [*BOUNDED, re.compile("钓鱼(吗|？)")]
+    searched = AnyOf(patterns)
+    assert searched._starts is not None
+    r = random.Random(18)
+    for _ in range(20_000):
+        text = "".join(r.choice(BOUNDED_PIECES) for _ in range(r.randint(0, 14)))
+        assert (searched.found(text), searched.first(text)) == one_by_one(patterns, text), text
+
+
+def test_the_shipped_questions_are_looked_for_by_their_first_words() -> None:
+    assert AnyOf(shipped()["questions"])._starts is not None
