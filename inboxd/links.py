@@ -186,7 +186,7 @@ def _candidates(text: str) -> Iterator[tuple[str, bool]]:
                     found.append((match.start(), _url_host(nested.group(1)), True))
         return " " * len(match.group())
 
-    rest = _URL.sub(url, text)
+    rest = _URL.sub(url, text) if "://" in text else text  # its `h` and `f` are frequent, URLs are not
     found.extend((m.start(), m.group(), False) for m in itertools.islice(_bare_names(rest), MAX_CANDIDATES))
     found.sort(key=lambda item: item[0])  # stable: a URL's nested hosts stay after its own
     for _, name, from_url in found[:MAX_CANDIDATES]:
