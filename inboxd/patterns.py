@@ -139,6 +139,67 @@ class _Shape:
     scoped: str  # the pattern with its flags in a group: `(?i:…)`
     chars: frozenset[str]  # what it can start with; empty when anchored at line starts
     bounded: bool  # starts with \b and only with word characters: the character before is not one
+    # Anchored at line starts: what the line holds first after its white space (None: not known here).
+    line_chars: frozenset[str] | None = None
+
+
+def _spaces_only(items: Any) -> bool:
+    """The item matches white space only (`\\s`, `[ \\t]`)."""
+    if len(items.data) != 1:
+        return False
+    op, av = items.data[0]
+    if op is sre.LITERAL:
+        return chr(av).isspace()
+    if op is sre.IN:
+        return all(
+            (kind is sre.CATEGORY and value is sre.CATEGORY_SPACE) or (kind is sre.LITERAL and chr(value).isspace())
+            for kind, value in av
+        )
+    return False
+
+
+def _line_chars(items: Any, flags: int) -> set[str] | None:
+    """What a line-anchored match holds first after `^` and white space (`^\\s*-{3,}`: `-`); None: not known."""
+    data = items.data
+    if not data:
+        return None
+    op, av = data[0]
+    if op is sre.BRANCH:
+        chars: set[str] = set()
+        for alternative in av[1]:
+            some = _line_chars(alternative, flags)
+            if some is None:
+                return None
+            chars |= some
+        return chars
+    if op is sre.SUBPATTERN:
+        return _line_chars(av[3], (flags | av[1]) & ~av[2]) if len(data) == 1 else None
+    if not (op is sre.AT and av is sre.AT_BEGINNING):
+        return None
+    return _after_spaces(data[1:], flags)
+
+
+def _after_spaces(data: Any, flags: int) -> set[str] | None:
+    """What a match of the items `data` holds first after optional white space; None: not known."""
+    for op, av in data:
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] == 0 and _spaces_only(av[2]):
+            continue
+        if op is sre.BRANCH:  # `^A|^B` is parsed as `^(?:A|B)`
+            chars: set[str] = set()
+            for alternative in av[1]:
+                some = _after_spaces(alternative.data, flags)
+                if some is None:
+                    return None
+                chars |= some
+            return chars
+        if op is sre.SUBPATTERN:
+            return _after_spaces(av[3].data, (flags | av[1]) & ~av[2])
+        try:
+            first, nullable = _item(op, av, flags)
+        except _Opaque:
+            return None
+        return None if nullable or not first else first
+    return None
 
 
 def _starts_at_boundary(items: Any) -> bool:
@@ -167,7 +228,8 @@ def _shape(pattern: re.Pattern[str]) -> _Shape:
     scoped = f"(?{letters}:{pattern.pattern})" if letters else f"(?:{pattern.pattern})"
     re.compile(scoped)  # a global flag inside the text (`(?i)` not at its start) cannot be scoped
     if _line_anchored(tree, flags):
-        return _Shape(scoped, frozenset(), False)
+        after = _line_chars(tree, flags)
+        return _Shape(scoped, frozenset(), False, None if after is None else frozenset(after))
     chars, nullable = _first(tree, flags)
     if nullable or not chars:
         raise _Opaque
@@ -189,6 +251,13 @@ def _combined(shapes: Sequence[tuple[int, _Shape]]) -> re.Pattern[str]:
     """One pattern for all: an alternative per first character (see the module's docstring).
     Each pattern sits in a look-ahead; the group `_l` marks a match anchored at a line start."""
     line = [shape.scoped for _, shape in shapes if not shape.chars]
+    # A line worth trying holds one of the characters such a pattern starts with, after its white space:
+    # one look in the line, where most lines of a mail start with none (a mail has ~100 lines).
+    starts = [shape.line_chars for _, shape in shapes if not shape.chars]
+    guard = ""
+    if starts and all(chars is not None for chars in starts):
+        ahead = sorted(set().union(*(chars for chars in starts if chars is not None)))
+        guard = rf"(?=\s*[{''.join(map(re.escape, ahead))}])"
     by_char: dict[str, tuple[list[str], list[str]]] = {}
     for _, shape in shapes:
         for char in sorted(shape.chars):
@@ -205,7 +274,7 @@ def _combined(shapes: Sequence[tuple[int, _Shape]]) -> re.Pattern[str]:
         if free:
             tries.append(rf"(?<=(?=(?:{'|'.join(free)}))(?s:.))")
         if char == _LINE and line:
-            tries.append(rf"(?=(?P<_l>)(?:{'|'.join(line)}))")
+            tries.append(rf"{guard}(?=(?P<_l>)(?:{'|'.join(line)}))")
         alternatives.append(literal + (tries[0] if len(tries) == 1 else f"(?:{'|'.join(tries)})"))
     return re.compile("|".join(alternatives))
 

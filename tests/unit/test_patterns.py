@@ -141,3 +141,28 @@ def test_patterns_at_a_word_boundary_answer_as_one_search_per_pattern() -> None:
 
 def test_the_shipped_questions_are_looked_for_by_their_first_words() -> None:
     assert AnyOf(shipped()["questions"])._starts is not None
+
+
+LINES = [
+    re.compile(r"^\s*-{5,}\s*(Forwarded message|转发)\s*-{3,}", re.M),
+    re.compile(r"^\s*-{3,}\s*Original\s*-{3,}|^\s*_{4,}\s*$|^\s*From:\s.*\n\s*Sent:\s", re.M | re.I),
+    re.compile(r"^[ \t]*(Begin|开始)[:：]", re.M),
+    re.compile(r"^\s*(?:x?|y)z", re.M),  # may start with nothing but `z`: still one of the first characters
+    re.compile(r"^(\s*)q", re.M),  # white space in a group: not read here, the line is tried as before
+]
+LINE_PIECES = [
+    "\n", "\r\n", "  ", "\t", "-----", "---", "Forwarded message", "转发", "Original", "____", "From: a", "from: b",
+    "Sent: c", "SENT: d", "Begin:", "开始：", "begin:", "x", "y", "z", "q", "a", " ", "ſ", "ſent: e",
+]  # fmt: skip
+
+
+def test_line_patterns_are_tried_on_lines_that_start_right() -> None:
+    """A line is tried only when it holds, after its white space, a character a line pattern starts with."""
+    searched = AnyOf(LINES[:3])
+    assert searched.combined is not None and r"(?=\s*[" in searched.combined.pattern
+    r = random.Random(5)
+    for patterns in (LINES[:3], LINES):
+        searched = AnyOf(patterns)
+        for _ in range(20_000):
+            text = "".join(r.choice(LINE_PIECES) for _ in range(r.randint(0, 12)))
+            assert (searched.found(text), searched.first(text)) == one_by_one(patterns, text), text
