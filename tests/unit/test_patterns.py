@@ -8,7 +8,7 @@ import re
 import pytest
 
 from inboxd.assets import load_assets
-from inboxd.patterns import _ASCII_FOLDS, AnyOf
+from inboxd.patterns import _ASCII_FOLDS, _SURELY_WORD, AnyOf
 from tests.conftest import ROOT
 
 
@@ -166,3 +166,9 @@ def test_line_patterns_are_tried_on_lines_that_start_right() -> None:
         for _ in range(20_000):
             text = "".join(r.choice(LINE_PIECES) for _ in range(r.randint(0, 12)))
             assert (searched.found(text), searched.first(text)) == one_by_one(patterns, text), text
+
+
+def test_the_characters_read_as_surely_word_characters_are() -> None:
+    """Not one of them may be a non-word character (a word after it would never be tried)."""
+    chars = re.compile(f"[{_SURELY_WORD}]")
+    assert all(re.match(r"\w", chr(code)) for code in range(0x110000) if chars.match(chr(code)))
