@@ -160,6 +160,6 @@ def times(masked: Masked | str, received: datetime | None, zone: tzinfo) -> tupl
             add(m, _clock(base, _hour(int(m.group(2)), m.group(4)), int(m.group(3) or 0)))
         else:
             add(m, _clock(base, 0, 0), "day")
-    for m in _CLOCK_EN.finditer(text):
+    for m in _CLOCK_EN.finditer(text) if may_hold(text, ("am", "pm")) else ():
         add(m, _clock(reference, _hour(int(m.group(1)), m.group(3)), int(m.group(2) or 0)))
     return tuple(t for _, t in sorted(found, key=lambda item: item[0]))

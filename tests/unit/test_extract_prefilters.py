@@ -24,7 +24,7 @@ PIECES = [
     "thiſ morning", "THIS EVENING", "laſt night", "tonıght", "TONİGHT", "UID", "uıd", "user id", "ACCOUNT İD",
     "用户编号", "用戶編號", "phone", "MOBİLE", "mobıle", "tel", "手机号", "電話", "www.", "WWW.", "https://", "@",
     "x@y.example", " ", "\n", ":", "：", "1", "12", "500", "2026", "-", ".", "a", "K", "K", "ſ", "ı", "İ", "USDT",
-    ": 1234567", "is 98765432", "+1 555 0100 200",
+    ": 1234567", "is 98765432", "+1 555 0100 200", "at 3", "around 11:30", "pm", "AM", "Pm", "at 9 PM", "about 7am",
 ]  # fmt: skip
 
 
@@ -41,6 +41,7 @@ def texts(n: int, seed: int) -> list[str]:
         (times._RELATIVE_EN, times._RELATIVE_WORDS),
         (accounts._UID, accounts._UID_WORDS),
         (accounts._PHONE, accounts._PHONE_WORDS),
+        (times._CLOCK_EN, ("am", "pm")),
     ],
 )
 def test_a_text_the_look_passes_over_has_no_match(pattern: re.Pattern[str], words: tuple[str, ...]) -> None:
