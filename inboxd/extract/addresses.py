@@ -42,7 +42,7 @@ def addresses(masked: Masked | str) -> tuple[WalletAddress, ...]:
     # The patterns start with a look-behind, tried at every position: look for their first letters first.
     for m in _EVM.finditer(text) if "0x" in text else ():
         hits.append((m.start(), WalletAddress(m.group(0), "evm", checksums.eip55_valid(m.group(0)))))
-    for m in _TRON.finditer(text):
+    for m in _TRON.finditer(text) if "T" in text else ():
         value = m.group(0)
         valid = checksums.base58_address_valid(value, checksums.TRON)
         if valid or _looks_base58_random(value):

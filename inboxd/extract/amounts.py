@@ -61,6 +61,8 @@ _ASSET_FIRST = re.compile(
     rf"(?<![A-Za-z])(?P<asset>{ASSETS})[ \t]?[:：]?[ \t]?(?P<num>{_ARABIC})"
     r"(?![\d.,]*[-/:%\d])(?![ \t]*(?:hours?|hrs?|h\b|days?|mins?|minutes?|seconds?|confirmations?|小时|天|分钟|个确认))"
 )
+# What _ASSET_FIRST starts with, without its look-behind: a search that skips to a capital letter.
+_ASSET_CODE = re.compile(ASSETS)
 _CURRENCY_SIGN = re.compile(rf"(?P<sign>US\$|\$|€|£|¥|￥|HK\$)\s?(?P<num>{_ARABIC})(?![\d.])")
 _SIGN_ASSET = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "CNY", "￥": "CNY", "HK$": "HKD"}
 
@@ -180,7 +182,7 @@ def amounts(masked: Masked | str) -> tuple[Amount, ...]:
         asset = "CNY" if asset == "RMB" else asset
         if value is not None:
             hits.append((m.start(), m.end(), value, asset))
-    for m in _ASSET_FIRST.finditer(text):
+    for m in _ASSET_FIRST.finditer(text) if _ASSET_CODE.search(text) else ():
         value = _value(m.group("num"))
         if value is not None:
             hits.append((m.start(), m.end(), value, "CNY" if m.group("asset") == "RMB" else m.group("asset")))
