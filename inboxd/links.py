@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote
 
-from inboxd.lookalike import WELL_KNOWN, cut_name, extra_suffixes, host_name, lookalike_reason, officials
+from inboxd.lookalike import WELL_KNOWN, Cut, cut_name, extra_suffixes, host_name, lookalike_reason, officials
 
 OFFICIAL, LOOKALIKE, OTHER = "official", "lookalike", "other"
 
@@ -186,7 +186,7 @@ def _candidates(text: str) -> Iterator[tuple[str, bool]]:
                     found.append((match.start(), _url_host(nested.group(1)), True))
         return " " * len(match.group())
 
-    rest = _URL.sub(url, text)
+    rest = _URL.sub(url, text) if "://" in text else text  # its `h` and `f` are frequent, URLs are not
     found.extend((m.start(), m.group(), False) for m in itertools.islice(_bare_names(rest), MAX_CANDIDATES))
     found.sort(key=lambda item: item[0])  # stable: a URL's nested hosts stay after its own
     for _, name, from_url in found[:MAX_CANDIDATES]:
@@ -241,7 +241,7 @@ def links_in(text: str, hrefs: Sequence[str], official: Sequence[str]) -> tuple[
             if not name or name in seen:
                 continue
             if not from_url:
-                c = cut_name(name, extra)
+                c = _cut(name, extra)
                 if not (c.known or c.suffix in _RESERVED_SUFFIXES) or not c.label:
                     continue
             link = _verdict(name, configured)
@@ -254,6 +254,12 @@ def links_in(text: str, hrefs: Sequence[str], official: Sequence[str]) -> tuple[
                 del seen[others[-1]]
             seen[name] = link
     return tuple(seen.values())
+
+
+@lru_cache(maxsize=8192)
+def _cut(name: str, extra: tuple[str, ...]) -> Cut:
+    """`cut_name`, kept for the names met again (a Cut is immutable): the same few recur in every mail."""
+    return cut_name(name, extra)
 
 
 @lru_cache(maxsize=64)

@@ -39,9 +39,10 @@ def addresses(masked: Masked | str) -> tuple[WalletAddress, ...]:
     masked = as_masked(masked)
     text = masked.text
     hits: list[tuple[int, WalletAddress]] = []
-    for m in _EVM.finditer(text):
+    # The patterns start with a look-behind, tried at every position: look for their first letters first.
+    for m in _EVM.finditer(text) if "0x" in text else ():
         hits.append((m.start(), WalletAddress(m.group(0), "evm", checksums.eip55_valid(m.group(0)))))
-    for m in _TRON.finditer(text):
+    for m in _TRON.finditer(text) if "T" in text else ():
         value = m.group(0)
         valid = checksums.base58_address_valid(value, checksums.TRON)
         if valid or _looks_base58_random(value):
@@ -52,7 +53,7 @@ def addresses(masked: Masked | str) -> tuple[WalletAddress, ...]:
         valid = checksums.base58_address_valid(value, version)
         if valid or (len(value) >= 33 and _looks_base58_random(value)):
             hits.append((m.start(), WalletAddress(value, "bitcoin", valid)))
-    for m in _BECH32.finditer(text):
+    for m in _BECH32.finditer(text) if "bc1" in text or "BC1" in text else ():
         value = m.group(0)
         valid = checksums.segwit_valid(value)
         # bc1 followed by 11+ bech32 characters is meant as an address, whatever its checksum.

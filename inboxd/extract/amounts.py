@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from inboxd.extract.context import Masked, as_masked
+from inboxd.extract.context import Masked, as_masked, may_hold
 from inboxd.values import Amount
 
 ASSETS = (
@@ -61,6 +61,8 @@ _ASSET_FIRST = re.compile(
     rf"(?<![A-Za-z])(?P<asset>{ASSETS})[ \t]?[:：]?[ \t]?(?P<num>{_ARABIC})"
     r"(?![\d.,]*[-/:%\d])(?![ \t]*(?:hours?|hrs?|h\b|days?|mins?|minutes?|seconds?|confirmations?|小时|天|分钟|个确认))"
 )
+# What _ASSET_FIRST starts with, without its look-behind: a search that skips to a capital letter.
+_ASSET_CODE = re.compile(ASSETS)
 _CURRENCY_SIGN = re.compile(rf"(?P<sign>US\$|\$|€|£|¥|￥|HK\$)\s?(?P<num>{_ARABIC})(?![\d.])")
 _SIGN_ASSET = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "CNY", "￥": "CNY", "HK$": "HKD"}
 
@@ -82,6 +84,12 @@ _NETWORKS = (
     ("Base", r"Base(?=\s*(?:network|chain|mainnet|链|網絡|网络))"),
 )
 _NETWORK = re.compile("|".join(rf"(?P<n{i}>(?<![A-Za-z]){p}(?![A-Za-z]))" for i, (_, p) in enumerate(_NETWORKS)), re.I)
+# A part of every name in _NETWORKS: _NETWORK starts with a look-behind, which `re` tries at every
+# position, and most mails name no network.
+_NETWORK_WORDS = (
+    "trc", "波场", "波場", "tron", "erc", "bep", "bsc", "bnb", "arbitrum", "polygon", "optimism", "solana", "spl",
+    "base",
+)  # fmt: skip
 _SENTENCE_END = re.compile(r"[.!?。！？\n](?!\d)")
 
 
@@ -128,9 +136,10 @@ def _plain(value: Decimal) -> str:
     return text
 
 
-def _network_of_mail(text: str) -> str | None:
-    """The network the mail names, when it names exactly one ("都是TRC20转的")."""
-    names = {_network_name(m) for m in _NETWORK.finditer(text)}
+def _network_of_mail(text: str, named: bool = True) -> str | None:
+    """The network the mail names, when it names exactly one ("都是TRC20转的"); `named`: False when
+    the text cannot name one (`_NETWORK_WORDS`)."""
+    names = {_network_name(m) for m in _NETWORK.finditer(text)} if named else set()
     return names.pop() if len(names) == 1 else None
 
 
@@ -138,8 +147,10 @@ def _network_name(m: re.Match[str]) -> str:
     return next(_NETWORKS[int(k[1:])][0] for k, v in m.groupdict().items() if v is not None)
 
 
-def _network_near(text: str, start: int, end: int, before: int = 60, after: int = 60) -> str | None:
+def _network_near(text: str, start: int, end: int, before: int = 60, after: int = 60, named: bool = True) -> str | None:
     """The network named closest to the amount, within its sentence and these many characters."""
+    if not named:
+        return None
     left = max(0, start - before)
     for m in _SENTENCE_END.finditer(text, left, start):
         left = m.end()
@@ -171,7 +182,7 @@ def amounts(masked: Masked | str) -> tuple[Amount, ...]:
         asset = "CNY" if asset == "RMB" else asset
         if value is not None:
             hits.append((m.start(), m.end(), value, asset))
-    for m in _ASSET_FIRST.finditer(text):
+    for m in _ASSET_FIRST.finditer(text) if _ASSET_CODE.search(text) else ():
         value = _value(m.group("num"))
         if value is not None:
             hits.append((m.start(), m.end(), value, "CNY" if m.group("asset") == "RMB" else m.group("asset")))
@@ -180,15 +191,16 @@ def amounts(masked: Masked | str) -> tuple[Amount, ...]:
         if value is not None:
             hits.append((m.start(), m.end(), value, _SIGN_ASSET[m.group("sign")]))
     found: dict[tuple[str, str], Amount] = {}
-    whole = _network_of_mail(text)
+    named = bool(hits) and may_hold(text, _NETWORK_WORDS)
+    whole = _network_of_mail(text, named) if hits else None
     for start, end, value, asset in sorted(hits):
         if _is_price(text, start, end):
             continue
         network = None
         if asset not in _FIAT:
             if asset in _MULTI_NETWORK:
-                network = _network_near(text, start, end) or whole
+                network = _network_near(text, start, end, named=named) or whole
             else:  # "0.5 BTC (BEP20)": a coin off its own chain is named right next to it
-                network = _network_near(text, start, end, before=0, after=12)
+                network = _network_near(text, start, end, before=0, after=12, named=named)
         found.setdefault((_plain(value), asset), Amount(_plain(value), asset, network))
     return tuple(found.values())

@@ -54,6 +54,21 @@ _B64_LINE = re.compile(r"^[ \t]*[A-Za-z0-9+/=_-]{40,}[ \t]*$", re.M)
 _LONG_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{100,}")
 
 
+# Characters that `re.IGNORECASE` matches with an ASCII letter but `str.lower` does not turn into it
+# (İ, ı, ſ; the Kelvin sign lowers to `k`): in a text with one, a lower-cased look proves nothing.
+_FOLDS_APART = ("\u0130", "\u0131", "\u017f")
+
+
+def may_hold(text: str, words: tuple[str, ...]) -> bool:
+    """Whether `text` may hold one of `words` (lower case, each a part that every match of a
+    case-insensitive pattern has): a look in C before a pattern that would be tried at every
+    position of the text. False only when no match is possible."""
+    if any(fold in text for fold in _FOLDS_APART):
+        return True
+    lowered = text.lower()
+    return any(word in lowered for word in words)
+
+
 @dataclass(frozen=True, slots=True)
 class ExplorerValue:
     """A hash or address shown in a block-explorer link, and the chain the explorer serves."""
@@ -138,7 +153,9 @@ def mask(text: str) -> Masked:
         _blank(chars, start, end)
     for m in _MESSAGE_ID.finditer(text):
         _blank(chars, m.start(), m.end())
-    for m in _URL.finditer(text):
+    # A URL has its `://` or starts with `www.`: most texts have neither.
+    urls = _URL.finditer(text) if "://" in text or may_hold(text, ("www.",)) else ()
+    for m in urls:
         url = m.group(0).rstrip(".,;:!?")
         keep = _explorer_values(url, m.start())
         _blank(chars, m.start(), m.start() + len(url))
@@ -146,8 +163,9 @@ def mask(text: str) -> Masked:
             chars[value.start : value.end] = text[value.start : value.end]
         explorer.extend(keep)
     masked = "".join(chars)
-    for m in _EMAIL.finditer(masked):
-        _blank(chars, m.start(), m.end())
+    if "@" in masked:  # the pattern would be tried at every word
+        for m in _EMAIL.finditer(masked):
+            _blank(chars, m.start(), m.end())
     return Masked("".join(chars), tuple(explorer))
 
 

@@ -69,7 +69,8 @@ def transaction_ids(masked: Masked | str) -> tuple[TxId, ...]:
     text = masked.text
     found: dict[str, TxId] = {}
     hits: list[tuple[int, TxId]] = []
-    for m in _EVM_TX.finditer(text):
+    # The patterns start with a look-behind, tried at every position: an EVM hash needs its 0x.
+    for m in _EVM_TX.finditer(text) if "0x" in text or "0X" in text else ():
         if masked.explorer_chain(m.start(), m.end()) is None and not _is_transaction(text, m.start(), m.end()):
             continue
         hits.append((m.start(), TxId("0x" + m.group(0)[2:].lower(), "evm")))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
-from inboxd.extract.context import Masked, as_masked
+from inboxd.extract.context import Masked, as_masked, may_hold
 from inboxd.values import EventTime
 
 _MARKERS = r"上午|下午|晚上|凌晨|早上|中午|傍晚|夜里|夜裡"
@@ -58,6 +58,9 @@ _RELATIVE_EN = re.compile(
     re.I,
 )
 _CLOCK_EN = re.compile(r"\b(?:at|around|about)\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)\b", re.I)
+# A part of every match of _RELATIVE_EN (and a month, `_MONTHS`, of _EN_DATE): both start with `\b`
+# and are tried at every word, and most mails have neither.
+_RELATIVE_WORDS = ("today", "yesterday", "this ", "last night", "tonight")
 
 
 def _hour(hour: int, marker: str | None) -> int:
@@ -123,19 +126,20 @@ def times(masked: Masked | str, received: datetime | None, zone: tzinfo) -> tupl
             return _at(value.year - 1, value.month, value.day, value.hour, value.minute, value.tzinfo or zone)
         return value
 
-    for m in _DATE_TIME.finditer(text):
+    for m in _DATE_TIME.finditer(text) if "20" in text else ():
         hour = _hour(int(m.group("h")), m.group("mk") or m.group("ap")) if m.group("h") else 0
         stated = UTC if m.group("zulu") else _zone(m, zone)  # ISO 8601's "Z": 2026-11-22T09:30:00Z
         value = _at(int(m.group("y")), int(m.group("mo")), int(m.group("d")), hour, int(m.group("mi") or 0), stated)
         add(m, value, "minute" if m.group("h") else "day")
-    for m in _CN_MONTH_DAY.finditer(text):
+    for m in _CN_MONTH_DAY.finditer(text) if "月" in text else ():
         hour = _hour(int(m.group("h")), m.group("mk")) if m.group("h") else 0
         value = _at(
             reference.year, int(m.group("mo")), int(m.group("d")), hour, int(m.group("mi") or 0), _zone(m, zone)
         )
         add(m, past(value), "minute" if m.group("h") else "day")
-    for m in _EN_DATE.finditer(text):
-        month = _MONTHS.index((m.group("mon") or m.group("mon2"))[:3].lower()) + 1
+    for m in _EN_DATE.finditer(text) if may_hold(text, _MONTHS) else ():
+        # casefold: `re.I` reads "ſep" as "sep", and lower() keeps its long s (an unknown month).
+        month = _MONTHS.index((m.group("mon") or m.group("mon2"))[:3].casefold()) + 1
         day = int(m.group("d1") or m.group("d2"))
         hour = _hour(int(m.group("h")), m.group("ap")) if m.group("h") else 0
         year = int(m.group("y")) if m.group("y") else None
@@ -149,13 +153,13 @@ def times(masked: Masked | str, received: datetime | None, zone: tzinfo) -> tupl
             add(m, _clock(base, _hour(int(m.group(3)), marker), int(m.group(4) or 0)))
         else:
             add(m, _clock(base, 0, 0), "day")
-    for m in _RELATIVE_EN.finditer(text):
+    for m in _RELATIVE_EN.finditer(text) if may_hold(text, _RELATIVE_WORDS) else ():
         word = m.group(1).lower()
         base = reference - timedelta(days=1 if word in ("yesterday", "last night") else 0)
         if m.group(2):
             add(m, _clock(base, _hour(int(m.group(2)), m.group(4)), int(m.group(3) or 0)))
         else:
             add(m, _clock(base, 0, 0), "day")
-    for m in _CLOCK_EN.finditer(text):
+    for m in _CLOCK_EN.finditer(text) if may_hold(text, ("am", "pm")) else ():
         add(m, _clock(reference, _hour(int(m.group(1)), m.group(3)), int(m.group(2) or 0)))
     return tuple(t for _, t in sorted(found, key=lambda item: item[0]))
