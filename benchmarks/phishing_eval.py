@@ -118,8 +118,8 @@ def _customers() -> Iterator[tuple[str, ParsedEmail]]:
 
 
 def unsolicited() -> None:
-    from inboxd.acknowledge import classifier_text  # noqa: PLC0415
     from inboxd.classifier.training import train_classifier  # noqa: PLC0415 - only with the model
+    from inboxd.triage import classifier_text  # noqa: PLC0415
 
     assets = load_assets(ROOT / "classifiers")
     started = time.perf_counter()
