@@ -191,7 +191,7 @@ def seed_spans(text: str) -> list[tuple[int, int]]:
     chinese_cues = [
         c for c in (_CHINESE_SEED_CUE.finditer(text) if lexicon.cjk else ()) if _chinese_phrase_possible(text, c)
     ]  # fmt: skip
-    marks = word_marks(text, forms)
+    marks = word_marks(text, forms, lexicon.ascii_forms)
     starts: list[int] = []
     typo_cues: list[re.Match[str]] = []
     # The words after a cue are looked at only when some words of the text are dense enough
