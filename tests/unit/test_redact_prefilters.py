@@ -1,9 +1,9 @@
 """The secret scan's cheap first looks give what the exact rules give: no secret is missed.
 
 Each first look (marks of words read from bytes, tokens read only around runs of marked
-words, password words found with `str.find`) is checked against the plain rule it stands
+words, password words and backup-code cues found with `str.find`) is checked against the plain rule it stands
 for, on the edges where they could part: a phrase at a window's edge, Chinese next to
-English, capital İ, the Kelvin sign, lone surrogates, words split by line breaks.
+English, capital İ, the Kelvin sign and the long s, lone surrogates, words split by line breaks.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import sys
 import pytest
 
 from inboxd.redact import find_secrets
+from inboxd.redact.codes import _BACKUP_CUE, BACKUP_CUES, _backup_cues
 from inboxd.redact.passwords import _PASSWORD_EN_CORE, _core_words, password_spans
 from inboxd.redact.seeds import seed_spans
 from inboxd.redact.words import _ALL_CJK, _TOKEN, word_marks, wordlists
@@ -172,3 +173,39 @@ def test_passwords_after_a_prefix_word_are_found(text: str, value: str) -> None:
     assert (start, start + len(value)) in password_spans(text)
     start += len(THREAD)  # after "password" in every quoted acknowledgement
     assert (start, start + len(value)) in password_spans(THREAD + text)
+
+
+def _cue_variants(cue: str) -> list[str]:
+    return [
+        cue,
+        cue.upper(),
+        cue.title(),
+        cue.replace(" ", "\n  "),
+        cue.replace(" ", ""),
+        cue.replace("k", "\u212a"),  # the Kelvin sign
+        cue.replace("s", "\u017f"),  # long s: re.I reads it as "s", lower() does not
+        cue.replace("i", "\u0131").replace("I", "\u0130"),
+        "x" + cue,  # inside a word: no cue
+        cue + "s",
+    ]
+
+
+@pytest.mark.parametrize("cue", BACKUP_CUES)
+def test_backup_cues_are_where_the_pattern_finds_them(cue: str) -> None:
+    for variant in _cue_variants(cue):
+        for text in (f"{variant}: k7q2-m9xp 8h3n-2b5v", f"{THREAD}my {variant} below:\n12345678\n87654321\n{THREAD}"):
+            assert [m.span() for m in _backup_cues(text)] == [m.span() for m in _BACKUP_CUE.finditer(text)], text
+
+
+def test_re_reads_only_three_letters_outside_ascii_as_ascii_letters_of_a_cue() -> None:
+    # The backup-code scan looks for its cues in `text.lower()` unless the text holds one of
+    # these; the Kelvin sign lowers to "k" itself.
+    letter = re.compile("[a-z]", re.I)
+    odd = [c for c in range(0x80, sys.maxunicode + 1) if letter.fullmatch(chr(c))]
+    assert {chr(c): [x for x in "abcdefghijklmnopqrstuvwxyz" if re.fullmatch(x, chr(c), re.I)] for c in odd} == {
+        "\u0130": ["i"],
+        "\u0131": ["i"],
+        "\u017f": ["s"],
+        "\u212a": ["k"],
+    }
+    assert "\u212a".lower() == "k"
