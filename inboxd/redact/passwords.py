@@ -144,6 +144,8 @@ def _core_words(text: str) -> tuple[list[int], list[int]]:
     else:
         english = _occurrences(text.lower(), _PASSWORD_EN_CORES)
     return english, _occurrences(text, _PASSWORD_ZH_CORES)
+
+
 _PASSWORD_PREFIX_MAX = 16  # the longest word before the English password word: "anti-phishing "
 
 
@@ -161,7 +163,10 @@ def _en_starts(text: str, core: int) -> list[int]:
         space -= 1
     if space == core:
         return [core]
-    return [*(m.start() for m in _PREFIX_START.finditer(text, max(0, space - _PASSWORD_PREFIX_MAX), space)), core]
+    # A prefix word holds no space and ends where the spaces begin: "for" in "for your password" is none.
+    first = max(0, space - _PASSWORD_PREFIX_MAX)
+    first = max(first, text.rfind(" ", first, space) + 1)
+    return [*(m.start() for m in _PREFIX_START.finditer(text, first, space)), core]
 
 
 def _password_matches(text: str, english_words: list[int], chinese_words: list[int]) -> Iterator[re.Match[str]]:

@@ -166,6 +166,9 @@ def test_password_words_are_where_the_pattern_finds_them(text: str) -> None:
         ("(new password: Zz9_abcd)", "Zz9_abcd"),
         ("x-e-mail password = Tr0ub4dor", "Tr0ub4dor"),
         ("资金密码：Qw3rty99", "Qw3rty99"),
+        # "pass" is a password word only after a login: the prefix word is where the match starts.
+        ("user bob wallet pass Xy9!pq1", "Xy9!pq1"),
+        ("user bob\tanti-phishing pass Xy9!pq1", "Xy9!pq1"),
     ],
 )
 def test_passwords_after_a_prefix_word_are_found(text: str, value: str) -> None:
