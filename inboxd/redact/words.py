@@ -169,7 +169,10 @@ def word_marks(text: str, forms: Mapping[str, int], ascii_forms: frozenset[bytes
     if word_by_word:  # "İ": lower-cased word by word, as `_reading` says
         return bytearray(map(_marked, (w.lower() for w in _TOKEN.findall(source)), itertools.repeat(forms)))
     if ascii_forms is None:
-        ascii_forms = frozenset(form.encode() for form in forms if form.isascii())
+        lexicon = wordlists()
+        ascii_forms = (
+            lexicon.ascii_forms if forms is lexicon.forms else frozenset(f.encode() for f in forms if f.isascii())
+        )
     # A word never holds an ASCII character that is not a letter: split there, in C. A piece
     # of ASCII letters is one word; a piece with other characters is read with `_TOKEN`
     # (Chinese punctuation, digits of other scripts and letters with accents all sit there).
