@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from inboxd.extract.context import cue_pattern
+from inboxd.redact.common import matches_at
 
 BACKUP_CUES = (
     "backup code", "backup codes", "recovery code", "recovery codes", "emergency code", "emergency codes",
@@ -25,6 +26,38 @@ BACKUP_CUES = (
     "身份验证器秘钥", "验证器秘钥", "2fa秘钥", "二次验证秘钥",
 )  # fmt: skip
 _BACKUP_CUE = cue_pattern(BACKUP_CUES)
+
+
+def _heads(cues: tuple[str, ...]) -> tuple[str, ...]:
+    """What every match of a cue starts with, lower-cased: its first word, or (Chinese) its
+    first character; none of them the start of another."""
+    heads = {cue.split(" ")[0].lower() if cue[0].isascii() else cue[0] for cue in cues}
+    return tuple(sorted(h for h in heads if not any(o != h and h.startswith(o) for o in heads)))
+
+
+# The cue pattern tries its alternatives at every "a", "b", "e", "r", "s", "t" …: most of the
+# scan of a long thread. A cue starts where one of these heads is in the lower-cased text
+# (found with `str.find`), and is tried only there. `re.I` reads "ſ" as "s" and "ı", "İ" as
+# "i", which `lower()` does not (and "İ" lowers to two characters): a text holding one is
+# scanned whole. The Kelvin sign, also "k" to `re.I`, lowers to "k".
+_CUE_HEADS = _heads(BACKUP_CUES)
+_FOLDED_APART = ("\u017f", "\u0131", "\u0130")
+
+
+def _backup_cues(text: str) -> list[re.Match[str]]:
+    """What `_BACKUP_CUE.finditer(text)` gives."""
+    if any(c in text for c in _FOLDED_APART):
+        return list(_BACKUP_CUE.finditer(text))
+    lowered = text.lower()
+    starts: list[int] = []
+    for head in _CUE_HEADS:
+        at = lowered.find(head)
+        while at >= 0:
+            starts.append(at)
+            at = lowered.find(head, at + 1)
+    return list(matches_at(_BACKUP_CUE, text, starts)) if starts else []
+
+
 # An authenticator's setup link (the QR code's text), or Google Authenticator's export of
 # all its accounts: the whole link is the secret. Also percent-encoded, inside a QR image link.
 # Lower-case as every authenticator writes it: a literal start that `re` finds in C.
@@ -63,7 +96,7 @@ def _is_code(value: str) -> bool:
 
 def code_spans(text: str) -> list[tuple[int, int]]:
     spans = [m.span() for m in _OTPAUTH.finditer(text)] if "otpauth" in text else []
-    for cue in _BACKUP_CUE.finditer(text):
+    for cue in _backup_cues(text):
         line_end = text.find("\n", cue.end())
         line_end = len(text) if line_end < 0 else line_end
         # On the cue's own line: codes up to the end of the sentence.

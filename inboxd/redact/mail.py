@@ -55,6 +55,8 @@ def find_secrets(text: str) -> tuple[Secret, ...]:
         ("password", password_spans(text)),
     ):
         found.extend((kind, start, end) for start, end in spans)
+    if not found:
+        return ()  # most texts: nothing to merge, and no secret to look for again
     secrets = _merge(found)
     return _merge([*((s.kind, s.start, s.end) for s in secrets), *_repeats(text, secrets)])
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 import re
 from collections.abc import Callable, Iterator
 
@@ -24,7 +25,6 @@ from inboxd.redact.words import (
     Token,
     are_separated,
     checksum_ok,
-    read_tokens,
     tokens_around,
     word_marks,
     word_starts,
@@ -146,21 +146,20 @@ def _is_phrase(text: str, run: list[Token], bit: int, lexicon: Lexicon) -> bool:
     return cjk or cue or _valid_window(lexicon, bit, run[:48]) is not None or not _prose_like(text, run)
 
 
-_RUN_OF_WORDS = b"\x01" * _MIN_WORDS_WITH_CUE
-
-
 def _dense(marks: bytearray) -> bool:
     """Some `_MIN_WORDS` words in a row hold all but `_MAX_UNKNOWN` wordlist words (or the
     text has fewer words, and that many wordlist words in all)."""
     need = _MIN_WORDS - _MAX_UNKNOWN
-    total = sum(marks[:_MIN_WORDS])
-    if total >= need:
-        return True
-    for i in range(_MIN_WORDS, len(marks)):  # the sum of the words i-11 … i
-        total += marks[i] - marks[i - _MIN_WORDS]
-        if total >= need:
-            return True
-    return False
+    if len(marks) <= _MIN_WORDS or marks.count(1) < need:
+        return sum(marks) >= need
+    # The sums of every `_MIN_WORDS` words in a row, from running totals: in C, where a loop
+    # over the words was a tenth of the whole scan.
+    totals = list(itertools.accumulate(marks, initial=0))
+    most: int = max(map(operator.sub, totals[_MIN_WORDS:], totals))
+    return most >= need
+
+
+_MARKED_RUN = re.compile(rb"\x01{%d,}" % _MIN_WORDS_WITH_CUE)
 
 
 def _typos_possible(cue: re.Match[str], starts: list[int], marks: bytearray) -> bool:
@@ -192,7 +191,8 @@ def seed_spans(text: str) -> list[tuple[int, int]]:
     chinese_cues = [
         c for c in (_CHINESE_SEED_CUE.finditer(text) if lexicon.cjk else ()) if _chinese_phrase_possible(text, c)
     ]  # fmt: skip
-    marks = word_marks(text, forms)
+    marks = word_marks(text, forms, lexicon.ascii_forms)
+    starts: list[int] = []
     typo_cues: list[re.Match[str]] = []
     # The words after a cue are looked at only when some words of the text are dense enough
     # for a phrase with typos: a quoted acknowledgement puts "seed phrase" (a cue) in most
@@ -200,8 +200,21 @@ def seed_spans(text: str) -> list[tuple[int, int]]:
     if _dense(marks):
         starts = word_starts(text)
         typo_cues = [c for c in _SEED_CUE.finditer(text) if _typos_possible(c, starts, marks)]
-    if _RUN_OF_WORDS in marks:  # a run of `_MIN_WORDS_WITH_CUE` wordlist words may be in the text
-        tokens = read_tokens(text)
+    windows = [(c.start() - 13, c.end() + 400) for c in chinese_cues]
+    windows += [(c.end(), c.end() + 400) for c in typo_cues]
+    # A run of `_MIN_WORDS_WITH_CUE` phrase words lies inside as many marked words in a row
+    # (a word's tokens are its Chinese characters, or itself): tokens are read only there,
+    # since reading a long Chinese thread whole cost milliseconds. Runs read this way are
+    # the runs of the whole text: a token left out between two windows is a letter in the
+    # gap, which no phrase's separator holds.
+    marked_runs = [m.span() for m in _MARKED_RUN.finditer(marks)]
+    if marked_runs:
+        starts = starts or word_starts(text)
+        windows += [(starts[first], starts[end - 1] + 1) for first, end in marked_runs]
+    if not windows:
+        return spans
+    tokens = tokens_around(text, windows)
+    if marked_runs:
         # 你 in 你们 is one word of Chinese prose, not a separated phrase word.
         masks = [0 if t.glued else forms.get(t.word, 0) for t in tokens]
 
@@ -211,12 +224,6 @@ def seed_spans(text: str) -> list[tuple[int, int]]:
         for bit, run in _runs(tokens, masks, separated):
             if _is_phrase(text, run, bit, lexicon):
                 spans.append((run[0].start, run[-1].end))
-    elif chinese_cues or typo_cues:
-        windows = [(c.start() - 13, c.end() + 400) for c in chinese_cues]
-        windows += [(c.end(), c.end() + 400) for c in typo_cues]
-        tokens = tokens_around(text, windows)
-    else:
-        return spans
     # Chinese written without separators counts only right after a cue word (a run of
     # touching characters that reaches within 12 characters of one: _adjacent_phrase).
     if chinese_cues:

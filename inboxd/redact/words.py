@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -41,6 +42,7 @@ class Lexicon:
     forms: Mapping[str, int]  # folded word -> bitmask of languages
     index: tuple[Mapping[str, int], ...]  # per language: folded word -> position in the wordlist
     cjk: int  # bitmask of the languages whose words are single Chinese characters
+    ascii_forms: frozenset[bytes]  # the forms that are ASCII, encoded (`word_marks` reads bytes)
 
 
 def _fold(word: str) -> str:
@@ -72,7 +74,8 @@ def wordlists() -> Lexicon:
         index.append(table)
         if all(len(w) == 1 and _CJK.match(w) for w in wordlist[:50]):
             cjk |= 1 << bit
-    return Lexicon(languages, forms, tuple(index), cjk)
+    ascii_forms = frozenset(form.encode() for form in forms if form.isascii())
+    return Lexicon(languages, forms, tuple(index), cjk, ascii_forms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,26 +150,61 @@ def _reading(text: str) -> tuple[str, bool]:
     return (text, True) if "\u0130" in text else (text.lower(), False)
 
 
-def word_marks(text: str, forms: Mapping[str, int]) -> bytearray:
+# Bytes that end a word: ASCII characters other than letters. A text's UTF-8 bytes with these
+# made spaces split into its ASCII words and the stretches between them that hold other
+# characters (which `re` then reads, a stretch at a time).
+_ASCII_BREAKS = bytes(b if b >= 0x80 or chr(b).isalpha() else 0x20 for b in range(256))
+
+
+def word_marks(text: str, forms: Mapping[str, int], ascii_forms: frozenset[bytes] | None = None) -> bytearray:
     """A cheap first look at the words of `text`: 1 where a word is, or may be, a wordlist
     word, 0 where it surely is not. No tokens, at nearly the speed of C.
 
     It errs towards 1: a word it cannot judge without the exact rules of `read_tokens`
     (accents, mixed scripts) counts as a wordlist word, and it ignores languages and
     separators. So the exact rules run only where these marks say a phrase could be.
+    `ascii_forms`: those of `forms` that are ASCII, as bytes (`Lexicon.ascii_forms`).
     """
     source, word_by_word = _reading(text)
-    words = [w.lower() for w in _TOKEN.findall(source)] if word_by_word else _TOKEN.findall(source)
-    marks = bytearray(map(forms.__contains__, words))
-    if not text.isascii():
-        ascii_words = bytearray(map(str.isascii, words))
-        i = ascii_words.find(0)  # the words to judge here, found in C
-        while i >= 0:
-            # Chinese written without spaces: every character is glued, none a phrase word.
-            if not marks[i] and not (len(words[i]) > 1 and _ALL_CJK.fullmatch(words[i])):
-                marks[i] = 1
-            i = ascii_words.find(0, i + 1)
-    return marks
+    if word_by_word:  # "İ": lower-cased word by word, as `_reading` says
+        return bytearray(map(_marked, (w.lower() for w in _TOKEN.findall(source)), itertools.repeat(forms)))
+    if ascii_forms is None:
+        lexicon = wordlists()
+        ascii_forms = (
+            lexicon.ascii_forms if forms is lexicon.forms else frozenset(f.encode() for f in forms if f.isascii())
+        )
+    # A word never holds an ASCII character that is not a letter: split there, in C. A piece
+    # of ASCII letters is one word; a piece with other characters is read with `_TOKEN`
+    # (Chinese punctuation, digits of other scripts and letters with accents all sit there).
+    pieces = source.encode("utf-8", "surrogatepass").translate(_ASCII_BREAKS).split()
+    marks = bytearray(map(ascii_forms.__contains__, pieces))
+    if source.isascii():
+        return marks
+    plain = bytearray(map(bytes.isascii, pieces))
+    i = plain.find(0)
+    if i < 0:
+        return marks
+    out = bytearray()
+    last = 0
+    read: dict[bytes, bytes] = {}  # quoted history repeats its pieces ("在", "年", "写道：")
+    while i >= 0:
+        out += marks[last:i]
+        piece = pieces[i]
+        piece_marks = read.get(piece)
+        if piece_marks is None:
+            words = _TOKEN.findall(piece.decode("utf-8", "surrogatepass"))
+            piece_marks = read[piece] = bytes(map(_marked, words, itertools.repeat(forms)))
+        out += piece_marks
+        last = i + 1
+        i = plain.find(0, last)
+    out += marks[last:]
+    return out
+
+
+def _marked(word: str, forms: Mapping[str, int]) -> bool:
+    """A lower-cased word may be a wordlist word: it is one, or it is not ASCII and not Chinese
+    written without spaces (every character glued, none a phrase word)."""
+    return word in forms or not (word.isascii() or (len(word) > 1 and _ALL_CJK.fullmatch(word) is not None))
 
 
 def word_starts(text: str) -> list[int]:
