@@ -370,8 +370,6 @@ def _label(cmdline: bytes, workers: int) -> str:
         return f"worker {workers + 1}"
     if b"resource_tracker" in cmdline:
         return "resource tracker"
-    if b"_read_stored" in cmdline:  # inboxd.model_child: the stored model is read in a child process
-        return "model reader"
     argv = cmdline.decode(errors="replace").split("\0")
     return "other: " + " ".join([Path(argv[0]).name, *argv[1:]])[:40]
 

@@ -29,7 +29,6 @@ from inboxd.errors import ConfigError, InboxdError, MailboxError
 from inboxd.escalation import EscalationRules, load_escalation
 from inboxd.hours import parse_span
 from inboxd.mailbox import ImapMailbox
-from inboxd.model_child import ModelRead
 from inboxd.outbox import SmtpOutbox
 from inboxd.pipeline import Processor
 from inboxd.processing import AckLimits, ProcessorSettings, TickReport
@@ -116,18 +115,10 @@ def load_apps(config_path: Path, *, with_model: bool = True) -> list[App]:
     problems = [problem for config in configs for problem in path_problems(config)]
     if problems:
         raise ConfigError(problems)
-    first = configs[0]
-    # The model is read in a child process (inboxd.model_child) while this one reads the
-    # other assets; scikit-learn is imported there only, never here.
-    reading = ModelRead(first.classifier.model_path) if with_model else None
-    try:
-        return _load_apps(configs, reading)
-    finally:
-        if reading is not None:
-            reading.close()
+    return _load_apps(configs, with_model)
 
 
-def _load_apps(configs: list[Config], reading: ModelRead | None) -> list[App]:
+def _load_apps(configs: list[Config], with_model: bool) -> list[App]:
     first = configs[0]
     problems = []
     assets: Assets | None = None
@@ -149,20 +140,15 @@ def _load_apps(configs: list[Config], reading: ModelRead | None) -> list[App]:
             escalation = load_escalation(first.classifier.dir / "escalation.toml", assets.categories)
         except ConfigError as exc:
             problems.extend(exc.problems)
-    # Only now, with the child gone, the model is built here (see load_apps). Without
-    # assets the model is not loaded: the child is stopped rather than waited for.
-    if reading is not None and assets is not None:
-        reading.wait()
-    elif reading is not None:
-        reading.close()
+    # The model last, and only with assets: it is checked against them.
     from inboxd.classifier import load_classifier, settings_problems  # noqa: PLC0415
 
     if assets is None:
         problems.extend(settings_problems(first.classifier.dir / "model.toml"))
     classifier: Classifier | None = None
-    if assets is not None and reading is not None:
+    if assets is not None and with_model:
         try:
-            classifier = load_classifier(assets, first.classifier.model_path, first.classifier.train_if_stale, reading)
+            classifier = load_classifier(assets, first.classifier.model_path, first.classifier.train_if_stale)
         except ConfigError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -11,9 +11,9 @@ from inboxd.errors import ConfigError
 
 
 def trained_model(cache: Path, classifiers: Path) -> Path:
-    """`cache`/model.skops for the assets in `classifiers`: trained when missing or stale."""
+    """`cache`/model.npz for the assets in `classifiers`: trained when missing or stale."""
     assets = load_assets(classifiers)
-    path = cache / "model.skops"
+    path = cache / "model.npz"
     try:
         load_classifier(assets, path)
     except ConfigError:  # missing, or trained from other examples or settings

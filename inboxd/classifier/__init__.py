@@ -1,10 +1,10 @@
 """The classifier: category of a mail by named rules, then a trained model, then a confidence floor.
 
-The only user of scikit-learn and skops. `settings` validates `model.toml`; `features` and
+The only user of scikit-learn. `settings` validates `model.toml`; `features` and
 `model` hold a fitted model as plain arrays and the `Classifier` (rules → model → floor);
 `training` fits one and measures it by cross-validation; `storage` writes and reads it
-(skops, audited in a child process). What is exported here scores mail without importing
-scikit-learn; training and cross-validation are imported from `training`.
+(a numpy .npz, read without pickle). What is exported here loads a model and scores mail
+without importing scikit-learn; training and cross-validation are imported from `training`.
 """
 
 from inboxd.classifier.model import Classifier, Explanation, Model

@@ -3,16 +3,19 @@ storage that refuses stale models, explanations, and Chinese normalisation."""
 
 from __future__ import annotations
 
-import logging
+import json
+import pickle
+import re
 import subprocess
 import sys
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from inboxd import model_child
 from inboxd.assets import load_assets
 from inboxd.classifier import (
     Classifier,
@@ -152,7 +155,7 @@ def test_saved_model_loads_and_refuses_when_stale(tmp_path: Path) -> None:
     root = make_tiny_classifiers(tmp_path / "c")
     assets = load_assets(root)
     settings = settings_of(assets)
-    path = tmp_path / "model.skops"
+    path = tmp_path / "model.npz"
     save_model(train(assets, settings), path)
     loaded = load_model(path, expected_meta(assets, settings))
     assert loaded.classes == tuple(sorted(assets.category_names))
@@ -177,7 +180,7 @@ def test_a_saved_model_decides_exactly_as_the_trained_one(tmp_path: Path) -> Non
     assets = load_assets(make_tiny_classifiers(tmp_path / "c"))
     settings = settings_of(assets)
     trained = train(assets, settings)
-    path = tmp_path / "model.skops"
+    path = tmp_path / "model.npz"
     save_model(trained, path)
     loaded = load_model(path, expected_meta(assets, settings))
     for stored, fitted in zip(loaded.terms, trained.terms, strict=True):
@@ -193,32 +196,37 @@ def test_a_saved_model_decides_exactly_as_the_trained_one(tmp_path: Path) -> Non
 
 def test_a_vocabulary_survives_packing_term_for_term() -> None:
     vocabulary = {"提币": 2, "a\x00": 0, "": 3, "wallet address": 1, "😀x": 4}
-    assert _unpack_vocabulary(_pack_vocabulary(vocabulary)) == vocabulary
-    assert _unpack_vocabulary(_pack_vocabulary({})) == {}
+    assert _unpack_vocabulary(*_pack_vocabulary(vocabulary)) == vocabulary
+    assert _unpack_vocabulary(*_pack_vocabulary({})) == {}
 
 
 def test_a_model_without_its_vocabularies_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assets = load_assets(make_tiny_classifiers(tmp_path / "c"))
     settings = settings_of(assets)
-    path = tmp_path / "model.skops"
+    path = tmp_path / "model.npz"
 
-    stored_terms = storage._stored_terms
-    monkeypatch.setattr(storage, "_stored_terms", lambda terms: stored_terms(terms) | {"vocabulary": {}})
+    terms_arrays = storage._terms_arrays
+    empty = {"utf8": np.zeros(0, np.uint8), "ends": np.zeros(0, np.int64)}
+    monkeypatch.setattr(
+        storage,
+        "_terms_arrays",
+        lambda i, terms: terms_arrays(i, terms) | {f"terms{i}.{k}": a for k, a in empty.items()},
+    )
     save_model(train(assets, settings), path)
     with pytest.raises(ConfigError, match="damaged model"):
         load_model(path, expected_meta(assets, settings))
 
 
-def test_a_model_is_read_in_a_child_process_and_skops_stays_out_of_this_one(tmp_path: Path) -> None:
-    """skops imports all of scikit-learn to audit a file; scikit-learn and SciPy cost a process
-    ~100 MiB that the daemon would keep, and it scores mail without either."""
+def test_a_model_is_read_in_this_process_without_scikit_learn(tmp_path: Path) -> None:
+    """scikit-learn and SciPy cost a process ~100 MiB that the daemon would keep, and it reads
+    a model and scores mail without either."""
     root = make_tiny_classifiers(tmp_path / "c")
     assets = load_assets(root)
-    save_model(train(assets, settings_of(assets)), tmp_path / "model.skops")
+    save_model(train(assets, settings_of(assets)), tmp_path / "model.npz")
     code = (
         "import sys; from pathlib import Path; from inboxd.assets import load_assets; "
         "from inboxd.classifier import load_classifier; "
-        f"c = load_classifier(load_assets(Path({str(root)!r})), Path({str(tmp_path / 'model.skops')!r})); "
+        f"c = load_classifier(load_assets(Path({str(root)!r})), Path({str(tmp_path / 'model.npz')!r})); "
         "c.classify(['my withdrawal is pending']); "
         "print(len(c.model.classes), sorted(m for m in sys.modules if m.startswith(('skops', 'sklearn', 'scipy'))))"
     )
@@ -226,26 +234,167 @@ def test_a_model_is_read_in_a_child_process_and_skops_stays_out_of_this_one(tmp_
     assert out.stdout.split() == [str(len(assets.category_names)), "[]"]
 
 
-def test_without_a_child_process_the_model_is_read_here(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    assets = load_assets(make_tiny_classifiers(tmp_path / "c"))
-    settings = settings_of(assets)
-    save_model(train(assets, settings), tmp_path / "model.skops")
-    monkeypatch.setattr(model_child.sys, "executable", str(tmp_path / "no-such-python"))
-    with caplog.at_level(logging.WARNING, logger="inboxd.model"):
-        model = load_model(tmp_path / "model.skops", expected_meta(assets, settings))
-    assert model.classes == tuple(sorted(assets.category_names))
-    assert "could not read the model in a child process" in caplog.text
-
-
 def test_a_damaged_or_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     assets = load_assets(make_tiny_classifiers(tmp_path / "c"))
     with pytest.raises(ConfigError, match="no trained model: run `inboxd train`"):
-        load_classifier(assets, tmp_path / "missing.skops")
-    (tmp_path / "bad.skops").write_bytes(b"PK\x03\x04 not a zip")
-    with pytest.raises(ConfigError, match="not a readable skops model"):
-        load_classifier(assets, tmp_path / "bad.skops")
+        load_classifier(assets, tmp_path / "missing.npz")
+    for name, content in [("bad.npz", b"PK\x03\x04 not a zip"), ("empty.npz", b""), ("text.npz", b"weights\n")]:
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ConfigError, match=rf"{tmp_path / name}: not a readable model \(not an .npz file"):
+            load_classifier(assets, tmp_path / name)
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    with pytest.raises(ConfigError, match=r"not a readable model \(a single array"):
+        load_classifier(assets, tmp_path / "one.npy")
+
+
+class _Payload:
+    """Pickled, it would create a file when unpickled: a model file must never run code."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path.touch, (self.marker,))
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, Any], dict[str, np.ndarray]]:
+    """The tiny assets, their expected meta and the members of a model saved from them."""
+    root = tmp_path_factory.mktemp("stored")
+    assets = load_assets(make_tiny_classifiers(root / "c"))
+    settings = settings_of(assets)
+    save_model(train(assets, settings), root / "model.npz")
+    with np.load(root / "model.npz", allow_pickle=False) as npz:
+        members = {name: npz[name] for name in npz.files}
+    return assets, expected_meta(assets, settings), members
+
+
+def _header(members: dict[str, np.ndarray]) -> dict[str, Any]:
+    header: dict[str, Any] = json.loads(members["header"].tobytes())
+    return header
+
+
+def _with_header(members: dict[str, np.ndarray], header: dict[str, Any]) -> dict[str, np.ndarray]:
+    return members | {"header": np.frombuffer(json.dumps(header).encode(), np.uint8)}
+
+
+def test_a_model_file_with_pickled_objects_is_refused_and_never_run(
+    tmp_path: Path, stored: tuple[Any, dict[str, Any], dict[str, np.ndarray]]
+) -> None:
+    _, expected, members = stored
+    marker = tmp_path / "ran"
+    path = tmp_path / "model.npz"
+    # An object array: numpy can store it only as a pickle.
+    with path.open("wb") as handle:
+        np.savez(handle, **(members | {"weights": np.array([_Payload(marker)], dtype=object)}))
+    with pytest.raises(ConfigError, match=rf"{path}: not a readable model \(member 'weights': Object arrays cannot"):
+        load_model(path, expected)
+    # A pickle in place of a member's .npy file.
+    raw = pickle.dumps(_Payload(marker))
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, array in members.items():
+            if name == "weights":
+                archive.writestr("weights.npy", raw)
+            else:
+                with archive.open(f"{name}.npy", "w") as member:
+                    np.lib.format.write_array(member, array, allow_pickle=False)
+    with pytest.raises(ConfigError, match=r"not a readable model \(member 'weights' is not a .npy array"):
+        load_model(path, expected)
+    # A whole file that is a pickle.
+    path.write_bytes(raw)
+    with pytest.raises(ConfigError, match=r"not a readable model \(not an .npz file: .*pickle"):
+        load_model(path, expected)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (lambda m: {k: a for k, a in m.items() if k != "weights"}, "KeyError('weights')"),
+        (lambda m: {k: a for k, a in m.items() if k != "terms0.idf"}, "KeyError('terms0.idf')"),
+        (lambda m: m | {"weights": m["weights"].astype(np.float32)}, "weights is float32 in 2 dimensions"),
+        (lambda m: m | {"weights": m["weights"][:-1]}, "do not fit"),
+        (lambda m: m | {"intercepts": m["intercepts"][None, :]}, "intercepts is float32 in 2 dimensions"),
+        (lambda m: m | {"terms0.ends": m["terms0.ends"][:-1]}, "term ends that do not fit"),
+        (lambda m: m | {"terms0.ends": m["terms0.ends"].astype(np.int32)}, "terms0.ends is int32"),
+        (lambda m: m | {"terms0.idf": m["terms0.idf"][:-1]}, "idf values"),
+        (lambda m: _with_header(m, _header(m) | {"model": []}), "not a JSON object"),
+        (lambda m: _with_header(m, {**_header(m), "model": {**_header(m)["model"], "labels": [1]}}), "labels"),
+        (
+            lambda m: _with_header(
+                m,
+                {
+                    **_header(m),
+                    "model": {**_header(m)["model"], "terms": [{**_header(m)["model"]["terms"][0], "binary": "no"}]},
+                },
+            ),
+            "binary is str, not bool",
+        ),
+        (
+            lambda m: _with_header(
+                m,
+                {
+                    **_header(m),
+                    "model": {**_header(m)["model"], "terms": [{**_header(m)["model"]["terms"][0], "reads": 2}]},
+                },
+            ),
+            "reads column 2 of 2",
+        ),
+    ],
+)
+def test_a_model_with_a_missing_or_misshapen_member_is_refused(
+    tmp_path: Path,
+    stored: tuple[Any, dict[str, Any], dict[str, np.ndarray]],
+    change: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]],
+    error: str,
+) -> None:
+    _, expected, members = stored
+    path = tmp_path / "model.npz"
+    with path.open("wb") as handle:
+        np.savez(handle, **change(dict(members)))
+    with pytest.raises(ConfigError, match=rf"{path}: damaged model \(.*{re.escape(error)}.*\): run `inboxd train`"):
+        load_model(path, expected)
+
+
+def test_a_truncated_or_unheaded_model_is_unreadable(
+    tmp_path: Path, stored: tuple[Any, dict[str, Any], dict[str, np.ndarray]]
+) -> None:
+    _, expected, members = stored
+    path = tmp_path / "model.npz"
+    with path.open("wb") as handle:
+        np.savez(handle, **members)
+    whole = path.read_bytes()
+    assert load_model(path, expected).meta == expected | load_model(path, expected).meta
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ConfigError, match=rf"{path}: not a readable model \(not an .npz file"):
+        load_model(path, expected)
+    for header, error in [(b"{not json", "header: "), (b"[" * 100_000, "header: "), (b"[]", "a header without meta")]:
+        with path.open("wb") as handle:
+            np.savez(handle, **(members | {"header": np.frombuffer(header, np.uint8)}))
+        with pytest.raises(ConfigError, match=f"not a readable model \\({re.escape(error)}"):
+            load_model(path, expected)
+    with path.open("wb") as handle:
+        np.savez(handle, **{k: a for k, a in members.items() if k != "header"})
+    with pytest.raises(ConfigError, match=r"not a readable model \(no 'header' member"):
+        load_model(path, expected)
+    with path.open("wb") as handle:
+        np.savez_compressed(handle, **members)
+    with pytest.raises(ConfigError, match=r"not a readable model \(compressed members"):
+        load_model(path, expected)
+
+
+def test_a_model_of_the_skops_format_is_stale(
+    tmp_path: Path, stored: tuple[Any, dict[str, Any], dict[str, np.ndarray]]
+) -> None:
+    """A model stored by inboxd before format 5 (a skops zip) asks to be trained again."""
+    _, expected, _ = stored
+    path = tmp_path / "model.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("schema.json", '{"__class__": "dict"}')
+    with pytest.raises(
+        ConfigError, match=r"stale model \(stored by a different inboxd model format\): run `inboxd train`"
+    ):
+        load_model(path, expected)
 
 
 def test_cross_validation_scores_every_example_with_a_model_that_never_saw_it(tmp_path: Path) -> None:
@@ -282,7 +431,7 @@ def test_a_fitted_scale_is_stored_with_the_model_and_used(tmp_path: Path) -> Non
     assert "writers" in model.meta["calibration"]
     prepared = model_input(["我的提币一直没到账", "how do I reset my password"], settings)
     assert np.allclose(model.probabilities(prepared, None), model.probabilities(prepared, scale))
-    path = tmp_path / "model.skops"
+    path = tmp_path / "model.npz"
     save_model(model, path)
     loaded = load_model(path, expected_meta(assets, settings))
     assert loaded.fitted_scale == scale
