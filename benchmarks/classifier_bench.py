@@ -105,7 +105,7 @@ def main() -> None:
     # On a machine shared with other jobs the wall time depends on them; the CPU time does not.
     figures["train_cpu_seconds"] = time.process_time() - cpu
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "model.skops"
+        path = Path(tmp) / "model.npz"
         save_model(model, path)
         figures["model_megabytes"] = round(path.stat().st_size / 1e6, 1)
         _, figures["startup_load_seconds"] = timed(

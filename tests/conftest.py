@@ -82,7 +82,7 @@ def assets() -> Assets:
 @pytest.fixture(scope="session")
 def model_path(tmp_path_factory: pytest.TempPathFactory, assets: Assets) -> Path:
     """The repo's classifier, trained once per session into a temp file."""
-    path = tmp_path_factory.mktemp("model") / "model.skops"
+    path = tmp_path_factory.mktemp("model") / "model.npz"
     settings = parse_settings(assets.model_settings, "model.toml")
     save_model(train(assets, settings), path)
     return path

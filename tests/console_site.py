@@ -73,7 +73,7 @@ class Site:
 
 def make_site(root: Path, dovecot: Dovecot, *, keep_text_days: float = 30) -> Site:
     classifiers = make_tiny_classifiers(root / "classifiers")
-    model_path = root / "var" / "model.skops"
+    model_path = root / "var" / "model.npz"
     assets = load_assets(classifiers)
     save_model(train(assets, settings_of(assets)), model_path)
     sink = SmtpSink(root / "sink", free_port())

@@ -4,6 +4,7 @@ classifier and template folders, logging, metrics, webhooks ([[notify]]) and the
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from pathlib import Path
 from typing import Literal
@@ -46,15 +47,23 @@ class ScheduleConfig(Section):
     lease_seconds: float = Field(300.0, ge=10)
 
 
+def default_workers() -> int:
+    """A core for the main process (it decides, records and sends every mail, and waits on the
+    SMTP server in between), the others for workers, at most 4. On two cores that is one
+    worker: a second one was measured no faster (267 vs 271 mails/s, benchmarks/throughput.py)
+    and costs 60 MiB and its start-up."""
+    return max(1, min(4, (os.cpu_count() or 2) - 1))
+
+
 class ProcessingConfig(Section):
-    # Worker processes that parse and redact a burst of mail (inboxd.workers); 0: all in the
-    # main process. The pool is started only for a tick with 50 or more new mails.
-    workers: int = Field(2, ge=0, le=64)
+    # Worker processes that parse, redact and read a burst of mail (inboxd.workers); 0: all in
+    # the main process. The pool is started only for a tick with 50 or more new mails.
+    workers: int = Field(default_factory=default_workers, ge=0, le=64)
 
 
 class ClassifierConfig(Section):
     dir: Path = Path("classifiers")
-    model_path: Path = Path("var/model.skops")
+    model_path: Path = Path("var/model.npz")
     # Train in memory at start-up when the stored model is missing or stale,
     # instead of refusing to start.
     train_if_stale: bool = False

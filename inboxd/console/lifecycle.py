@@ -1,8 +1,8 @@
 """The live model, a candidate trained in the background, promote and roll back.
 
 Three files side by side: the live model (`classifier.model_path`, which every running
-`inboxd run` watches and reloads when it changes), the candidate (`*.candidate.skops`) and
-the previous live model (`*.previous.skops`). Promote keeps the live model as the previous
+`inboxd run` watches and reloads when it changes), the candidate (`*.candidate.npz`) and
+the previous live model (`*.previous.npz`). Promote keeps the live model as the previous
 one and moves the candidate in its place; roll back swaps the live and the previous model
 (so a second roll back undoes the first). Each move is an atomic rename: a daemon reading
 the live file sees the old model or the new one, never half of either.

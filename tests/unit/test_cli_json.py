@@ -25,7 +25,7 @@ TICKET_KEYS = [
 
 def _config(tmp_path: Path) -> tuple[Path, dict[str, int]]:
     path = write_config(
-        tmp_path / "cfg", model_path=tmp_path / "no-model.skops", sections={"schedule": {"interval_seconds": 3600}}
+        tmp_path / "cfg", model_path=tmp_path / "no-model.npz", sections={"schedule": {"interval_seconds": 3600}}
     )
     config = load_config(path)
     assert config.store.path is not None

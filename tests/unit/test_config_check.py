@@ -231,9 +231,9 @@ def _bad_path_cases(tmp_path: Path) -> dict[str, tuple[dict[str, dict[str, objec
             f"{tmp_path / 'a-file'} is not a folder",
         ),
         "model under a file": (
-            {"classifier": {"model_path": str(tmp_path / "a-file" / "model.skops")}},
+            {"classifier": {"model_path": str(tmp_path / "a-file" / "model.npz")}},
             "classifier.model_path",
-            f"cannot create {tmp_path / 'a-file' / 'model.skops'}: {tmp_path / 'a-file'} is not a folder",
+            f"cannot create {tmp_path / 'a-file' / 'model.npz'}: {tmp_path / 'a-file'} is not a folder",
         ),
         "store under a file": (
             {"store": {"path": "a-file/state/inboxd.sqlite3"}},

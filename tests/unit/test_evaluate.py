@@ -109,7 +109,7 @@ def run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def tiny_config(tmp_path: Path) -> Path:
     classifiers = make_tiny_classifiers(tmp_path / "classifiers")
     return write_config(
-        tmp_path / "cfg", model_path=tmp_path / "model.skops", sections={"classifier": {"dir": str(classifiers)}}
+        tmp_path / "cfg", model_path=tmp_path / "model.npz", sections={"classifier": {"dir": str(classifiers)}}
     )
 
 

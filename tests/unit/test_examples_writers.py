@@ -96,7 +96,7 @@ def test_check_validates_a_writers_file_in_examples(tmp_path: Path) -> None:
     assert {e.writer for e in load_assets(root).examples()} == {"tiny_en", "tiny_zh", "zh_w9"}
     write(root / "examples" / "zh_w9.csv", "text,category,intent,writer\n登录不了,acount,login_failed,zh_w9\n")
     config = write_config(
-        tmp_path / "cfg", model_path=tmp_path / "model.skops", sections={"classifier": {"dir": str(root)}}
+        tmp_path / "cfg", model_path=tmp_path / "model.npz", sections={"classifier": {"dir": str(root)}}
     )
     result = subprocess.run(
         [sys.executable, "-m", "inboxd", "--config", str(config), "check", "--no-model"],
@@ -111,7 +111,7 @@ def test_check_validates_a_writers_file_in_examples(tmp_path: Path) -> None:
 def test_evaluate_data_accepts_language_and_writer_columns(tmp_path: Path) -> None:
     root = make_tiny_classifiers(tmp_path / "classifiers")
     config = write_config(
-        tmp_path / "cfg", model_path=tmp_path / "model.skops", sections={"classifier": {"dir": str(root)}}
+        tmp_path / "cfg", model_path=tmp_path / "model.npz", sections={"classifier": {"dir": str(root)}}
     )
     data = write(
         tmp_path / "data.csv",
@@ -168,7 +168,7 @@ def test_splits_never_put_a_writer_on_both_sides(tmp_path: Path) -> None:
 
 def evaluate_cli(root: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     config = write_config(
-        tmp_path / "cfg", model_path=tmp_path / "model.skops", sections={"classifier": {"dir": str(root)}}
+        tmp_path / "cfg", model_path=tmp_path / "model.npz", sections={"classifier": {"dir": str(root)}}
     )
     return subprocess.run(
         [sys.executable, "-m", "inboxd", "--config", str(config), "evaluate", *args],

@@ -165,7 +165,7 @@ def test_classify_json_at(tmp_path: Path, model_path: Path) -> None:
 
 
 def test_old_configs_keep_their_promise_and_bad_values_are_config_errors(tmp_path: Path) -> None:
-    model_path = tmp_path / "model.skops"  # named, never read
+    model_path = tmp_path / "model.npz"  # named, never read
     old_config = write_config(tmp_path / "old", model_path=model_path, sections={"ack": {"reply_within_hours": 48}})
     old = load_app(old_config, with_model=False)
     assert old.policy.promise.reply_within == Span(48 * 3600, False)
@@ -209,7 +209,7 @@ def test_the_queue_is_counted_per_category(tmp_path: Path) -> None:
 
 
 def test_a_mailbox_may_have_its_own_calendar(tmp_path: Path) -> None:
-    model_path = tmp_path / "model.skops"  # named, never read
+    model_path = tmp_path / "model.npz"  # named, never read
     extra = """
 [[mailbox]]
 name = "us"
