@@ -439,7 +439,7 @@ class Run:
     floor_cpu: dict[str, float]  # CPU seconds during the floor: its own process, the SMTP sink, Dovecot
     cpu: dict[str, float]  # during inboxd poll: main (less its start-up), worker 1..n, ..., SMTP sink, Dovecot
     startup_cpu: dict[str, float]  # CPU seconds per process of a poll of an empty mailbox, taken off `cpu`
-    reaped_cpu_s: float  # its children's (workers, model reader) by the main process's own accounting
+    reaped_cpu_s: float  # its children's (the workers) by the main process's own accounting
     problems: list[str] = field(default_factory=list)
 
     @property

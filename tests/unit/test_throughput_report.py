@@ -46,7 +46,7 @@ def _run(n: int, ratio: float, tree_rss_mib: float) -> Any:
         floor_cpu={"own process": n * 0.001, "SMTP sink": n * 0.0011, "Dovecot": n * 0.0002},
         cpu={"main": n * 0.004, "worker 1": n * 0.0025, "worker 2": n * 0.0024, "SMTP sink": n * 0.0011,
              "Dovecot": n * 0.0003},
-        startup_cpu={"main": 2.5, "model reader": 1.9},
+        startup_cpu={"main": 2.5, "worker 1": 1.9},
         reaped_cpu_s=n * 0.005,
     )  # fmt: skip
 
@@ -83,7 +83,7 @@ def test_cpu_table_has_every_process_per_mail_and_the_totals() -> None:
     assert rows["inboxd worker 2"] == ["2.400", "2.400"]
     assert rows["inboxd total"] == ["10.300", "10.300"]
     assert rows["ratio floor / inboxd total"] == ["0.22", "0.22"]
-    assert any("start-up, taken off: main 2.50 s, model reader 1.90 s" in line for line in lines)
+    assert any("start-up, taken off: main 2.50 s, worker 1 1.90 s" in line for line in lines)
     assert runs[0].cpu_ms(runs[0].cpu)["total"] == pytest.approx(10.3)
 
 
