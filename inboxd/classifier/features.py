@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
 
 import numpy as np
 
@@ -71,20 +70,20 @@ class Terms:
         object.__setattr__(self, "_pattern", re.compile(self.token_pattern))
         object.__setattr__(self, "_words", {})
 
-    def terms(self, text: str) -> list[str]:
-        """The terms of a text, repeated as often as they occur (TfidfVectorizer's analyzer)."""
+    def _columns(self, text: str) -> list[int]:
+        """The columns of a text's known terms, repeated as often as they occur (the terms of
+        TfidfVectorizer's analyzer, looked up in the vocabulary; unknown terms left out)."""
+        if self.analyzer == "char_wb":
+            return self._wb_columns(text)
         if self.lowercase:
             text = text.lower()
         low, high = self.ngram_range
         if self.analyzer == "word":
-            return _word_ngrams(self._pattern.findall(text), low, high)
-        text = _WHITE_SPACES.sub(" ", text)
-        if self.analyzer == "char":
-            return _char_ngrams(text, low, high)
-        grams: list[str] = []
-        for word in text.split():
-            _char_wb_ngrams(" " + word + " ", low, high, grams)
-        return grams
+            grams = _word_ngrams(self._pattern.findall(text), low, high)
+        else:
+            grams = _char_ngrams(_WHITE_SPACES.sub(" ", text), low, high)
+        get = self.vocabulary.get
+        return [c for c in map(get, grams) if c is not None]
 
     def rows(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The texts' TF-IDF rows: for each known term of each text, its row, column and value.
@@ -92,18 +91,12 @@ class Terms:
         Rows (int64, ascending), columns (int64) and values (float32): a sparse matrix in
         coordinates.
         """
-        # Each term looked up where it stands (map: no Python loop per term), then counted
-        # for the whole batch at once, as (row, column) pairs.
-        get = self.vocabulary.get
-        if self.analyzer == "char_wb":
-            found = [np.fromiter(self._wb_columns(text), dtype=np.int64) for text in texts]
-        else:
-            found = [np.fromiter(map(get, self.terms(text), repeat(-1)), dtype=np.int64) for text in texts]
+        # Each text's known columns, then counted for the whole batch at once, as (row, column) pairs.
+        found = [np.fromiter(self._columns(text), dtype=np.int64) for text in texts]
         every = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
         rows = np.repeat(np.arange(len(texts), dtype=np.int64), [len(f) for f in found])
-        known = every >= 0
         width = max(len(self.vocabulary), 1)
-        pairs, counts = np.unique(rows[known] * width + every[known], return_counts=True)
+        pairs, counts = np.unique(rows * width + every, return_counts=True)
         rows, cols = np.divmod(pairs, width)
         values = counts.astype(np.float32)
         if self.binary:
