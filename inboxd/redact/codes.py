@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from inboxd.extract.context import cue_pattern
-from inboxd.redact.common import matches_at
+from inboxd.redact.common import lowered, matches_at
 
 BACKUP_CUES = (
     "backup code", "backup codes", "recovery code", "recovery codes", "emergency code", "emergency codes",
@@ -48,13 +48,13 @@ def _backup_cues(text: str) -> list[re.Match[str]]:
     """What `_BACKUP_CUE.finditer(text)` gives."""
     if any(c in text for c in _FOLDED_APART):
         return list(_BACKUP_CUE.finditer(text))
-    lowered = text.lower()
+    lower = lowered(text)
     starts: list[int] = []
     for head in _CUE_HEADS:
-        at = lowered.find(head)
+        at = lower.find(head)
         while at >= 0:
             starts.append(at)
-            at = lowered.find(head, at + 1)
+            at = lower.find(head, at + 1)
     return list(matches_at(_BACKUP_CUE, text, starts)) if starts else []
 
 

@@ -15,6 +15,20 @@ PLACEHOLDER = {
 PLACEHOLDER_START = "[REDACTED "
 PLACEHOLDERS = tuple(PLACEHOLDER.values())
 
+# The last text lower-cased, and it: `find_secrets` runs every detector over one text in turn,
+# and three of them read it lower-cased (a long thread's copy cost as much as a detector's scan).
+_last_lowered: list[tuple[str, str]] = [("", "")]
+
+
+def lowered(text: str) -> str:
+    """`text.lower()`, made once for the text the detectors are reading (the same object)."""
+    last = _last_lowered[0]
+    if last[0] is text:
+        return last[1]
+    low = text.lower()
+    _last_lowered[0] = (text, low)  # one tuple, swapped whole
+    return low
+
 
 def overlaps_merged(windows: list[tuple[int, int]]) -> list[list[int]]:
     """Windows sorted, each overlapping run of them as one [start, end]."""
