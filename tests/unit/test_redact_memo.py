@@ -2,19 +2,24 @@
 
 The scan remembers the marks of the pieces of text it has read (`words.PieceMarks`), the
 short texts that held no secret (`redact.mail`) and the last text lower-cased
-(`common.lowered`): each is checked against a scan that remembers nothing.
+(`common.lowered`): each is checked against a scan that remembers nothing. The seed
+phrase's Chinese cues are looked for where their first word or character is
+(`common.cues_found`), as the backup codes' are: checked against the pattern.
 """
 
 from __future__ import annotations
 
 import random
 
+import pytest
+
 from inboxd.parse import parse_message
 from inboxd.redact import find_secrets, redact, redact_mail
 from inboxd.redact import mail as redact_module
-from inboxd.redact.common import lowered
+from inboxd.redact.common import cues_found, lowered
+from inboxd.redact.seeds import _CHINESE_SEED_CUE, _CHINESE_SEED_CUE_HEADS, _CHINESE_SEED_CUES
 from inboxd.redact.words import _PIECE_KEPT_BYTES, _PIECES_KEPT, PieceMarks, word_marks, wordlists
-from tests.unit.test_redact_prefilters import CHINESE, ENGLISH, THREAD, _marks_by_the_plain_rule
+from tests.unit.test_redact_prefilters import CHINESE, ENGLISH, THREAD, _cue_variants, _marks_by_the_plain_rule
 
 
 def test_remembered_piece_marks_are_those_of_the_plain_rule_on_every_reading() -> None:
@@ -80,3 +85,18 @@ def test_a_mail_redacted_twice_in_a_row_gives_the_same_mail() -> None:
     second = redact_mail(parse_message(raw))
     assert first == second
     assert first[1] and CHINESE not in first[0].text
+
+
+@pytest.mark.parametrize("cue", _CHINESE_SEED_CUES)
+def test_chinese_seed_cues_are_where_the_pattern_finds_them(cue: str) -> None:
+    for variant in _cue_variants(cue):
+        for text in (f"{variant}：的三欧三考于据保量损破战", f"{THREAD}我的{variant}是 {CHINESE}\n{THREAD}"):
+            found = cues_found(_CHINESE_SEED_CUE, _CHINESE_SEED_CUE_HEADS, text)
+            assert [m.span() for m in found] == [m.span() for m in _CHINESE_SEED_CUE.finditer(text)], text
+
+
+def test_a_chinese_phrase_after_each_cue_is_found() -> None:
+    # `_adjacent_phrase` looks for the cue at most 12 characters before the phrase.
+    for cue in (c for c in _CHINESE_SEED_CUES if len(c) < 12):
+        text = f"{THREAD}{cue}：的三欧三考于据保量损破战\n"
+        assert [text[s.start : s.end] for s in find_secrets(text)] == ["的三欧三考于据保量损破战"], cue
