@@ -112,8 +112,9 @@ def normalise_bodies(message: email.message.Message, limits: ParseLimits, budget
         del part["Content-Transfer-Encoding"]
         part["Content-Transfer-Encoding"] = "8bit"
         _label_utf8(part)
-        # As the stdlib holds 8-bit bodies parsed from bytes: ASCII with surrogate escapes.
-        part.set_payload(text.encode("utf-8").decode("ascii", "surrogateescape"))
+        # As the stdlib holds 8-bit bodies parsed from bytes: ASCII with surrogate escapes (an
+        # ASCII text is that already).
+        part.set_payload(text if text.isascii() else text.encode("utf-8").decode("ascii", "surrogateescape"))
         budget.check("decoding bodies")
 
 

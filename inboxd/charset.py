@@ -130,7 +130,7 @@ def decode_text(data: bytes, declared: str | None) -> Decoded:
             return Decoded(as_declared, codec or "ascii", "declared")
         return Decoded(data.decode("ascii"), "ascii", "declared")
 
-    as_utf8 = _strict(data, "utf-8")
+    as_utf8 = as_declared if codec == "utf-8" else _strict(data, "utf-8")  # decoded once
     if as_utf8 is not None:
         if codec:
             recovered = _undo_double_encoding(as_utf8, codec)

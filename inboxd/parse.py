@@ -19,6 +19,7 @@ the hash of the raw bytes when the mail has none, so every message has a stable 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import email
 import email.message
@@ -45,6 +46,24 @@ logging.getLogger("mailparser").setLevel(logging.CRITICAL)
 
 # An Outlook .msg file (OLE2 compound document) saved where a .eml belongs.
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+# The top-level header fields that what inboxd takes from mail-parser depends on: the address
+# fields (their addresses, and their defects), the dates and Received (their defects), and the
+# MIME fields of the top-level part. mail-parser also decodes every other field, twice (its full
+# and its partial dict of the mail), which inboxd never reads: `headers.decoded_headers` decodes
+# them. It is handed the message without them (tests/unit/test_parse_mailparser_view.py).
+MAILPARSER_FIELDS = frozenset(
+    {"from", "to", "cc", "bcc", "reply-to", "delivered-to", "date", "resent-date", "received",
+     "content-type", "content-transfer-encoding", "content-disposition", "content-id"}
+)  # fmt: skip
+
+
+def for_mailparser(message: email.message.Message) -> email.message.Message:
+    """The message with only the top-level fields in MAILPARSER_FIELDS: a shallow copy, sharing
+    its parts, payload and defects (mail-parser reads them and changes none)."""
+    view = copy.copy(message)
+    view._headers = [field for field in message._headers if field[0].lower() in MAILPARSER_FIELDS]  # type: ignore[attr-defined]
+    return view
 
 
 def parse_message(raw: bytes, limits: ParseLimits | None = None, content_hash: str | None = None) -> ParsedEmail:
@@ -89,7 +108,7 @@ def parse_message(raw: bytes, limits: ParseLimits | None = None, content_hash: s
         # mail-parser reads the epilogue of a multipart whose start boundary is missing.
         message.epilogue = ""
     try:
-        parser = mailparser.MailParser(message)
+        parser = mailparser.MailParser(for_mailparser(message))
     except RecursionError as exc:
         raise MessageError("MIME structure nested too deeply to parse") from exc
     except Exception as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from inboxd.extract.context import cue_pattern
-from inboxd.redact.common import matches_at
+from inboxd.redact.common import cue_heads, cues_found
 
 BACKUP_CUES = (
     "backup code", "backup codes", "recovery code", "recovery codes", "emergency code", "emergency codes",
@@ -28,34 +28,14 @@ BACKUP_CUES = (
 _BACKUP_CUE = cue_pattern(BACKUP_CUES)
 
 
-def _heads(cues: tuple[str, ...]) -> tuple[str, ...]:
-    """What every match of a cue starts with, lower-cased: its first word, or (Chinese) its
-    first character; none of them the start of another."""
-    heads = {cue.split(" ")[0].lower() if cue[0].isascii() else cue[0] for cue in cues}
-    return tuple(sorted(h for h in heads if not any(o != h and h.startswith(o) for o in heads)))
-
-
 # The cue pattern tries its alternatives at every "a", "b", "e", "r", "s", "t" …: most of the
-# scan of a long thread. A cue starts where one of these heads is in the lower-cased text
-# (found with `str.find`), and is tried only there. `re.I` reads "ſ" as "s" and "ı", "İ" as
-# "i", which `lower()` does not (and "İ" lowers to two characters): a text holding one is
-# scanned whole. The Kelvin sign, also "k" to `re.I`, lowers to "k".
-_CUE_HEADS = _heads(BACKUP_CUES)
-_FOLDED_APART = ("\u017f", "\u0131", "\u0130")
+# scan of a long thread. Its matches are found where a head of a cue is (`common.cues_found`).
+_CUE_HEADS = cue_heads(BACKUP_CUES)
 
 
 def _backup_cues(text: str) -> list[re.Match[str]]:
     """What `_BACKUP_CUE.finditer(text)` gives."""
-    if any(c in text for c in _FOLDED_APART):
-        return list(_BACKUP_CUE.finditer(text))
-    lowered = text.lower()
-    starts: list[int] = []
-    for head in _CUE_HEADS:
-        at = lowered.find(head)
-        while at >= 0:
-            starts.append(at)
-            at = lowered.find(head, at + 1)
-    return list(matches_at(_BACKUP_CUE, text, starts)) if starts else []
+    return cues_found(_BACKUP_CUE, _CUE_HEADS, text)
 
 
 # An authenticator's setup link (the QR code's text), or Google Authenticator's export of

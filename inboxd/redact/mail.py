@@ -61,6 +61,28 @@ def find_secrets(text: str) -> tuple[Secret, ...]:
     return _merge([*((s.kind, s.start, s.end) for s in secrets), *_repeats(text, secrets)])
 
 
+# Short texts that held no secret, remembered with that answer: the support address in every To:,
+# a customer's name and address in each of their mails, "Re: …" subjects. Bounded (the values
+# are the sender's to vary), and never a text with a secret in it: the cache holds no secret.
+_SHORT_TEXT = 256
+_CLEAN_KEPT = 4096
+_clean: set[str] = set()
+
+
+def _secrets_of(text: str) -> tuple[Secret, ...]:
+    """`find_secrets(text)`, answered from `_clean` for the short texts it holds."""
+    if len(text) > _SHORT_TEXT:
+        return find_secrets(text)
+    if text in _clean:
+        return ()
+    found = find_secrets(text)
+    if not found:
+        if len(_clean) >= _CLEAN_KEPT:
+            _clean.clear()
+        _clean.add(text)
+    return found
+
+
 def redact(
     text: str, field: str = "text", found: dict[str, tuple[Secret, ...]] | None = None
 ) -> tuple[str, tuple[Secret, ...]]:
@@ -70,11 +92,11 @@ def redact(
     quoted history has the same text and new text; the subject is also a header).
     """
     if found is None:
-        in_text = find_secrets(text)
+        in_text = _secrets_of(text)
     elif text in found:
         in_text = found[text]
     else:
-        in_text = found[text] = find_secrets(text)
+        in_text = found[text] = _secrets_of(text)
     secrets = tuple(replace(s, field=field) for s in in_text)
     if not secrets:
         return text, ()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from inboxd.redact.common import PLACEHOLDER_START, PLACEHOLDERS, matches_at
+from inboxd.redact.common import PLACEHOLDER_START, PLACEHOLDERS, lowered, matches_at
 
 _PASSWORD_EN = re.compile(
     r"(?<![A-Za-z])(?:(?:login|log-in|account|fund|funds|trading|withdrawal|security|new|old|current|e-?mail|wallet|"
@@ -142,7 +142,7 @@ def _core_words(text: str) -> tuple[list[int], list[int]]:
     if "\u0130" in text:
         english = [m.start() for m in _PASSWORD_EN_CORE.finditer(text)]
     else:
-        english = _occurrences(text.lower(), _PASSWORD_EN_CORES)
+        english = _occurrences(lowered(text), _PASSWORD_EN_CORES)
     return english, _occurrences(text, _PASSWORD_ZH_CORES)
 
 

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from inboxd.extract.context import cue_pattern
+from inboxd.redact.common import cue_heads, cues_found
 from inboxd.redact.words import (
     HAN,
     PHRASE_LENGTHS,
@@ -38,21 +39,21 @@ SEED_CUES = (
 )  # fmt: skip
 _SEED_CUE = cue_pattern(SEED_CUES)
 # Chinese written without separators is a phrase only right after one of these.
-_CHINESE_SEED_CUE = cue_pattern(
-    (
-        "助记词",
-        "助記詞",
-        "记忆词",
-        "記憶詞",
-        "恢复词",
-        "恢復詞",
-        "种子词",
-        "種子詞",
-        "mnemonic",
-        "seed phrase",
-        "recovery phrase",
-    )
+_CHINESE_SEED_CUES = (
+    "助记词",
+    "助記詞",
+    "记忆词",
+    "記憶詞",
+    "恢复词",
+    "恢復詞",
+    "种子词",
+    "種子詞",
+    "mnemonic",
+    "seed phrase",
+    "recovery phrase",
 )
+_CHINESE_SEED_CUE = cue_pattern(_CHINESE_SEED_CUES)
+_CHINESE_SEED_CUE_HEADS = cue_heads(_CHINESE_SEED_CUES)
 _CUE_TO_PHRASE = re.compile(r"\s*(?:是|为|為|如下|:|：|是：|为：)?\s*[:：]?\s*[\"'“「『]?")
 _MIN_WORDS = 12  # without a cue word or a checksum
 _MIN_WORDS_WITH_CUE = 8  # a partial phrase after "my seed phrase is" is still a secret
@@ -188,9 +189,8 @@ def seed_spans(text: str) -> list[tuple[int, int]]:
     # Words are read only where a phrase can be: the whole text when it may hold a long
     # enough run, otherwise just around the cue words that may lead into one (quoted
     # acknowledgements hold "seed phrase" in their safety notice: cues alone are common).
-    chinese_cues = [
-        c for c in (_CHINESE_SEED_CUE.finditer(text) if lexicon.cjk else ()) if _chinese_phrase_possible(text, c)
-    ]  # fmt: skip
+    found = cues_found(_CHINESE_SEED_CUE, _CHINESE_SEED_CUE_HEADS, text) if lexicon.cjk else []
+    chinese_cues = [c for c in found if _chinese_phrase_possible(text, c)]
     marks = word_marks(text, forms, lexicon.ascii_forms)
     starts: list[int] = []
     typo_cues: list[re.Match[str]] = []

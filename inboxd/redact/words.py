@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from mnemonic import Mnemonic
 
-from inboxd.redact.common import overlaps_merged
+from inboxd.redact.common import lowered, overlaps_merged
 
 PHRASE_LENGTHS = (24, 21, 18, 15, 12)
 _LETTER = r"[^\W\d_]"
@@ -36,6 +36,32 @@ _GAP = re.compile(
 _MAX_GAP = 14
 
 
+_PIECES_KEPT = 1 << 15
+_PIECE_KEPT_BYTES = 48
+
+
+class PieceMarks(dict[bytes, bytes]):
+    """Piece of a text (see `word_marks`) -> its marks, remembered: a piece of ASCII letters is
+    one word (one mark), another piece has the marks of its words. Bounded, as the pieces are
+    the sender's to vary: only short pieces are kept, and at most _PIECES_KEPT of them."""
+
+    def __init__(self, forms: Mapping[str, int], ascii_forms: frozenset[bytes]) -> None:
+        super().__init__()
+        self.forms = forms
+        self.ascii_forms = ascii_forms
+
+    def __missing__(self, piece: bytes) -> bytes:
+        if not piece.isascii():
+            marks = _marks_of(piece, self.forms)
+        else:
+            marks = b"\x01" if piece in self.ascii_forms else b"\x00"
+        if len(piece) <= _PIECE_KEPT_BYTES:
+            if len(self) >= _PIECES_KEPT:
+                self.clear()
+            self[piece] = marks
+        return marks
+
+
 @dataclass(frozen=True, slots=True)
 class Lexicon:
     languages: tuple[str, ...]
@@ -43,6 +69,7 @@ class Lexicon:
     index: tuple[Mapping[str, int], ...]  # per language: folded word -> position in the wordlist
     cjk: int  # bitmask of the languages whose words are single Chinese characters
     ascii_forms: frozenset[bytes]  # the forms that are ASCII, encoded (`word_marks` reads bytes)
+    pieces: PieceMarks  # the marks of the pieces `word_marks` has met
 
 
 def _fold(word: str) -> str:
@@ -75,7 +102,7 @@ def wordlists() -> Lexicon:
         if all(len(w) == 1 and _CJK.match(w) for w in wordlist[:50]):
             cjk |= 1 << bit
     ascii_forms = frozenset(form.encode() for form in forms if form.isascii())
-    return Lexicon(languages, forms, tuple(index), cjk, ascii_forms)
+    return Lexicon(languages, forms, tuple(index), cjk, ascii_forms, PieceMarks(forms, ascii_forms))
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +174,7 @@ def _reading(text: str) -> tuple[str, bool]:
     Lower-casing the whole text keeps its words where they were, except for "İ", which
     becomes "i" and a combining dot (not a letter): such text goes word by word.
     """
-    return (text, True) if "\u0130" in text else (text.lower(), False)
+    return (text, True) if "\u0130" in text else (lowered(text), False)
 
 
 # Bytes that end a word: ASCII characters other than letters. A text's UTF-8 bytes with these
@@ -168,8 +195,8 @@ def word_marks(text: str, forms: Mapping[str, int], ascii_forms: frozenset[bytes
     source, word_by_word = _reading(text)
     if word_by_word:  # "İ": lower-cased word by word, as `_reading` says
         return bytearray(map(_marked, (w.lower() for w in _TOKEN.findall(source)), itertools.repeat(forms)))
+    lexicon = wordlists()
     if ascii_forms is None:
-        lexicon = wordlists()
         ascii_forms = (
             lexicon.ascii_forms if forms is lexicon.forms else frozenset(f.encode() for f in forms if f.isascii())
         )
@@ -177,9 +204,13 @@ def word_marks(text: str, forms: Mapping[str, int], ascii_forms: frozenset[bytes
     # of ASCII letters is one word; a piece with other characters is read with `_TOKEN`
     # (Chinese punctuation, digits of other scripts and letters with accents all sit there).
     pieces = source.encode("utf-8", "surrogatepass").translate(_ASCII_BREAKS).split()
-    marks = bytearray(map(ascii_forms.__contains__, pieces))
     if source.isascii():
-        return marks
+        return bytearray(map(ascii_forms.__contains__, pieces))
+    if forms is lexicon.forms and ascii_forms is lexicon.ascii_forms:
+        # Each piece's marks as remembered: looked up in C where the piece was met before (most
+        # are: 在, 年, 写道：, the words of quoted history), where reading each piece cost more.
+        return bytearray(b"".join(map(lexicon.pieces.__getitem__, pieces)))
+    marks = bytearray(map(ascii_forms.__contains__, pieces))
     plain = bytearray(map(bytes.isascii, pieces))
     i = plain.find(0)
     if i < 0:
@@ -192,13 +223,17 @@ def word_marks(text: str, forms: Mapping[str, int], ascii_forms: frozenset[bytes
         piece = pieces[i]
         piece_marks = read.get(piece)
         if piece_marks is None:
-            words = _TOKEN.findall(piece.decode("utf-8", "surrogatepass"))
-            piece_marks = read[piece] = bytes(map(_marked, words, itertools.repeat(forms)))
+            piece_marks = read[piece] = _marks_of(piece, forms)
         out += piece_marks
         last = i + 1
         i = plain.find(0, last)
     out += marks[last:]
     return out
+
+
+def _marks_of(piece: bytes, forms: Mapping[str, int]) -> bytes:
+    """The marks of a piece that holds characters other than ASCII letters (read with `_TOKEN`)."""
+    return bytes(map(_marked, _TOKEN.findall(piece.decode("utf-8", "surrogatepass")), itertools.repeat(forms)))
 
 
 def _marked(word: str, forms: Mapping[str, int]) -> bool:
