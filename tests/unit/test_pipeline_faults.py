@@ -22,6 +22,7 @@ from inboxd.errors import FolderMissing, LeaseLost, MailboxError, StoreError, St
 from inboxd.mailbox import Fetched
 from inboxd.metrics import Metrics
 from inboxd.pipeline import Processor
+from inboxd.sending import RESERVE_AT_ONCE
 from inboxd.store import Store
 from inboxd.values import OutgoingMail
 from tests.conftest import fixture_bytes
@@ -290,8 +291,18 @@ def test_a_long_burst_is_synced_every_sync_at_once_mails(
 def test_acks_are_sent_beside_the_deciding_not_after_it(
     offline_app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The last mail's decision waits for the first mail's ack to have gone out: a tick that
-    sent only after deciding the whole batch would never get there."""
+    """The batch's last decision waits for its first ack to have gone out: a tick that sent
+    only after deciding the whole batch would never get there. The sender is woken after
+    each group of RESERVE_AT_ONCE decisions, so the batch holds a group and a few more."""
+    n = RESERVE_AT_ONCE + 4
+    template = fixture_bytes("en_account_2fa.eml")
+    box = FakeMailbox(())
+    box.mails = {
+        uid: template.replace(b"sooah.kim@naver.example", f"c{uid}@d{uid}.example".encode()).replace(
+            b"<0a1b2c3d4e5f@naver.example>", f"<m{uid}@d{uid}.example>".encode()
+        )
+        for uid in range(1, n + 1)
+    }
     store = Store(tmp_path / "s.db")
     first_sent = threading.Event()
 
@@ -300,20 +311,21 @@ def test_acks_are_sent_beside_the_deciding_not_after_it(
             super().send(mail, ticket)
             first_sent.set()
 
-    box, outbox = FakeMailbox(NAMES), Watching()
+    outbox = Watching()
     real = store.record_decision
     calls = {"n": 0}
 
     def record(*args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
-        if calls["n"] == len(NAMES):
+        if calls["n"] == n:
             assert first_sent.wait(10), "no ack was sent while the batch was still being decided"
         return real(*args, **kwargs)
 
     monkeypatch.setattr(store, "record_decision", record)
     report = processor(offline_app, store, box, outbox).tick()
-    assert report.sent == len(outbox.sent) == len(NAMES)
-    assert [a.state for a in store.acks()] == ["sent"] * len(NAMES)
+    assert report.sent == len(outbox.sent) == n
+    assert len({m.in_reply_to for m in outbox.sent}) == n
+    assert [a.state for a in store.acks()] == ["sent"] * n
     assert all("$Inboxd-Acked" in box.keywords[uid] for uid in box.mails)  # synced after the sender finished
 
 
