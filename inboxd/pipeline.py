@@ -6,16 +6,17 @@ The order is what makes it safe (see `inboxd.store` for the state machine):
    those it reserved but never handed to SMTP, which are pending again;
 2. due acks are sent (`sending` committed durably for up to RESERVE_AT_ONCE of them
    before SMTP, each marked as attempted just before its transaction, `sent` after:
-   `inboxd.sending`);
+   `inboxd.sending`), by a sender thread beside the rest of the tick, which it wakes
+   whenever a commit may have queued more;
 3. decided messages get their IMAP keywords / move — only after their state is committed
    (`inboxd.sync`);
 4. new UIDs after the checkpoint are fetched in batches with BODY.PEEK[] (`inboxd.intake`,
    which `poll --dry-run` shares: it previews what this step would take in); each is
    claimed (idempotent), parsed, redacted and read in the workers, classified (one model
    call per batch) and decided (`inboxd.triage`), and committed with its ticket and
-   pending ack (`inboxd.routing`); then 2 runs for the batch, and the checkpoint moves
+   pending ack (`inboxd.routing`), which wakes 2; after the batch the checkpoint moves
    past it. 3 runs every SYNC_AT_ONCE mails or SYNC_EVERY_SECONDS of a burst, and when
-   the tick ends.
+   the tick ends, after the sender has sent what was due.
 
 A mail that fails anywhere in parse/decide is quarantined with its reason and the
 batch goes on. A server or store failure stops the tick; nothing is lost, the next
@@ -45,7 +46,7 @@ from inboxd.mailbox import Fetched
 from inboxd.processing import Mailbox, Outbox, ProcessorSettings, TickReport
 from inboxd.render import Renderer
 from inboxd.routing import RoutingMixin
-from inboxd.sending import SendingMixin
+from inboxd.sending import RESERVE_AT_ONCE, Sender, SendingMixin
 from inboxd.stopwatch import Stopwatch, Timed
 from inboxd.store import Store
 from inboxd.store.rows import MessageRow
@@ -126,6 +127,7 @@ class Processor(RoutingMixin, SendingMixin, SyncMixin):
         # Every call out (store, servers, model, templates) is timed to its stage where it is made.
         self._watch = watch = Stopwatch()
         self.store = cast(Store, Timed(store, watch, "store"))
+        self._raw_store = store  # the sender thread times its own calls
         self._mailbox = mailbox
         self._outbox = outbox
         self.classifier = cast("Classifier", Timed(classifier, watch, "classify"))
@@ -188,38 +190,49 @@ class Processor(RoutingMixin, SendingMixin, SyncMixin):
         self._deliver_events(report)  # pages wait for no mail server (an outage is when they matter)
         with self._mailbox() as server, self._outbox() as smtp:
             box = cast(Mailbox, Timed(server, watch, "sync", _FETCHING))
-            outbox = cast(Outbox, Timed(smtp, watch, "send"))
             uidvalidity = box.select(self.folder)
-            self._send_due(outbox, report)
-            self._sync(box, uidvalidity, report)
-            self._agent_resolutions(box, uidvalidity)
-            self._first_responses(box, uidvalidity)
-            self._sla_breaches(box, uidvalidity, report)
-            if self._resolution_notices(report):
-                self._send_due(outbox, report)
-            limit = self.settings.limits.max_message_bytes
-            intake = Intake(box, self.store, self.account, self.folder, uidvalidity, limit)
-            uids = intake.backlog()
-            report.backlog = len(uids)
-            batch_size = self.settings.batch_size
-            with self._preparer(len(uids)) as self._prepare:
-                # Pipelined: a batch is fetched, claimed and handed to the workers to parse
-                # while the batch before it is decided, sent and synced here.
-                previous: _Fetching | None = None
-                for start in range(0, len(uids), batch_size):
-                    if self.stop.is_set():
-                        break
-                    self._keep_lease()
-                    fetching = self._fetch(intake, uids[start : start + batch_size], report)
-                    if previous is not None:
-                        self._finish(box, outbox, uidvalidity, previous, report)
-                    previous = fetching
-                if previous is not None:
-                    self._finish(box, outbox, uidvalidity, previous, report)
-            if uids:  # the rest of the burst (and what was quarantined unread) on the server now
+            sender = Sender(self._send_due, self._raw_store, smtp, self.stop)  # sends what is due already
+            try:
+                uids = self._take_in(box, uidvalidity, sender, report)
+                sent = sender.finish(self._keep_lease)
+            finally:
+                sender.close()
+            report.sent, report.retrying = sent.sent, sent.retrying
+            report.failed, report.unknown = sent.failed, sent.unknown
+            report.stages["send"] += sent.seconds
+            if uids or sent.handled:  # the rest of the burst, and how its acks went, on the server now
                 self._sync(box, uidvalidity, report)
         self._deliver_events(report)
         return report
+
+    def _take_in(self, box: Mailbox, uidvalidity: int, sender: Sender, report: TickReport) -> list[int]:
+        """The server's news, the resolutions due, then the new mail in batches; returns its UIDs."""
+        self._sync(box, uidvalidity, report)
+        self._agent_resolutions(box, uidvalidity)
+        self._first_responses(box, uidvalidity)
+        self._sla_breaches(box, uidvalidity, report)
+        if self._resolution_notices(report):
+            sender.wake()
+        limit = self.settings.limits.max_message_bytes
+        intake = Intake(box, self.store, self.account, self.folder, uidvalidity, limit)
+        uids = intake.backlog()
+        report.backlog = len(uids)
+        batch_size = self.settings.batch_size
+        with self._preparer(len(uids)) as self._prepare:
+            # Pipelined: a batch is fetched, claimed and handed to the workers to parse
+            # while the batch before it is decided and synced here (and its acks sent beside).
+            previous: _Fetching | None = None
+            for start in range(0, len(uids), batch_size):
+                if self.stop.is_set():
+                    break
+                self._keep_lease()
+                fetching = self._fetch(intake, uids[start : start + batch_size], report)
+                if previous is not None:
+                    self._finish(box, uidvalidity, previous, sender, report)
+                previous = fetching
+            if previous is not None:
+                self._finish(box, uidvalidity, previous, sender, report)
+        return uids
 
     def _keep_lease(self) -> None:
         if self._lease is None or time.monotonic() - self._lease_renewed < self._lease_every:
@@ -228,11 +241,11 @@ class Processor(RoutingMixin, SendingMixin, SyncMixin):
             raise LeaseLost("another inboxd took over the mailbox lease; this one stops working on it")
         self._lease_renewed = time.monotonic()
 
-    def _finish(self, box: Mailbox, outbox: Outbox, uidvalidity: int, batch: _Fetching, report: TickReport) -> None:
-        """Decide a fetched batch, send its acks, move the checkpoint past it; apply a burst's
-        outcomes on the server every SYNC_AT_ONCE mails or SYNC_EVERY_SECONDS."""
-        self._decide_fetched(batch, report)
-        self._send_due(outbox, report)
+    def _finish(self, box: Mailbox, uidvalidity: int, batch: _Fetching, sender: Sender, report: TickReport) -> None:
+        """Decide a fetched batch (the sender sends its acks as they are committed), move the
+        checkpoint past it; apply a burst's outcomes on the server every SYNC_AT_ONCE mails or
+        SYNC_EVERY_SECONDS."""
+        self._decide_fetched(batch, sender, report)
         self._unsynced_mails += len(batch.claimed)
         if self._unsynced_mails >= SYNC_AT_ONCE or time.monotonic() - self._synced_at >= SYNC_EVERY_SECONDS:
             self._sync(box, uidvalidity, report)
@@ -269,7 +282,7 @@ class Processor(RoutingMixin, SendingMixin, SyncMixin):
         # downstream (store, logs, the acknowledgement) can hold one.
         return _Fetching(uids, claimed, self._prepare.start(hashed))
 
-    def _decide_fetched(self, batch: _Fetching, report: TickReport) -> None:
+    def _decide_fetched(self, batch: _Fetching, sender: Sender, report: TickReport) -> None:
         watch = self._watch
         with watch("wait") if self._prepare.remote else nullcontext():
             results = batch.results()
@@ -286,19 +299,24 @@ class Processor(RoutingMixin, SendingMixin, SyncMixin):
             if result.internal:  # a bug must cost one mail, not the mailbox
                 log.error("uid %s: unexpected error while parsing\n%s", item.uid, result.trace.rstrip())
             self._quarantine(row, None, result.error or "could not be parsed", report)
-        self._decide_all(parsed, report)
+        self._decide_all(parsed, sender, report)
 
-    def _decide_all(self, parsed: list[_Parsed], report: TickReport) -> None:
+    def _decide_all(self, parsed: list[_Parsed], sender: Sender, report: TickReport) -> None:
         classification = classify_batch(self.classifier, [p.found for p in parsed])
         self._ack_counts = {}  # the limits' counts, read afresh for each batch
-        # The batch's decisions are committed together (each one still all or nothing);
-        # nothing is sent or applied on the server before that commit.
-        with self.store.batch():
-            self._decide_each(parsed, classification, report)
+        self._decide_each(parsed, classification, sender, report)
 
     def _decide_each(
-        self, parsed: list[_Parsed], classification: Mapping[int, Classification | None], report: TickReport
+        self,
+        parsed: list[_Parsed],
+        classification: Mapping[int, Classification | None],
+        sender: Sender,
+        report: TickReport,
     ) -> None:
+        # Each mail's decision is its own commit, and the sender is woken after a group of
+        # them: a commit for the whole batch would hold the store's write lock (and its acks)
+        # from the sender until the last mail is decided. Nothing is sent or applied on the
+        # server before the commit of the decision that queued it.
         watch = self._watch
         trust = self.policy.trust
         for index, p in enumerate(parsed):
@@ -326,6 +344,9 @@ class Processor(RoutingMixin, SendingMixin, SyncMixin):
             except Exception as exc:
                 log.exception("%s: unexpected error while deciding", mail.message_id)
                 self._quarantine(row, mail, f"internal error while deciding: {type(exc).__name__}: {exc}", report)
+            if index % RESERVE_AT_ONCE == RESERVE_AT_ONCE - 1:
+                sender.wake()  # a group's worth: woken for each mail, it would reserve acks one by one
+        sender.wake()
 
 
 def describe(store: Store, rows: Sequence[int]) -> list[MessageRow]:

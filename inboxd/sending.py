@@ -5,6 +5,12 @@ committed `sending` for up to RESERVE_AT_ONCE of them before SMTP, each marked a
 just before its transaction, `sent` after; a temporary failure is retried with a backoff, a
 permanent one recorded, one whose fate is unknown never re-sent blindly. Resolution notices
 are queued like acks and sent the same way; webhook events are delivered here too.
+
+The tick sends beside its deciding: a `Sender` thread owns the tick's SMTP connection and
+sends what is due whenever the tick has committed more (`wake`), over the store's side
+connection, so that waiting for the SMTP server's answers overlaps the next mails'
+deciding instead of following it. Each ack still goes through the same commits in the
+same order; the sender sees an ack only once the decision that queued it is committed.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ import logging
 import threading
 from collections.abc import Callable
 from contextlib import suppress
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 from inboxd import faults
 from inboxd.acknowledge import Policy
@@ -21,6 +28,7 @@ from inboxd.errors import SendPermanent, SendTemporary, SendUnknown, SmtpUnavail
 from inboxd.processing import Outbox, ProcessorSettings, TickReport
 from inboxd.render import Renderer
 from inboxd.resolution import build_notice
+from inboxd.stopwatch import Stopwatch, Timed
 from inboxd.store import AckRow, Store
 
 if TYPE_CHECKING:
@@ -31,6 +39,104 @@ log = logging.getLogger("inboxd.pipeline")
 # Acks committed as `sending` in one synced commit (see store/acks.py); after a power cut, up to
 # this many are unknown (a crash of inboxd alone leaves at most the one in flight unknown).
 RESERVE_AT_ONCE = 16
+# While the tick waits for the sender to finish, it renews the mailbox lease this often.
+_JOIN_SECONDS = 1.0
+
+
+@dataclass(slots=True)
+class Sent:
+    """What a sender did in one tick."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    unknown: int = 0
+    seconds: float = 0.0  # its time in SMTP and the store, beside the tick's
+    stages: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retrying + self.failed + self.unknown
+
+
+SendDue = Callable[[Store, Outbox, Sent, Callable[[], bool]], None]
+
+
+class Sender:
+    """Sends the due acks in a thread beside the tick, over the tick's SMTP connection.
+
+    `wake()` after each commit that may have queued an ack; `finish()` sends what is still
+    due and waits; `close()` (the tick failed) stops after the ack in flight. An error in
+    the thread (the store failed, a test's simulated crash) is raised in the tick by the
+    next `wake()` or `finish()`. Its store calls use the store's side connection.
+    """
+
+    def __init__(self, send_due: SendDue, store: Store, outbox: Outbox, stop: threading.Event):
+        self._send_due = send_due
+        self._raw_store = store
+        self._watch = Stopwatch()
+        self._store = cast(Store, Timed(store, self._watch, "send"))  # its store time counts as sending
+        self._outbox = cast(Outbox, Timed(outbox, self._watch, "send"))
+        self._stop = stop
+        self._abort = threading.Event()
+        self._wake = threading.Event()
+        self._finishing = False
+        self._error: BaseException | None = None
+        self.done = Sent()
+        self._wake.set()  # what is due already goes first
+        self._thread = threading.Thread(target=self._run, name="inboxd-sender", daemon=True)
+        self._thread.start()
+
+    def _stopping(self) -> bool:
+        return self._abort.is_set() or self._stop.is_set()
+
+    def _run(self) -> None:
+        try:
+            with self._raw_store.on_side_connection():
+                while not self._stopping():
+                    self._wake.wait()
+                    self._wake.clear()
+                    finishing = self._finishing  # read before sending: a later finish() wakes again
+                    if self._stopping():
+                        return
+                    self._send_due(self._store, self._outbox, self.done, self._stopping)
+                    if finishing:
+                        return
+        except BaseException as exc:  # handed to the tick's thread, raised there
+            self._error = exc
+        finally:
+            self.done.stages = dict(self._watch.seconds)
+            self.done.seconds = sum(self._watch.seconds.values())
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def wake(self) -> None:
+        """More may be due (a commit queued acks); raises what the thread raised."""
+        self._raise()
+        self._wake.set()
+
+    def finish(self, keep_lease: Callable[[], None]) -> Sent:
+        """Send what is due now, wait for it (renewing the lease), and say what was done."""
+        self._finishing = True
+        self._wake.set()
+        while self._thread.is_alive():
+            self._thread.join(_JOIN_SECONDS)
+            keep_lease()
+        self._raise()
+        return self.done
+
+    def close(self) -> None:
+        """Stop after the ack in flight and wait (the tick is failing: its error is the one raised)."""
+        self._abort.set()
+        self._wake.set()
+        self._thread.join()
+        if self._error is not None and not isinstance(self._error, Exception):
+            raise self._error  # a simulated crash (tests) is not swallowed by the tick's own error
+        if self._error is not None:
+            log.error("the sender failed too: %s", self._error)
 
 
 class SendingMixin:
@@ -53,32 +159,33 @@ class SendingMixin:
     def _backoff(self, attempts: int) -> float:
         return float(min(3600.0, self.settings.retry_base_seconds * 2 ** max(0, attempts - 1)))
 
-    def _send_due(self, outbox: Outbox, report: TickReport) -> None:
-        due = self.store.acks_due(self.clock())
+    def _send_due(self, store: Store, outbox: Outbox, report: Sent, stopping: Callable[[], bool]) -> None:
+        """Send every ack that is due (in the sender's thread: `store` is on the side connection)."""
+        due = store.acks_due(self.clock())
         for start in range(0, len(due), RESERVE_AT_ONCE):
-            if self.stop.is_set():
+            if stopping():
                 return
             self._keep_lease()
             group = due[start : start + RESERVE_AT_ONCE]
-            reserved = self.store.reserve_sending([ack.id for ack in group])
+            reserved = store.reserve_sending([ack.id for ack in group])
             faults.point("reserved")
             left = list(reserved)  # reserved and not attempted: pending again if the tick stops here
             try:
                 for ack in (a for a in group if a.id in reserved):
-                    if self.stop.is_set():
+                    if stopping():
                         return
                     self._keep_lease()
                     left.remove(ack.id)
-                    if not self.store.begin_attempt(ack.id):
+                    if not store.begin_attempt(ack.id):
                         continue
-                    if not self._send_one(ack, outbox, report):
+                    if not self._send_one(ack, store, outbox, report):
                         return  # SMTP is down: the others stay pending for the next tick
             finally:
                 if left:
                     with suppress(StoreError):  # if not now, the next tick's recovery does it
-                        self.store.release_reserved(left)
+                        store.release_reserved(left)
 
-    def _send_one(self, ack: AckRow, outbox: Outbox, report: TickReport) -> bool:
+    def _send_one(self, ack: AckRow, store: Store, outbox: Outbox, report: Sent) -> bool:
         """Hand one attempted ack to SMTP and record how it went; False when SMTP is unavailable."""
         attempts = ack.attempts + 1
         faults.point("before_send")
@@ -86,25 +193,25 @@ class SendingMixin:
             outbox.send(ack.mail, ack.ticket_ref)
         except SendTemporary as exc:
             if attempts >= self.settings.max_send_attempts:
-                self.store.mark_failed(ack.id, f"gave up after {attempts} attempts: {exc}")
+                store.mark_failed(ack.id, f"gave up after {attempts} attempts: {exc}")
                 report.failed += 1
             else:
-                self.store.mark_retry(ack.id, str(exc), self.clock() + self._backoff(attempts))
+                store.mark_retry(ack.id, str(exc), self.clock() + self._backoff(attempts))
                 report.retrying += 1
             log.warning("ack %s to %s not sent yet: %s", ack.id, ack.ticket_ref, exc)
             return not isinstance(exc, SmtpUnavailable)
         except SendPermanent as exc:
-            self.store.mark_failed(ack.id, str(exc))
+            store.mark_failed(ack.id, str(exc))
             report.failed += 1
             log.error("ack %s for %s refused: %s", ack.id, ack.ticket_ref, exc)
         except SendUnknown as exc:
-            self.store.mark_unknown(ack.id, str(exc))
+            store.mark_unknown(ack.id, str(exc))
             report.unknown += 1
             log.error("ack %s for %s: fate unknown: %s", ack.id, ack.ticket_ref, exc)
         else:
             faults.point("after_send")
             try:
-                self.store.mark_sent(ack.id)
+                store.mark_sent(ack.id)
             except StoreError:
                 self._sent_unrecorded.add(ack.id)
                 raise
@@ -113,7 +220,7 @@ class SendingMixin:
 
     def _resolution_notices(self, report: TickReport) -> int:
         """Close tickets nobody answered in time; queue the notice of each newly resolved ticket
-        (sent by `_send_due` like an acknowledgement). Returns the notices queued."""
+        (sent by the sender like an acknowledgement). Returns the notices queued."""
         days = self.settings.reopen_within_days
         closed = self.store.close_resolved(self.clock() - days * 86400)
         due = self.store.notices_due(self.account, self.folder)

@@ -9,6 +9,7 @@ version), refuses one that is damaged or newer, and migrates an older one.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -78,7 +79,7 @@ class SqliteDb:
 
     dialect = "sqlite"
 
-    def __init__(self, path: Path, readonly: bool):
+    def __init__(self, path: Path, readonly: bool, *, check: bool = True):
         self.where = str(path)
         if readonly:
             if not path.exists():
@@ -90,9 +91,9 @@ class SqliteDb:
         conn.row_factory = sqlite3.Row
         self.conn = conn
         self.execute("PRAGMA busy_timeout = 10000")
-        check = self.execute("PRAGMA quick_check").fetchone()[0]
-        if check != "ok":
-            raise StoreError(f"{path}: the database is damaged ({check}); it was left untouched")
+        verdict = self.execute("PRAGMA quick_check").fetchone()[0] if check else "ok"
+        if verdict != "ok":
+            raise StoreError(f"{path}: the database is damaged ({verdict}); it was left untouched")
         if not readonly:
             self.execute("PRAGMA journal_mode = WAL")
             # NORMAL in WAL mode: every commit survives a crash of inboxd, and the store stays
@@ -125,19 +126,35 @@ def is_url(target: str | Path) -> bool:
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
+class _Connection:
+    """A connection and how deep the thread using it is inside `batch()` (> 0: its write
+    transactions are savepoints of one)."""
+
+    __slots__ = ("db", "depth")
+
+    def __init__(self, db: Db):
+        self.db = db
+        self.depth = 0
+
+
 class StoreBase:
-    """Opens the store, refuses a damaged or newer one, migrates an older one."""
+    """Opens the store, refuses a damaged or newer one, migrates an older one.
+
+    One object serves two threads: the tick's, and the sender's beside it
+    (`inboxd.sending`), which works `on_side_connection()`: a second connection, so that
+    neither sees the other's transaction. Their write transactions take turns on a lock
+    of this object (SQLite has one writer at a time; left to its busy handler, a waiting
+    writer would sleep in steps of milliseconds).
+    """
 
     def __init__(self, target: Path | str, *, readonly: bool = False, password: str | None = None):
         self.path = target
-        self._batch_depth = 0  # > 0: inside `batch()`, write transactions are savepoints of one
+        self._readonly, self._password = readonly, password
+        self._write_lock = threading.Lock()
+        self._local = threading.local()  # .side: the _Connection of a thread on the side connection
+        self._side: _Connection | None = None
         try:
-            if is_url(target):
-                from inboxd.store.postgres import PostgresDb  # noqa: PLC0415 - only when PostgreSQL is used
-
-                self._db: Db = PostgresDb(str(target), password, readonly)
-            else:
-                self._db = SqliteDb(Path(target), readonly)
+            self._main = _Connection(self._connect(check=True))
             if readonly:
                 self._check_version()
             else:
@@ -145,8 +162,42 @@ class StoreBase:
         except (sqlite3.DatabaseError, StoreError) as exc:
             raise StoreError(f"{target}: cannot use the store: {exc} (it was left untouched)") from exc
 
+    def _connect(self, *, check: bool) -> Db:
+        if is_url(self.path):
+            from inboxd.store.postgres import PostgresDb  # noqa: PLC0415 - only when PostgreSQL is used
+
+            return PostgresDb(str(self.path), self._password, self._readonly)
+        return SqliteDb(Path(self.path), self._readonly, check=check)
+
+    @property
+    def _conn(self) -> _Connection:
+        side: _Connection | None = getattr(self._local, "side", None)
+        return self._main if side is None else side
+
+    @property
+    def _db(self) -> Db:
+        return self._conn.db
+
+    @contextmanager
+    def on_side_connection(self) -> Iterator[None]:
+        """This thread's calls use the second connection (opened once, on first use, and
+        checked by the first: `quick_check` reads the whole file). One thread at a time."""
+        if getattr(self._local, "side", None) is not None:
+            yield
+            return
+        if self._side is None:
+            self._side = _Connection(self._connect(check=False))
+        self._local.side = self._side
+        try:
+            yield
+        finally:
+            self._local.side = None
+
     def close(self) -> None:
-        self._db.close()
+        if self._side is not None:
+            self._side.db.close()
+            self._side = None
+        self._main.db.close()
 
     def _version(self) -> int:
         try:
@@ -197,15 +248,16 @@ class StoreBase:
         cost more than the writes themselves. No durable write (`sending`) may be in a
         batch: it must be on disk before its SMTP transaction starts.
         """
-        if self._batch_depth:
+        conn = self._conn
+        if conn.depth:
             yield
             return
         with self._tx():
-            self._batch_depth = 1
+            conn.depth = 1
             try:
                 yield
             finally:
-                self._batch_depth = 0
+                conn.depth = 0
 
     @contextmanager
     def _tx(self, durable: bool = False) -> Iterator[Db]:
@@ -214,48 +266,52 @@ class StoreBase:
         SQLite: its COMMIT runs under synchronous = FULL, which syncs the WAL (a setting that
         can only change outside a transaction); PostgreSQL: every commit is durable.
         """
-        if self._batch_depth:
+        conn = self._conn
+        if conn.depth:
             if durable:
                 raise RuntimeError("a durable write cannot be part of a batch: it would commit late")
-            yield from self._savepoint()
+            yield from self._savepoint(conn)
             return
-        full = durable and isinstance(self._db, SqliteDb)
-        if full:
-            self._db.execute("PRAGMA synchronous = FULL")
-        try:
-            self._db.begin()
-            try:
-                yield self._db
-            except BaseException:
-                with suppress(StoreError):  # the original error is the one to report
-                    self._db.execute("ROLLBACK")
-                raise
-            try:
-                self._db.execute("COMMIT")
-            except StoreError:
-                with suppress(StoreError):
-                    self._db.execute("ROLLBACK")
-                raise
-        finally:
+        db = conn.db
+        full = durable and isinstance(db, SqliteDb)
+        with self._write_lock:
             if full:
-                with suppress(StoreError):
-                    self._db.execute("PRAGMA synchronous = NORMAL")
-
-    def _savepoint(self) -> Iterator[Db]:
-        name = f"write_{self._batch_depth}"
-        self._batch_depth += 1
-        try:
-            self._db.execute(f"SAVEPOINT {name}")
+                db.execute("PRAGMA synchronous = FULL")
             try:
-                yield self._db
+                db.begin()
+                try:
+                    yield db
+                except BaseException:
+                    with suppress(StoreError):  # the original error is the one to report
+                        db.execute("ROLLBACK")
+                    raise
+                try:
+                    db.execute("COMMIT")
+                except StoreError:
+                    with suppress(StoreError):
+                        db.execute("ROLLBACK")
+                    raise
+            finally:
+                if full:
+                    with suppress(StoreError):
+                        db.execute("PRAGMA synchronous = NORMAL")
+
+    def _savepoint(self, conn: _Connection) -> Iterator[Db]:
+        name = f"write_{conn.depth}"
+        conn.depth += 1
+        db = conn.db
+        try:
+            db.execute(f"SAVEPOINT {name}")
+            try:
+                yield db
             except BaseException:
                 with suppress(StoreError):
-                    self._db.execute(f"ROLLBACK TO {name}")
-                    self._db.execute(f"RELEASE {name}")
+                    db.execute(f"ROLLBACK TO {name}")
+                    db.execute(f"RELEASE {name}")
                 raise
-            self._db.execute(f"RELEASE {name}")
+            db.execute(f"RELEASE {name}")
         finally:
-            self._batch_depth -= 1
+            conn.depth -= 1
 
     def _make_durable(self) -> None:
         """Every commit so far survives a power cut (SQLite: a synced WAL; PostgreSQL: always)."""

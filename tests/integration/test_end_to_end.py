@@ -227,7 +227,10 @@ def test_crash_before_the_decision_is_committed_handles_the_mail_on_restart(
     with pytest.raises(Crash):
         poll_once(app, store)
     store.close()
-    assert servers.sink.received() == []
+    # Each decision is its own commit: the first mail's was committed, and its ack may have
+    # gone out before the "crash"; the second mail's was not, and nothing went to its sender.
+    assert len(servers.sink.received()) <= 1
+    assert all(m["rcpt_tos"] != ["m.kovac@outlook.com"] for m in servers.sink.received())
 
     servers.poll()
     assert len(acks_by_original(servers)) == 2

@@ -22,6 +22,7 @@ from inboxd.errors import FolderMissing, LeaseLost, MailboxError, StoreError, St
 from inboxd.mailbox import Fetched
 from inboxd.metrics import Metrics
 from inboxd.pipeline import Processor
+from inboxd.sending import RESERVE_AT_ONCE
 from inboxd.store import Store
 from inboxd.values import OutgoingMail
 from tests.conftest import fixture_bytes
@@ -285,3 +286,59 @@ def test_a_long_burst_is_synced_every_sync_at_once_mails(
     # Batches are fetched one ahead of deciding: after the third fetch the first two are decided.
     assert box.events == ["fetch", "fetch", "fetch", "sync", "fetch", "sync"]
     assert sorted(box.keywords) == list(range(1, len(BURST) + 1))
+
+
+def test_acks_are_sent_beside_the_deciding_not_after_it(
+    offline_app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch's last decision waits for its first ack to have gone out: a tick that sent
+    only after deciding the whole batch would never get there. The sender is woken after
+    each group of RESERVE_AT_ONCE decisions, so the batch holds a group and a few more."""
+    n = RESERVE_AT_ONCE + 4
+    template = fixture_bytes("en_account_2fa.eml")
+    box = FakeMailbox(())
+    box.mails = {
+        uid: template.replace(b"sooah.kim@naver.example", f"c{uid}@d{uid}.example".encode()).replace(
+            b"<0a1b2c3d4e5f@naver.example>", f"<m{uid}@d{uid}.example>".encode()
+        )
+        for uid in range(1, n + 1)
+    }
+    store = Store(tmp_path / "s.db")
+    first_sent = threading.Event()
+
+    class Watching(FakeOutbox):
+        def send(self, mail: OutgoingMail, ticket: str | None = None) -> None:
+            super().send(mail, ticket)
+            first_sent.set()
+
+    outbox = Watching()
+    real = store.record_decision
+    calls = {"n": 0}
+
+    def record(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == n:
+            assert first_sent.wait(10), "no ack was sent while the batch was still being decided"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "record_decision", record)
+    report = processor(offline_app, store, box, outbox).tick()
+    assert report.sent == len(outbox.sent) == n
+    assert len({m.in_reply_to for m in outbox.sent}) == n
+    assert [a.state for a in store.acks()] == ["sent"] * n
+    assert all("$Inboxd-Acked" in box.keywords[uid] for uid in box.mails)  # synced after the sender finished
+
+
+def test_a_store_failure_in_the_sender_stops_the_tick(
+    offline_app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path / "s.db")
+    box, outbox = FakeMailbox(NAMES), FakeOutbox()
+    monkeypatch.setattr(store, "begin_attempt", failing_once(store.begin_attempt, StoreUnavailable("s.db: locked")))
+    with pytest.raises(StoreUnavailable):
+        processor(offline_app, store, box, outbox).tick()
+    assert outbox.sent == []  # nothing goes out without its attempt committed
+    report = processor(offline_app, store, box, outbox).tick()  # the next tick sends them, once each
+    assert report.recovered_unknown == 0
+    assert sorted(m.in_reply_to or "" for m in outbox.sent) == sorted(set(m.in_reply_to or "" for m in outbox.sent))
+    assert [a.state for a in store.acks()] == ["sent"] * len(NAMES)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -207,6 +208,39 @@ def test_released_acks_are_pending_and_an_attempted_one_stays_sending(make_store
     assert [a.id for a in store.acks_due()] == [second]
     assert [a.id for a in store.acks("sending")] == [first]
     assert not store.begin_attempt(second)  # released: not ours to send any more
+
+
+def test_a_thread_on_the_side_connection_sees_only_commits_and_writes_in_turn(
+    make_store: Callable[[], Store],
+) -> None:
+    """The sender's thread works on its own connection: it never sees the tick's uncommitted
+    decisions (nor sends their acks), and its writes wait for the tick's transaction."""
+    store = make_store()
+    (first,) = _acks(store, 1)
+    seen: list[list[int]] = []
+    reserved: list[list[int]] = []
+    in_batch, go = threading.Event(), threading.Event()
+
+    def sender() -> None:
+        with store.on_side_connection():
+            in_batch.wait(10)
+            seen.append([a.id for a in store.acks_due()])
+            go.set()
+            reserved.append(store.reserve_sending([first]))  # waits for the batch's commit
+
+    thread = threading.Thread(target=sender)
+    thread.start()
+    with store.batch():
+        claim = store.claim(key(2), None, "h2", 10)
+        store.record_decision(claim.row, FakeMail("<m2@x>", "h2"), ack_decision(), **with_ack(store, PLAN, outgoing))  # type: ignore[arg-type]
+        in_batch.set()
+        assert go.wait(10)
+        thread.join(0.3)
+        assert thread.is_alive()  # its write waits for this transaction
+    thread.join(10)
+    assert seen == [[first]]  # the uncommitted ack was not visible to it
+    assert reserved == [[first]]
+    assert [a.state for a in store.acks()] == ["sending", "pending"]
 
 
 def test_lease(make_store: Callable[[], Store]) -> None:
