@@ -250,27 +250,35 @@ class DecisionsMixin(StoreBase):
         reason = plan.escalation.reason if plan.escalation else None
         if plan.ticket_id is None:
             c = decision.classification
+            dues = [d for d in (plan.first_response_due, plan.resolution_due) if d is not None]
+            timing = (plan.first_response_due, plan.resolution_due, min(dues) if dues else None)
             # The ticket belongs to the From address (never Reply-To), with the verdict on it.
-            # Under its reserved id when its acknowledgement was rendered for it, else the counter's next.
-            column, value = ("id, ", "?, ") if reserved else ("", "")
+            # Under its reserved id when its acknowledgement was rendered for it, with its reference
+            # and due times in the one INSERT; else under the counter's next id, which its reference
+            # is made of, set just after.
+            columns, values = (
+                ("id, ref, first_response_due, resolution_due, sla_due, ", "?, ?, ?, ?, ?, ") if reserved else ("", "")
+            )
             cur = db.execute(
-                f"INSERT INTO tickets ({column}customer, subject, subject_key, category, language, state, priority, "
+                f"INSERT INTO tickets ({columns}customer, subject, subject_key, category, language, state, priority, "
                 "missing, facts, escalated, escalation_reason, security_incident, sender_verdict, last_customer_at, "
-                f"created_at, updated_at) VALUES ({value}?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                f"created_at, updated_at) VALUES ({values}?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
-                    *((reserved.id,) if reserved else ()),
+                    *((reserved.id, reserved.ref, *timing) if reserved else ()),
                     mail.sender, mail.subject, normalise_subject(mail.subject), c.category if c else "other",
                     decision.language, plan.state, plan.priority, missing, facts, escalated, reason,
                     int(plan.security_incident), decision.sender.verdict, at, at, at,
                 ),
             )  # fmt: skip
             ticket_id = int(cur.fetchone()["id"])
-            ref = reserved.ref if reserved else ticket_ref(prefix, ticket_id)
-            dues = [d for d in (plan.first_response_due, plan.resolution_due) if d is not None]
-            db.execute(
-                "UPDATE tickets SET ref = ?, first_response_due = ?, resolution_due = ?, sla_due = ? WHERE id = ?",
-                (ref, plan.first_response_due, plan.resolution_due, min(dues) if dues else None, ticket_id),
-            )
+            if reserved:
+                ref = reserved.ref
+            else:
+                ref = ticket_ref(prefix, ticket_id)
+                db.execute(
+                    "UPDATE tickets SET ref = ?, first_response_due = ?, resolution_due = ?, sla_due = ? WHERE id = ?",
+                    (ref, *timing, ticket_id),
+                )
             _event(
                 db,
                 ticket_id,
