@@ -129,6 +129,10 @@ class DecisionsMixin(StoreBase):
             raise ValueError("an acknowledgement of a new ticket is rendered for a reserved ticket (reserve_ticket)")
         at = now()
         c = decision.classification
+        # The mail's facts and the missing fields, as JSON once: a new ticket's are the same text.
+        lookalikes = _lookalikes(decision)
+        facts = facts_json(decision.facts, lookalikes)
+        missing = missing_json(plan.missing if plan else decision.missing)
         with self._tx() as db:
             state = db.execute("SELECT state, account, folder FROM messages WHERE id = ?", (row,)).fetchone()
             if state is None or state["state"] != "new":
@@ -139,7 +143,10 @@ class DecisionsMixin(StoreBase):
             ticket_ref: str | None = None
             if plan is not None and mail is not None:
                 page = _escalation_is_news(db, plan)
-                ticket_id, ref = self._apply_plan(db, row, mail, decision, plan, ticket_prefix, ticket, at)
+                ticket_facts = facts if plan.facts is decision.facts and not lookalikes else facts_json(plan.facts)
+                ticket_id, ref = self._apply_plan(
+                    db, row, mail, decision, plan, ticket_prefix, ticket, at, ticket_facts, missing, lookalikes
+                )
                 ticket_ref = ref
                 _plan_events(db, state["account"], state["folder"], ticket_id, decision, plan, page)
                 if plan.send and outgoing is not None:
@@ -177,8 +184,8 @@ class DecisionsMixin(StoreBase):
                     c.category if c else None,
                     c.confidence if c else None,
                     c.rule if c else None,
-                    facts_json(decision.facts, _lookalikes(decision)),
-                    missing_json(plan.missing if plan else decision.missing),
+                    facts,
+                    missing,
                     ticket_id,
                     None if plan is None else ("new" if plan.ticket_id is None else "followup"),
                     escalation,
@@ -243,9 +250,12 @@ class DecisionsMixin(StoreBase):
         prefix: str,
         reserved: ReservedTicket | None,
         at: float,
+        facts: str,
+        missing: str,
+        lookalikes: list[str],
     ) -> tuple[int, str]:
-        facts = facts_json(plan.facts)
-        missing = missing_json(plan.missing)
+        """The plan's ticket, new or updated, and its events; `facts` and `missing`: the plan's, as JSON;
+        `lookalikes`: the mail's look-alike domains."""
         escalated = 1 if plan.escalation else 0
         reason = plan.escalation.reason if plan.escalation else None
         if plan.ticket_id is None:
@@ -310,7 +320,6 @@ class DecisionsMixin(StoreBase):
         if plan.security_incident and decision.facts.secrets:
             kinds = ", ".join(sorted({s.kind for s in decision.facts.secrets}))
             _event(db, ticket_id, "security_incident", f"customer secret in the mail, redacted: {kinds}", row)
-        lookalikes = _lookalikes(decision)
         if lookalikes:
             _event(db, ticket_id, "lookalike", f"links to look-alike domains: {', '.join(lookalikes)}", row)
         return ticket_id, ref

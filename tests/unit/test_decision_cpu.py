@@ -1,5 +1,5 @@
 """The main process's work per mail, made cheaper without changing a result: the model's margins
-bit for bit, a new ticket's row, the stopwatch's stages."""
+bit for bit, a new ticket's row and its facts, the stopwatch's stages."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from inboxd.classifier.features import Terms
 from inboxd.classifier.model import _HALF_TO_SINGLE, _SLICE, Model
+from inboxd.links import Link
+from inboxd.stopwatch import Stopwatch, Timed
 from inboxd.store import Store
+from inboxd.store.codec import facts_json
+from inboxd.values import Facts
 from tests.unit.test_store import PLAN, FakeMail, ack_decision, key, outgoing, with_ack
 
 
@@ -91,3 +96,39 @@ def test_a_new_ticket_under_its_reservation_is_written_by_one_statement(tmp_path
     ticket_id, *rest = row.fetchone()
     assert rest == [f"INB-{ticket_id:06d}", 5.0, None, 5.0]
     store.close()
+
+
+def test_a_new_ticket_shares_its_mails_facts_but_never_its_lookalikes(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    conn: sqlite3.Connection = store._db.conn  # type: ignore[attr-defined]
+    facts = Facts(order_ids=("123456",))
+    for uid, links in ((1, ()), (2, (Link("binance-support.help", "lookalike", "like binance.com"),))):
+        decision = dataclasses.replace(ack_decision(), facts=facts, links=links)
+        plan = dataclasses.replace(PLAN, facts=facts, missing=("tx_id",))
+        claim = store.claim(key(uid), None, f"h{uid}", 10)
+        mail: Any = FakeMail(f"<m{uid}@x>", f"h{uid}")
+        store.record_decision(claim.row, mail, decision, **with_ack(store, plan, outgoing))
+    rows = conn.execute(
+        "SELECT m.facts, m.missing, t.facts, t.missing FROM messages m JOIN tickets t ON t.id = m.ticket_id ORDER BY m.id"
+    ).fetchall()
+    assert rows[0][0] == rows[0][2] == facts_json(facts) and rows[0][1] == rows[0][3] == '["tx_id"]'
+    assert rows[1][0] == facts_json(facts, ["binance-support.help"]) and rows[1][2] == facts_json(facts)
+    store.close()
+
+
+class _Failing:
+    def read(self, fail: bool) -> list[int]:
+        if fail:
+            raise ValueError("locked")
+        return [1]  # iterable, but no iterator: returned as it is
+
+
+def test_a_timed_call_that_fails_closes_its_stage_and_results_keep_their_type() -> None:
+    watch = Stopwatch()
+    proxy: Any = Timed(_Failing(), watch, "store")
+    with watch("decide"):
+        with pytest.raises(ValueError, match="locked"):
+            proxy.read(True)
+        assert watch._nested == [watch._nested[0]] and watch._nested[0] >= 0.0  # only "decide" is open
+        assert proxy.read(False) == [1] and type(proxy.read(False)) is list
+    assert watch._nested == [] and watch.seconds["store"] > 0.0
