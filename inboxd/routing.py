@@ -147,7 +147,7 @@ class RoutingMixin:
         if queue is not None:
             report.open_tickets[category_name] = queue.backlog
 
-        plan = self._with_due(replace(plan_new(decision, text, self.ticket_policy), notes=notes), received)
+        plan = self._with_due(plan_new(decision, text, self.ticket_policy), received, notes)
         reserved, ack = None, None
         if plan.send:
             # The ticket's reference first, then the acknowledgement that quotes it, rendered here:
@@ -178,8 +178,10 @@ class RoutingMixin:
         if self._queue is not None and decision.classification is not None:
             self._queue.setdefault(decision.classification.category, [0, 0])[0] += 1
 
-    def _with_due(self, plan: TicketPlan, received: datetime) -> TicketPlan:
-        """A new ticket's plan with its [sla] due times as Unix times (None: not tracked)."""
+    def _with_due(self, plan: TicketPlan, received: datetime, notes: tuple[str, ...] = ()) -> TicketPlan:
+        """A new ticket's plan with its [sla] due times as Unix times (None: not tracked), and `notes`."""
+        if self._sla == (None, None):  # no [sla]: the plan's due times are None already
+            return replace(plan, notes=notes) if notes else plan
         calendar = self.policy.promise.calendar
         due: list[float | None] = []
         for span in self._sla:
@@ -190,7 +192,7 @@ class RoutingMixin:
                 due.append(calendar.after(received, span).timestamp())
             except NoOpenHours:  # a calendar closed for years: elapsed time, rather than no SLA
                 due.append((received + timedelta(seconds=span.seconds)).timestamp())
-        return replace(plan, first_response_due=due[0], resolution_due=due[1])
+        return replace(plan, first_response_due=due[0], resolution_due=due[1], notes=notes or plan.notes)
 
     def _withheld(self, mail: ParsedEmail) -> tuple[SkipReason, str] | None:
         """Why a new request gets no acknowledgement although it would deserve one, if it does not:
@@ -272,6 +274,8 @@ class RoutingMixin:
                 self._to_security_team(row, mail, decision, ref, report)
         if decision.lookalike:
             report.lookalikes += 1
+        if not log.isEnabledFor(logging.INFO):
+            return  # WARNING, the usual level: the record is built only when it is logged
         log.info(
             "decided",
             extra={

@@ -50,15 +50,10 @@ class _Stage:
         self._started = 0.0
 
     def __enter__(self) -> None:
-        self._started = time.perf_counter()
-        self._watch._nested.append(0.0)
+        self._started = self._watch._start()
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        spent = time.perf_counter() - self._started
-        nested = self._watch._nested.pop()
-        self._watch.seconds[self._name] += spent - nested
-        if self._watch._nested:
-            self._watch._nested[-1] += spent
+        self._watch._stop(self._name, self._started)
 
 
 class Stopwatch:
@@ -76,6 +71,19 @@ class Stopwatch:
 
     def __call__(self, name: str) -> _Stage:
         return _Stage(self, name)
+
+    def _start(self) -> float:
+        """A stage opens: the stages timed inside it are counted from here."""
+        self._nested.append(0.0)
+        return time.perf_counter()
+
+    def _stop(self, name: str, started: float) -> None:
+        """The stage opened at `started` closes: its seconds less those of the stages inside it."""
+        spent = time.perf_counter() - started
+        nested = self._nested
+        self.seconds[name] += spent - nested.pop()
+        if nested:
+            nested[-1] += spent
 
     def add(self, name: str, seconds: float) -> None:
         """Time measured elsewhere (in a worker process)."""
@@ -124,13 +132,39 @@ class Timed:
             return value
         watch, stage = self._watch, self._stages.get(name, self._default)
 
+        # Every store, model and template call of every mail comes through here: the stage is
+        # opened and closed inline, not by a context manager object per call.
         def call(*args: Any, **kwargs: Any) -> Any:
-            with watch(stage):
+            started = watch._start()
+            try:
                 result = value(*args, **kwargs)
-            if isinstance(result, AbstractContextManager):
+            finally:
+                watch._stop(stage, started)
+            kind = _kinds.get(type(result))
+            if kind is None:
+                kind = _kind_of(type(result))
+            if kind is _PLAIN:
+                return result
+            if kind is _CONTEXT:
                 return _TimedContext(result, watch, stage)
-            if isinstance(result, Iterator):
-                return watch.timed(stage, result)
-            return result
+            return watch.timed(stage, result)
 
         return call
+
+
+# How a call's result is timed: as it is (_PLAIN), on entering and leaving (_CONTEXT), item by
+# item (_ITERATOR). It depends on the result's type alone, and an isinstance() against these
+# ABCs walks their subclass hooks at each call: each type is looked at once.
+_PLAIN, _CONTEXT, _ITERATOR = "plain", "context", "iterator"
+_kinds: dict[type, str] = {}
+
+
+def _kind_of(result_type: type) -> str:
+    if issubclass(result_type, AbstractContextManager):
+        kind = _CONTEXT
+    elif issubclass(result_type, Iterator):
+        kind = _ITERATOR
+    else:
+        kind = _PLAIN
+    _kinds[result_type] = kind
+    return kind

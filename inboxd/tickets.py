@@ -48,6 +48,7 @@ _KIND_OF_KEY = {
 }
 _Fact = TypeVar("_Fact")
 SECURITY_REASON = "customer secret in the mail (security incident)"
+_TICKET_TAG = re.compile(r"\[#[A-Z][A-Z0-9]{1,9}-\d+\]")
 _REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|antw|答复|回复|回覆|转发|轉寄|转寄)\s*[:：]\s*)+", re.I)
 
 
@@ -110,7 +111,7 @@ class TicketPolicy:
 
 def normalise_subject(subject: str) -> str:
     """The subject without Re:/Fwd:/回复: prefixes and ticket references, for thread matching."""
-    text = re.sub(r"\[#[A-Z][A-Z0-9]{1,9}-\d+\]", " ", subject)
+    text = _TICKET_TAG.sub(" ", subject)
     text = _REPLY_PREFIX.sub("", text)
     return " ".join(text.lower().split())
 

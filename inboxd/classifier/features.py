@@ -127,11 +127,15 @@ class Terms:
             if known is None:
                 grams: list[str] = []
                 _char_wb_ngrams(" " + word + " ", low, high, grams)
-                known = tuple(c for c in map(get, grams) if c is not None)
-                if len(word) <= _WORD_CACHE_MAX_CHARS:
-                    if len(cache) >= _WORD_CACHE_ENTRIES:
-                        cache.clear()
-                    cache[word] = known
+                # A list comprehension, not tuple() of a generator (a sixth less per n-gram): a long
+                # word, which the cache does not keep (a run of Chinese), has hundreds of them.
+                found = [c for c in map(get, grams) if c is not None]
+                if len(word) > _WORD_CACHE_MAX_CHARS:
+                    columns.extend(found)
+                    continue
+                if len(cache) >= _WORD_CACHE_ENTRIES:
+                    cache.clear()
+                known = cache[word] = tuple(found)
             columns.extend(known)
         return columns
 

@@ -60,6 +60,10 @@ def _category_of(label: str) -> str:
 PROBABILITIES = (None, "softmax", "ovr_sigmoid", "modified_huber")
 # Features per slice of `Model.margins`: 16,384 × 112 labels × 4 bytes = 7 MiB at most.
 _SLICE = 16_384
+# Every float16 as float32, by its bits (256 KiB): numpy converts float16 element by element
+# without SIMD, and converting a batch's gathered weights cost more than multiplying them. The
+# table holds numpy's own conversion, so a weight reads as the same float32 either way.
+_HALF_TO_SINGLE = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)
 
 
 class Model:
@@ -96,6 +100,7 @@ class Model:
             )
         self.terms = tuple(terms)
         self.weights = np.ascontiguousarray(weights, dtype=np.float16)
+        self._weight_bits = self.weights.view(np.uint16)  # the same memory, indexes into _HALF_TO_SINGLE
         self.intercepts = np.asarray(intercepts, dtype=np.float32)
         self.probability = probability
         self.meta = meta
@@ -120,14 +125,20 @@ class Model:
         """Per label: the linear model's margin (float64, one row per row of `prepared`).
 
         The weights of a batch's features are gathered a slice at a time: a slice's
-        features × labels is the only temporary, whatever the batch.
+        features × labels is the only temporary, whatever the batch. A slice's distinct
+        features are converted to float32 once (a batch's mails share most of their terms:
+        about a quarter are distinct), then spread to every feature that has them; the
+        products and their sums are the ones `weights[c] * v` would give, in the same order.
         """
         out = np.tile(self.intercepts.astype(np.float64), (len(prepared), 1))
         rows, columns, values = self.features(prepared)
         for start in range(0, len(rows), _SLICE):
             r, c, v = rows[start : start + _SLICE], columns[start : start + _SLICE], values[start : start + _SLICE]
             firsts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
-            out[r[firsts]] += np.add.reduceat(self.weights[c] * v[:, None], firsts, axis=0)
+            distinct, where = np.unique(c, return_inverse=True)
+            products = _HALF_TO_SINGLE[self._weight_bits[distinct]][where]
+            products *= v[:, None]
+            out[r[firsts]] += np.add.reduceat(products, firsts, axis=0)
         return out
 
     def label_scores(self, prepared: np.ndarray) -> tuple[np.ndarray, bool]:

@@ -129,6 +129,10 @@ class DecisionsMixin(StoreBase):
             raise ValueError("an acknowledgement of a new ticket is rendered for a reserved ticket (reserve_ticket)")
         at = now()
         c = decision.classification
+        # The mail's facts and the missing fields, as JSON once: a new ticket's are the same text.
+        lookalikes = _lookalikes(decision)
+        facts = facts_json(decision.facts, lookalikes)
+        missing = missing_json(plan.missing if plan else decision.missing)
         with self._tx() as db:
             state = db.execute("SELECT state, account, folder FROM messages WHERE id = ?", (row,)).fetchone()
             if state is None or state["state"] != "new":
@@ -139,7 +143,10 @@ class DecisionsMixin(StoreBase):
             ticket_ref: str | None = None
             if plan is not None and mail is not None:
                 page = _escalation_is_news(db, plan)
-                ticket_id, ref = self._apply_plan(db, row, mail, decision, plan, ticket_prefix, ticket, at)
+                ticket_facts = facts if plan.facts is decision.facts and not lookalikes else facts_json(plan.facts)
+                ticket_id, ref = self._apply_plan(
+                    db, row, mail, decision, plan, ticket_prefix, ticket, at, ticket_facts, missing, lookalikes
+                )
                 ticket_ref = ref
                 _plan_events(db, state["account"], state["folder"], ticket_id, decision, plan, page)
                 if plan.send and outgoing is not None:
@@ -177,8 +184,8 @@ class DecisionsMixin(StoreBase):
                     c.category if c else None,
                     c.confidence if c else None,
                     c.rule if c else None,
-                    facts_json(decision.facts, _lookalikes(decision)),
-                    missing_json(plan.missing if plan else decision.missing),
+                    facts,
+                    missing,
                     ticket_id,
                     None if plan is None else ("new" if plan.ticket_id is None else "followup"),
                     escalation,
@@ -243,34 +250,45 @@ class DecisionsMixin(StoreBase):
         prefix: str,
         reserved: ReservedTicket | None,
         at: float,
+        facts: str,
+        missing: str,
+        lookalikes: list[str],
     ) -> tuple[int, str]:
-        facts = facts_json(plan.facts)
-        missing = missing_json(plan.missing)
+        """The plan's ticket, new or updated, and its events; `facts` and `missing`: the plan's, as JSON;
+        `lookalikes`: the mail's look-alike domains."""
         escalated = 1 if plan.escalation else 0
         reason = plan.escalation.reason if plan.escalation else None
         if plan.ticket_id is None:
             c = decision.classification
+            dues = [d for d in (plan.first_response_due, plan.resolution_due) if d is not None]
+            timing = (plan.first_response_due, plan.resolution_due, min(dues) if dues else None)
             # The ticket belongs to the From address (never Reply-To), with the verdict on it.
-            # Under its reserved id when its acknowledgement was rendered for it, else the counter's next.
-            column, value = ("id, ", "?, ") if reserved else ("", "")
+            # Under its reserved id when its acknowledgement was rendered for it, with its reference
+            # and due times in the one INSERT; else under the counter's next id, which its reference
+            # is made of, set just after.
+            columns, values = (
+                ("id, ref, first_response_due, resolution_due, sla_due, ", "?, ?, ?, ?, ?, ") if reserved else ("", "")
+            )
             cur = db.execute(
-                f"INSERT INTO tickets ({column}customer, subject, subject_key, category, language, state, priority, "
+                f"INSERT INTO tickets ({columns}customer, subject, subject_key, category, language, state, priority, "
                 "missing, facts, escalated, escalation_reason, security_incident, sender_verdict, last_customer_at, "
-                f"created_at, updated_at) VALUES ({value}?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                f"created_at, updated_at) VALUES ({values}?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
-                    *((reserved.id,) if reserved else ()),
+                    *((reserved.id, reserved.ref, *timing) if reserved else ()),
                     mail.sender, mail.subject, normalise_subject(mail.subject), c.category if c else "other",
                     decision.language, plan.state, plan.priority, missing, facts, escalated, reason,
                     int(plan.security_incident), decision.sender.verdict, at, at, at,
                 ),
             )  # fmt: skip
             ticket_id = int(cur.fetchone()["id"])
-            ref = reserved.ref if reserved else ticket_ref(prefix, ticket_id)
-            dues = [d for d in (plan.first_response_due, plan.resolution_due) if d is not None]
-            db.execute(
-                "UPDATE tickets SET ref = ?, first_response_due = ?, resolution_due = ?, sla_due = ? WHERE id = ?",
-                (ref, plan.first_response_due, plan.resolution_due, min(dues) if dues else None, ticket_id),
-            )
+            if reserved:
+                ref = reserved.ref
+            else:
+                ref = ticket_ref(prefix, ticket_id)
+                db.execute(
+                    "UPDATE tickets SET ref = ?, first_response_due = ?, resolution_due = ?, sla_due = ? WHERE id = ?",
+                    (ref, *timing, ticket_id),
+                )
             _event(
                 db,
                 ticket_id,
@@ -302,7 +320,6 @@ class DecisionsMixin(StoreBase):
         if plan.security_incident and decision.facts.secrets:
             kinds = ", ".join(sorted({s.kind for s in decision.facts.secrets}))
             _event(db, ticket_id, "security_incident", f"customer secret in the mail, redacted: {kinds}", row)
-        lookalikes = _lookalikes(decision)
         if lookalikes:
             _event(db, ticket_id, "lookalike", f"links to look-alike domains: {', '.join(lookalikes)}", row)
         return ticket_id, ref
