@@ -49,12 +49,14 @@ _CHINESE_SEED_CUES = (
     "种子词",
     "種子詞",
     "mnemonic",
+    "mnemonic phrase",
     "seed phrase",
     "recovery phrase",
 )
 _CHINESE_SEED_CUE = cue_pattern(_CHINESE_SEED_CUES)
+_CUE_REACH = max(map(len, _CHINESE_SEED_CUES)) + 12  # a cue and its lead-in (是：「) before a phrase
 _CHINESE_SEED_CUE_HEADS = cue_heads(_CHINESE_SEED_CUES)
-_CUE_TO_PHRASE = re.compile(r"\s*(?:是|为|為|如下|:|：|是：|为：)?\s*[:：]?\s*[\"'“「『]?")
+_CUE_TO_PHRASE = re.compile(r"\s*(?:is|are|是|为|為|如下|:|：|是：|为：)?\s*[:：]?\s*[\"'“「『]?")
 _MIN_WORDS = 12  # without a cue word or a checksum
 _MIN_WORDS_WITH_CUE = 8  # a partial phrase after "my seed phrase is" is still a secret
 _MAX_UNKNOWN = 2  # mistyped words tolerated inside a phrase that follows a cue word
@@ -247,16 +249,21 @@ def _adjacent_phrase(text: str, run: list[Token], bit: int, lexicon: Lexicon) ->
     the cue's sentence leads into it; the BIP39 checksum then pins the phrase, and a
     mistyped one (no valid checksum) is removed up to 24 characters.
     """
-    cue = None
-    for m in _CHINESE_SEED_CUE.finditer(text, max(0, run[0].start - 12), run[-1].end):
-        cue = m
-        break
-    if cue is None:
+    # The cue may start further back than 12 characters ("recovery phrase：" is 16): look back
+    # as far as the longest cue and its lead-in, and take the cue whose lead-in ends on a word
+    # of the run.
+    starts = {t.start for t in run}
+    phrase_start = -1
+    for m in _CHINESE_SEED_CUE.finditer(text, max(0, run[0].start - _CUE_REACH), run[-1].end):
+        lead = _CUE_TO_PHRASE.match(text, m.end())
+        at = lead.end() if lead else m.end()
+        if at in starts:
+            phrase_start = at
+            break
+    if phrase_start < 0:
         return None
-    lead = _CUE_TO_PHRASE.match(text, cue.end())
-    phrase_start = lead.end() if lead else cue.end()
     body = [t for t in run if t.start >= phrase_start]
-    if len(body) < _MIN_WORDS or body[0].start != phrase_start:
+    if len(body) < _MIN_WORDS:
         return None
     for length in PHRASE_LENGTHS:  # the phrase starts right after the cue
         if len(body) >= length and checksum_ok(lexicon, bit, [t.word for t in body[:length]]):

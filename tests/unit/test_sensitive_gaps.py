@@ -381,3 +381,24 @@ def test_a_mail_whose_only_secret_is_in_an_attachment_is_a_security_incident(off
     )
     assert decision.security_incident
     assert [(s.kind, s.field) for s in decision.facts.secrets] == [("seed_phrase", "attachment:0")]
+
+
+CHINESE_PHRASE = "的一是在不了有和人这中大为上个国"  # BIP39 Chinese words, written without separators
+
+
+@pytest.mark.parametrize(
+    "lead",
+    ["recovery phrase：", "my secret recovery phrase is ", "mnemonic phrase 如下：「", "助记词：", "種子詞是："],
+)
+def test_chinese_phrase_after_a_long_cue_is_a_secret(lead: str) -> None:
+    """A cue longer than 12 characters ("recovery phrase：") before a phrase of touching Chinese
+    words: the phrase is removed (it was found only after cues that started within 12)."""
+    text = f"{lead}{CHINESE_PHRASE}"
+    redacted, secrets = redact(text)
+    assert [s.kind for s in secrets] == ["seed_phrase"]
+    assert CHINESE_PHRASE[:12] not in redacted
+
+
+def test_chinese_prose_after_a_cue_is_not_a_phrase() -> None:
+    text = f"recovery phrase 我忘了，{CHINESE_PHRASE}家"
+    assert find_secrets(text) == ()
