@@ -198,8 +198,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Record every message received on 127.0.0.1:PORT into DIR.")
     parser.add_argument("--port", type=int, default=10025)
     parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument(
+        "--delay-ms", type=float, default=0.0, help="wait before answering each DATA (an MTA syncing its queue)"
+    )
     args = parser.parse_args()
-    sink = SmtpSink(args.dir, args.port)
+    sink = SmtpSink(args.dir, args.port, SinkMode(delay_seconds=args.delay_ms / 1000))
     sink.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
