@@ -19,7 +19,7 @@ import logging
 import threading
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from inboxd import faults
@@ -52,7 +52,6 @@ class Sent:
     failed: int = 0
     unknown: int = 0
     seconds: float = 0.0  # its time in SMTP and the store, beside the tick's
-    stages: dict[str, float] = field(default_factory=dict)
 
     @property
     def handled(self) -> int:
@@ -105,7 +104,6 @@ class Sender:
         except BaseException as exc:  # handed to the tick's thread, raised there
             self._error = exc
         finally:
-            self.done.stages = dict(self._watch.seconds)
             self.done.seconds = sum(self._watch.seconds.values())
 
     def _raise(self) -> None:
