@@ -35,9 +35,17 @@ def _reachable_by_others(path: Path) -> bool:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(n: int) -> list[int]:
+    """`n` different free ports: bound together, so that the kernel cannot hand out one twice
+    (two calls in a row can return the same port, and Dovecot then refuses a duplicate listener)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(n)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
 
 
 def make_certificate(directory: Path) -> tuple[Path, Path]:
@@ -86,8 +94,9 @@ class Dovecot:
 
     def __post_init__(self) -> None:
         self.root = self.root.resolve()
-        self.port = self.port or free_port()
-        self.tls_port = self.tls_port or free_port()
+        plain, tls = free_ports(2)
+        self.port = self.port or (tls if plain == self.tls_port else plain)
+        self.tls_port = self.tls_port or (plain if tls == self.port else tls)
 
     @property
     def run_dir(self) -> Path:
