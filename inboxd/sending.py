@@ -127,7 +127,8 @@ class Sender:
         return self.done
 
     def close(self) -> None:
-        """Stop after the ack in flight and wait (the tick is failing: its error is the one raised)."""
+        """Stop after the ack in flight and wait; a no-op once `finish()` has returned. Called by the
+        tick whatever happens: when the tick itself failed, its error is the one raised."""
         self._abort.set()
         self._wake.set()
         self._thread.join()
