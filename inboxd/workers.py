@@ -28,7 +28,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,6 +49,10 @@ log = logging.getLogger("inboxd.workers")
 
 # A pool costs a start-up (≈0.3 s per worker); below this many mails in a tick, work in place.
 MIN_BACKLOG_FOR_POOL = 50
+# A batch goes to the workers in chunks of at most this many mails. A chunk no worker has
+# started when the tick asks for it is taken back and prepared in the main process, which
+# would otherwise wait idle (see WorkerPool.start); small chunks keep the two sides even.
+CHUNK_MAILS = 25
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +80,6 @@ def prepare(
     same bytes and settings give the same result. `content_hash`: the sha256 the claim computed."""
     started = time.perf_counter()
     parsed_at = started
-    faults.point("parsing")
     try:
         mail = parse_message(raw, ParseLimits.of(limits), content_hash)
         parsed_at = time.perf_counter()
@@ -142,7 +145,12 @@ def _init_worker(limits: ParseLimits, settings: TriageSettings | None) -> None:
 
 def _prepare_in_worker(item: tuple[bytes, str]) -> Prepared:
     limits, settings = _worker["settings"]
+    faults.point("parsing")  # a worker's death, never the main process's: see faults.WORKER_POINTS
     return prepare(item[0], limits, settings, item[1])
+
+
+def _prepare_chunk(items: list[tuple[bytes, str]]) -> list[Prepared]:
+    return [_prepare_in_worker(item) for item in items]
 
 
 def _executor(workers: int, limits: LimitsConfig | ParseLimits, settings: TriageSettings | None) -> ProcessPoolExecutor:
@@ -165,28 +173,62 @@ class WorkerPool:
 
     remote = True
 
-    def __init__(self, workers: int, limits: LimitsConfig | ParseLimits, settings: TriageSettings | None = None):
+    def __init__(
+        self,
+        workers: int,
+        limits: LimitsConfig | ParseLimits,
+        settings: TriageSettings | None = None,
+        *,
+        steal: bool = True,
+    ):
         self.workers = workers
         self.limits = limits
         self.settings = settings
+        self.steal = steal  # False: every mail is prepared in a worker (a crash there costs no more than it)
+        self.taken_back = 0  # mails prepared here because no worker had started them
         self._executor = _executor(workers, limits, settings)
 
     def start(self, raws: Sequence[tuple[bytes, str]]) -> Callable[[], list[Prepared]]:
         executor = self._executor
-        chunk = max(1, len(raws) // (self.workers * 4))
-        results = executor.map(_prepare_in_worker, raws, chunksize=chunk)  # submitted now
+        size = max(1, min(CHUNK_MAILS, len(raws) // (self.workers * 4)))
+        chunks = [list(raws[i : i + size]) for i in range(0, len(raws), size)]
+        futures = [executor.submit(_prepare_chunk, chunk) for chunk in chunks]  # submitted now
 
         def collect() -> list[Prepared]:
+            done: dict[int, list[Prepared]] = {}
             try:
-                return list(results)
+                for index, future in enumerate(futures):
+                    # Rather than wait, take back the last chunk no worker has started and
+                    # prepare it here; a cancelled future is one no worker will ever see.
+                    while index not in done and not future.done() and self.steal:
+                        if not self._take_back(futures, chunks, index, done):
+                            break
+                    if index not in done:
+                        done[index] = future.result()
             except BrokenProcessPool:
                 log.error("a worker process died; parsing the %d mails of its batch again, one process each", len(raws))
                 if self._executor is executor:  # the first batch to notice starts a new pool
                     executor.shutdown(wait=False, cancel_futures=True)
                     self._executor = _executor(self.workers, self.limits, self.settings)
                 return [self._alone(raw) for raw in raws]
+            return [prepared for index in range(len(chunks)) for prepared in done[index]]
 
         return collect
+
+    def _take_back(
+        self,
+        futures: list[Future[list[Prepared]]],
+        chunks: list[list[tuple[bytes, str]]],
+        first: int,
+        done: dict[int, list[Prepared]],
+    ) -> bool:
+        """Prepare here the last chunk from `first` on that no worker has started; False: none left."""
+        for index in range(len(futures) - 1, first - 1, -1):
+            if index not in done and futures[index].cancel():
+                done[index] = [prepare(raw, self.limits, self.settings, digest) for raw, digest in chunks[index]]
+                self.taken_back += len(chunks[index])
+                return True
+        return False
 
     def _alone(self, raw: tuple[bytes, str]) -> Prepared:
         with _executor(1, self.limits, self.settings) as one:

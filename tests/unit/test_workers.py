@@ -51,6 +51,25 @@ def test_workers_give_what_the_main_process_gives_in_order() -> None:
     assert secret.mail is not None and "Hunter2" not in secret.mail.text and secret.mail.redacted
 
 
+def test_chunks_no_worker_has_started_are_prepared_here_in_order(offline_app: App) -> None:
+    """The tick does not wait idle for a worker: the chunks of a batch that no worker has started
+    when their results are asked for are taken back and prepared in this process. One worker takes
+    at most two chunks ahead (the running one and one queued), so of the six chunks asked for at
+    once most are taken back; the results are those of preparing every mail here, in order."""
+    settings = offline_app.policy.triage
+    mails = (raws() * 6)[:60]
+    here = InProcess(LimitsConfig(), settings).start(mails)()
+    pool = WorkerPool(1, LimitsConfig(), settings)
+    try:
+        there = pool.start(mails)()
+        assert pool.taken_back >= 60 - 2 * 15 and pool.taken_back % 15 == 0  # 60 // 4: chunks of 15
+        again = pool.start(mails)()  # the worker, started now, takes part
+    finally:
+        pool.close()
+    assert [(r.mail, r.error, r.found) for r in there] == [(r.mail, r.error, r.found) for r in here]
+    assert [(r.mail, r.error, r.found) for r in again] == [(r.mail, r.error, r.found) for r in here]
+
+
 def test_a_mail_read_in_a_worker_is_read_as_in_place(offline_app: App) -> None:
     # Facts, language, links, phishing cues and screening are computed once, in the worker: what
     # comes back is what reading the redacted mail in this process gives.
@@ -123,7 +142,7 @@ def test_a_mail_that_kills_its_worker_is_quarantined_and_the_pool_goes_on(monkey
     pool; each mail of the batch is parsed again alone, and the one that kills again is refused
     with that reason instead of failing every tick for ever."""
     limits = LimitsConfig()
-    pool = WorkerPool(2, limits)
+    pool = WorkerPool(2, limits, steal=False)  # every mail in a worker: what dies is a worker
     try:
         monkeypatch.setenv(faults.ENV, "parsing=1")  # spawned processes inherit it
         dead = pool.start([hashed(SECRET), hashed(SECRET)])()
