@@ -238,7 +238,9 @@ def make_processor(
         return store.acquire_lease(lease_name(config), owner or "", config.schedule.lease_seconds)
 
     def prepare(backlog: int) -> AbstractContextManager[Preparer]:
-        return preparer(config.processing.workers, config.limits, backlog, app.policy.triage)
+        return preparer(
+            config.processing.workers, config.limits, backlog, app.policy.triage, take_back=config.processing.take_back
+        )
 
     return Processor(
         settings=processor_settings(config),

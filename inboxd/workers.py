@@ -7,7 +7,9 @@ them to a pool of worker processes (`[processing] workers`), so that every core 
 while the main process fetches, records and sends. The workers only compute: the main
 process still claims each mail before it is parsed and commits every outcome, so the
 order that keeps a mail from being lost or answered twice is unchanged, and a mail's
-text is redacted before anything that stores, logs or answers it sees it.
+text is redacted before anything that stores, logs or answers it sees it. A batch goes to
+the pool in chunks; when the main process would wait for a chunk that no worker has
+started, it prepares that chunk itself (`processing.take_back`) instead of idling.
 
 The pool lives for one tick (it is shut down when the tick ends, is stopped or fails),
 so an idle daemon holds no worker processes and a reload or SIGTERM needs nothing more:
@@ -179,12 +181,12 @@ class WorkerPool:
         limits: LimitsConfig | ParseLimits,
         settings: TriageSettings | None = None,
         *,
-        steal: bool = True,
+        take_back: bool = True,
     ):
         self.workers = workers
         self.limits = limits
         self.settings = settings
-        self.steal = steal  # False: every mail is prepared in a worker (a crash there costs no more than it)
+        self.take_back = take_back  # False: every mail is prepared in a worker (a crash there costs a worker)
         self.taken_back = 0  # mails prepared here because no worker had started them
         self._executor = _executor(workers, limits, settings)
 
@@ -200,8 +202,8 @@ class WorkerPool:
                 for index, future in enumerate(futures):
                     # Rather than wait, take back the last chunk no worker has started and
                     # prepare it here; a cancelled future is one no worker will ever see.
-                    while index not in done and not future.done() and self.steal:
-                        if not self._take_back(futures, chunks, index, done):
+                    while index not in done and not future.done() and self.take_back:
+                        if not self._prepare_here(futures, chunks, index, done):
                             break
                     if index not in done:
                         done[index] = future.result()
@@ -215,7 +217,7 @@ class WorkerPool:
 
         return collect
 
-    def _take_back(
+    def _prepare_here(
         self,
         futures: list[Future[list[Prepared]]],
         chunks: list[list[tuple[bytes, str]]],
@@ -244,7 +246,12 @@ class WorkerPool:
 
 @contextmanager
 def preparer(
-    workers: int, limits: LimitsConfig | ParseLimits, backlog: int, settings: TriageSettings | None = None
+    workers: int,
+    limits: LimitsConfig | ParseLimits,
+    backlog: int,
+    settings: TriageSettings | None = None,
+    *,
+    take_back: bool = True,
 ) -> Iterator[Preparer]:
     """Worker processes for a burst (`workers` ≥ 1 and at least MIN_BACKLOG_FOR_POOL mails), else in place.
 
@@ -253,7 +260,7 @@ def preparer(
     if workers < 1 or backlog < MIN_BACKLOG_FOR_POOL:
         yield InProcess(limits, settings)
         return
-    pool = WorkerPool(workers, limits, settings)
+    pool = WorkerPool(workers, limits, settings, take_back=take_back)
     try:
         yield pool
     finally:

@@ -59,6 +59,10 @@ class ProcessingConfig(Section):
     # Worker processes that parse, redact and read a burst of mail (inboxd.workers); 0: all in
     # the main process. The pool is started only for a tick with 50 or more new mails.
     workers: int = Field(default_factory=default_workers, ge=0, le=64)
+    # The main process prepares a chunk of the burst itself when it would otherwise wait for a
+    # worker that has not started it. False: every mail of a burst is prepared in a worker, so a
+    # mail that crashes its parser (a C extension) costs a worker, never the daemon.
+    take_back: bool = True
 
 
 class ClassifierConfig(Section):

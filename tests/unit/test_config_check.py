@@ -60,6 +60,7 @@ def test_unknown_key_wrong_type_and_missing_key_all_reported(tmp_path: Path, mod
         ({"imap": {"password_env": "X"}}, "imap", "not both"),
         ({"processing": {"workers": -1}}, "processing.workers", "greater than or equal to 0"),
         ({"processing": {"workers": "2"}}, "processing.workers", "integer"),
+        ({"processing": {"take_back": "sometimes"}}, "processing.take_back", "boolean"),
     ],
 )
 def test_bad_values(tmp_path: Path, model_path: Path, sections: dict, key: str, words: str) -> None:

@@ -68,6 +68,13 @@ def test_chunks_no_worker_has_started_are_prepared_here_in_order(offline_app: Ap
         pool.close()
     assert [(r.mail, r.error, r.found) for r in there] == [(r.mail, r.error, r.found) for r in here]
     assert [(r.mail, r.error, r.found) for r in again] == [(r.mail, r.error, r.found) for r in here]
+    isolated = WorkerPool(1, LimitsConfig(), settings, take_back=False)
+    try:
+        alone = isolated.start(mails)()
+    finally:
+        isolated.close()
+    assert isolated.taken_back == 0
+    assert [(r.mail, r.error, r.found) for r in alone] == [(r.mail, r.error, r.found) for r in here]
 
 
 def test_a_mail_read_in_a_worker_is_read_as_in_place(offline_app: App) -> None:
@@ -127,8 +134,10 @@ def test_pool_only_for_a_burst_and_closed_afterwards() -> None:
     with preparer(0, limits, 10_000) as none:
         assert isinstance(none, InProcess)
     with preparer(1, limits, MIN_BACKLOG_FOR_POOL) as one:
-        assert isinstance(one, WorkerPool)
+        assert isinstance(one, WorkerPool) and one.take_back
         assert len(one._executor._processes) <= 1
+    with preparer(1, limits, MIN_BACKLOG_FOR_POOL, take_back=False) as isolated:
+        assert isinstance(isolated, WorkerPool) and not isolated.take_back
     with preparer(2, limits, MIN_BACKLOG_FOR_POOL) as burst:
         assert isinstance(burst, WorkerPool)
         assert len(burst.start([hashed(SECRET)])()) == 1
@@ -142,7 +151,7 @@ def test_a_mail_that_kills_its_worker_is_quarantined_and_the_pool_goes_on(monkey
     pool; each mail of the batch is parsed again alone, and the one that kills again is refused
     with that reason instead of failing every tick for ever."""
     limits = LimitsConfig()
-    pool = WorkerPool(2, limits, steal=False)  # every mail in a worker: what dies is a worker
+    pool = WorkerPool(2, limits, take_back=False)  # every mail in a worker: what dies is a worker
     try:
         monkeypatch.setenv(faults.ENV, "parsing=1")  # spawned processes inherit it
         dead = pool.start([hashed(SECRET), hashed(SECRET)])()
