@@ -34,7 +34,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import authres
-import dkim
 
 from inboxd.domains import aligned, domain_of, normalise
 from inboxd.values import FAIL, NONE, PASS, SenderAuth
@@ -111,6 +110,10 @@ def _from_results(server: str, header: str, from_domain: str) -> SenderAuth:
 
 def _verify_dkim(raw: bytes, from_domain: str, dnsfunc: DnsLookup | None) -> SenderAuth:
     """Check the message's DKIM signatures ourselves: an aligned valid one is a pass."""
+    # dkimpy is imported on first use: with dnspython it costs ~5 MiB in every process (each
+    # worker too, which only parses) of a daemon that never verifies DKIM (the default).
+    import dkim  # noqa: PLC0415 - imported on first use, see above
+
     try:
         checker = dkim.DKIM(raw, minkey=1024)
         count = sum(1 for name, _ in checker.headers if name.lower() == b"dkim-signature")

@@ -116,12 +116,13 @@ def test_the_workers_limits_are_all_of_the_limits_section() -> None:
 
 
 def test_a_worker_loads_no_config_schema() -> None:
-    """What a worker unpickles and imports leaves pydantic out: it would cost ~13 MiB per worker."""
+    """What a worker unpickles and imports leaves pydantic out (~13 MiB per worker), and dkimpy with
+    dnspython (~5 MiB; only the main process verifies DKIM, and only when asked to)."""
     limits = pickle.dumps(ParseLimits.of(LimitsConfig(max_mime_parts=77)))
     code = (
         "import pickle, sys; import inboxd.workers; "
         f"limits = pickle.loads({limits!r}); assert limits.max_mime_parts == 77; "
-        "print(sorted(m for m in sys.modules if m.startswith(('pydantic', 'inboxd.config', 'sklearn'))))"
+        "print(sorted(m for m in sys.modules if m.startswith(('pydantic', 'inboxd.config', 'sklearn', 'dkim', 'dns'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
