@@ -29,8 +29,6 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 # No search for open hours goes further than this (about two years).
 MAX_SEARCH_DAYS = 2 * 366
 # Days whose opening hours are remembered by one calendar (a burst asks for the same few days).
@@ -124,6 +122,9 @@ def holiday_source(markets: Sequence[str]) -> list[Any]:
     """The `holidays` objects of `markets` (built lazily, year by year); ValueError naming an unknown one."""
     if not markets:
         return []
+    # Imported only for a calendar with holiday markets: the package costs ~9 MiB.
+    import holidays  # noqa: PLC0415 - see above
+
     countries = holidays.list_supported_countries()
     financial = holidays.list_supported_financial()
     sources: list[Any] = []

@@ -17,8 +17,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import httpx
-
 from inboxd import faults, webhooks
 from inboxd.config import Config, NotifyConfig, read_secret
 from inboxd.store import Delivery, Store
@@ -61,6 +59,10 @@ Post = Callable[[str, bytes, dict[str, str], float], int]
 
 def http_post(url: str, data: bytes, headers: dict[str, str], timeout: float) -> int:
     """POST and return the status; httpx.HTTPError (no answer, a timeout) for the caller."""
+    # httpx (and httpcore, h11, certifi) is imported on the first delivery, not by every daemon:
+    # most have no [[notify]] receiver, and it costs the main process several MiB.
+    import httpx  # noqa: PLC0415 - see above
+
     # No redirects: a 3xx is the receiver's misconfiguration, and a redirect could send the
     # signed event elsewhere.
     response = httpx.post(url, content=data, headers=headers, timeout=timeout, follow_redirects=False)
@@ -120,6 +122,8 @@ class Webhooks:
         data = webhooks.body(delivery.payload, cfg.format)
         headers = webhooks.headers(delivery.key, delivery.kind, data, receiver.secret, int(now))
         answered = True
+        import httpx  # noqa: PLC0415 - imported on the first delivery (see http_post)
+
         faults.point("before_webhook")
         try:
             status = self._post(cfg.url, data, headers, cfg.timeout_seconds)
