@@ -168,24 +168,37 @@ class SendingMixin:
             group = due[start : start + RESERVE_AT_ONCE]
             reserved = store.reserve_sending([ack.id for ack in group])
             faults.point("reserved")
-            left = list(reserved)  # reserved and not attempted: pending again if the tick stops here
+            todo = [a for a in group if a.id in reserved]
+            left = [a.id for a in todo]  # reserved and not attempted: pending again if the tick stops here
+            begun: int | None = None  # the ack whose attempt the last `sent` commit began
             try:
-                for ack in (a for a in group if a.id in reserved):
-                    if stopping():
-                        return
-                    self._keep_lease()
-                    left.remove(ack.id)
-                    if not store.begin_attempt(ack.id):
-                        continue
-                    if not self._send_one(ack, store, outbox, report):
+                for position, ack in enumerate(todo):
+                    if ack.id != begun:
+                        if stopping():
+                            return
+                        self._keep_lease()
+                        left.remove(ack.id)
+                        if not store.begin_attempt(ack.id):
+                            continue
+                    # The next ack's attempt is begun with this one's `sent` mark (unless the
+                    # tick is stopping): once begun, it is sent without another check.
+                    following = todo[position + 1].id if position + 1 < len(todo) and not stopping() else None
+                    outcome = self._send_one(ack, store, outbox, report, following)
+                    if outcome is None:
                         return  # SMTP is down: the others stay pending for the next tick
+                    begun = following if outcome else None
+                    if begun is not None:
+                        left.remove(begun)
             finally:
                 if left:
                     with suppress(StoreError):  # if not now, the next tick's recovery does it
                         store.release_reserved(left)
 
-    def _send_one(self, ack: AckRow, store: Store, outbox: Outbox, report: Sent) -> bool:
-        """Hand one attempted ack to SMTP and record how it went; False when SMTP is unavailable."""
+    def _send_one(
+        self, ack: AckRow, store: Store, outbox: Outbox, report: Sent, following: int | None = None
+    ) -> bool | None:
+        """Hand one attempted ack to SMTP and record how it went: None when SMTP is unavailable, else
+        whether the attempt of `following` (a reserved ack) was begun with its `sent` mark."""
         attempts = ack.attempts + 1
         faults.point("before_send")
         try:
@@ -198,7 +211,7 @@ class SendingMixin:
                 store.mark_retry(ack.id, str(exc), self.clock() + self._backoff(attempts))
                 report.retrying += 1
             log.warning("ack %s to %s not sent yet: %s", ack.id, ack.ticket_ref, exc)
-            return not isinstance(exc, SmtpUnavailable)
+            return None if isinstance(exc, SmtpUnavailable) else False
         except SendPermanent as exc:
             store.mark_failed(ack.id, str(exc))
             report.failed += 1
@@ -210,12 +223,13 @@ class SendingMixin:
         else:
             faults.point("after_send")
             try:
-                store.mark_sent(ack.id)
+                begun = store.mark_sent(ack.id, following)
             except StoreError:
                 self._sent_unrecorded.add(ack.id)
                 raise
             report.sent += 1
-        return True
+            return begun
+        return False
 
     def _resolution_notices(self, report: TickReport) -> int:
         """Close tickets nobody answered in time; queue the notice of each newly resolved ticket

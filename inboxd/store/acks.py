@@ -96,30 +96,16 @@ class AcksMixin(StoreBase):
         return self._ack_rows(f"a.message_id IN ({marks(message_ids)})", tuple(message_ids))
 
     def _set_ack(self, ack_id: int, state: str, expect: Sequence[str], **fields: Any) -> bool:
-        sets = "".join(f", {k} = ?" for k in fields)
         with self._tx() as db:
-            cur = db.execute(
-                f"UPDATE acks SET state = ?, updated_at = ?{sets} WHERE id = ? AND state IN ({marks(expect)})",
-                (state, now(), *fields.values(), ack_id, *expect),
-            )
-            changed = cur.rowcount == 1
-            if changed and state in ACK_TERMINAL:
-                # The message's keywords depend on how its ack ended: sync them again (and on
-                # its sightings under a rebuilt folder's new UIDs, which show the same). Two
-                # indexed updates: an OR of the two made SQLite read every message, per ack.
-                message_row = db.execute("SELECT message_row FROM acks WHERE id = ?", (ack_id,)).fetchone()[0]
-                db.execute("UPDATE messages SET synced = 0 WHERE id = ?", (message_row,))
-                db.execute("UPDATE messages SET synced = 0 WHERE duplicate_of = ?", (message_row,))
-                if state == "unknown":
-                    emit_for_message(db, "ack_unknown_fate", message_row, reason=UNKNOWN_FATE)
-            return changed
+            return _set_ack_in(db, ack_id, state, expect, **fields)
 
-    # Sending takes two commits per ack, and only the first must reach the disk:
+    # Sending takes two kinds of commit, and only the first must reach the disk:
     # - `reserve_sending` commits `sending` for several pending acks at once, durably (a synced
     #   commit costs about as much as the rest of the store's work for a mail). After a power cut
     #   each of them still reads `sending`, so none can go out twice.
     # - `begin_attempt` marks one of them just before its SMTP transaction, with an ordinary
-    #   commit. That commit survives any crash of inboxd (SQLite's WAL is in the kernel's page
+    #   commit (`mark_sent(sent, then_attempt=next)`: the same mark, in the commit of the one
+    #   before). That commit survives any crash of inboxd (SQLite's WAL is in the kernel's page
     #   cache), but not a power cut.
     # So after a restart in the same boot of the machine, an ack in `sending` with no attempt mark
     # was never handed to SMTP and is pending again; with the mark its fate is unknown (one ack,
@@ -145,13 +131,7 @@ class AcksMixin(StoreBase):
     def begin_attempt(self, ack_id: int) -> bool:
         """Mark a reserved ack as handed to SMTP now. False: it is not reserved (any more): never send it."""
         with self._tx() as db:
-            at = now()
-            cur = db.execute(
-                "UPDATE acks SET attempt_at = ?, attempts = attempts + 1, updated_at = ? "
-                "WHERE id = ? AND state = 'sending' AND attempt_at IS NULL",
-                (at, at, ack_id),
-            )
-            return cur.rowcount == 1
+            return _begin_attempt_in(db, ack_id)
 
     def release_reserved(self, ack_ids: Sequence[int]) -> None:
         """Reserved acks that were not attempted (the tick stopped) are pending again."""
@@ -163,8 +143,13 @@ class AcksMixin(StoreBase):
         """Reserve one ack and begin its attempt. False if it is no longer pending (never send then)."""
         return bool(self.reserve_sending([ack_id])) and self.begin_attempt(ack_id)
 
-    def mark_sent(self, ack_id: int) -> None:
-        self._set_ack(ack_id, "sent", ("sending",), sent_at=now(), last_error=None)
+    def mark_sent(self, ack_id: int, then_attempt: int | None = None) -> bool:
+        """Record an ack as sent; with `then_attempt`, begin that reserved ack's attempt in the same
+        commit (as `begin_attempt` would just after: one commit less per ack, and nothing more
+        happens between the two). True: `then_attempt`'s attempt began."""
+        with self._tx() as db:
+            _set_ack_in(db, ack_id, "sent", ("sending",), sent_at=now(), last_error=None)
+            return then_attempt is not None and _begin_attempt_in(db, then_attempt)
 
     def mark_retry(self, ack_id: int, error: str, next_attempt_at: float) -> None:
         self._set_ack(ack_id, "pending", ("sending",), last_error=error, next_attempt_at=next_attempt_at)
@@ -246,3 +231,32 @@ class AcksMixin(StoreBase):
             (address, since),
         ).fetchone()
         return int(row[0])
+
+
+def _set_ack_in(db: Db, ack_id: int, state: str, expect: Sequence[str], **fields: Any) -> bool:
+    sets = "".join(f", {k} = ?" for k in fields)
+    cur = db.execute(
+        f"UPDATE acks SET state = ?, updated_at = ?{sets} WHERE id = ? AND state IN ({marks(expect)})",
+        (state, now(), *fields.values(), ack_id, *expect),
+    )
+    changed = cur.rowcount == 1
+    if changed and state in ACK_TERMINAL:
+        # The message's keywords depend on how its ack ended: sync them again (and on
+        # its sightings under a rebuilt folder's new UIDs, which show the same). Two
+        # indexed updates: an OR of the two made SQLite read every message, per ack.
+        message_row = db.execute("SELECT message_row FROM acks WHERE id = ?", (ack_id,)).fetchone()[0]
+        db.execute("UPDATE messages SET synced = 0 WHERE id = ?", (message_row,))
+        db.execute("UPDATE messages SET synced = 0 WHERE duplicate_of = ?", (message_row,))
+        if state == "unknown":
+            emit_for_message(db, "ack_unknown_fate", message_row, reason=UNKNOWN_FATE)
+    return changed
+
+
+def _begin_attempt_in(db: Db, ack_id: int) -> bool:
+    at = now()
+    cur = db.execute(
+        "UPDATE acks SET attempt_at = ?, attempts = attempts + 1, updated_at = ? "
+        "WHERE id = ? AND state = 'sending' AND attempt_at IS NULL",
+        (at, at, ack_id),
+    )
+    return cur.rowcount == 1

@@ -112,7 +112,7 @@ def test_crash_between_send_and_commit_never_sends_twice(servers: Servers, monke
     app = servers.app()
     store = open_store(app.config)
 
-    def die(ack_id: int) -> None:
+    def die(ack_id: int, then_attempt: int | None = None) -> bool:
         raise Crash
 
     monkeypatch.setattr(store, "mark_sent", die)
