@@ -7,15 +7,20 @@ from __future__ import annotations
 import dataclasses
 import functools
 import pickle
+import shutil
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 
 from inboxd import values
+from inboxd.assets import load_assets
 from inboxd.errors import MessageError
 from inboxd.parse import parse_message
 from inboxd.redact import redact_mail
+from inboxd.render import Renderer, _environment, _snapshot, load_templates, sample_context
 from inboxd.values import (
     AccountId,
     Amount,
@@ -30,7 +35,7 @@ from inboxd.values import (
     TxId,
     WalletAddress,
 )
-from tests.conftest import FIXTURES, fixture_bytes
+from tests.conftest import FIXTURES, ROOT, fixture_bytes
 
 # -- unpickling -----------------------------------------------------------------------------------
 
@@ -88,3 +93,68 @@ def test_unpickling_a_mail_looks_up_no_dataclass_fields(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(dataclasses, "fields", refused)
     assert all(isinstance(pickle.loads(blob), ParsedEmail) for blob in blobs)
+
+
+# -- rendering ------------------------------------------------------------------------------------
+
+
+def _sources() -> dict[str, str]:
+    return _snapshot(ROOT / "templates")
+
+
+def test_templates_render_as_jinja_renders_them() -> None:
+    renderer = load_templates(ROOT / "templates", load_assets(ROOT / "classifiers"))
+    env = _environment(_sources())
+    for name in sorted(_sources()):
+        language, template = name.split("/")
+        if template == "subject.txt.j2":
+            continue
+        context = sample_context(language, [{"field": "f", "label": "L", "ask": "A?"}])
+        for variant in (context, {**context, "understood": [], "missing": [], "reply_by": "", "high_volume": False}):
+            rendered = renderer.render(language, template.removesuffix(".txt.j2"), variant)
+            subject = env.get_template(f"{language}/subject.txt.j2").render(variant)
+            body = env.get_template(name).render(variant)
+            assert rendered.subject == " ".join(subject.split())
+            assert rendered.body == body.strip() + "\n"
+
+
+def _renderer_of(tmp_path: Path, body: str) -> Renderer:
+    root = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", root)
+    (root / "en" / "other.txt.j2").write_text(body, encoding="utf-8")
+    return load_templates(root, load_assets(ROOT / "classifiers"))
+
+
+def test_a_template_still_has_jinjas_globals_and_its_errors(tmp_path: Path) -> None:
+    """The variables a template sees are Jinja's globals, then the context: `range`, `namespace`
+    and the rest are there, a variable of the context wins over a global of the same name, and a
+    failure is Jinja's own error."""
+    body = (
+        "{% set ns = namespace(n=0) %}{% for i in range(3) %}{% set ns.n = ns.n + i %}{% endfor %}"
+        "{{ ns.n }} {{ ticket }} {{ team }}{% for item in missing %} {{ item.label }}{% endfor %}\n"
+    )
+    renderer = _renderer_of(tmp_path, body)
+    context = sample_context("en", [{"field": "f", "label": "Label", "ask": "?"}])
+    assert renderer.render("en", "other", context).body == "3 INB-000001 Support Label\n"
+    assert renderer.render("en", "other", {**context, "range": lambda n: [10]}).body.startswith("10 ")
+    with pytest.raises(jinja2.UndefinedError):
+        renderer.render("en", "other", {k: v for k, v in context.items() if k != "team"})
+    # The context given is not changed by rendering it.
+    before = dict(context)
+    renderer.render("en", "other", context)
+    assert context == before
+
+
+def test_rendering_builds_no_context_from_the_globals_chainmap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Template.render` copies the template's globals out of their ChainMap for every call (half
+    of what an acknowledgement cost): the renderer takes them once per template."""
+    renderer = load_templates(ROOT / "templates", load_assets(ROOT / "classifiers"))
+    context = sample_context("zh", [])
+    expected = renderer.render("zh", "account", context)
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("jinja2.runtime.new_context called")
+
+    monkeypatch.setattr(jinja2.runtime, "new_context", refused)
+    monkeypatch.setattr(jinja2.environment, "new_context", refused)
+    assert renderer.render("zh", "account", context) == expected
