@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import pickle
+import re
 import shutil
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from inboxd import values
 from inboxd.assets import load_assets
 from inboxd.errors import MessageError
+from inboxd.escalation import PRIORITIES, Escalation, EscalationRules, Trigger, load_escalation
 from inboxd.parse import parse_message
 from inboxd.redact import redact_mail
 from inboxd.render import Renderer, _environment, _snapshot, load_templates, sample_context
@@ -158,3 +160,64 @@ def test_rendering_builds_no_context_from_the_globals_chainmap(monkeypatch: pyte
     monkeypatch.setattr(jinja2.runtime, "new_context", refused)
     monkeypatch.setattr(jinja2.environment, "new_context", refused)
     assert renderer.render("zh", "account", context) == expected
+
+
+# -- escalation -----------------------------------------------------------------------------------
+
+RULES = load_escalation(ROOT / "classifiers" / "escalation.toml", ["complaint_suggestion", "account", "other"])
+
+
+def _one_by_one(rules: EscalationRules, text: str, category: str | None) -> Escalation | None:
+    """The triggers' reference semantics: each pattern searched on its own."""
+    found = [Escalation(f"matched {t.name}", t.priority) for t in rules.triggers if t.pattern.search(text)]
+    if category in rules.categories:
+        found.append(Escalation(f"category {category}", rules.categories[category]))
+    return max(found, key=lambda e: PRIORITIES.index(e.priority)) if found else None
+
+
+TEXTS = [
+    "",
+    "hello",
+    "My ACCOUNT WAS HACKED yesterday",
+    "Someone else logged into my account",
+    "I did not make this withdrawal of 5 BTC",
+    "withdrawal of 0.5 btc from my wallet: wasn't me",
+    "我的账号被盗了",
+    "不是我本人操作的提币",
+    "我没有转账，币被盗",
+    "account\ncompromised",
+    "the unauthorised transfer and my account was stolen",
+    "deposit not received",
+]
+
+
+@pytest.mark.parametrize("category", [None, "complaint_suggestion", "account"])
+def test_the_triggers_match_as_each_pattern_alone(category: str | None) -> None:
+    for text in TEXTS:
+        assert RULES.match(text, category) == _one_by_one(RULES, text, category), text
+    for mail in _mails():
+        text = f"{mail.subject}\n{mail.new_text}"
+        assert RULES.match(text, category) == _one_by_one(RULES, text, category)
+
+
+class _Counted:
+    """A pattern that counts its searches."""
+
+    def __init__(self, pattern: re.Pattern[str]):
+        self.pattern = pattern
+        self.searches = 0
+
+    def search(self, text: str) -> re.Match[str] | None:
+        self.searches += 1
+        return self.pattern.search(text)
+
+
+def test_a_text_that_no_trigger_matches_is_searched_once_for_all_of_them() -> None:
+    rules = EscalationRules({}, (Trigger("takeover", re.compile(r"(account)\s*(was hacked)", re.I), "urgent"),))
+    counted = _Counted(rules.triggers[0].pattern)
+    object.__setattr__(rules.triggers[0], "pattern", counted)  # after the rules made their one search
+    assert rules.match("nothing to see here", None) is None
+    assert counted.searches == 0
+    found = rules.match("my account was hacked", None)
+    assert found is not None and found.reason == "matched takeover" and counted.searches == 1
+    assert EscalationRules({}, ()).match("anything", None) is None
