@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # only for annotations: importing it would load pydantic in e
 _V = TypeVar("_V")
 
 
-def _pickled_by_position(cls: type[_V]) -> type[_V]:
+def pickled_by_position(cls: type[_V]) -> type[_V]:
     """`cls` pickled as its constructor and its fields' values in order.
 
     A frozen dataclass with slots is otherwise pickled with the names of its fields and
@@ -44,7 +44,7 @@ def _pickled_by_position(cls: type[_V]) -> type[_V]:
     return cls
 
 
-@_pickled_by_position
+@pickled_by_position
 @dataclass(frozen=True, slots=True, order=True)
 class MessageKey:
     """Where a message lives. A UID means something only with its folder and UIDVALIDITY."""
@@ -55,7 +55,7 @@ class MessageKey:
     uid: int
 
 
-@_pickled_by_position
+@pickled_by_position
 @dataclass(frozen=True, slots=True)
 class Attachment:
     filename: str
@@ -63,7 +63,7 @@ class Attachment:
     size: int
 
 
-@_pickled_by_position
+@pickled_by_position
 @dataclass(frozen=True, slots=True)
 class Forwarded:
     """A mail the customer forwarded as a `message/rfc822` part: its sender, subject and text.
@@ -77,7 +77,7 @@ class Forwarded:
     text: str
 
 
-@_pickled_by_position
+@pickled_by_position
 @dataclass(frozen=True, slots=True)
 class Bounce:
     """What a delivery report says about the mail it returns (inboxd.bounce reads it)."""
@@ -88,7 +88,7 @@ class Bounce:
     standard: bool  # an RFC 3464 message/delivery-status part was read
 
 
-@_pickled_by_position
+@pickled_by_position
 @dataclass(frozen=True, slots=True)
 class ParsedEmail:
     """One mail as the rest of inboxd sees it, decoded and normalised."""
@@ -142,7 +142,7 @@ FAIL = "fail"
 NONE = "none"
 
 
-@_pickled_by_position
+@pickled_by_position
 @dataclass(frozen=True, slots=True)
 class SenderAuth:
     """The verdict on a mail's From address and the evidence it rests on (printable ASCII)."""
@@ -175,14 +175,14 @@ class SkipReason(StrEnum):
     UNSOLICITED = "unsolicited"  # the classifier is sure it is a sales pitch, and nothing in it asks for support
 
 
-@_pickled_by_position
+@pickled_by_position
 @dataclass(frozen=True, slots=True)
 class Screening:
     skip_reason: SkipReason | None
     detail: str = ""
 
 
-@_pickled_by_position
+@pickled_by_position
 @dataclass(frozen=True, slots=True)
 class Classification:
     category: str  # the final category: `other` when below the confidence floor
@@ -196,14 +196,14 @@ class Classification:
     intent: str | None = None
 
 
-@_pickled_by_position
+@pickled_by_position
 @dataclass(frozen=True, slots=True)
 class TxId:
     value: str
     chain: str  # evm | bitcoin | tron | solana | unknown
 
 
-@_pickled_by_position
+@pickled_by_position
 @dataclass(frozen=True, slots=True)
 class Amount:
     value: str  # plain decimal, no grouping, no trailing zeros
@@ -211,7 +211,7 @@ class Amount:
     network: str | None = None
 
 
-@_pickled_by_position
+@pickled_by_position
 @dataclass(frozen=True, slots=True)
 class EventTime:
     text: str  # as the customer wrote it
@@ -219,14 +219,14 @@ class EventTime:
     precision: str = "minute"  # "day" when the customer gave no clock time
 
 
-@_pickled_by_position
+@pickled_by_position
 @dataclass(frozen=True, slots=True)
 class AccountId:
     kind: str  # uid | email | phone
     value: str
 
 
-@_pickled_by_position
+@pickled_by_position
 @dataclass(frozen=True, slots=True)
 class WalletAddress:
     value: str
@@ -234,7 +234,7 @@ class WalletAddress:
     valid: bool
 
 
-@_pickled_by_position
+@pickled_by_position
 @dataclass(frozen=True, slots=True)
 class Secret:
     """A customer secret found in the text. Only its kind and place are kept."""
@@ -245,7 +245,7 @@ class Secret:
     field: str = "text"  # where: text | new_text | subject | sender_name | header:<name> | attachment:<index>
 
 
-@_pickled_by_position
+@pickled_by_position
 @dataclass(frozen=True, slots=True)
 class Facts:
     tx_ids: tuple[TxId, ...] = ()
@@ -281,7 +281,7 @@ class Action(StrEnum):
     QUARANTINE = "quarantine"
 
 
-@_pickled_by_position
+@pickled_by_position
 @dataclass(frozen=True, slots=True)
 class Decision:
     """What to do with one mail, and everything that was understood on the way."""
@@ -309,7 +309,7 @@ class Decision:
         return any(link.verdict == "lookalike" for link in self.links)
 
 
-@_pickled_by_position
+@pickled_by_position
 @dataclass(frozen=True, slots=True)
 class OutgoingMail:
     """An acknowledgement ready to send: the outbox turns it into SMTP."""
@@ -322,7 +322,7 @@ class OutgoingMail:
     references: tuple[str, ...]
 
 
-@_pickled_by_position
+@pickled_by_position
 @dataclass(frozen=True, slots=True)
 class ParseLimits:
     """The `[limits]` values as a plain value: the one limits type parsing takes.
