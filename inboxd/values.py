@@ -24,11 +24,11 @@ _V = TypeVar("_V")
 def pickled_by_position(cls: type[_V]) -> type[_V]:
     """`cls` pickled as its constructor and its fields' values in order.
 
-    A frozen dataclass with slots is otherwise pickled with the names of its fields and
-    unpickled by `dataclasses._dataclass_setstate`, which looks its fields up again for every
-    object: a worker sends each mail back as a dozen of these (a `ParsedEmail`, its `Facts`, ...),
-    and that lookup was most of the ~0.04 ms the main process spent unpickling each mail (and of
-    what the worker spent pickling it). Every field is a constructor argument, in order."""
+    A frozen dataclass with slots is otherwise pickled by the `__getstate__`/`__setstate__` that
+    `dataclasses` gives it, both of which look its fields up again (`fields()`) for every object:
+    a worker sends each mail back as a dozen of these (a `ParsedEmail`, its `Facts`, ...), and
+    that lookup was a fifth of what the main process spent unpickling a mail (and of what the
+    worker spent pickling it). Every field is a constructor argument, in order."""
     every = fields(cls)  # type: ignore[arg-type]
     if not every or not all(f.init for f in every):
         raise TypeError(f"{cls.__name__}: every field must be a constructor argument")
