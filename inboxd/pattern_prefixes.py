@@ -142,4 +142,7 @@ def word_starts(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str] | None:
             for char in prefix[0]:
                 by_char.setdefault(char, []).append(prefix[1:])
     alternatives = [re.escape(char) + _tree(by_char[char]) for char in sorted(by_char, key=rank)]
-    return re.compile(rf"[^{_SURELY_WORD}](?=(?:{'|'.join(alternatives)}))")
+    # One class of every first character, before the alternatives: after most spaces the next letter
+    # starts none of them, and `re` tries a branch's alternatives one by one (~40 for a cue list).
+    firsts = "".join(map(re.escape, sorted(by_char)))
+    return re.compile(rf"[^{_SURELY_WORD}](?=[{firsts}])(?=(?:{'|'.join(alternatives)}))")
