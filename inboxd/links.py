@@ -72,6 +72,7 @@ _JOINT = re.compile(rf"\.(?<=(?:{_LETTER}|-)\.)(?={_LETTER}|-)")
 # text is read for the part before a dot, `re` having no backward search.
 _RUN = re.compile(rf"(?:{_LETTER}|[-.])*+")
 _REGION = 64
+_OWN_RUNS = 64  # runs read alone in a text, before the regions of _REGION
 # A URL up to the next white space or quote; group 1 is the authority. The scheme is spelled out
 # in each case its first letter may take, so that `re` skips to an h or f in C (see
 # inboxd.patterns); the rest, and the letter before it, are case-insensitive as ever.
@@ -159,13 +160,17 @@ def _bare_names(text: str) -> Iterator[re.Match[str]]:
     starts with a look-behind, costs at every position it is tried at."""
     backwards = ""
     dot = _JOINT.search(text)
+    runs = 0
     while dot is not None:
         at = dot.start()
         backwards = backwards or text[::-1]
         start = len(text) - _run_end(backwards, len(text) - at)  # where the dot's run starts
-        # The region read ends with a run (no name is cut in two), _REGION characters on at least:
-        # one look for dots close together, so that a text of dots costs no Python step each.
-        covered = _run_end(text, min(at + _REGION, len(text)))
+        # A match is a run of labels and dots holding such a dot: the dot's run is read alone (a few
+        # words, where the region below is tens). After _OWN_RUNS runs, for a text of dots close
+        # together, the region read ends with a run _REGION characters on at least: one look for
+        # dots close together, so that such a text costs no Python step each.
+        runs += 1
+        covered = _run_end(text, at if runs <= _OWN_RUNS else min(at + _REGION, len(text)))
         # The character after the region is read by the pattern's look-ahead (`x.com@` is no name).
         yield from _BARE.finditer(text, start, covered + 1)
         dot = _JOINT.search(text, covered)

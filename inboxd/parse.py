@@ -19,7 +19,6 @@ the hash of the raw bytes when the mail has none, so every message has a stable 
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import email
 import email.message
@@ -61,7 +60,10 @@ MAILPARSER_FIELDS = frozenset(
 def for_mailparser(message: email.message.Message) -> email.message.Message:
     """The message with only the top-level fields in MAILPARSER_FIELDS: a shallow copy, sharing
     its parts, payload and defects (mail-parser reads them and changes none)."""
-    view = copy.copy(message)
+    # What `copy.copy` makes of a Message (no __copy__, its state a plain __dict__), without the
+    # generic reduce protocol, which cost 4 µs a mail here.
+    view = object.__new__(type(message))
+    view.__dict__.update(message.__dict__)
     view._headers = [field for field in message._headers if field[0].lower() in MAILPARSER_FIELDS]  # type: ignore[attr-defined]
     return view
 

@@ -162,16 +162,19 @@ def new_text(text: str) -> str:
     # splitlines' other separators as "\n", and a "\n" before every line, the first too.
     joined = "\n" + "\n".join(lines)
     candidate = _CANDIDATE_ZH if "写道" in joined or "寫道" in joined else _CANDIDATE
-    kept: list[str] = []  # "\n" + each line kept, a run of lines in one string
+    # "\n" + each line kept, a run of lines in one string; their ">" lines are dropped in one pass
+    # at the end (every piece starts at a line's "\n", so no ">" line spans two of them).
+    kept: list[str] = []
+    rest = ""  # a forwarded message, kept as it is, ">" lines too
     index = 0  # of the line the next match starts
     position = 0  # where the lines not yet judged start in `joined`
     for match in candidate.finditer(joined):
         start = match.start()
-        kept.append(_QUOTED_LINE.sub("", joined[position:start]))
+        kept.append(joined[position:start])
         index += joined.count("\n", position, start)
         verdict = _judge(lines, index)
         if verdict == _REST:
-            kept.append(joined[start:])
+            rest = joined[start:]
         if verdict >= _STOP:
             break
         if verdict == _KEEP:
@@ -181,8 +184,8 @@ def new_text(text: str) -> str:
         if position < 0:
             position = len(joined)
     else:
-        kept.append(_QUOTED_LINE.sub("", joined[position:]))
-    result = "".join(kept).strip()
+        kept.append(joined[position:])
+    result = (_QUOTED_LINE.sub("", "".join(kept)) + rest).strip()
     # A mail that is nothing but a quote (a forward with no comment) keeps its text,
     # so that it is still understood rather than read as empty.
     return result if result else text.strip()

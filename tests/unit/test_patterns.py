@@ -8,7 +8,9 @@ import re
 import pytest
 
 from inboxd.assets import load_assets
-from inboxd.patterns import _ASCII_FOLDS, _SURELY_WORD, AnyOf
+from inboxd.pattern_prefixes import _SURELY_WORD
+from inboxd.pattern_shapes import _ASCII_FOLDS
+from inboxd.patterns import AnyOf
 from tests.conftest import ROOT
 
 

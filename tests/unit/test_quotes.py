@@ -60,3 +60,18 @@ def test_quoted_values_do_not_leak_on_the_extraction_corpus() -> None:
         assert not leaked, f"{label['file']} ({label['notes'][:40]}): {leaked}"
         checked += 1
     assert checked >= 60
+
+
+def test_quoted_lines_go_but_a_forwarded_message_keeps_its_own() -> None:
+    """The ">" lines of the reply are dropped, those of the message it forwards kept as they are,
+    and the lines between two quote headers stay new text."""
+    text = (
+        "Hi,\n> your last answer\nsee below\n  > indented quote\n"
+        "On Mon, 1 Dec 2026 Support <support@exchange.example> wrote:\n> quoted 1\n> quoted 2\nmy answer\n"
+        "---------- Forwarded message ---------\nFrom: x@phish.example\n> their quote\nclick here"
+    )
+    out = new_text(text)
+    assert out == (
+        "Hi,\nsee below\nmy answer\n---------- Forwarded message ---------\n"
+        "From: x@phish.example\n> their quote\nclick here"
+    )

@@ -16,6 +16,7 @@ import pytest
 
 from inboxd.redact import find_secrets
 from inboxd.redact.codes import _BACKUP_CUE, BACKUP_CUES, _backup_cues
+from inboxd.redact.keys import _RUN, _runs, key_spans
 from inboxd.redact.passwords import _PASSWORD_EN_CORE, _core_words, password_spans
 from inboxd.redact.seeds import seed_spans
 from inboxd.redact.words import _ALL_CJK, _TOKEN, word_marks, wordlists
@@ -212,3 +213,21 @@ def test_re_reads_only_three_letters_outside_ascii_as_ascii_letters_of_a_cue() -
         "\u212a": ["k"],
     }
     assert "\u212a".lower() == "k"
+
+
+# Runs of letters and digits at the text's edges, next to others, as long as a WIF key, one short of 16.
+_RUN_PIECES = ["a", "Z", "0", "f" * 15, "1" * 16, " ", "-", "\n", "中", "é", "_", "abcdef0123456789" * 4,
+               "5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTJ"]  # fmt: skip
+
+
+def test_runs_of_letters_and_digits_are_where_the_plain_pattern_finds_them() -> None:
+    rng = random.Random(51)
+    for _ in range(20_000):
+        text = "".join(rng.choice(_RUN_PIECES) for _ in range(rng.randint(0, 30)))
+        assert _runs(text) == [m.span() for m in _RUN.finditer(text)], text
+
+
+def test_a_key_at_the_start_of_a_text_and_after_a_word_is_found() -> None:
+    wif = "5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTJ"  # a valid WIF key
+    assert key_spans(wif + " is it") == [(0, 51)]
+    assert key_spans("my key " + wif) == [(7, 58)]
