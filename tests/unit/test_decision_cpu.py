@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from inboxd.classifier.features import Terms
+from inboxd.classifier.features import Terms, Vocabulary
 from inboxd.classifier.model import _HALF_TO_SINGLE, _SLICE, Model
 from inboxd.links import Link
 from inboxd.stopwatch import Stopwatch, Timed
@@ -49,7 +49,19 @@ def _plain_margins(model: Model, rows: np.ndarray, columns: np.ndarray, values: 
 def test_margins_are_bit_for_bit_the_weights_times_the_values() -> None:
     random = np.random.default_rng(18)
     width, labels, texts = 3000, 7, 150
-    terms = Terms("word", 0, "word", (1, 1), True, r"\w+", False, True, "l2", {f"t{i}": i for i in range(width)}, None)
+    terms = Terms(
+        "word",
+        0,
+        "word",
+        (1, 1),
+        True,
+        r"\w+",
+        False,
+        True,
+        "l2",
+        Vocabulary.of({f"t{i}": i for i in range(width)}),
+        None,
+    )
     weights = random.normal(0, 2, (width, labels)).astype(np.float16)
     # The edges of float16: infinities, signed zero, a subnormal.
     weights[:5] = np.array([np.inf, -np.inf, 0.0, -0.0, 6e-8])[:, None]
