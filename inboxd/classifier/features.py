@@ -17,8 +17,9 @@ not as a dict of str: a character n-gram set is looked up by exact integer keys 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 
@@ -54,8 +55,9 @@ _WORD_CACHE_MAX_CHARS = 24
 # every key is an exact int64. Past it (more than ~46,000 distinct characters for 4-grams), the
 # vocabulary is looked up as a dict instead.
 _MAX_KEY = 1 << 62
-# Code points keyed at a time (`Terms._char_found`): its arrays stay ~0.5 MiB each, whatever the batch.
-_CHARS_AT_A_TIME = 1 << 16
+# Characters or tokens keyed at a time (`Terms._char_found`, `_word_found`): their arrays stay
+# ~0.5 MiB each, whatever the batch.
+_SYMBOLS_AT_A_TIME = 1 << 16
 
 
 class Vocabulary:
@@ -103,9 +105,15 @@ class Vocabulary:
 
     def terms(self) -> list[str]:
         """Every term, in column order."""
+        return list(self.each_term())
+
+    def each_term(self) -> Iterator[str]:
+        """Every term, in column order, one at a time."""
         data = self.utf8.tobytes()
-        stops = self.ends.tolist()
-        return [data[a:b].decode("utf-8") for a, b in zip([0, *stops][:-1], stops, strict=True)]
+        start = 0
+        for stop in self.ends.tolist():
+            yield data[start:stop].decode("utf-8")
+            start = stop
 
     def as_dict(self) -> dict[str, int]:
         """Term -> column; ValueError if a term is there twice."""
@@ -116,64 +124,68 @@ class Vocabulary:
 
     def code_points(self) -> tuple[np.ndarray, np.ndarray]:
         """The terms' characters end to end (uint32 code points), and where each term starts in them."""
-        lead = (self.utf8 & 0xC0) != 0x80  # the first byte of each character
-        chars_before = np.concatenate([np.zeros(1, np.int64), np.cumsum(lead, dtype=np.int64)])
-        ends = chars_before[self.ends]
         points = np.frombuffer(self.utf8.tobytes().decode("utf-8").encode("utf-32-le"), dtype="<u4")
-        return points, np.concatenate([np.zeros(1, np.int64), ends])
+        starts = np.zeros(len(self.ends) + 1, dtype=np.int64)
+        if len(points):
+            chars = np.cumsum((self.utf8 & 0xC0) != 0x80, dtype=np.int32)  # characters up to each byte
+            starts[1:] = np.where(self.ends > 0, chars[np.maximum(self.ends - 1, 0)], 0)
+        return points, starts
 
 
 @dataclass(frozen=True, slots=True)
-class _CharKeys:
-    """A character n-gram vocabulary as exact integer keys, sorted: no Python object per term.
+class _Keys:
+    """A vocabulary as exact integer keys, sorted: no Python object per term.
 
-    A character is its rank among the vocabulary's distinct characters plus one (1 .. A), any
-    other character is A + 1, and an n-gram is the number whose digits in base A + 2 are its
-    characters (the first the lowest): distinct strings have distinct keys (no digit is 0), and
-    an n-gram with a character no term has can equal no term's key. So a key found is the term,
-    never a collision; base ** high < `_MAX_KEY` keeps every key an exact int64.
+    A term is a sequence of symbols: characters (`_CharKeys`), or the tokens a word n-gram
+    joins with spaces (`_TokenKeys`). A symbol that some term has is a digit 1 .. A, any other
+    symbol is A + 1, and a sequence is the number whose digits in base A + 2 are its symbols
+    (the first the lowest): distinct sequences have distinct keys (no digit is 0), and one with
+    a symbol no term has can equal no term's key. So a key found is the term, never a
+    collision; base ** longest < `_MAX_KEY` keeps every key an exact int64.
     """
 
-    alphabet: np.ndarray  # the terms' distinct code points, ascending (uint32)
+    base: int  # A + 2
+    longest: int  # the most symbols a term has
     keys: np.ndarray  # every term's key, ascending (int64)
     columns: np.ndarray  # the column of each key (int32)
 
-    @property
-    def base(self) -> int:
-        return len(self.alphabet) + 2
-
     @staticmethod
-    def of(vocabulary: Vocabulary, high: int) -> _CharKeys | None:
-        """The keys of a vocabulary of n-grams of at most `high` characters; None if they would
-        not fit an int64. ValueError for a repeated term or one longer than `high`."""
-        points, starts = vocabulary.code_points()
-        lengths = np.diff(starts)
-        if len(lengths) and lengths.max() > high:
-            raise ValueError(f"a term longer than {high} characters")
-        alphabet = np.unique(points)
-        base = len(alphabet) + 2
-        if base**high >= _MAX_KEY:
-            return None
-        digits = np.searchsorted(alphabet, points).astype(np.int64) + 1
-        keys = np.zeros(len(lengths), dtype=np.int64)
-        for j in range(high):
-            longer = lengths > j
-            keys[longer] += digits[starts[:-1][longer] + j] * base**j
+    def _sorted(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Keys ascending and their columns; ValueError for a repeated term."""
         order = np.argsort(keys, kind="stable")
         keys = keys[order]
         if np.any(keys[1:] == keys[:-1]):
             raise ValueError(f"{int(np.count_nonzero(keys[1:] == keys[:-1]))} repeated terms")
-        return _CharKeys(alphabet, keys, order.astype(np.int32))
+        return keys, order.astype(np.int32)
 
-    def digits(self, text: str) -> np.ndarray:
-        """Each character of `text` as its digit (int64); A + 1 for one no term has."""
-        # surrogatepass: a lone surrogate (mail decoded with surrogateescape) is a character like any other.
-        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-        if not len(self.alphabet):
-            return np.full(len(points), 1, dtype=np.int64)
-        rank = np.searchsorted(self.alphabet, points)
-        np.minimum(rank, len(self.alphabet) - 1, out=rank)
-        return np.where(self.alphabet[rank] == points, rank + 1, len(self.alphabet) + 1)
+    def found(
+        self, digits: np.ndarray, lengths: Sequence[int], owners: Sequence[int], low: int, high: int, wb: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column of every term among the n-grams of segments end to end (`digits`, one
+        per symbol; `lengths` symbols a segment, `owners` the row of each): every window of n
+        symbols (low <= n <= high) inside one segment and, if `wb`, a segment shorter than `low`
+        once, whole (char_wb's padded words)."""
+        size = np.asarray(lengths, dtype=np.int64)
+        starts = np.cumsum(size) - size
+        end_of = np.repeat(starts + size, size)  # for each symbol, where its segment ends
+        owner_of = np.repeat(np.asarray(owners, dtype=np.int64), size)
+        position = np.arange(len(digits), dtype=np.int64)
+        found_keys: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+        found_rows: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+        key = digits
+        for n in range(1, min(high, self.longest) + 1):  # a longer n-gram is no term
+            if n > 1:
+                key = key[:-1] + digits[n - 1 :] * self.base ** (n - 1)
+            if n >= low:
+                inside = position[: len(key)] + n <= end_of[: len(key)]
+                found_keys.append(key[inside])
+                found_rows.append(owner_of[: len(key)][inside])
+            elif wb:
+                whole = starts[size == n]
+                found_keys.append(key[whole])
+                found_rows.append(owner_of[whole])
+        known, columns = self.columns_of(np.concatenate(found_keys))
+        return np.concatenate(found_rows)[known], columns
 
     def columns_of(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which of `keys` are terms (a boolean mask), and the columns of those that are."""
@@ -183,6 +195,81 @@ class _CharKeys:
         np.minimum(at, len(self.keys) - 1, out=at)
         known = self.keys[at] == keys
         return known, self.columns[at[known]].astype(np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class _CharKeys(_Keys):
+    """A character n-gram vocabulary's keys: a character's digit is its rank among the terms' characters."""
+
+    alphabet: np.ndarray  # the terms' distinct code points, ascending (uint32)
+
+    @staticmethod
+    def of(vocabulary: Vocabulary, high: int) -> _CharKeys | None:
+        """The keys of a vocabulary of n-grams of at most `high` characters; None if they would
+        not fit an int64. ValueError for a repeated term or one longer than `high`."""
+        points, starts = vocabulary.code_points()
+        lengths = np.diff(starts)
+        longest = int(lengths.max()) if len(lengths) else 0
+        if longest > high:
+            raise ValueError(f"a term longer than {high} characters")
+        alphabet = np.unique(points)
+        base = len(alphabet) + 2
+        if base**longest >= _MAX_KEY:
+            return None
+        digits = np.searchsorted(alphabet, points).astype(np.int64) + 1
+        keys = np.zeros(len(lengths), dtype=np.int64)
+        for j in range(longest):
+            longer = lengths > j
+            keys[longer] += digits[starts[:-1][longer] + j] * base**j
+        return _CharKeys(base, longest, *_Keys._sorted(keys), alphabet)
+
+    def digits(self, text: str) -> np.ndarray:
+        """Each character of `text` as its digit (int64)."""
+        # surrogatepass: a lone surrogate (mail decoded with surrogateescape) is a character like any other.
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        if not len(self.alphabet):
+            return np.full(len(points), 1, dtype=np.int64)
+        rank = np.searchsorted(self.alphabet, points)
+        np.minimum(rank, len(self.alphabet) - 1, out=rank)
+        return np.where(self.alphabet[rank] == points, rank + 1, len(self.alphabet) + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class _TokenKeys(_Keys):
+    """A word n-gram vocabulary's keys: a term is its tokens (`term.split(" ")`, which undoes
+    the " ".join that made it, whatever the tokens), a token's digit is looked up in a dict of
+    the terms' distinct tokens (5,800 for 25,000 terms)."""
+
+    tokens: dict[str, int]  # token -> digit, 1 .. A
+
+    @staticmethod
+    def of(vocabulary: Vocabulary) -> _TokenKeys | None:
+        """The keys of a word vocabulary; None if they would not fit an int64. ValueError for a repeated term."""
+        # Term by term, twice (the base needs every token first), so that no list of ~25,000
+        # strings is held: their memory, freed, would stay scattered under the tokens kept.
+        tokens: dict[str, int] = {}
+        longest = 0
+        for term in vocabulary.each_term():
+            part = term.split(" ")
+            longest = max(longest, len(part))
+            for token in part:
+                tokens.setdefault(token, len(tokens) + 1)
+        base = len(tokens) + 2
+        if base**longest >= _MAX_KEY:
+            return None
+        keys = np.fromiter(
+            (sum(tokens[t] * base**j for j, t in enumerate(term.split(" "))) for term in vocabulary.each_term()),
+            np.int64,
+            len(vocabulary),
+        )
+        return _TokenKeys(base, longest, *_Keys._sorted(keys), tokens)
+
+    def key_of(self, gram: str) -> int:
+        """The key of a word n-gram as a string (a token of its own may hold a space); 0 (no term) if it is none."""
+        part = gram.split(" ")
+        if len(part) > self.longest or any(token not in self.tokens for token in part):
+            return 0
+        return sum(self.tokens[token] * self.base**j for j, token in enumerate(part))
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,9 +288,8 @@ class Terms:
     vocabulary: Vocabulary  # the terms by column, 0 .. len - 1
     idf: np.ndarray | None = field(compare=False)  # float64 per column; None without idf weighting
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
-    # How terms are looked up: a character analyzer's keys, or (word analyzers, and characters
-    # too many to key) a dict term -> column.
-    _keys: _CharKeys | None = field(init=False, repr=False, compare=False)
+    # How terms are looked up: by their keys, or (symbols too many to key) a dict term -> column.
+    _keys: _CharKeys | _TokenKeys | None = field(init=False, repr=False, compare=False)
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
     _words: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)  # char_wb: word -> columns
 
@@ -211,7 +297,11 @@ class Terms:
         """ValueError if the vocabulary repeats a term (or, for characters, has one longer than n)."""
         object.__setattr__(self, "_pattern", re.compile(self.token_pattern))
         object.__setattr__(self, "_words", {})
-        keys = _CharKeys.of(self.vocabulary, self.ngram_range[1]) if self.analyzer != "word" else None
+        keys = (
+            _TokenKeys.of(self.vocabulary)
+            if self.analyzer == "word"
+            else _CharKeys.of(self.vocabulary, self.ngram_range[1])
+        )
         object.__setattr__(self, "_keys", keys)
         object.__setattr__(self, "_index", self.vocabulary.as_dict() if keys is None else {})
 
@@ -237,8 +327,10 @@ class Terms:
         coordinates.
         """
         # Each text's known columns, then counted for the whole batch at once, as (row, column) pairs.
-        if self._keys is not None:
+        if isinstance(self._keys, _CharKeys):
             rows, every = self._char_found(texts, self._keys)
+        elif isinstance(self._keys, _TokenKeys):
+            rows, every = self._word_found(texts, self._keys)
         else:
             found = [np.fromiter(self._columns(text), dtype=np.int64) for text in texts]
             every = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
@@ -285,9 +377,11 @@ class Terms:
                 lengths.append(len(text))
                 owners.append(row)
             size += len(text)
-            if size >= _CHARS_AT_A_TIME or row == len(texts) - 1:
+            if size >= _SYMBOLS_AT_A_TIME or row == len(texts) - 1:
                 if pieces:
-                    r, c = self._keyed("".join(pieces), lengths, owners, keys)
+                    low, high = self.ngram_range
+                    digits = keys.digits("".join(pieces))
+                    r, c = keys.found(digits, lengths, owners, low, high, wb=self.analyzer == "char_wb")
                     rows.append(r)
                     columns.append(c)
                 pieces, lengths, owners, size = [], [], [], 0
@@ -295,35 +389,33 @@ class Terms:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(rows), np.concatenate(columns)
 
-    def _keyed(
-        self, joined: str, lengths: list[int], owners: list[int], keys: _CharKeys
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The known n-grams of segments end to end: every window of n characters (low <= n <=
-        high) inside one segment; for char_wb, a padded word shorter than `low` once, whole."""
+    def _word_found(self, texts: Sequence[str], keys: _TokenKeys) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column of every known word n-gram of the texts, as `_columns` would list them
+        (in another order): the n-grams as keys of their tokens, never joined into strings."""
         low, high = self.ngram_range
-        digits = keys.digits(joined)
-        size = np.asarray(lengths, dtype=np.int64)
-        starts = np.cumsum(size) - size
-        end_of = np.repeat(starts + size, size)  # for each character, where its segment ends
-        owner_of = np.repeat(np.asarray(owners, dtype=np.int64), size)
-        position = np.arange(len(digits), dtype=np.int64)
-        found_keys: list[np.ndarray] = []
-        found_rows: list[np.ndarray] = []
-        key = digits
-        for n in range(1, high + 1):
-            if n > 1:
-                key = key[:-1] + digits[n - 1 :] * keys.base ** (n - 1)
-            if n >= low:
-                inside = position[: len(key)] + n <= end_of[: len(key)]
-                found_keys.append(key[inside])
-                found_rows.append(owner_of[: len(key)][inside])
-            elif self.analyzer == "char_wb":
-                whole = starts[size == n]
-                found_keys.append(key[whole])
-                found_rows.append(owner_of[whole])
-        every = np.concatenate(found_keys)
-        known, columns = keys.columns_of(every)
-        return np.concatenate(found_rows)[known], columns
+        rows: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+        columns: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+        tokens: list[str] = []  # texts' tokens end to end
+        lengths: list[int] = []
+        owners: list[int] = []
+        for row, raw in enumerate(texts):
+            found = self._pattern.findall(raw.lower() if self.lowercase else raw)
+            if " " in "".join(found):  # a token with a space (a token_pattern's choice): its n-grams as strings
+                grams = _word_ngrams(found, low, high)
+                _, known_columns = keys.columns_of(np.fromiter(map(keys.key_of, grams), np.int64, len(grams)))
+                rows.append(np.full(len(known_columns), row, dtype=np.int64))
+                columns.append(known_columns)
+            elif found:
+                tokens.extend(found)
+                lengths.append(len(found))
+                owners.append(row)
+            if len(tokens) >= _SYMBOLS_AT_A_TIME or (row == len(texts) - 1 and tokens):
+                digits = np.fromiter(map(keys.tokens.get, tokens, repeat(keys.base - 1)), np.int64, len(tokens))
+                r, c = keys.found(digits, lengths, owners, low, high, wb=False)
+                rows.append(r)
+                columns.append(c)
+                tokens, lengths, owners = [], [], []
+        return np.concatenate(rows), np.concatenate(columns)
 
     def _wb_columns(self, text: str) -> list[int]:
         """The known columns of a text's `char_wb` terms (as `terms`, unknown ones left out)."""

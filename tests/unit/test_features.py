@@ -1,5 +1,5 @@
-"""`features.Terms` turns text into the rows scikit-learn's fitted TfidfVectorizer gives: character
-n-grams by their exact keys, or (too many characters to key) by a dict and its word cache."""
+"""`features.Terms` turns text into the rows scikit-learn's fitted TfidfVectorizer gives: n-grams
+by their exact keys, or (too many symbols to key) by a dict and, for char_wb, its word cache."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from inboxd.classifier import features
-from inboxd.classifier.features import Terms, Vocabulary
+from inboxd.classifier.features import Terms, Vocabulary, _CharKeys, _TokenKeys
 
 CORPUS = [
     "My withdrawal of 0.5 BTC is stuck, withdrawal pending since Monday",
@@ -68,7 +68,35 @@ def test_character_n_grams_by_their_keys_match_scikit_learn(
     vectorizer = TfidfVectorizer(analyzer=analyzer, ngram_range=ngram_range, lowercase=lowercase, sublinear_tf=True)
     vectorizer.fit(CORPUS)
     terms = _terms(vectorizer)
-    assert terms._keys is not None and terms._index == {}  # no Python object per term
+    assert isinstance(terms._keys, _CharKeys) and terms._index == {}  # no Python object per term
+    assert np.allclose(_dense(terms, TEXTS), vectorizer.transform(TEXTS).toarray(), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("ngram_range", "lowercase", "token_pattern"),
+    [
+        ((1, 2), True, r"(?u)\b\w\w+\b"),
+        ((2, 3), True, r"(?u)\b\w\w+\b"),
+        ((1, 1), False, r"\S+"),
+        ((1, 3), True, r"[a-z]+ [0-9]+|\w+"),  # a token may hold a space ("usdt 100")
+        ((1, 2), True, r"\w*"),  # empty tokens
+    ],
+)
+def test_word_n_grams_by_their_keys_match_scikit_learn(
+    ngram_range: tuple[int, int], lowercase: bool, token_pattern: str
+) -> None:
+    vectorizer = TfidfVectorizer(ngram_range=ngram_range, lowercase=lowercase, token_pattern=token_pattern)
+    vectorizer.fit(CORPUS)
+    terms = _terms(vectorizer)
+    assert isinstance(terms._keys, _TokenKeys) and terms._index == {}
+    assert np.allclose(_dense(terms, TEXTS), vectorizer.transform(TEXTS).toarray(), atol=1e-6)
+
+
+def test_word_n_grams_by_a_dict_match_scikit_learn(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(features, "_MAX_KEY", 2)
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2)).fit(CORPUS)
+    terms = _terms(vectorizer)
+    assert terms._keys is None and len(terms._index) == len(vectorizer.vocabulary_)
     assert np.allclose(_dense(terms, TEXTS), vectorizer.transform(TEXTS).toarray(), atol=1e-6)
 
 
@@ -103,7 +131,7 @@ def test_keys_find_exactly_the_terms_a_dict_finds(monkeypatch: pytest.MonkeyPatc
         vocabulary.setdefault(term, len(vocabulary))
     texts = ["".join(random.choice(known + unknown, size=random.integers(0, 60))) for _ in range(200)]
     keyed = Terms("c", 0, analyzer, (1, 3), False, "", False, False, None, Vocabulary.of(vocabulary), None)
-    monkeypatch.setattr(features, "_CHARS_AT_A_TIME", 50)
+    monkeypatch.setattr(features, "_SYMBOLS_AT_A_TIME", 50)
     by_keys = keyed.rows(texts)
     monkeypatch.setattr(features, "_MAX_KEY", 2)
     by_dict = Terms("c", 0, analyzer, (1, 3), False, "", False, False, None, Vocabulary.of(vocabulary), None)
@@ -111,6 +139,28 @@ def test_keys_find_exactly_the_terms_a_dict_finds(monkeypatch: pytest.MonkeyPatc
     for a, b in zip(by_keys, by_dict.rows(texts), strict=True):
         assert a.dtype == b.dtype and np.array_equal(a, b)
     assert len(by_keys[0]) > 1000
+
+
+@pytest.mark.parametrize("token_pattern", [r"\w+", r"\w+ ?"])
+def test_token_keys_find_exactly_the_terms_a_dict_finds(monkeypatch: pytest.MonkeyPatch, token_pattern: str) -> None:
+    """Random text over the vocabulary's tokens and others, tokens with a space or not: an n-gram
+    that is not a term never matches one."""
+    random = np.random.default_rng(18)
+    known, unknown = ["ab", "b", "提币", "a"], ["zz", "c", "😀"]
+    vocabulary: dict[str, int] = {}
+    for _ in range(300):  # tokens with a trailing space too: the terms the second pattern makes
+        term = " ".join(random.choice([*known, *(k + " " for k in known)], size=random.integers(1, 4)))
+        vocabulary.setdefault(term, len(vocabulary))
+    texts = [" ".join(random.choice(known + unknown, size=random.integers(0, 30))) for _ in range(200)]
+    keyed = Terms("w", 0, "word", (1, 3), False, token_pattern, False, False, None, Vocabulary.of(vocabulary), None)
+    monkeypatch.setattr(features, "_SYMBOLS_AT_A_TIME", 20)
+    by_keys = keyed.rows(texts)
+    monkeypatch.setattr(features, "_MAX_KEY", 2)
+    by_dict = Terms("w", 0, "word", (1, 3), False, token_pattern, False, False, None, Vocabulary.of(vocabulary), None)
+    assert keyed._keys is not None and by_dict._keys is None
+    for a, b in zip(by_keys, by_dict.rows(texts), strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    assert len(by_keys[0]) > 500
 
 
 def test_a_vocabulary_keeps_every_term_exactly() -> None:
