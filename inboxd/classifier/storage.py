@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from inboxd.assets import Assets
-from inboxd.classifier.features import ANALYZERS, NORMS, Terms
+from inboxd.classifier.features import ANALYZERS, NORMS, Terms, Vocabulary
 from inboxd.classifier.model import Classifier, Model
 from inboxd.classifier.settings import READS, ModelSettings, settings_of
 from inboxd.errors import ConfigError, Problem
@@ -44,31 +44,6 @@ def expected_meta(assets: Assets, settings: ModelSettings) -> dict[str, Any]:
     }
 
 
-def _pack_vocabulary(vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """A vocabulary as two arrays: its terms' UTF-8 bytes end to end, and where each ends.
-
-    ~40,000 terms as arrays, not a dict (which skops, the format before 5, wrote entry by
-    entry as a 34 MB JSON schema). Bytes and offsets (not a fixed-width string array,
-    which would drop a trailing NUL) give back every term exactly.
-    """
-    terms = sorted(vocabulary, key=vocabulary.__getitem__)
-    encoded = [t.encode("utf-8") for t in terms]
-    ends = np.cumsum([len(b) for b in encoded], dtype=np.int64)
-    return np.frombuffer(b"".join(encoded), dtype=np.uint8).copy(), ends
-
-
-def _unpack_vocabulary(utf8: np.ndarray, ends: np.ndarray) -> dict[str, int]:
-    if len(ends) and (ends[0] < 0 or ends[-1] != len(utf8) or np.any(np.diff(ends) < 0)):
-        raise ValueError(f"term ends that do not fit {len(utf8)} bytes of terms")
-    data = utf8.tobytes()
-    stops = ends.tolist()
-    starts = [0, *stops[:-1]] if stops else []
-    vocabulary = {data[a:b].decode("utf-8"): i for i, (a, b) in enumerate(zip(starts, stops, strict=True))}
-    if len(vocabulary) != len(stops):
-        raise ValueError(f"{len(stops) - len(vocabulary)} repeated terms")
-    return vocabulary
-
-
 def _terms_settings(terms: Terms) -> dict[str, Any]:
     return {
         "name": terms.name,
@@ -85,8 +60,11 @@ def _terms_settings(terms: Terms) -> dict[str, Any]:
 
 
 def _terms_arrays(i: int, terms: Terms) -> dict[str, np.ndarray]:
-    utf8, ends = _pack_vocabulary(terms.vocabulary)
-    arrays = {f"terms{i}.utf8": utf8, f"terms{i}.ends": ends}
+    # The vocabulary as it is kept in memory (`Vocabulary`): ~150,000 terms as two arrays, not a
+    # dict (which skops, the format before 5, wrote entry by entry as a 34 MB JSON schema).
+    # Bytes and offsets (not a fixed-width string array, which would drop a trailing NUL) give
+    # back every term exactly.
+    arrays = {f"terms{i}.utf8": terms.vocabulary.utf8, f"terms{i}.ends": terms.vocabulary.ends}
     if terms.idf is not None:
         arrays[f"terms{i}.idf"] = np.asarray(terms.idf, dtype=np.float64)
     return arrays
@@ -119,7 +97,7 @@ def _read_terms(i: int, stored: Any, arrays: dict[str, np.ndarray]) -> Terms:
     reads = _field(stored, "reads", int)
     if not 0 <= reads < len(READS):  # a column of `model_input`: out of range, every mail would fail
         raise ValueError(f"reads column {reads} of {len(READS)}")
-    vocabulary = _unpack_vocabulary(
+    vocabulary = Vocabulary(
         _array(arrays, f"terms{i}.utf8", np.uint8, 1), _array(arrays, f"terms{i}.ends", np.int64, 1)
     )
     idf = _array(arrays, f"terms{i}.idf", np.float64, 1) if _field(stored, "use_idf", bool) else None

@@ -27,7 +27,7 @@ from sklearn.model_selection import GroupKFold, LeaveOneGroupOut, StratifiedKFol
 from sklearn.pipeline import Pipeline
 
 from inboxd.assets import Assets, Example
-from inboxd.classifier.features import Terms
+from inboxd.classifier.features import Terms, Vocabulary
 from inboxd.classifier.model import Classifier, Model, classifications_from, confidences, model_input, rule_hit
 from inboxd.classifier.settings import READS, ModelSettings, estimator_class, settings_of
 from inboxd.classifier.storage import expected_meta
@@ -65,7 +65,7 @@ def model_of(pipeline: Pipeline, settings: ModelSettings, meta: dict[str, Any]) 
             binary=bool(v.binary),
             sublinear_tf=bool(v.sublinear_tf),
             norm=None if v.norm is None else str(v.norm),
-            vocabulary={str(term): int(column) for term, column in v.vocabulary_.items()},
+            vocabulary=Vocabulary.of({str(term): int(column) for term, column in v.vocabulary_.items()}),
             idf=np.asarray(v.idf_, dtype=np.float64) if v.use_idf else None,
         )
         for name, v in ((name, fitted[name]) for name in settings.features)

@@ -29,7 +29,6 @@ from inboxd.classifier import (
     training,
 )
 from inboxd.classifier.model import confidences, model_input
-from inboxd.classifier.storage import _pack_vocabulary, _unpack_vocabulary
 from inboxd.classifier.training import build_pipeline, cross_validated, model_of, train, train_classifier
 from inboxd.errors import ConfigError
 from tests.tiny_classifier import make_tiny_classifiers
@@ -192,12 +191,6 @@ def test_a_saved_model_decides_exactly_as_the_trained_one(tmp_path: Path) -> Non
     assert np.array_equal(loaded.probabilities(prepared, 4.0), trained.probabilities(prepared, 4.0))
     # Saving set the vocabularies aside only while writing: the trained model still works.
     assert trained.probabilities(prepared, 4.0).shape == (len(texts), len(trained.classes))
-
-
-def test_a_vocabulary_survives_packing_term_for_term() -> None:
-    vocabulary = {"提币": 2, "a\x00": 0, "": 3, "wallet address": 1, "😀x": 4}
-    assert _unpack_vocabulary(*_pack_vocabulary(vocabulary)) == vocabulary
-    assert _unpack_vocabulary(*_pack_vocabulary({})) == {}
 
 
 def test_a_model_without_its_vocabularies_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

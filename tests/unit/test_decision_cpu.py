@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from inboxd.classifier.features import Terms
-from inboxd.classifier.model import _HALF_TO_SINGLE, _SLICE, Model
+from inboxd.classifier import model as model_module
+from inboxd.classifier.features import Terms, Vocabulary
+from inboxd.classifier.model import _CONVERTED, _GROUP, _HALF_TO_SINGLE, _SLICE, Model
 from inboxd.links import Link
 from inboxd.stopwatch import Stopwatch, Timed
 from inboxd.store import Store
@@ -46,10 +48,29 @@ def _plain_margins(model: Model, rows: np.ndarray, columns: np.ndarray, values: 
     return out
 
 
-def test_margins_are_bit_for_bit_the_weights_times_the_values() -> None:
+@pytest.mark.parametrize(("group", "converted"), [(_GROUP, _CONVERTED), (64, 7)])
+def test_margins_are_bit_for_bit_the_weights_times_the_values(
+    monkeypatch: pytest.MonkeyPatch, group: int, converted: int
+) -> None:
+    """Whatever the groups of rows and of converted weights (a row longer than a group among them),
+    a row of a slice is summed as one."""
+    monkeypatch.setattr(model_module, "_GROUP", group)
+    monkeypatch.setattr(model_module, "_CONVERTED", converted)
     random = np.random.default_rng(18)
     width, labels, texts = 3000, 7, 150
-    terms = Terms("word", 0, "word", (1, 1), True, r"\w+", False, True, "l2", {f"t{i}": i for i in range(width)}, None)
+    terms = Terms(
+        "word",
+        0,
+        "word",
+        (1, 1),
+        True,
+        r"\w+",
+        False,
+        True,
+        "l2",
+        Vocabulary.of({f"t{i}": i for i in range(width)}),
+        None,
+    )
     weights = random.normal(0, 2, (width, labels)).astype(np.float16)
     # The edges of float16: infinities, signed zero, a subnormal.
     weights[:5] = np.array([np.inf, -np.inf, 0.0, -0.0, 6e-8])[:, None]
@@ -69,6 +90,42 @@ def test_margins_are_bit_for_bit_the_weights_times_the_values() -> None:
         got = model.margins(np.empty((texts, 2), dtype=object))
         plain = _plain_margins(model, rows[:40], np.arange(40, dtype=np.int64) % 5, values[:40], texts)
     assert got.tobytes() == plain.tobytes()
+
+
+def test_margins_of_a_batch_take_a_few_mib_of_temporaries_not_a_slice_times_the_labels() -> None:
+    """The daemon's peak RSS is reached while it scores a batch: 200 mails of ~100 features
+    each, drawn from ~2,000 distinct ones, over 113 labels, with no temporary of a whole slice of
+    features × labels (7.4 MiB) at any moment. numpy reports its arrays to tracemalloc."""
+    random = np.random.default_rng(26)
+    width, labels, texts = 20_000, 113, 200
+    terms = Terms(
+        "w",
+        0,
+        "word",
+        (1, 1),
+        True,
+        r"\w+",
+        False,
+        False,
+        None,
+        Vocabulary.of({f"t{i}": i for i in range(width)}),
+        None,
+    )
+    weights = random.normal(0, 1, (width, labels)).astype(np.float16)
+    model = _GivenFeatures([terms], weights, np.zeros(labels), [f"c{i}" for i in range(labels)], None, {})
+    rows = np.repeat(np.arange(texts, dtype=np.int64), 100)
+    columns = random.integers(0, 2_000, len(rows)).astype(np.int64)
+    model.features_given = (rows, columns, random.random(len(rows)).astype(np.float32))
+    assert len(rows) > _SLICE
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        margins = model.margins(np.empty((texts, 2), dtype=object))
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert margins.shape == (texts, labels)
+    assert peak < 6 * 2**20, f"{peak / 2**20:.1f} MiB"
 
 
 def test_a_new_ticket_under_its_reservation_is_written_by_one_statement(tmp_path: Path) -> None:
