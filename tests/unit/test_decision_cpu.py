@@ -48,6 +48,12 @@ def _plain_margins(model: Model, rows: np.ndarray, columns: np.ndarray, values: 
     return out
 
 
+def _word_terms(width: int, *, sublinear_tf: bool, norm: str | None) -> Terms:
+    """Word unigrams t0 .. t{width - 1}, one column each, without idf."""
+    vocabulary = Vocabulary.of({f"t{i}": i for i in range(width)})
+    return Terms("word", 0, "word", (1, 1), True, r"\w+", False, sublinear_tf, norm, vocabulary, None)
+
+
 @pytest.mark.parametrize(("group", "converted"), [(_GROUP, _CONVERTED), (64, 7)])
 def test_margins_are_bit_for_bit_the_weights_times_the_values(
     monkeypatch: pytest.MonkeyPatch, group: int, converted: int
@@ -58,19 +64,7 @@ def test_margins_are_bit_for_bit_the_weights_times_the_values(
     monkeypatch.setattr(model_module, "_CONVERTED", converted)
     random = np.random.default_rng(18)
     width, labels, texts = 3000, 7, 150
-    terms = Terms(
-        "word",
-        0,
-        "word",
-        (1, 1),
-        True,
-        r"\w+",
-        False,
-        True,
-        "l2",
-        Vocabulary.of({f"t{i}": i for i in range(width)}),
-        None,
-    )
+    terms = _word_terms(width, sublinear_tf=True, norm="l2")
     weights = random.normal(0, 2, (width, labels)).astype(np.float16)
     # The edges of float16: infinities, signed zero, a subnormal.
     weights[:5] = np.array([np.inf, -np.inf, 0.0, -0.0, 6e-8])[:, None]
@@ -98,19 +92,7 @@ def test_margins_of_a_batch_take_a_few_mib_of_temporaries_not_a_slice_times_the_
     features × labels (7.4 MiB) at any moment. numpy reports its arrays to tracemalloc."""
     random = np.random.default_rng(26)
     width, labels, texts = 20_000, 113, 200
-    terms = Terms(
-        "w",
-        0,
-        "word",
-        (1, 1),
-        True,
-        r"\w+",
-        False,
-        False,
-        None,
-        Vocabulary.of({f"t{i}": i for i in range(width)}),
-        None,
-    )
+    terms = _word_terms(width, sublinear_tf=False, norm=None)
     weights = random.normal(0, 1, (width, labels)).astype(np.float16)
     model = _GivenFeatures([terms], weights, np.zeros(labels), [f"c{i}" for i in range(labels)], None, {})
     rows = np.repeat(np.arange(texts, dtype=np.int64), 100)
