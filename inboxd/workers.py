@@ -165,7 +165,7 @@ def _executor(workers: int, limits: LimitsConfig | ParseLimits, settings: Triage
 
 
 class WorkerPool:
-    """`workers` processes; `map` keeps the order of its input.
+    """`workers` processes; what `start` returns keeps the order of its input.
 
     A worker that dies (the OOM killer on a hostile mail, a crash in a C extension) breaks
     the pool and every batch in it. The pool is started again, and the mails of a broken
