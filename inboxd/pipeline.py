@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -45,10 +46,10 @@ from inboxd.intake import Intake, oversized_reason
 from inboxd.mailbox import Fetched
 from inboxd.processing import Mailbox, Outbox, ProcessorSettings, TickReport
 from inboxd.render import Renderer
-from inboxd.routing import RoutingMixin
+from inboxd.routing import TICKETS_AT_ONCE, RoutingMixin
 from inboxd.sending import RESERVE_AT_ONCE, Sender, SendingMixin
 from inboxd.stopwatch import Stopwatch, Timed
-from inboxd.store import Store
+from inboxd.store import ReservedTicket, Store
 from inboxd.store.rows import MessageRow
 from inboxd.sync import SyncMixin
 from inboxd.tickets import (
@@ -156,6 +157,9 @@ class Processor(RoutingMixin, SendingMixin, SyncMixin):
         # were read (time.monotonic()): once a tick, again after QUEUE_SECONDS of a long one.
         self._queue: dict[str, list[int]] | None = None
         self._queue_read = 0.0
+        # New tickets' ids, reserved a group at a time; what a batch leaves unused is a gap.
+        self._tickets: deque[ReservedTicket] = deque()
+        self._tickets_wanted = 1
         # [sla] due times, counted on the [hours] calendar like the promise.
         self._sla = (settings.sla_first_response, settings.sla_resolution)
         # Parsing and redaction, given the tick's backlog: in place, or in worker processes.
@@ -319,8 +323,10 @@ class Processor(RoutingMixin, SendingMixin, SyncMixin):
         # server before the commit of the decision that queued it.
         watch = self._watch
         trust = self.policy.trust
+        self._tickets.clear()  # reserved by an earlier batch and not used: a gap in the numbers
         for index, p in enumerate(parsed):
             self._keep_lease()
+            self._tickets_wanted = min(TICKETS_AT_ONCE, len(parsed) - index)
             row, mail = p.row, p.found.mail
             try:
                 c = classification.get(index)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -45,6 +46,10 @@ _HOUR = ""  # the key of the last hour's count among the per-domain counts (no d
 # after this long during a burst: counting every open ticket for each batch of 200 would cost a
 # 50,000-mail burst more than the promises themselves; the tickets it opens are counted as it goes.
 QUEUE_SECONDS = 60.0
+# New tickets' ids reserved in one commit during a burst: a reservation a ticket was one of the
+# two commits a new request cost, and at most this many ids are left as a gap when the rest of
+# the batch opens no ticket (replies, duplicates, mails for a human).
+TICKETS_AT_ONCE = 16
 
 
 class RoutingMixin:
@@ -64,6 +69,16 @@ class RoutingMixin:
     _queue: dict[str, list[int]] | None
     _queue_read: float
     _sla: tuple[Span | None, Span | None]
+    _tickets: deque[ReservedTicket]  # reserved for the batch's new tickets, not used yet
+    _tickets_wanted: int  # how many the next reservation takes: the batch's mails still to decide
+
+    def _new_ticket(self) -> ReservedTicket:
+        """The next new ticket's id and reference, reserved a group at a time (as many as the batch
+        has mails left to decide): a burst commits one reservation a group, not one a ticket.
+        Every new ticket takes one, so their ids keep the order they were opened in."""
+        if not self._tickets:
+            self._tickets.extend(self.store.reserve_tickets(self.settings.ticket_prefix, self._tickets_wanted))
+        return self._tickets.popleft()
 
     def _bounce(self, row: int, bounce: Bounce | None) -> None:
         """A bounce of one of our acks: attach it to the ticket, stop mailing a dead address.
@@ -90,7 +105,8 @@ class RoutingMixin:
             log.warning("forged sender: for a human, not answered",
                         extra={"event": "forged_sender", "row": row, "evidence": decision.sender.evidence})  # fmt: skip
             plan = self._with_due(plan_forged(decision, text, self.ticket_policy), received)
-            self._record(row, found, decision, plan, report)
+            forged = self._new_ticket() if plan.ticket_id is None else None
+            self._record(row, found, decision, plan, report, ticket=forged)
             self._opened(decision)
             return
         if decision.action != Action.ACK:
@@ -148,11 +164,10 @@ class RoutingMixin:
             report.open_tickets[category_name] = queue.backlog
 
         plan = self._with_due(plan_new(decision, text, self.ticket_policy), received, notes)
-        reserved, ack = None, None
+        # The ticket's reference first, then the acknowledgement that quotes it, rendered here:
+        # the transaction that records both calls nothing back.
+        reserved, ack = self._new_ticket(), None
         if plan.send:
-            # The ticket's reference first, then the acknowledgement that quotes it, rendered here:
-            # the transaction that records both calls nothing back.
-            reserved = self.store.reserve_ticket(self.settings.ticket_prefix)
             ack = build_ack(mail, decision, reserved.ref, self.renderer, self.policy, promised)
         self._record(row, found, decision, plan, report, ticket=reserved, outgoing=ack)
         self._count_ack(mail)

@@ -1,6 +1,6 @@
 """Decisions: a claimed message's outcome committed with its ticket change, events and pending ack.
 
-`reserve_ticket` takes a new ticket's id and reference before its acknowledgement is rendered;
+`reserve_tickets` takes new tickets' ids and references before their acknowledgements are rendered;
 `record_decision` then commits, in one transaction and with nothing called back inside it, the
 ticket (new or updated) and its events, the webhook events, the acknowledgement and the
 message's decision. A message is decided once: a second call for it changes nothing.
@@ -23,7 +23,7 @@ from inboxd.values import Action, Decision, OutgoingMail, ParsedEmail
 
 @dataclass(frozen=True, slots=True)
 class ReservedTicket:
-    """A new ticket's id and reference, taken before its acknowledgement is rendered (`reserve_ticket`)."""
+    """A new ticket's id and reference, taken before its acknowledgement is rendered (`reserve_tickets`)."""
 
     id: int
     ref: str
@@ -83,27 +83,35 @@ def ticket_ref(prefix: str, ticket_id: int) -> str:
 class DecisionsMixin(StoreBase):
     # -- decisions -------------------------------------------------------------------------
 
-    def reserve_ticket(self, prefix: str) -> ReservedTicket:
-        """The id and reference the next new ticket gets, taken now so that its acknowledgement can
-        be rendered before the transaction that records both (`record_decision(..., ticket=...)`).
+    def reserve_tickets(self, prefix: str, count: int = 1) -> list[ReservedTicket]:
+        """The ids and references the next `count` new tickets get, in ascending order, taken now
+        so that an acknowledgement can be rendered before the transaction that records both
+        (`record_decision(..., ticket=...)`). A burst takes them a group at a time: one commit
+        for the group instead of one per ticket.
 
         Ids come from the tickets' own counter, which never gives an id twice: a reservation
-        never used (the mail was a duplicate after all, or inboxd stopped before recording it)
-        leaves a gap in the numbers and nothing else; no ack with its reference was committed.
+        never used (the mail was a duplicate or a reply after all, or inboxd stopped before
+        recording it) leaves a gap in the numbers and nothing else; no ack with its reference
+        was committed.
         """
+        if count < 1:
+            raise ValueError(f"reserve at least one ticket, not {count}")
         with self._tx() as db:
             if db.dialect == "postgresql":
-                found = db.execute("SELECT nextval(pg_get_serial_sequence('tickets', 'id'))").fetchone()
+                rows = db.execute(
+                    "SELECT nextval(pg_get_serial_sequence('tickets', 'id')) FROM generate_series(1, ?)", (count,)
+                ).fetchall()
+                ids = sorted(int(r[0]) for r in rows)
             else:
-                # AUTOINCREMENT's counter (sqlite_sequence): an id above every id ever taken.
+                # AUTOINCREMENT's counter (sqlite_sequence): above every id ever taken.
                 found = db.execute(
-                    "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'tickets' RETURNING seq"
+                    "UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'tickets' RETURNING seq", (count,)
                 ).fetchone()
                 if found is None:  # no ticket yet: the counter starts here
-                    db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('tickets', 1)")
-                    found = (1,)
-        ticket_id = int(found[0])
-        return ReservedTicket(ticket_id, ticket_ref(prefix, ticket_id))
+                    db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('tickets', ?)", (count,))
+                    found = (count,)
+                ids = list(range(int(found[0]) - count + 1, int(found[0]) + 1))
+        return [ReservedTicket(ticket_id, ticket_ref(prefix, ticket_id)) for ticket_id in ids]
 
     def record_decision(
         self,
@@ -126,7 +134,7 @@ class DecisionsMixin(StoreBase):
         redacted text the classifier read, kept for the console (or None).
         """
         if plan is not None and plan.ticket_id is None and outgoing is not None and ticket is None:
-            raise ValueError("an acknowledgement of a new ticket is rendered for a reserved ticket (reserve_ticket)")
+            raise ValueError("an acknowledgement of a new ticket is rendered for a reserved ticket (reserve_tickets)")
         at = now()
         c = decision.classification
         # The mail's facts and the missing fields, as JSON once: a new ticket's are the same text.

@@ -50,7 +50,7 @@ def outgoing(ticket: str) -> OutgoingMail:
 def with_ack(store: Store, plan: TicketPlan, render: Callable[[str], OutgoingMail]) -> dict[str, Any]:
     """`record_decision`'s arguments for a new ticket with its acknowledgement, as the pipeline
     gives them: the ticket reserved first, its acknowledgement rendered for its reference."""
-    ticket = store.reserve_ticket("INB")
+    ticket = store.reserve_tickets("INB")[0]
     return {"plan": plan, "ticket": ticket, "outgoing": render(ticket.ref)}
 
 
@@ -67,7 +67,7 @@ class FakeMail:
 
 def test_a_reserved_ticket_reference_is_the_one_the_ticket_and_its_ack_get(make_store: Callable[[], Store]) -> None:
     store, other = make_store(), make_store()  # two processes sharing the store
-    first, second = store.reserve_ticket("INB"), other.reserve_ticket("INB")
+    first, second = store.reserve_tickets("INB")[0], other.reserve_tickets("INB")[0]
     assert first.ref != second.ref and first.ref == f"INB-{first.id:06d}"
     claim = store.claim(key(1), None, "h1", 10)
     mail: Any = FakeMail("<m1@x>", "h1")
@@ -82,7 +82,18 @@ def test_a_reserved_ticket_reference_is_the_one_the_ticket_and_its_ack_get(make_
     plain = dataclasses.replace(PLAN, send=None)
     third = store.record_decision(later.row, FakeMail("<m2@x>", "h2"), ack_decision(), plan=plain)  # type: ignore[arg-type]
     assert third is not None and third not in (first.ref, second.ref)
-    assert store.reserve_ticket("INB").ref not in (first.ref, second.ref, third)
+    assert store.reserve_tickets("INB")[0].ref not in (first.ref, second.ref, third)
+
+
+def test_tickets_are_reserved_a_group_at_a_time_in_ascending_order(make_store: Callable[[], Store]) -> None:
+    store, other = make_store(), make_store()  # two processes sharing the store
+    group = store.reserve_tickets("INB", 3)
+    assert [t.id for t in group] == sorted(t.id for t in group) and len({t.id for t in group}) == 3
+    later = other.reserve_tickets("INB", 2)
+    assert min(t.id for t in later) > max(t.id for t in group)
+    assert all(t.ref == f"INB-{t.id:06d}" for t in (*group, *later))
+    with pytest.raises(ValueError, match="at least one"):
+        store.reserve_tickets("INB", 0)
 
 
 def test_an_ack_for_a_new_ticket_needs_its_reservation(make_store: Callable[[], Store]) -> None:
