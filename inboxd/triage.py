@@ -44,6 +44,7 @@ from inboxd.values import (
     Screening,
     SenderAuth,
     SkipReason,
+    pickled_by_position,
 )
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ class TriageSettings:
         return message_id.startswith(OWN_ID_PREFIX) and message_id.endswith(f"@{self.message_id_domain}>")
 
 
+@pickled_by_position  # a worker sends one back for each mail: see values.pickled_by_position
 @dataclass(frozen=True, slots=True)
 class Findings:
     """One redacted mail as read once: everything its decision needs but the model's verdict.

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from inboxd import faults
 from inboxd.errors import MessageError
-from inboxd.values import ParsedEmail, ParseLimits
+from inboxd.values import ParsedEmail, ParseLimits, pickled_by_position
 
 if TYPE_CHECKING:  # only for annotations: a worker process must not load the config schema
     from inboxd.config import LimitsConfig
@@ -57,6 +57,7 @@ MIN_BACKLOG_FOR_POOL = 50
 CHUNK_MAILS = 25
 
 
+@pickled_by_position  # a worker sends one back for each mail: see values.pickled_by_position
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """One mail parsed and redacted (and read, given the settings), or why it could not be
