@@ -43,6 +43,7 @@ from inboxd.values import (
     Action,
     Decision,
     Facts,
+    MailSummary,
     OutgoingMail,
     ParsedEmail,
     SenderAuth,
@@ -154,7 +155,7 @@ def understood_kinds(facts: Facts, labels: Mapping[str, str]) -> list[str]:
 
 
 def _context(
-    mail: ParsedEmail,
+    mail: MailSummary,
     ticket: str,
     category: Category,
     language: str,
@@ -203,7 +204,7 @@ def threadable(message_id: str) -> bool:
     return len(message_id) <= 250 and message_id.isprintable()
 
 
-def _outgoing(mail: ParsedEmail, rendered: Rendered, ticket: str, policy: Policy, to: str) -> OutgoingMail:
+def _outgoing(mail: MailSummary, rendered: Rendered, ticket: str, policy: Policy, to: str) -> OutgoingMail:
     foreign = foreign_domains(f"{rendered.subject}\n{rendered.body}", policy.official_domains)
     if foreign:
         # Never sent: a link to a domain that is not ours, in the exchange's name, is what phishing looks like.
@@ -219,14 +220,14 @@ def _outgoing(mail: ParsedEmail, rendered: Rendered, ticket: str, policy: Policy
     )
 
 
-def _redacted(mail: ParsedEmail) -> None:
+def _redacted(mail: MailSummary) -> None:
     """The subject and name are quoted back: never from a mail that may still hold a secret."""
     if not mail.redacted:
         raise ValueError("an automatic mail is built from a redacted mail only (redact.redact_mail)")
 
 
 def build_ack(
-    mail: ParsedEmail,
+    mail: MailSummary,
     decision: Decision,
     ticket: str,
     renderer: Renderer,
@@ -255,7 +256,7 @@ def build_ack(
 
 
 def build_confirmation(
-    mail: ParsedEmail,
+    mail: MailSummary,
     decision: Decision,
     category_name: str,
     facts: Facts,

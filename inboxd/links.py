@@ -32,6 +32,7 @@ from functools import lru_cache
 from urllib.parse import unquote
 
 from inboxd.lookalike import WELL_KNOWN, Cut, cut_name, extra_suffixes, host_name, lookalike_reason, officials
+from inboxd.values import pickled_by_position
 
 OFFICIAL, LOOKALIKE, OTHER = "official", "lookalike", "other"
 
@@ -44,6 +45,7 @@ MAX_HREFS = 200
 MAX_HREF_CHARS = 2048
 
 
+@pickled_by_position  # a worker sends each mail's links back to the main process
 @dataclass(frozen=True, slots=True)
 class Link:
     """A domain found in a mail and its verdict; `reason` is short, printable, "" for `other`."""

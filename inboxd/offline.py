@@ -28,7 +28,7 @@ from inboxd.redact import secret_kinds
 from inboxd.render import Renderer
 from inboxd.triage import Findings, decide, with_sender
 from inboxd.trust import DnsLookup
-from inboxd.values import Action, Decision, ParsedEmail
+from inboxd.values import Action, Decision, MailSummary
 from inboxd.workers import Prepared, prepare
 
 PREVIEW_TICKET = "DRYRUN"
@@ -85,7 +85,7 @@ def _read(path: Path) -> bytes:
 
 def decision_record(
     source: str,
-    mail: ParsedEmail | None,
+    mail: MailSummary | None,
     decision: Decision | None,
     ack: dict[str, str] | None,
     error: str | None,

@@ -37,7 +37,7 @@ from inboxd.tickets import (
     plan_new,
 )
 from inboxd.triage import Findings
-from inboxd.values import Action, Bounce, Decision, OutgoingMail, ParsedEmail, SkipReason
+from inboxd.values import Action, Bounce, Decision, MailSummary, OutgoingMail, SkipReason
 
 log = logging.getLogger("inboxd.pipeline")
 
@@ -209,7 +209,7 @@ class RoutingMixin:
                 due.append((received + timedelta(seconds=span.seconds)).timestamp())
         return replace(plan, first_response_due=due[0], resolution_due=due[1], notes=notes or plan.notes)
 
-    def _withheld(self, mail: ParsedEmail) -> tuple[SkipReason, str] | None:
+    def _withheld(self, mail: MailSummary) -> tuple[SkipReason, str] | None:
         """Why a new request gets no acknowledgement although it would deserve one, if it does not:
         a bounced address, or the limits per sender, per sender domain and per hour."""
         ack = self.settings.ack_limits
@@ -249,7 +249,7 @@ class RoutingMixin:
             return SkipReason.BUDGET, f"the budget of {ack.max_per_hour} automatic mails an hour is spent"
         return None
 
-    def _count_ack(self, mail: ParsedEmail) -> None:
+    def _count_ack(self, mail: MailSummary) -> None:
         """An acknowledgement was planned: the batch's counts for the limits include it."""
         counts = self._ack_counts
         domain = domain_of(mail.sender)
@@ -311,7 +311,7 @@ class RoutingMixin:
         )
 
     def _to_security_team(
-        self, row: int, mail: ParsedEmail, decision: Decision, ticket: str | None, report: TickReport
+        self, row: int, mail: MailSummary, decision: Decision, ticket: str | None, report: TickReport
     ) -> None:
         """A phishing report was committed: the one place that tells the security team.
 
@@ -327,7 +327,7 @@ class RoutingMixin:
                    "lookalikes": lookalikes[:20], "domains": len(decision.links)},
         )  # fmt: skip
 
-    def _quarantine(self, row: int, mail: ParsedEmail | None, reason: str, report: TickReport) -> None:
+    def _quarantine(self, row: int, mail: MailSummary | None, reason: str, report: TickReport) -> None:
         decision = Decision(Action.QUARANTINE, reason=reason)
         self.store.record_decision(row, mail, decision)
         report.rows.append(row)

@@ -29,7 +29,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from inboxd.values import Classification, Facts, ParsedEmail, Screening, SkipReason
+from inboxd.values import Classification, Facts, MailSummary, ParsedEmail, Screening, SkipReason
 
 UNSOLICITED_INTENT = "unsolicited"
 _SCL = re.compile(r"(?:^|[;\s])SCL:(-?\d{1,2})(?:[;\s]|$)", re.I)
@@ -93,7 +93,7 @@ def spam_screening(mail: ParsedEmail, settings: SpamSettings) -> Screening | Non
 
 
 def is_unsolicited(
-    mail: ParsedEmail,
+    mail: MailSummary,
     classification: Classification,
     facts: Facts,
     settings: SpamSettings,

@@ -33,7 +33,19 @@ from inboxd.phishing import assess
 from inboxd.screen import screen
 from inboxd.spam import SpamSettings, is_unsolicited, spam_screening
 from inboxd.trust import DnsLookup, TrustSettings, sender_auth
-from inboxd.values import FAIL, Action, Classification, Decision, Facts, ParsedEmail, Screening, SenderAuth, SkipReason
+from inboxd.values import (
+    FAIL,
+    Action,
+    Classification,
+    Decision,
+    Facts,
+    MailSummary,
+    ParsedEmail,
+    Screening,
+    SenderAuth,
+    SkipReason,
+    pickled_by_position,
+)
 
 if TYPE_CHECKING:
     from inboxd.acknowledge import Policy
@@ -61,15 +73,17 @@ class TriageSettings:
         return message_id.startswith(OWN_ID_PREFIX) and message_id.endswith(f"@{self.message_id_domain}>")
 
 
+@pickled_by_position  # a worker sends one back for each mail: see values.pickled_by_position
 @dataclass(frozen=True, slots=True)
 class Findings:
     """One redacted mail as read once: everything its decision needs but the model's verdict.
 
-    Small and picklable: it is what a worker process sends back for each mail.
+    Small and picklable: it is what a worker process sends back for each mail, with only the
+    part of the mail the deciding process reads (`mail`: `ParsedEmail.summary`).
     `sender` is None when it could not be read without the raw bytes (DKIM, [trust] verify_dkim):
     the caller, who holds them, reads it (`with_sender`)."""
 
-    mail: ParsedEmail
+    mail: MailSummary
     text: str  # what the classifier reads: the subject and the customer's new words
     language: str
     facts: Facts
@@ -108,7 +122,7 @@ def examine(
     facts = Facts(secrets=mail.secrets) if skipped else facts_of_mail(mail, settings.facts)
     report = False if skipped else assess(mail, settings.phishing, settings.official_domains, links).report
     language = detect_language(text, settings.default_language)
-    return Findings(mail, text, language, facts, links, report, screening, sender)
+    return Findings(mail.summary(), text, language, facts, links, report, screening, sender)
 
 
 def with_sender(found: Findings, trust: TrustSettings, raw: bytes | None, dnsfunc: DnsLookup | None = None) -> Findings:

@@ -135,6 +135,39 @@ class ParsedEmail:
     # None for every other mail.
     bounce: Bounce | None = None
 
+    def summary(self) -> MailSummary:
+        """What deciding, storing and answering the mail read of it (`MailSummary`)."""
+        return MailSummary(self.message_id, self.sender, self.sender_name, self.reply_to, self.subject, self.date,
+                           self.in_reply_to, self.references, self.content_hash, self.secrets, self.redacted,
+                           self.auth_results, self.bounce)  # fmt: skip
+
+
+@pickled_by_position
+@dataclass(frozen=True, slots=True)
+class MailSummary:
+    """The fields of a `ParsedEmail` that the process deciding it reads (`triage.Findings.mail`):
+    its identity and thread, the header values stored and quoted back, the secrets removed, the
+    Authentication-Results the sender's verdict is read from, and the bounce it reports.
+
+    A worker sends this back for each mail, not the whole `ParsedEmail`: its text, headers,
+    hrefs, attachments and forwarded parts are read in the worker (`triage.examine`) and never
+    again (0.6 KB a mail to pickle instead of 5.2 on the benchmark's generated mail). A field not
+    here cannot be read after `examine`: mypy says so. Each means what it means on `ParsedEmail`."""
+
+    message_id: str
+    sender: str
+    sender_name: str
+    reply_to: str
+    subject: str
+    date: datetime | None
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    content_hash: str
+    secrets: tuple[Secret, ...]
+    redacted: bool
+    auth_results: tuple[str, ...]
+    bounce: Bounce | None
+
 
 # Sender verdicts (inboxd.trust): how far the From address is proven.
 PASS = "pass"

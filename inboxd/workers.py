@@ -33,12 +33,12 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from inboxd import faults
 from inboxd.errors import MessageError
-from inboxd.values import ParsedEmail, ParseLimits
+from inboxd.values import ParsedEmail, ParseLimits, pickled_by_position
 
 if TYPE_CHECKING:  # only for annotations: a worker process must not load the config schema
     from inboxd.config import LimitsConfig
@@ -57,10 +57,14 @@ MIN_BACKLOG_FOR_POOL = 50
 CHUNK_MAILS = 25
 
 
+@pickled_by_position  # a worker sends one back for each mail: see values.pickled_by_position
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """One mail parsed and redacted (and read, given the settings), or why it could not be
-    (`error`; `internal`: a bug, with `trace`)."""
+    (`error`; `internal`: a bug, with `trace`).
+
+    `mail` is the whole parsed mail where it was prepared in place (`InProcess`); from the pool
+    it is None when `found` is there (`for_the_tick`), whose `mail` is what deciding reads."""
 
     mail: ParsedEmail | None
     error: str | None
@@ -95,6 +99,23 @@ def prepare(
     except Exception as exc:  # a bug must cost one mail, not the mailbox
         reason = f"internal error while parsing: {type(exc).__name__}: {exc}"
         return Prepared(None, reason, True, traceback.format_exc(), time.perf_counter() - started, 0.0)
+
+
+def for_the_tick(prepared: Prepared) -> Prepared:
+    """What the pool gives the tick of a prepared mail: the findings without the whole parsed mail.
+
+    The tick reads only the findings (their `mail` is `ParsedEmail.summary`): a worker that sent
+    the mail's text, headers, hrefs, attachment text and forwarded parts as well pickled about
+    nine times the bytes, for the main process to unpickle and drop. Without findings (no triage
+    settings), the parsed mail is all there is and stays."""
+    return replace(prepared, mail=None) if prepared.found is not None else prepared
+
+
+def _prepare_for_the_tick(
+    raw: bytes, digest: str, limits: LimitsConfig | ParseLimits, settings: TriageSettings | None
+) -> Prepared:
+    """A mail as the pool gives it, in a worker or taken back here: the same code and limits."""
+    return for_the_tick(prepare(raw, limits, settings, digest))
 
 
 class Preparer(Protocol):
@@ -148,7 +169,7 @@ def _init_worker(limits: ParseLimits, settings: TriageSettings | None) -> None:
 def _prepare_in_worker(item: tuple[bytes, str]) -> Prepared:
     limits, settings = _worker["settings"]
     faults.point("parsing")  # a worker's death, never the main process's: see faults.WORKER_POINTS
-    return prepare(item[0], limits, settings, item[1])
+    return _prepare_for_the_tick(item[0], item[1], limits, settings)
 
 
 def _prepare_chunk(items: list[tuple[bytes, str]]) -> list[Prepared]:
@@ -227,7 +248,9 @@ class WorkerPool:
         """Prepare here the last chunk from `first` on that no worker has started; False: none left."""
         for index in range(len(futures) - 1, first - 1, -1):
             if index not in done and futures[index].cancel():
-                done[index] = [prepare(raw, self.limits, self.settings, digest) for raw, digest in chunks[index]]
+                done[index] = [
+                    _prepare_for_the_tick(raw, digest, self.limits, self.settings) for raw, digest in chunks[index]
+                ]
                 self.taken_back += len(chunks[index])
                 return True
         return False

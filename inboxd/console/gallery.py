@@ -54,7 +54,7 @@ def samples(app: App) -> list[Sample]:
             decision = decide(found, Classification(category.name, 1.0, category.name, rule="sample"), app.policy)
             decision = replace(decision, language=language, missing=category.required)
             try:
-                ack = build_ack(mail, decision, SAMPLE_REF, app.renderer, app.policy)
+                ack = build_ack(found.mail, decision, SAMPLE_REF, app.renderer, app.policy)
             except Exception as exc:  # a template may fail on real data: show it, not a 500
                 out.append(Sample(category.name, language, "", "", "", f"{type(exc).__name__}: {exc}"))
                 continue

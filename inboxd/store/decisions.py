@@ -18,7 +18,7 @@ from inboxd.store.codec import facts_json, missing_json
 from inboxd.store.events import emit
 from inboxd.store.messages import _NOT_ORIGINAL
 from inboxd.tickets import SECURITY_REASON, TicketPlan, normalise_subject
-from inboxd.values import Action, Decision, OutgoingMail, ParsedEmail
+from inboxd.values import Action, Decision, MailSummary, OutgoingMail
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +116,7 @@ class DecisionsMixin(StoreBase):
     def record_decision(
         self,
         row: int,
-        mail: ParsedEmail | None,
+        mail: MailSummary | None,
         decision: Decision,
         *,
         plan: TicketPlan | None = None,
@@ -217,7 +217,7 @@ class DecisionsMixin(StoreBase):
                 )
         return ticket_ref
 
-    def _duplicate_after_parse(self, db: Db, row: int, account: str, mail: ParsedEmail, at: float) -> bool:
+    def _duplicate_after_parse(self, db: Db, row: int, account: str, mail: MailSummary, at: float) -> bool:
         # A duplicate seen only now that the body is parsed: the same Message-ID from the same
         # sender under another UID, with bytes that differ (a header added on the way). The
         # sender must match: a broken web form that gives every customer's mail one Message-ID
@@ -252,7 +252,7 @@ class DecisionsMixin(StoreBase):
         self,
         db: Db,
         row: int,
-        mail: ParsedEmail,
+        mail: MailSummary,
         decision: Decision,
         plan: TicketPlan,
         prefix: str,

@@ -3,6 +3,7 @@ only started for a burst, and is shut down when the tick's `with` ends."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import pickle
 import subprocess
@@ -18,8 +19,8 @@ from inboxd.extract import facts_of_mail
 from inboxd.parse import parse_message
 from inboxd.redact import redact_mail
 from inboxd.triage import examine
-from inboxd.values import ParseLimits
-from inboxd.workers import MIN_BACKLOG_FOR_POOL, InProcess, WorkerPool, prepare, preparer
+from inboxd.values import MailSummary, ParseLimits
+from inboxd.workers import MIN_BACKLOG_FOR_POOL, InProcess, WorkerPool, for_the_tick, prepare, preparer
 
 EML = Path(__file__).resolve().parents[1] / "fixtures" / "eml"
 SECRET = (
@@ -66,15 +67,17 @@ def test_chunks_no_worker_has_started_are_prepared_here_in_order(offline_app: Ap
         again = pool.start(mails)()  # the worker, started now, takes part
     finally:
         pool.close()
-    assert [(r.mail, r.error, r.found) for r in there] == [(r.mail, r.error, r.found) for r in here]
-    assert [(r.mail, r.error, r.found) for r in again] == [(r.mail, r.error, r.found) for r in here]
+    # Taken back or from a worker, a mail comes as the pool gives it to the tick: findings, no whole mail.
+    given = [for_the_tick(r) for r in here]
+    assert [(r.mail, r.error, r.found) for r in there] == [(r.mail, r.error, r.found) for r in given]
+    assert [(r.mail, r.error, r.found) for r in again] == [(r.mail, r.error, r.found) for r in given]
     isolated = WorkerPool(1, LimitsConfig(), settings, take_back=False)
     try:
         alone = isolated.start(mails)()
     finally:
         isolated.close()
     assert isolated.taken_back == 0
-    assert [(r.mail, r.error, r.found) for r in alone] == [(r.mail, r.error, r.found) for r in here]
+    assert [(r.mail, r.error, r.found) for r in alone] == [(r.mail, r.error, r.found) for r in given]
 
 
 def test_a_mail_read_in_a_worker_is_read_as_in_place(offline_app: App) -> None:
@@ -87,14 +90,43 @@ def test_a_mail_read_in_a_worker_is_read_as_in_place(offline_app: App) -> None:
         there = pool.start(mails)()
     finally:
         pool.close()
-    read = [r.found for r in there if r.found is not None]
-    assert read and all(found == examine(found.mail, settings) for found in read)
+    here = InProcess(LimitsConfig(), settings).start(mails)()
+    read = [(r.found, mail) for r, mail in zip(there, [r.mail for r in here], strict=True) if r.found is not None]
+    assert read and all(mail is not None and found == examine(mail, settings) for found, mail in read)
     assert all(
-        found.facts == facts_of_mail(found.mail, settings.facts) for found in read if not found.screening.skip_reason
+        mail is not None and found.facts == facts_of_mail(mail, settings.facts)
+        for found, mail in read
+        if not found.screening.skip_reason
     )
-    assert any(found.facts.tx_ids or found.facts.amounts for found in read)
-    assert any(found.links for found in read) and any(found.language == "zh" for found in read)
+    read_only = [found for found, _ in read]
+    assert any(found.facts.tx_ids or found.facts.amounts for found in read_only)
+    assert any(found.links for found in read_only) and any(found.language == "zh" for found in read_only)
     assert all(r.found is None for r in InProcess(LimitsConfig()).start(mails)())  # not asked for: parsed only
+
+
+def test_the_tick_gets_what_it_reads_of_a_mail_not_the_whole_mail(offline_app: App) -> None:
+    """What the pool sends back carries the mail's summary (every field deciding, storing and answering
+    read, with the mail's values), not its text, headers, hrefs, attachments or forwarded parts; in
+    place, the whole mail is there too."""
+    settings = offline_app.policy.triage
+    mails = raws()
+    here = InProcess(LimitsConfig(), settings).start(mails)()
+    pool = WorkerPool(1, LimitsConfig(), settings, take_back=False)
+    try:
+        there = pool.start(mails)()
+    finally:
+        pool.close()
+    names = [f.name for f in dataclasses.fields(MailSummary)]
+    for mine, theirs in zip(here, there, strict=True):
+        assert theirs.mail is None and (theirs.found is None) == (theirs.error is not None)
+        if mine.mail is None:
+            continue
+        assert mine.found is not None and theirs.found is not None and theirs.found == mine.found
+        assert isinstance(theirs.found.mail, MailSummary)
+        assert [getattr(theirs.found.mail, n) for n in names] == [getattr(mine.mail, n) for n in names]
+    slim = pickle.dumps([r.found for r in there])
+    whole = pickle.dumps([(r.mail, r.found) for r in here])
+    assert len(slim) < len(whole) / 2
 
 
 def test_reading_refuses_a_mail_that_was_not_redacted(offline_app: App) -> None:
