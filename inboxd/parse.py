@@ -12,9 +12,10 @@ parse_message runs the steps in order, each in the module that owns it:
 - inboxd.forwarded: mails forwarded as message/rfc822 parts (for phishing reports).
 - inboxd.bounce: what a delivery report says, read from the same tree for the mails that
   screen as a bounce (`ParsedEmail.bounce`).
-The stdlib builds the MIME tree once and mail-parser reads that tree (the addresses, the
-bodies and attachments, the defects). A Message-ID is always present: synthesised from
-the hash of the raw bytes when the mail has none, so every message has a stable identity.
+The stdlib builds the MIME tree once and mail-parser reads that tree (the bodies and
+attachments, the defects); its parser reads the address fields here (`mailparser_addresses`).
+A Message-ID is always present: synthesised from the hash of the raw bytes when the mail has
+none, so every message has a stable identity.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ import email.policy
 import hashlib
 import logging
 from email.errors import HeaderParseError
+from email.feedparser import FeedParser
 
 import mailparser
+from mailparser.const import ADDRESSES_HEADERS
+from mailparser.utils import get_addresses
 
 from inboxd import bodies
 from inboxd.bounce import read_bounce
@@ -46,15 +50,62 @@ logging.getLogger("mailparser").setLevel(logging.CRITICAL)
 # An Outlook .msg file (OLE2 compound document) saved where a .eml belongs.
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
-# The top-level header fields that what inboxd takes from mail-parser depends on: the address
-# fields (their addresses, and their defects), the dates and Received (their defects), and the
-# MIME fields of the top-level part. mail-parser also decodes every other field, twice (its full
-# and its partial dict of the mail), which inboxd never reads: `headers.decoded_headers` decodes
-# them. It is handed the message without them (tests/unit/test_parse_mailparser_view.py).
+# The top-level header fields that what inboxd takes from mail-parser depends on: the dates and
+# Received (their defects), and the MIME fields of the top-level part. mail-parser also decodes
+# every other field, twice (its full and its partial dict of the mail), which inboxd never reads:
+# `headers.decoded_headers` decodes them. It is handed the message without them, and without the
+# address fields, which `mailparser_addresses` reads as it would (tests/unit/test_parse_mailparser_view.py).
 MAILPARSER_FIELDS = frozenset(
-    {"from", "to", "cc", "bcc", "reply-to", "delivered-to", "date", "resent-date", "received",
+    {"date", "resent-date", "received",
      "content-type", "content-transfer-encoding", "content-disposition", "content-id"}
 )  # fmt: skip
+# mail-parser's address fields, in the order it reads them.
+ADDRESS_FIELDS = tuple(sorted(ADDRESSES_HEADERS))
+# Address fields already read (by their name as written and raw value): what MailParser would
+# give of each (`mailparser_addresses`). The support address is in every To: (and an MTA's
+# Delivered-To:), a customer's From: in each of their mails. Bounded: the values are the sender's.
+_ADDRESSES_KEPT = 1024
+_read_addresses: dict[tuple[str, str], tuple[tuple[tuple[str, str], ...], bool]] = {}
+
+
+def _read_field(message: email.message.Message, name: str, raw: str) -> tuple[tuple[tuple[str, str], ...], bool]:
+    """One address field as MailParser reads it: its addresses as its `mail` has them, and whether
+    mail-parser's parser found a defect in it."""
+    key = (name, raw)  # the name as written: a raw 8-bit value's Header folds by its length
+    read = _read_addresses.get(key) if isinstance(raw, str) else None
+    if read is None:
+        diagnostics: list[dict[str, object]] = []
+        value = message.policy.header_fetch_parse(name, raw)  # as MailParser gets it (Message.items)
+        found = get_addresses(value, defects=diagnostics, decode_names=True)
+        read = (
+            tuple(("" if shown == address else shown, address) for shown, address in found if address),
+            bool(diagnostics),
+        )
+        if isinstance(raw, str):
+            if len(_read_addresses) >= _ADDRESSES_KEPT:
+                _read_addresses.clear()
+            _read_addresses[key] = read
+    return read
+
+
+def mailparser_addresses(message: email.message.Message) -> tuple[dict[str, tuple[tuple[str, str], ...]], bool]:
+    """What MailParser makes of the address fields (ADDRESS_FIELDS): the addresses of each one's
+    first occurrence, as `MailParser.mail` has them, and whether any occurrence has a defect (its
+    `AddressHeaderDefect` category). Read in mail-parser's order, so that a field its parser fails
+    on raises what MailParser would raise."""
+    fields: dict[str, list[tuple[str, str]]] = {}
+    for name, raw in message.raw_items():
+        key = name.lower()
+        if key in ADDRESSES_HEADERS:
+            fields.setdefault(key, []).append((name, raw))
+    first: dict[str, tuple[tuple[str, str], ...]] = {}
+    flawed = False
+    for key in ADDRESS_FIELDS:
+        for name, raw in fields.get(key, ()):
+            found, defect = _read_field(message, name, raw)
+            first.setdefault(key, found)
+            flawed = flawed or defect
+    return first, flawed
 
 
 def for_mailparser(message: email.message.Message) -> email.message.Message:
@@ -66,6 +117,21 @@ def for_mailparser(message: email.message.Message) -> email.message.Message:
     view.__dict__.update(message.__dict__)
     view._headers = [field for field in message._headers if field[0].lower() in MAILPARSER_FIELDS]  # type: ignore[attr-defined]
     return view
+
+
+# The text the stdlib parser is fed at a time: a usual mail at once, where `message_from_bytes`
+# reads it through a file object 8 KiB at a time; a large one still in pieces, so that its lines
+# are not all held at once.
+_FEED_CHARS = 1 << 16
+
+
+def _mime_tree(data: bytes) -> email.message.Message:
+    """`email.message_from_bytes(data, policy=compat32)`, the bytes fed to its parser directly."""
+    text = data.decode("ascii", "surrogateescape")  # as BytesParser reads them
+    parser = FeedParser(policy=email.policy.compat32)
+    for start in range(0, len(text), _FEED_CHARS):
+        parser.feed(text[start : start + _FEED_CHARS])
+    return parser.close()
 
 
 def parse_message(raw: bytes, limits: ParseLimits | None = None, content_hash: str | None = None) -> ParsedEmail:
@@ -90,14 +156,14 @@ def parse_message(raw: bytes, limits: ParseLimits | None = None, content_hash: s
     repaired = repair_field_names(raw)
     fixed = relabel(repaired, lowered if repaired is raw else None)
     try:
-        message = email.message_from_bytes(fixed, policy=email.policy.compat32)
+        message = _mime_tree(fixed)
         if not message.keys():
             raise MessageError("no headers: not an e-mail message")
         check_structure(message, limits)
         recovered = recover_boundary(message, fixed)
         if recovered is not None:
             prescan_boundaries(recovered, limits)
-            message = email.message_from_bytes(recovered, policy=email.policy.compat32)
+            message = _mime_tree(recovered)
             check_structure(message, limits)
         budget.check("reading the MIME tree")
         hint = bodies.charset_of(message)
@@ -110,6 +176,7 @@ def parse_message(raw: bytes, limits: ParseLimits | None = None, content_hash: s
         # mail-parser reads the epilogue of a multipart whose start boundary is missing.
         message.epilogue = ""
     try:
+        known, flawed = mailparser_addresses(message)
         parser = mailparser.MailParser(for_mailparser(message))
     except RecursionError as exc:
         raise MessageError("MIME structure nested too deeply to parse") from exc
@@ -119,16 +186,15 @@ def parse_message(raw: bytes, limits: ParseLimits | None = None, content_hash: s
         raise MessageError(f"cannot parse: mail-parser failed: {type(exc).__name__}: {exc}") from exc
     budget.check("mail-parser")
 
-    mail = parser.mail
     headers = decoded_headers(message, hint)
 
     ids = message_ids(headers.get("message-id", ""))
     synthetic = not ids
     message_id = ids[0] if ids else f"<{content_hash[:32]}@inboxd.invalid>"
 
-    senders = addresses(mail.get("from"), hint)
+    senders = addresses(known.get("from"), hint)
     sender_name, sender = senders[0] if senders else ("", "")
-    reply_to = addresses(mail.get("reply-to"), hint)
+    reply_to = addresses(known.get("reply-to"), hint)
 
     plain = [t for t in parser.text_plain if t and t.strip()]
     html = [t for t in parser.text_html if t and t.strip()]
@@ -162,8 +228,8 @@ def parse_message(raw: bytes, limits: ParseLimits | None = None, content_hash: s
         sender=sender,
         sender_name=sender_name,
         reply_to=reply_to[0][1] if reply_to else "",
-        to=tuple(a for _, a in addresses(mail.get("to"), hint)),
-        cc=tuple(a for _, a in addresses(mail.get("cc"), hint)),
+        to=tuple(a for _, a in addresses(known.get("to"), hint)),
+        cc=tuple(a for _, a in addresses(known.get("cc"), hint)),
         subject=" ".join(headers.get("subject", "").split()),
         date=header_date(headers.get("date", "")),
         in_reply_to=in_reply_to[0] if in_reply_to else None,
@@ -176,7 +242,7 @@ def parse_message(raw: bytes, limits: ParseLimits | None = None, content_hash: s
         content_type=message.get_content_type(),
         content_hash=content_hash,
         size=len(raw),
-        defects=tuple(sorted(parser.defects_categories)),
+        defects=tuple(sorted(parser.defects_categories | ({"AddressHeaderDefect"} if flawed else set()))),
         auth_results=auth_results(message),
         attachment_text=attachment_text,
         forwarded=forwarded,
