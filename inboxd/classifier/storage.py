@@ -25,9 +25,10 @@ from typing import Any
 import numpy as np
 
 from inboxd.assets import Assets
-from inboxd.classifier.features import ANALYZERS, NORMS, Terms, Vocabulary
+from inboxd.classifier.features import ANALYZERS, NORMS, Terms
 from inboxd.classifier.model import Classifier, Model
 from inboxd.classifier.settings import READS, ModelSettings, settings_of
+from inboxd.classifier.vocabulary import Vocabulary
 from inboxd.errors import ConfigError, Problem
 
 # 3: vocabularies as arrays beside the pipeline; 4: plain arrays, no pipeline; 5: .npz, not skops

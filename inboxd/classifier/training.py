@@ -27,10 +27,11 @@ from sklearn.model_selection import GroupKFold, LeaveOneGroupOut, StratifiedKFol
 from sklearn.pipeline import Pipeline
 
 from inboxd.assets import Assets, Example
-from inboxd.classifier.features import Terms, Vocabulary
+from inboxd.classifier.features import Terms
 from inboxd.classifier.model import Classifier, Model, classifications_from, confidences, model_input, rule_hit
 from inboxd.classifier.settings import READS, ModelSettings, estimator_class, settings_of
 from inboxd.classifier.storage import expected_meta
+from inboxd.classifier.vocabulary import Vocabulary
 from inboxd.errors import ConfigError, Problem
 from inboxd.language import to_simplified
 from inboxd.values import Classification

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from inboxd.classifier import model as model_module
-from inboxd.classifier.features import Terms, Vocabulary
+from inboxd.classifier.features import Terms
 from inboxd.classifier.model import _CONVERTED, _GROUP, _HALF_TO_SINGLE, _SLICE, Model
+from inboxd.classifier.vocabulary import Vocabulary
 from inboxd.links import Link
 from inboxd.stopwatch import Stopwatch, Timed
 from inboxd.store import Store

@@ -8,7 +8,9 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from inboxd.classifier import features
-from inboxd.classifier.features import Terms, Vocabulary, _CharKeys, _TokenKeys
+from inboxd.classifier import vocabulary as keys_module
+from inboxd.classifier.features import Terms
+from inboxd.classifier.vocabulary import Vocabulary, _CharKeys, _TokenKeys
 
 CORPUS = [
     "My withdrawal of 0.5 BTC is stuck, withdrawal pending since Monday",
@@ -93,7 +95,7 @@ def test_word_n_grams_by_their_keys_match_scikit_learn(
 
 
 def test_word_n_grams_by_a_dict_match_scikit_learn(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(features, "_MAX_KEY", 2)
+    monkeypatch.setattr(keys_module, "_MAX_KEY", 2)
     vectorizer = TfidfVectorizer(ngram_range=(1, 2)).fit(CORPUS)
     terms = _terms(vectorizer)
     assert terms._keys is None and len(terms._index) == len(vectorizer.vocabulary_)
@@ -105,7 +107,7 @@ def test_char_wb_rows_by_a_dict_match_scikit_learn_with_a_cold_a_warm_and_an_ove
     monkeypatch: pytest.MonkeyPatch, entries: int
 ) -> None:
     monkeypatch.setattr(features, "_WORD_CACHE_ENTRIES", entries)
-    monkeypatch.setattr(features, "_MAX_KEY", 2)  # no key fits: the dict
+    monkeypatch.setattr(keys_module, "_MAX_KEY", 2)  # no key fits: the dict
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True).fit(CORPUS)
     expected = vectorizer.transform(TEXTS).toarray()
     terms = _terms(vectorizer)
@@ -133,7 +135,7 @@ def test_keys_find_exactly_the_terms_a_dict_finds(monkeypatch: pytest.MonkeyPatc
     keyed = Terms("c", 0, analyzer, (1, 3), False, "", False, False, None, Vocabulary.of(vocabulary), None)
     monkeypatch.setattr(features, "_SYMBOLS_AT_A_TIME", 50)
     by_keys = keyed.rows(texts)
-    monkeypatch.setattr(features, "_MAX_KEY", 2)
+    monkeypatch.setattr(keys_module, "_MAX_KEY", 2)
     by_dict = Terms("c", 0, analyzer, (1, 3), False, "", False, False, None, Vocabulary.of(vocabulary), None)
     assert keyed._keys is not None and by_dict._keys is None
     for a, b in zip(by_keys, by_dict.rows(texts), strict=True):
@@ -155,7 +157,7 @@ def test_token_keys_find_exactly_the_terms_a_dict_finds(monkeypatch: pytest.Monk
     keyed = Terms("w", 0, "word", (1, 3), False, token_pattern, False, False, None, Vocabulary.of(vocabulary), None)
     monkeypatch.setattr(features, "_SYMBOLS_AT_A_TIME", 20)
     by_keys = keyed.rows(texts)
-    monkeypatch.setattr(features, "_MAX_KEY", 2)
+    monkeypatch.setattr(keys_module, "_MAX_KEY", 2)
     by_dict = Terms("w", 0, "word", (1, 3), False, token_pattern, False, False, None, Vocabulary.of(vocabulary), None)
     assert keyed._keys is not None and by_dict._keys is None
     for a, b in zip(by_keys, by_dict.rows(texts), strict=True):
