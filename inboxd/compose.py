@@ -206,6 +206,7 @@ def processor_settings(config: Config) -> ProcessorSettings:
         followup_window_hours=tickets.followup_window_hours,
         sla_first_response=parse_span(sla.first_response) if sla.first_response else None,
         sla_resolution=parse_span(sla.resolution) if sla.resolution else None,
+        smtp_connections=config.smtp.connections,
     )
 
 

@@ -31,7 +31,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -192,10 +192,12 @@ class Processor(RoutingMixin, SendingMixin, SyncMixin):
                 recovered,
             )
         self._deliver_events(report)  # pages wait for no mail server (an outage is when they matter)
-        with self._mailbox() as server, self._outbox() as smtp:
+        with self._mailbox() as server, ExitStack() as connections:
             box = cast(Mailbox, Timed(server, watch, "sync", _FETCHING))
             uidvalidity = box.select(self.folder)
-            sender = Sender(self._send_due, self._raw_store, smtp, self.stop)  # sends what is due already
+            # Each connects when it first sends: a quiet tick opens none.
+            outboxes = [connections.enter_context(self._outbox()) for _ in range(self.settings.smtp_connections)]
+            sender = Sender(self._send_due, self._raw_store, outboxes, self.stop, self.clock)  # what is due goes first
             try:
                 uids = self._take_in(box, uidvalidity, sender, report)
                 sent = sender.finish(self._keep_lease)

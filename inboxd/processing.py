@@ -56,6 +56,7 @@ class ProcessorSettings:
     followup_window_hours: float  # [tickets]
     sla_first_response: Span | None  # [sla], on the [hours] calendar; None: not tracked
     sla_resolution: Span | None
+    smtp_connections: int = 1  # [smtp] connections: acks sent side by side
 
 
 class Mailbox(Protocol):

@@ -6,18 +6,20 @@ just before its transaction, `sent` after; a temporary failure is retried with a
 permanent one recorded, one whose fate is unknown never re-sent blindly. Resolution notices
 are queued like acks and sent the same way; webhook events are delivered here too.
 
-The tick sends beside its deciding: a `Sender` thread owns the tick's SMTP connection and
-sends what is due whenever the tick has committed more (`wake`), over the store's side
-connection, so that waiting for the SMTP server's answers overlaps the next mails'
-deciding instead of following it. Each ack still goes through the same commits in the
-same order; the sender sees an ack only once the decision that queued it is committed.
+The tick sends beside its deciding: a `Sender` has a thread for each of the tick's SMTP
+connections (`[smtp] connections`) and sends what is due whenever the tick has committed
+more (`wake`), each thread over a store connection of its own, so that waiting for the SMTP
+server's answers overlaps the next mails' deciding and the other connection's sending
+instead of following them. Each ack still goes through the same commits in the same order;
+a sender sees an ack only once the decision that queued it is committed.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("inboxd.pipeline")
 
 # Acks committed as `sending` in one synced commit (see store/acks.py); after a power cut, up to
-# this many are unknown (a crash of inboxd alone leaves at most the one in flight unknown).
+# this many are unknown (a crash of inboxd alone leaves at most the one in flight on each connection unknown).
 RESERVE_AT_ONCE = 16
 # While the tick waits for the sender to finish, it renews the mailbox lease this often.
 _JOIN_SECONDS = 1.0
@@ -58,84 +60,152 @@ class Sent:
         return self.sent + self.retrying + self.failed + self.unknown
 
 
-SendDue = Callable[[Store, Outbox, Sent, Callable[[], bool]], None]
+class DueAcks:
+    """The acks due, shared by a tick's SMTP connections: each takes the next group, reserved.
+
+    Read from the store when empty; a group is reserved (`store.reserve_sending`, a durable
+    commit) before it is handed out, under this object's lock, so no two connections are given
+    one ack. In the caller's thread: `store` is that thread's (side connection)."""
+
+    def __init__(self, clock: Callable[[], float]):
+        self._clock = clock
+        self._rows: deque[AckRow] = deque()
+        self._lock = threading.Lock()
+
+    def take(self, store: Store, count: int) -> tuple[list[AckRow], list[AckRow]]:
+        """The next group of up to `count` due acks, and those of them that are reserved now (in
+        order); ([], []) when nothing is due."""
+        with self._lock:
+            if not self._rows:
+                self._rows.extend(store.acks_due(self._clock()))
+            group = [self._rows.popleft() for _ in range(min(count, len(self._rows)))]
+            if not group:
+                return [], []
+            reserved = store.reserve_sending([ack.id for ack in group])
+        faults.point("reserved")
+        return group, [a for a in group if a.id in reserved]
+
+
+SendDue = Callable[[Store, Outbox, Sent, Callable[[], bool], DueAcks], None]
+
+
+class _Lane:
+    """One SMTP connection of the sender and the thread that sends over it."""
+
+    def __init__(self, sender: Sender, outbox: Outbox, number: int):
+        self.watch = Stopwatch()
+        self.store = cast(Store, Timed(sender._raw_store, self.watch, "send"))  # its store time counts as sending
+        self.outbox = cast(Outbox, Timed(outbox, self.watch, "send"))
+        self.wake = threading.Event()
+        self.wake.set()  # what is due already goes first
+        self.done = Sent()
+        self.error: BaseException | None = None
+        name = "inboxd-sender" if number == 0 else f"inboxd-sender-{number + 1}"
+        self.thread = threading.Thread(target=sender._run, args=(self,), name=name, daemon=True)
 
 
 class Sender:
-    """Sends the due acks in a thread beside the tick, over the tick's SMTP connection.
+    """Sends the due acks beside the tick: a thread for each of the tick's SMTP connections.
 
     `wake()` after each commit that may have queued an ack; `finish()` sends what is still
-    due and waits; `close()` (the tick failed) stops after the ack in flight. An error in
-    the thread (the store failed, a test's simulated crash) is raised in the tick by the
-    next `wake()` or `finish()`. Its store calls use the store's side connection.
+    due and waits; `close()` (the tick failed) stops after the acks in flight. An error in
+    a thread (the store failed, a test's simulated crash) is raised in the tick by the next
+    `wake()` or `finish()`. Each thread's store calls use a side connection of its own.
+
+    With more than one connection the threads take turns on what is due: each reserves a
+    group of acks (`store.reserve_sending` takes only acks still pending, so no ack is
+    reserved by two) and sends it over its own connection. Acks then leave in the order of
+    their groups, not one by one (two acks to one customer may arrive in either order).
     """
 
-    def __init__(self, send_due: SendDue, store: Store, outbox: Outbox, stop: threading.Event):
+    def __init__(
+        self,
+        send_due: SendDue,
+        store: Store,
+        outboxes: Sequence[Outbox],
+        stop: threading.Event,
+        clock: Callable[[], float],
+    ):
+        if not outboxes:
+            raise ValueError("a sender needs at least one SMTP connection")
         self._send_due = send_due
         self._raw_store = store
-        self._watch = Stopwatch()
-        self._store = cast(Store, Timed(store, self._watch, "send"))  # its store time counts as sending
-        self._outbox = cast(Outbox, Timed(outbox, self._watch, "send"))
         self._stop = stop
         self._abort = threading.Event()
-        self._wake = threading.Event()
         self._finishing = False
-        self._error: BaseException | None = None
-        self.done = Sent()
-        self._wake.set()  # what is due already goes first
-        self._thread = threading.Thread(target=self._run, name="inboxd-sender", daemon=True)
-        self._thread.start()
+        self._due = DueAcks(clock)
+        self._lanes = [_Lane(self, outbox, number) for number, outbox in enumerate(outboxes)]
+        for lane in self._lanes:
+            lane.thread.start()
 
     def _stopping(self) -> bool:
         return self._abort.is_set() or self._stop.is_set()
 
-    def _run(self) -> None:
+    def _run(self, lane: _Lane) -> None:
         try:
             with self._raw_store.on_side_connection():
                 while not self._stopping():
-                    self._wake.wait()
-                    self._wake.clear()
+                    lane.wake.wait()
+                    lane.wake.clear()
                     finishing = self._finishing  # read before sending: a later finish() wakes again
                     if self._stopping():
                         return
-                    self._send_due(self._store, self._outbox, self.done, self._stopping)
+                    self._send_due(lane.store, lane.outbox, lane.done, self._stopping, self._due)
                     if finishing:
                         return
         except BaseException as exc:  # handed to the tick's thread, raised there
-            self._error = exc
+            lane.error = exc
+            self._abort.set()  # the other connections stop too: the tick fails
         finally:
-            self.done.seconds = sum(self._watch.seconds.values())
+            lane.done.seconds = sum(lane.watch.seconds.values())
 
     def _raise(self) -> None:
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
+        for lane in self._lanes:
+            if lane.error is not None:
+                error, lane.error = lane.error, None
+                raise error
+
+    def _wake_all(self) -> None:
+        for lane in self._lanes:
+            lane.wake.set()
 
     def wake(self) -> None:
-        """More may be due (a commit queued acks); raises what the thread raised."""
+        """More may be due (a commit queued acks); raises what a thread raised."""
         self._raise()
-        self._wake.set()
+        self._wake_all()
 
     def finish(self, keep_lease: Callable[[], None]) -> Sent:
-        """Send what is due now, wait for it (renewing the lease), and say what was done."""
+        """Send what is due now, wait for it (renewing the lease), and say what was done: the
+        connections' sums (`seconds`: the time of all of them, each beside the tick's)."""
         self._finishing = True
-        self._wake.set()
-        while self._thread.is_alive():
-            self._thread.join(_JOIN_SECONDS)
-            keep_lease()
+        self._wake_all()
+        for lane in self._lanes:
+            while lane.thread.is_alive():
+                lane.thread.join(_JOIN_SECONDS)
+                keep_lease()
         self._raise()
-        return self.done
+        total = Sent()
+        for lane in self._lanes:
+            total.sent += lane.done.sent
+            total.retrying += lane.done.retrying
+            total.failed += lane.done.failed
+            total.unknown += lane.done.unknown
+            total.seconds += lane.done.seconds
+        return total
 
     def close(self) -> None:
-        """Stop after the ack in flight and wait; a no-op once `finish()` has returned. Called by the
-        tick whatever happens: when the tick itself failed, its error is the one raised."""
+        """Stop after the acks in flight and wait; a no-op once `finish()` has returned. Called by
+        the tick whatever happens: when the tick itself failed, its error is the one raised."""
         self._abort.set()
-        self._wake.set()
-        self._thread.join()
-        if self._error is not None and not isinstance(self._error, Exception):
-            raise self._error  # a simulated crash (tests) is not swallowed by the tick's own error
-        if self._error is not None:
-            log.error("the sender failed too: %s", self._error)
+        self._wake_all()
+        for lane in self._lanes:
+            lane.thread.join()
+        errors = [lane.error for lane in self._lanes if lane.error is not None]
+        for error in errors:
+            if not isinstance(error, Exception):
+                raise error  # a simulated crash (tests) is not swallowed by the tick's own error
+        for error in errors:
+            log.error("the sender failed too: %s", error)
 
 
 class SendingMixin:
@@ -158,17 +228,14 @@ class SendingMixin:
     def _backoff(self, attempts: int) -> float:
         return float(min(3600.0, self.settings.retry_base_seconds * 2 ** max(0, attempts - 1)))
 
-    def _send_due(self, store: Store, outbox: Outbox, report: Sent, stopping: Callable[[], bool]) -> None:
-        """Send every ack that is due (in the sender's thread: `store` is on the side connection)."""
-        due = store.acks_due(self.clock())
-        for start in range(0, len(due), RESERVE_AT_ONCE):
-            if stopping():
-                return
+    def _send_due(self, store: Store, outbox: Outbox, report: Sent, stopping: Callable[[], bool], due: DueAcks) -> None:
+        """Send acks that are due, a reserved group at a time, until none is (in a sender's thread:
+        `store` is on its side connection; the tick's other connections take groups of the same `due`)."""
+        while not stopping():
             self._keep_lease()
-            group = due[start : start + RESERVE_AT_ONCE]
-            reserved = store.reserve_sending([ack.id for ack in group])
-            faults.point("reserved")
-            todo = [a for a in group if a.id in reserved]
+            group, todo = due.take(store, RESERVE_AT_ONCE)
+            if not group:
+                return
             left = [a.id for a in todo]  # reserved and not attempted: pending again if the tick stops here
             begun: int | None = None  # the ack whose attempt the last `sent` commit began
             try:

@@ -96,6 +96,9 @@ class SmtpConfig(_WithLogin):
     timeout_seconds: float = Field(30.0, gt=0)
     tls_verify: bool = True
     ca_file: Path | None = None
+    # Connections a tick sends over side by side: each waits for the server's answers, so two
+    # keep the server busy while one of them waits (a relay's queue fsync, a round trip).
+    connections: int = Field(2, ge=1, le=8)
 
     @field_validator("from_address")
     @classmethod

@@ -108,8 +108,8 @@ class AcksMixin(StoreBase):
     #   before). That commit survives any crash of inboxd (SQLite's WAL is in the kernel's page
     #   cache), but not a power cut.
     # So after a restart in the same boot of the machine, an ack in `sending` with no attempt mark
-    # was never handed to SMTP and is pending again; with the mark its fate is unknown (one ack,
-    # the one in flight). After a reboot (a power cut) every reserved ack is unknown, since a mark
+    # was never handed to SMTP and is pending again; with the mark its fate is unknown (the one
+    # in flight on each SMTP connection). After a reboot (a power cut) every reserved ack is unknown, since a mark
     # may be lost. The boot is the kernel's boot_id; without one, every reserved ack is unknown.
     boot: str | None = BOOT
 

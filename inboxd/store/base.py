@@ -140,9 +140,9 @@ class _Connection:
 class StoreBase:
     """Opens the store, refuses a damaged or newer one, migrates an older one.
 
-    One object serves two threads: the tick's, and the sender's beside it
-    (`inboxd.sending`), which works `on_side_connection()`: a second connection, so that
-    neither sees the other's transaction. Their write transactions take turns on a lock
+    One object serves several threads: the tick's, and the senders beside it
+    (`inboxd.sending`), each of which works `on_side_connection()`: a connection of its own,
+    so that none sees another's transaction. Their write transactions take turns on a lock
     of this object (SQLite has one writer at a time; left to its busy handler, a waiting
     writer would sleep in steps of milliseconds).
     """
@@ -151,8 +151,10 @@ class StoreBase:
         self.path = target
         self._readonly, self._password = readonly, password
         self._write_lock = threading.Lock()
-        self._local = threading.local()  # .side: the _Connection of a thread on the side connection
-        self._side: _Connection | None = None
+        self._local = threading.local()  # .side: the _Connection of a thread on a side connection
+        self._sides: list[_Connection] = []  # every side connection opened (closed by `close`)
+        self._idle_sides: list[_Connection] = []  # those no thread is on now
+        self._sides_lock = threading.Lock()
         try:
             self._main = _Connection(self._connect(check=True))
             if readonly:
@@ -180,23 +182,31 @@ class StoreBase:
 
     @contextmanager
     def on_side_connection(self) -> Iterator[None]:
-        """This thread's calls use the second connection (opened once, on first use, and
-        checked by the first: `quick_check` reads the whole file). One thread at a time."""
+        """This thread's calls use a connection of its own: one no other thread is on, opened
+        on first need and kept for the next (not checked again: the main connection's
+        `quick_check` read the whole file)."""
         if getattr(self._local, "side", None) is not None:
             yield
             return
-        if self._side is None:
-            self._side = _Connection(self._connect(check=False))
-        self._local.side = self._side
+        with self._sides_lock:
+            side = self._idle_sides.pop() if self._idle_sides else None
+        if side is None:
+            side = _Connection(self._connect(check=False))
+            with self._sides_lock:
+                self._sides.append(side)
+        self._local.side = side
         try:
             yield
         finally:
             self._local.side = None
+            with self._sides_lock:
+                self._idle_sides.append(side)
 
     def close(self) -> None:
-        if self._side is not None:
-            self._side.db.close()
-            self._side = None
+        with self._sides_lock:
+            sides, self._sides, self._idle_sides = self._sides, [], []
+        for side in sides:
+            side.db.close()
         self._main.db.close()
 
     def _version(self) -> int:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -342,3 +343,46 @@ def test_a_store_failure_in_the_sender_stops_the_tick(
     assert report.recovered_unknown == 0
     assert sorted(m.in_reply_to or "" for m in outbox.sent) == sorted(set(m.in_reply_to or "" for m in outbox.sent))
     assert [a.state for a in store.acks()] == ["sent"] * len(NAMES)
+
+
+def test_two_smtp_connections_send_each_ack_once_side_by_side(offline_app: App, tmp_path: Path) -> None:
+    """`[smtp] connections = 2`: two threads, each with its own connection, take turns on the
+    due acks (a reserved group each); every ack goes out once, and both connections send."""
+    n = RESERVE_AT_ONCE * 3
+    template = fixture_bytes("en_account_2fa.eml")
+    box = FakeMailbox(())
+    box.mails = {
+        uid: template.replace(b"sooah.kim@naver.example", f"c{uid}@d{uid}.example".encode()).replace(
+            b"<0a1b2c3d4e5f@naver.example>", f"<m{uid}@d{uid}.example>".encode()
+        )
+        for uid in range(1, n + 1)
+    }
+    store = Store(tmp_path / "s.db")
+    opened: list[FakeOutbox] = []
+    threads: set[str] = set()
+
+    class Slow(FakeOutbox):
+        def send(self, mail: OutgoingMail, ticket: str | None = None) -> None:
+            threads.add(threading.current_thread().name)
+            time.sleep(0.002)  # an SMTP server's answer: the other connection sends meanwhile
+            super().send(mail, ticket)
+
+    @contextmanager
+    def out() -> Iterator[FakeOutbox]:
+        outbox = Slow()
+        opened.append(outbox)
+        yield outbox
+
+    settings = dataclasses.replace(processor_settings(offline_app.config), smtp_connections=2)
+    assert offline_app.classifier is not None
+    tick = Processor(
+        settings=settings, store=store, mailbox=lambda: nullcontext(box), outbox=out,  # type: ignore[arg-type,return-value]
+        classifier=offline_app.classifier, renderer=offline_app.renderer, policy=offline_app.policy,
+        ticket_policy=offline_app.ticket_policy,
+    )  # fmt: skip
+    report = tick.tick()
+    sent = [m.in_reply_to for outbox in opened for m in outbox.sent]
+    assert len(opened) == 2 and all(outbox.sent for outbox in opened)
+    assert threads == {"inboxd-sender", "inboxd-sender-2"}
+    assert report.sent == len(sent) == len(set(sent)) == n
+    assert [a.state for a in store.acks()] == ["sent"] * n

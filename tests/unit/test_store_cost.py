@@ -16,6 +16,7 @@ import pytest
 
 from inboxd.compose import App
 from inboxd.store import Store
+from inboxd.store.base import Db
 from inboxd.values import MessageKey
 from tests.unit.test_pipeline_faults import NAMES, FakeMailbox, FakeOutbox, processor
 
@@ -28,13 +29,21 @@ MANY = (*NAMES, "zh_gbk_deposit.eml", "en_account_2fa.eml", "zh_complaint.eml")
 
 def _statements(store: Store, side: list[str] | None = None) -> list[str]:
     """The statements run on the store's connection (and, into `side` or the same list, on the
-    side connection the sender thread uses)."""
+    side connections the sender threads use, opened already or later)."""
     seen: list[str] = []
+    on_side = (seen if side is None else side).append
     conn: sqlite3.Connection = store._db.conn  # type: ignore[attr-defined]
     conn.set_trace_callback(seen.append)
-    with store.on_side_connection():
-        other: sqlite3.Connection = store._db.conn  # type: ignore[attr-defined]
-    other.set_trace_callback((seen if side is None else side).append)
+    for opened in store._sides:
+        opened.db.conn.set_trace_callback(on_side)  # type: ignore[attr-defined]
+    connect = store._connect
+
+    def traced(*, check: bool) -> Db:
+        db = connect(check=check)
+        db.conn.set_trace_callback(on_side)  # type: ignore[attr-defined]
+        return db
+
+    store._connect = traced  # type: ignore[method-assign]
     return seen
 
 
