@@ -93,6 +93,19 @@ def processor(app: App, store: Store, box: FakeMailbox, outbox: FakeOutbox, **kw
     )
 
 
+def _new_requests(n: int) -> FakeMailbox:
+    """A mailbox of `n` new requests, each from its own customer (each gets an acknowledgement)."""
+    template = fixture_bytes("en_account_2fa.eml")
+    box = FakeMailbox(())
+    box.mails = {
+        uid: template.replace(b"sooah.kim@naver.example", f"c{uid}@d{uid}.example".encode()).replace(
+            b"<0a1b2c3d4e5f@naver.example>", f"<m{uid}@d{uid}.example>".encode()
+        )
+        for uid in range(1, n + 1)
+    }
+    return box
+
+
 def failing_once(real: Any, error: Exception) -> Any:
     calls = {"n": 0}
 
@@ -296,14 +309,7 @@ def test_acks_are_sent_beside_the_deciding_not_after_it(
     only after deciding the whole batch would never get there. The sender is woken after
     each group of RESERVE_AT_ONCE decisions, so the batch holds a group and a few more."""
     n = RESERVE_AT_ONCE + 4
-    template = fixture_bytes("en_account_2fa.eml")
-    box = FakeMailbox(())
-    box.mails = {
-        uid: template.replace(b"sooah.kim@naver.example", f"c{uid}@d{uid}.example".encode()).replace(
-            b"<0a1b2c3d4e5f@naver.example>", f"<m{uid}@d{uid}.example>".encode()
-        )
-        for uid in range(1, n + 1)
-    }
+    box = _new_requests(n)
     store = Store(tmp_path / "s.db")
     first_sent = threading.Event()
 
@@ -349,14 +355,7 @@ def test_two_smtp_connections_send_each_ack_once_side_by_side(offline_app: App, 
     """`[smtp] connections = 2`: two threads, each with its own connection, take turns on the
     due acks (a reserved group each); every ack goes out once, and both connections send."""
     n = RESERVE_AT_ONCE * 3
-    template = fixture_bytes("en_account_2fa.eml")
-    box = FakeMailbox(())
-    box.mails = {
-        uid: template.replace(b"sooah.kim@naver.example", f"c{uid}@d{uid}.example".encode()).replace(
-            b"<0a1b2c3d4e5f@naver.example>", f"<m{uid}@d{uid}.example>".encode()
-        )
-        for uid in range(1, n + 1)
-    }
+    box = _new_requests(n)
     store = Store(tmp_path / "s.db")
     opened: list[FakeOutbox] = []
     threads: set[str] = set()
