@@ -21,7 +21,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, cast
 
 from inboxd import faults
@@ -59,6 +59,9 @@ class Sent:
     def handled(self) -> int:
         return self.sent + self.retrying + self.failed + self.unknown
 
+    def __add__(self, other: Sent) -> Sent:
+        return Sent(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Sent)))
+
 
 class DueAcks:
     """The acks due, shared by a tick's SMTP connections: each takes the next group, reserved.
@@ -92,9 +95,9 @@ SendDue = Callable[[Store, Outbox, Sent, Callable[[], bool], DueAcks], None]
 class _Lane:
     """One SMTP connection of the sender and the thread that sends over it."""
 
-    def __init__(self, sender: Sender, outbox: Outbox, number: int):
+    def __init__(self, sender: Sender, store: Store, outbox: Outbox, number: int):
         self.watch = Stopwatch()
-        self.store = cast(Store, Timed(sender._raw_store, self.watch, "send"))  # its store time counts as sending
+        self.store = cast(Store, Timed(store, self.watch, "send"))  # its store time counts as sending
         self.outbox = cast(Outbox, Timed(outbox, self.watch, "send"))
         self.wake = threading.Event()
         self.wake.set()  # what is due already goes first
@@ -134,7 +137,7 @@ class Sender:
         self._abort = threading.Event()
         self._finishing = False
         self._due = DueAcks(clock)
-        self._lanes = [_Lane(self, outbox, number) for number, outbox in enumerate(outboxes)]
+        self._lanes = [_Lane(self, store, outbox, number) for number, outbox in enumerate(outboxes)]
         for lane in self._lanes:
             lane.thread.start()
 
@@ -184,14 +187,7 @@ class Sender:
                 lane.thread.join(_JOIN_SECONDS)
                 keep_lease()
         self._raise()
-        total = Sent()
-        for lane in self._lanes:
-            total.sent += lane.done.sent
-            total.retrying += lane.done.retrying
-            total.failed += lane.done.failed
-            total.unknown += lane.done.unknown
-            total.seconds += lane.done.seconds
-        return total
+        return sum((lane.done for lane in self._lanes), Sent())
 
     def close(self) -> None:
         """Stop after the acks in flight and wait; a no-op once `finish()` has returned. Called by

@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from inboxd import faults, webhooks
+from inboxd.config.login import SmtpConfig
 from testbed.dovecot import free_port
 from testbed.hookreceiver import HookReceiver
 
@@ -587,7 +588,8 @@ def _damage(path: Path, how: str, rng: random.Random) -> None:
     path.write_bytes(bytes(data))
 
 
-SMTP_CONNECTIONS = 2  # the daemons' [smtp] connections: the default, which the suite's config keeps
+# The daemons' [smtp] connections: the default, which the suite's config keeps.
+SMTP_CONNECTIONS: int = SmtpConfig.model_fields["connections"].default
 
 
 def two_daemons(suite: Suite, run: int) -> Tally:
